@@ -1,0 +1,1 @@
+"""The Answerbank domain: the answer bank, questionnaires in progress, matching, audit."""

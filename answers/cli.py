@@ -1,0 +1,192 @@
+"""`flask` commands: the same service calls as the web layer.
+
+Exit code 0 on success, 2 on bad input with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from answers import bank, db
+from answers.models import EntryStatus
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def not_implemented(what: str, issue: int) -> NoReturn:
+    fail(f"{what} is not implemented yet (issue #{issue})")
+
+
+def read_input(path: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        fail(f"{path}: no such file")
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: cannot be read ({exc.strerror})")
+
+
+STATUS = click.Choice([EntryStatus.approved.value, EntryStatus.draft.value])
+
+
+@click.command("init-db")
+@click.option("--demo", is_flag=True, help="Also load the demo answer bank.")
+@with_appcontext
+def init_db_command(demo: bool) -> None:
+    """Create the database tables (and load the demo bank with --demo)."""
+    from flask import current_app
+
+    loaded = db.init_db(current_app, demo=demo)
+    click.echo(f"Database ready at {current_app.config['DATABASE_URL']}.")
+    if demo:
+        click.echo(f"Demo bank: {loaded} entries added.")
+
+
+@click.command("inspect")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def inspect_command(file: str, as_json: bool) -> None:
+    """Show what the importer finds in FILE."""
+    from importers import QuestionnaireImportError, load
+
+    data = read_input(file)
+    try:
+        parsed = load(data, Path(file).name)
+    except QuestionnaireImportError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(parsed.to_json(), indent=2, default=str))
+        return
+    edition = f" {parsed.edition}" if parsed.edition else ""
+    click.echo(f"{parsed.family}{edition} {parsed.version or ''} ({parsed.format}): {len(parsed.questions)} questions")
+    for q in parsed.questions:
+        cell = q.answer_cell.coordinate if q.answer_cell else "-"
+        choices = f" [{' / '.join(q.choices)}]" if q.choices else ""
+        click.echo(f"  {q.sheet}!{cell} {q.id or ''} {q.text[:80]}{choices}")
+    for warning in parsed.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+bank_group = AppGroup("bank", help="Curate the answer bank.")
+
+
+@bank_group.command("learn")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", default=None, help="Where the answers came from (default: the file name).")
+@click.option("--product", default=None, help="Scope the learned entries to this product.")
+@click.option("--status", type=STATUS, default="approved", show_default=True)
+def bank_learn_command(file: str, source: str | None, product: str | None, status: str) -> None:
+    """Add the answered questions of a completed questionnaire to the bank."""
+    not_implemented("bank learn", 4)
+
+
+@bank_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--product", default=None, help="Scope the imported entries to this product.")
+@click.option("--status", type=STATUS, default="approved", show_default=True)
+def bank_import_command(file: str, product: str | None, status: str) -> None:
+    """Import entries from csv or xlsx (question,answer,comment,alternates,tags,owner)."""
+    data = read_input(file)
+    try:
+        entries = bank.read_bank_file(data, Path(file).name)
+    except bank.BankFileError as exc:
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        fail(str(exc))
+    result = bank.import_entries(
+        entries, session=db.get_session(), actor="cli", product=product, status=EntryStatus(status), source=Path(file).name
+    )
+    click.echo(f"Imported {Path(file).name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
+
+
+@bank_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def bank_export_command(file: str) -> None:
+    """Export the bank to csv or xlsx (chosen by FILE's extension)."""
+    try:
+        data = bank.export_bank(file, session=db.get_session())
+    except bank.BankFileError as exc:
+        fail(str(exc))
+    try:
+        Path(file).write_bytes(data)
+    except OSError as exc:
+        fail(f"{file}: cannot be written ({exc.strerror})")
+    click.echo(f"Wrote {len(bank.export_rows(session=db.get_session())) - 1} entries to {file}.")
+
+
+@click.command("autofill")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The completed file.")
+@click.option("--report", default=None, type=click.Path(dir_okay=False), help="Write a JSON report here.")
+@click.option("--min-tier", type=click.Choice(["exact", "high", "review"]), default="high", show_default=True)
+@click.option("--product", default=None, help="Answer for this product.")
+def autofill_command(file: str, output: str, report: str | None, min_tier: str, product: str | None) -> None:
+    """Fill a questionnaire headless with answers from the bank."""
+    not_implemented("autofill", 4)
+
+
+users_group = AppGroup("users", help="Manage user accounts.")
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["sales", "curator", "admin"]), required=True)
+def users_create_command(email: str, role: str) -> None:
+    """Create a user."""
+    not_implemented("users create", 6)
+
+
+@users_group.command("token")
+@click.argument("email")
+def users_token_command(email: str) -> None:
+    """Print a new API token for EMAIL (shown once, stored hashed)."""
+    not_implemented("users token", 6)
+
+
+audit_group = AppGroup("audit", help="The audit trail.")
+
+
+@audit_group.command("verify")
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain."""
+    from answers import audit
+
+    try:
+        count = audit.verify(db.get_session())
+    except audit.AuditChainBroken as exc:
+        fail(str(exc))
+    click.echo(f"Audit trail intact: {count} events.")
+
+
+@audit_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def audit_export_command(file: str) -> None:
+    """Write the audit trail as JSON lines (for a SIEM)."""
+    from answers import audit
+
+    count = 0
+    try:
+        with open(file, "w", encoding="utf-8") as out:
+            for event in audit.events(db.get_session()):
+                out.write(audit.to_json_line(event) + "\n")
+                count += 1
+    except OSError as exc:
+        fail(f"{file}: cannot be written ({exc.strerror})")
+    click.echo(f"Wrote {count} audit events to {file}.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db_command, inspect_command, autofill_command, bank_group, users_group, audit_group):
+        app.cli.add_command(command)

@@ -1,0 +1,82 @@
+"""One engine per app, one session per request, `init-db`.
+
+The engine lives in `app.extensions["answerbank.engine"]`; `get_session()` opens a session
+on first use within a request (or CLI command) and `teardown_appcontext` closes it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine, func, select
+
+from answers import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+_ENGINE_KEY = "answerbank.engine"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`. In-memory SQLite shares one connection so tests see one database."""
+    if url.startswith("sqlite"):
+        kwargs: dict = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            if url not in ("sqlite://", "sqlite:///:memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    app = app or current_app
+    return app.extensions[_ENGINE_KEY]
+
+
+def get_session() -> Session:
+    """The session of the current request or command; committed by the service functions."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def create_tables(app: Flask | None = None) -> None:
+    SQLModel.metadata.create_all(get_engine(app))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_ENGINE_KEY] = make_engine(app.config["DATABASE_URL"])
+    app.teardown_appcontext(close_session)
+    if app.config.get("AUTO_CREATE_TABLES", True):
+        create_tables(app)
+
+
+def bank_is_empty(session: Session) -> bool:
+    return session.exec(select(func.count()).select_from(models.Entry)).one() == 0
+
+
+def init_db(app: Flask, *, demo: bool = False, demo_if_empty: bool = False) -> int:
+    """Create the tables; load the demo bank when asked (or when the bank is empty and
+    `demo_if_empty`). Returns the number of demo entries loaded."""
+    from answers import bank  # late: bank imports matching, which is heavier
+
+    create_tables(app)
+    with Session(get_engine(app)) as session:
+        if demo or (demo_if_empty and bank_is_empty(session)):
+            return bank.load_demo(session=session)
+    return 0

@@ -1,0 +1,285 @@
+"""SQLModel tables and their Create / Update / Public shapes.
+
+Table models skip validation: input from users goes through the `...Create` /
+`...Update` models first. JSON columns hold short lists (alternates, tags, choices).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class EntryStatus(str, enum.Enum):
+    draft = "draft"
+    approved = "approved"
+    retired = "retired"
+
+
+class Role(str, enum.Enum):
+    sales = "sales"
+    curator = "curator"
+    admin = "admin"
+
+
+class ItemStatus(str, enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    needs_review = "needs_review"
+    assigned = "assigned"
+
+
+# --- products ------------------------------------------------------------------------
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class EntryProduct(SQLModel, table=True):
+    """Scopes an entry to a product; an entry with no rows here is company-wide."""
+
+    entry_id: int = Field(foreign_key="entry.id", primary_key=True)
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+
+
+# --- the answer bank -----------------------------------------------------------------
+
+
+def _clean_list(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.splitlines()
+    out: list[str] = []
+    for v in values:
+        s = str(v).strip()
+        if s and s not in out:
+            out.append(s)
+    return out
+
+
+class EntryBase(SQLModel):
+    question: str = Field(sa_column_kwargs={"nullable": False}, max_length=4000)
+    answer: str = Field(default="", max_length=200, description="the verdict: Yes / No / N/A or short text")
+    comment: str = Field(default="", max_length=8000)
+    owner: str = Field(default="", max_length=320)
+    review_by: dt.date | None = None
+    source: str = Field(default="", max_length=500)
+    family: str | None = Field(default=None, max_length=50)
+    version: str | None = Field(default=None, max_length=50, description="questionnaire version learned from")
+    question_id: str | None = Field(default=None, max_length=100)
+
+
+class Entry(EntryBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    alternates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: EntryStatus = Field(default=EntryStatus.draft, index=True)
+    revision: int = Field(default=1, description="bumped by every edit; history in EntryVersion")
+    conflict: bool = Field(default=False, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    approved_at: dt.datetime | None = None
+    approved_by: str | None = None
+    usage_count: int = 0
+    last_used_at: dt.datetime | None = None
+
+
+class EntryCreate(EntryBase):
+    alternates: list[str] = []
+    tags: list[str] = []
+    status: EntryStatus = EntryStatus.draft
+    products: list[str] = []
+
+    @field_validator("question")
+    @classmethod
+    def _question_not_blank(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("question must not be empty")
+        return v
+
+    @field_validator("answer", "comment", "owner", "source")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+    @field_validator("alternates", "tags", mode="before")
+    @classmethod
+    def _lists(cls, v: Any) -> list[str]:
+        return _clean_list(v)
+
+
+class EntryUpdate(SQLModel):
+    question: str | None = None
+    answer: str | None = None
+    comment: str | None = None
+    alternates: list[str] | None = None
+    tags: list[str] | None = None
+    owner: str | None = None
+    review_by: dt.date | None = None
+    status: EntryStatus | None = None
+    products: list[str] | None = None
+
+
+class EntryPublic(EntryBase):
+    id: int
+    alternates: list[str]
+    tags: list[str]
+    status: EntryStatus
+    revision: int
+    conflict: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    usage_count: int
+
+
+class EntryVersion(SQLModel, table=True):
+    """One saved state of an entry: every edit appends one, nothing is overwritten."""
+
+    __table_args__ = (UniqueConstraint("entry_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    revision: int
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by: str | None = None
+    changed_at: dt.datetime = Field(default_factory=utcnow)
+    note: str = ""
+
+
+class EntryVector(SQLModel, table=True):
+    """Cached sentence embedding of one text of an entry (question or an alternate)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    model: str = Field(max_length=100)
+    text_hash: str = Field(max_length=64, index=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+# --- questionnaires in progress ------------------------------------------------------
+
+
+class Questionnaire(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=300)
+    filename: str = Field(max_length=300, description="as uploaded; display only, never a path")
+    stored_name: str = Field(max_length=100, description="random file name under the upload folder")
+    sha256: str = Field(max_length=64)
+    size: int
+    format: str = Field(max_length=10)
+    family: str = Field(max_length=50)
+    version: str | None = Field(default=None, max_length=50)
+    edition: str | None = Field(default=None, max_length=50)
+    customer: str = Field(default="", max_length=300)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    due_date: dt.date | None = None
+    uploaded_by: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Item(SQLModel, table=True):
+    """One question of an uploaded questionnaire, its suggestion and the reviewer's decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
+    position: int
+    sheet: str = Field(max_length=300)
+    row: int
+    question_id: str | None = Field(default=None, max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    section: str | None = Field(default=None, max_length=500)
+    cells: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False), description="answer/comment/mark cell refs"
+    )
+    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    original_answer: str | None = Field(default=None, sa_column=Column(Text))
+    original_comment: str | None = Field(default=None, sa_column=Column(Text))
+    # suggestion
+    entry_id: int | None = Field(default=None, foreign_key="entry.id")
+    tier: str = Field(default="none", max_length=10)
+    score: float = 0.0
+    suggested_answer: str | None = Field(default=None, sa_column=Column(Text))
+    suggested_comment: str | None = Field(default=None, sa_column=Column(Text))
+    alternatives: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # decision
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    status: ItemStatus = Field(default=ItemStatus.pending, index=True)
+    assignee: str | None = Field(default=None, max_length=320)
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: dt.datetime | None = None
+    lock_version: int = Field(default=1, description="optimistic lock: a stale save is refused")
+
+
+# --- people and access ---------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True, max_length=320)
+    role: Role = Role.sales
+    password_hash: str | None = None
+    active: bool = True
+    session_epoch: int = Field(default=0, description="bump to log the user out everywhere")
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_login_at: dt.datetime | None = None
+
+
+class UserCreate(SQLModel):
+    email: str = Field(max_length=320)
+    role: Role = Role.sales
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        v = v.strip().lower()
+        local, _, domain = v.partition("@")
+        if not local or "." not in domain or " " in v:
+            raise ValueError(f"not an email address: {v!r}")
+        return v
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    prefix: str = Field(max_length=16, index=True, description="first characters, to find the hash to check")
+    token_hash: str = Field(max_length=200)
+    name: str = Field(default="", max_length=100)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+# --- audit ---------------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only; each event's hash covers its content and the previous event's hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(default="system", max_length=320, index=True)
+    action: str = Field(max_length=100, index=True)
+    object_type: str | None = Field(default=None, max_length=50)
+    object_id: str | None = Field(default=None, max_length=100)
+    ip: str | None = Field(default=None, max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)

@@ -1,0 +1,1 @@
+"""Exporters: write answers back into the customer's original file. No Flask, no database."""

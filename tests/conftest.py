@@ -1,0 +1,65 @@
+"""Shared fixtures: an isolated app per test (in-memory SQLite), its client and CLI runner,
+and the real questionnaire corpus from ../shared (skipped where absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "questionnaires"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": "sqlite://",
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "MAX_UPLOAD_MB": 5,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    from sqlmodel import Session
+
+    from answers.db import get_engine
+
+    with Session(get_engine(app), expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The real questionnaires; skips the test where ../shared is not beside the checkout."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"real questionnaires not available: {CORPUS} is absent")
+    return CORPUS
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    url = os.environ.get("ANSWERBANK_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not available: set ANSWERBANK_TEST_POSTGRES_URL (.ci/run starts the local cluster)")
+    return url

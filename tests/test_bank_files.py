@@ -1,0 +1,159 @@
+"""`flask bank import` / `bank export` and `init-db`: csv and xlsx in the documented header."""
+
+import csv
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlmodel import select
+
+from answers import bank
+from answers.models import Entry, EntryStatus, EntryVersion, Product
+
+HEADER = ["question", "answer", "comment", "alternates", "tags", "owner"]
+
+
+def _csv(rows, header=HEADER) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([header, *rows])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _xlsx(rows, header=HEADER) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+ROWS = [
+    ["Do you encrypt data at rest?", "Yes", "AES-256 via AWS KMS.", "Is stored data encrypted?\nEncryption at rest?", "encryption; data", "security@example.com"],
+    ["Do you have a SOC 2 Type II report?", "Yes", "=HYPERLINK(\"x\") is not a formula here", "", "compliance", "grc@example.com"],
+]
+
+
+def test_init_db_demo_loads_the_demo_bank(runner, session):
+    result = runner.invoke(args=["init-db", "--demo"])
+    assert result.exit_code == 0, result.output
+    entries = session.exec(select(Entry)).all()
+    assert len(entries) >= 150
+    assert all(e.status == EntryStatus.approved for e in entries)
+    assert session.exec(select(EntryVersion)).first() is not None
+
+
+@pytest.mark.parametrize("suffix,builder", [(".csv", _csv), (".xlsx", _xlsx)])
+def test_bank_import_reads_every_column(runner, session, tmp_path, suffix, builder):
+    path = tmp_path / f"bank{suffix}"
+    path.write_bytes(builder(ROWS))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 created" in result.output
+    first = session.exec(select(Entry).where(Entry.question == "Do you encrypt data at rest?")).one()
+    assert first.answer == "Yes"
+    assert first.alternates == ["Is stored data encrypted?", "Encryption at rest?"]
+    assert first.tags == ["encryption", "data"]
+    assert first.owner == "security@example.com"
+    assert first.status == EntryStatus.approved
+
+
+def test_bank_import_again_updates_with_a_new_revision(runner, session, tmp_path):
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv(ROWS))
+    runner.invoke(args=["bank", "import", str(path)])
+    changed = [list(ROWS[0]), list(ROWS[1])]
+    changed[0][2] = "AES-256-GCM via AWS KMS, keys rotated yearly."
+    path.write_bytes(_csv(changed))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 0
+    assert "0 created, 1 updated, 1 unchanged" in result.output
+    entry = session.exec(select(Entry).where(Entry.question == ROWS[0][0])).one()
+    assert entry.revision == 2
+    versions = session.exec(select(EntryVersion).where(EntryVersion.entry_id == entry.id).order_by(EntryVersion.revision)).all()
+    assert [v.snapshot["comment"] for v in versions] == [ROWS[0][2], changed[0][2]]
+
+
+def test_bank_import_with_product_and_draft_status(runner, session, tmp_path):
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv(ROWS[:1]))
+    result = runner.invoke(args=["bank", "import", str(path), "--product", "Lumen Dedicated", "--status", "draft"])
+    assert result.exit_code == 0, result.output
+    entry = session.exec(select(Entry)).one()
+    assert entry.status == EntryStatus.draft
+    assert bank.entry_products(entry.id, session=session) == ["Lumen Dedicated"]
+    assert session.exec(select(Product)).one().name == "Lumen Dedicated"
+
+
+def test_bad_bank_file_writes_nothing_and_reports_each_row(runner, session, tmp_path):
+    rows = [ROWS[0], ["", "Yes", "no question", "", "", ""], ["Do you encrypt data at rest?", "No", "", "", "", ""]]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(_csv(rows))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "row 3: question is empty" in result.output
+    assert "row 4: the same question as row 2" in result.output
+    assert session.exec(select(Entry)).all() == []
+
+
+@pytest.mark.parametrize(
+    "content,name,reason",
+    [
+        (b"", "empty.csv", "empty"),
+        (_csv([["q", "Yes"]], header=["question", "verdict"]), "h.csv", "unknown column(s): verdict"),
+        (b"PK\x03\x04garbage", "broken.xlsx", "cannot be read"),
+        (b"question,answer\n", "bank.txt", ".csv or .xlsx"),
+        (b"\xff\xfe\x00q\x00", "bin.csv", "binary data"),
+    ],
+)
+def test_unreadable_bank_files_exit_2_with_a_reason(runner, tmp_path, content, name, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert reason in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_exits_2(runner, tmp_path):
+    result = runner.invoke(args=["bank", "import", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_then_import_round_trips(runner, session, tmp_path, suffix):
+    source = tmp_path / "in.csv"
+    source.write_bytes(_csv(ROWS))
+    runner.invoke(args=["bank", "import", str(source)])
+    out = tmp_path / f"out{suffix}"
+    result = runner.invoke(args=["bank", "export", str(out)])
+    assert result.exit_code == 0, result.output
+    entries = bank.read_bank_file(out.read_bytes(), out.name)
+    assert [(e.question, e.answer, e.comment, e.alternates, e.tags, e.owner) for e in entries] == [
+        ("Do you encrypt data at rest?", "Yes", "AES-256 via AWS KMS.", ["Is stored data encrypted?", "Encryption at rest?"], ["encryption", "data"], "security@example.com"),
+        ("Do you have a SOC 2 Type II report?", "Yes", ROWS[1][2], [], ["compliance"], "grc@example.com"),
+    ]
+
+
+def test_export_never_writes_formulas(runner, session, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(_csv(ROWS))
+    runner.invoke(args=["bank", "import", str(source)])
+    out = tmp_path / "out.xlsx"
+    runner.invoke(args=["bank", "export", str(out)])
+    sheet = load_workbook(out).active
+    assert sheet["C3"].data_type == "s"
+    assert sheet["C3"].value.startswith("=HYPERLINK")
+    csv_out = tmp_path / "out.csv"
+    runner.invoke(args=["bank", "export", str(csv_out)])
+    rows = list(csv.reader(io.StringIO(csv_out.read_bytes().decode("utf-8-sig"))))
+    assert rows[2][2].startswith("'=HYPERLINK")
+
+
+def test_export_to_unknown_extension_exits_2(runner, tmp_path):
+    result = runner.invoke(args=["bank", "export", str(tmp_path / "bank.json")])
+    assert result.exit_code == 2
+    assert ".csv or .xlsx" in result.output
