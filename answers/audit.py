@@ -6,7 +6,6 @@ Each event's `hash` is SHA-256 over its canonical content and the previous event
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator

@@ -81,9 +81,9 @@ def get_or_create_product(name: str, *, session: Session) -> Product:
 
 def entry_products(entry_id: int, *, session: Session) -> list[str]:
     rows = session.exec(
-        select(Product.name).join(EntryProduct, EntryProduct.product_id == Product.id).where(
-            EntryProduct.entry_id == entry_id
-        )
+        select(Product.name)
+        .join(EntryProduct, EntryProduct.product_id == Product.id)
+        .where(EntryProduct.entry_id == entry_id)
     )
     return sorted(rows)
 
@@ -108,8 +108,19 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
     session.add(entry)
     session.flush()
     products = _set_products(entry, data.products, session=session)
-    session.add(EntryVersion(entry_id=entry.id, revision=1, snapshot=snapshot(entry, products), changed_by=actor, note="created"))
-    audit.record(session, "entry.create", actor=actor, object_type="entry", object_id=entry.id, details={"after": snapshot(entry, products)})
+    session.add(
+        EntryVersion(
+            entry_id=entry.id, revision=1, snapshot=snapshot(entry, products), changed_by=actor, note="created"
+        )
+    )
+    audit.record(
+        session,
+        "entry.create",
+        actor=actor,
+        object_type="entry",
+        object_id=entry.id,
+        details={"after": snapshot(entry, products)},
+    )
     return entry
 
 
@@ -139,8 +150,17 @@ def _update_entry(entry: Entry, data: EntryCreate, *, session: Session, actor: s
     if entry.status == EntryStatus.approved and before["status"] != "approved":
         entry.approved_at, entry.approved_by = utcnow(), actor
     session.add(entry)
-    session.add(EntryVersion(entry_id=entry.id, revision=entry.revision, snapshot=after, changed_by=actor, note="import"))
-    audit.record(session, "entry.update", actor=actor, object_type="entry", object_id=entry.id, details={"before": before, "after": after})
+    session.add(
+        EntryVersion(entry_id=entry.id, revision=entry.revision, snapshot=after, changed_by=actor, note="import")
+    )
+    audit.record(
+        session,
+        "entry.update",
+        actor=actor,
+        object_type="entry",
+        object_id=entry.id,
+        details={"before": before, "after": after},
+    )
     return True
 
 
@@ -246,7 +266,7 @@ def read_bank_file(data: bytes, filename: str) -> list[EntryCreate]:
     seen: dict[str, int] = {}
     for number, raw in enumerate(rows[1:], start=2):
         cells = {name: _unescape((raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
-        extra = [c for c in raw[len(header):] if c.strip()]
+        extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
             problems.append(f"row {number}: more fields than the header has")
             continue

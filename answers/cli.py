@@ -106,9 +106,16 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
             click.echo(f"  {problem}", err=True)
         fail(str(exc))
     result = bank.import_entries(
-        entries, session=db.get_session(), actor="cli", product=product, status=EntryStatus(status), source=Path(file).name
+        entries,
+        session=db.get_session(),
+        actor="cli",
+        product=product,
+        status=EntryStatus(status),
+        source=Path(file).name,
     )
-    click.echo(f"Imported {Path(file).name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
+    click.echo(
+        f"Imported {Path(file).name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged."
+    )
 
 
 @bank_group.command("export")

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, func, select
 
-from answers import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from answers import models
 
 _ENGINE_KEY = "answerbank.engine"
 

@@ -19,19 +19,19 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class EntryStatus(str, enum.Enum):
+class EntryStatus(enum.StrEnum):
     draft = "draft"
     approved = "approved"
     retired = "retired"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     sales = "sales"
     curator = "curator"
     admin = "admin"
 
 
-class ItemStatus(str, enum.Enum):
+class ItemStatus(enum.StrEnum):
     pending = "pending"
     accepted = "accepted"
     needs_review = "needs_review"

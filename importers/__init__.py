@@ -23,6 +23,7 @@ from importers.base import (
 )
 
 __all__ = [
+    "REGISTRY",
     "CellRef",
     "CellValue",
     "CorruptFile",
@@ -33,7 +34,6 @@ __all__ = [
     "ParsedQuestionnaire",
     "Question",
     "QuestionnaireImportError",
-    "REGISTRY",
     "UnknownQuestionnaireFormat",
     "UnsafeFile",
     "UnsupportedFormat",

@@ -31,8 +31,22 @@ def _xlsx(rows, header=HEADER) -> bytes:
 
 
 ROWS = [
-    ["Do you encrypt data at rest?", "Yes", "AES-256 via AWS KMS.", "Is stored data encrypted?\nEncryption at rest?", "encryption; data", "security@example.com"],
-    ["Do you have a SOC 2 Type II report?", "Yes", "=HYPERLINK(\"x\") is not a formula here", "", "compliance", "grc@example.com"],
+    [
+        "Do you encrypt data at rest?",
+        "Yes",
+        "AES-256 via AWS KMS.",
+        "Is stored data encrypted?\nEncryption at rest?",
+        "encryption; data",
+        "security@example.com",
+    ],
+    [
+        "Do you have a SOC 2 Type II report?",
+        "Yes",
+        '=HYPERLINK("x") is not a formula here',
+        "",
+        "compliance",
+        "grc@example.com",
+    ],
 ]
 
 
@@ -72,7 +86,9 @@ def test_bank_import_again_updates_with_a_new_revision(runner, session, tmp_path
     assert "0 created, 1 updated, 1 unchanged" in result.output
     entry = session.exec(select(Entry).where(Entry.question == ROWS[0][0])).one()
     assert entry.revision == 2
-    versions = session.exec(select(EntryVersion).where(EntryVersion.entry_id == entry.id).order_by(EntryVersion.revision)).all()
+    versions = session.exec(
+        select(EntryVersion).where(EntryVersion.entry_id == entry.id).order_by(EntryVersion.revision)
+    ).all()
     assert [v.snapshot["comment"] for v in versions] == [ROWS[0][2], changed[0][2]]
 
 
@@ -133,7 +149,14 @@ def test_export_then_import_round_trips(runner, session, tmp_path, suffix):
     assert result.exit_code == 0, result.output
     entries = bank.read_bank_file(out.read_bytes(), out.name)
     assert [(e.question, e.answer, e.comment, e.alternates, e.tags, e.owner) for e in entries] == [
-        ("Do you encrypt data at rest?", "Yes", "AES-256 via AWS KMS.", ["Is stored data encrypted?", "Encryption at rest?"], ["encryption", "data"], "security@example.com"),
+        (
+            "Do you encrypt data at rest?",
+            "Yes",
+            "AES-256 via AWS KMS.",
+            ["Is stored data encrypted?", "Encryption at rest?"],
+            ["encryption", "data"],
+            "security@example.com",
+        ),
         ("Do you have a SOC 2 Type II report?", "Yes", ROWS[1][2], [], ["compliance"], "grc@example.com"),
     ]
 

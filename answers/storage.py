@@ -1,0 +1,45 @@
+"""Uploaded files on disk: random names under the upload folder, never the user's filename."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+
+class StoredFileMissing(Exception):
+    """The stored original of a questionnaire is gone (purged or deleted)."""
+
+
+def store(data: bytes, folder: str | os.PathLike[str]) -> tuple[str, str]:
+    """Write `data` under a new random name. Returns (stored_name, sha256)."""
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = secrets.token_hex(16)
+    path = root / name
+    with open(path, "xb") as out:  # x: never overwrite
+        out.write(data)
+    path.chmod(0o600)
+    return name, hashlib.sha256(data).hexdigest()
+
+
+def _path(stored_name: str, folder: str | os.PathLike[str]) -> Path:
+    if not stored_name.isalnum():  # our names are hex; anything else is not ours
+        raise StoredFileMissing(f"invalid stored name {stored_name!r}")
+    return Path(folder) / stored_name
+
+
+def read(stored_name: str, folder: str | os.PathLike[str]) -> bytes:
+    try:
+        return _path(stored_name, folder).read_bytes()
+    except FileNotFoundError as exc:
+        raise StoredFileMissing("the original file is no longer stored (retention period over?)") from exc
+
+
+def delete(stored_name: str, folder: str | os.PathLike[str]) -> bool:
+    try:
+        _path(stored_name, folder).unlink()
+    except FileNotFoundError:
+        return False
+    return True

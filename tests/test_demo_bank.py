@@ -1,0 +1,31 @@
+"""The demo bank is real content: enough entries, every field filled, alternates present."""
+
+from collections import Counter
+
+from answers import bank
+from answers.matching import normalise
+
+
+def test_demo_bank_has_150_complete_entries():
+    entries = bank.read_bank_file(bank.DEMO_BANK.read_bytes(), bank.DEMO_BANK.name)
+    assert len(entries) >= 150
+    for e in entries:
+        assert e.question and e.answer and e.comment and e.tags and e.owner, e.question
+        assert 1 <= len(e.alternates) <= 3, e.question
+        assert "@" in e.owner
+
+
+def test_demo_bank_verdicts_are_mostly_yes_no_na_and_some_are_no():
+    entries = bank.read_bank_file(bank.DEMO_BANK.read_bytes(), bank.DEMO_BANK.name)
+    verdicts = Counter(e.answer for e in entries)
+    assert verdicts["Yes"] + verdicts["No"] + verdicts["N/A"] >= 0.85 * len(entries)
+    assert verdicts["No"] >= 5 and verdicts["N/A"] >= 1
+
+
+def test_demo_bank_alternates_do_not_collide_with_other_questions():
+    entries = bank.read_bank_file(bank.DEMO_BANK.read_bytes(), bank.DEMO_BANK.name)
+    owner: dict[str, str] = {}
+    for e in entries:
+        for text in [e.question, *e.alternates]:
+            key = normalise(text)
+            assert owner.setdefault(key, e.question) == e.question, f"{text!r} belongs to two entries"
