@@ -99,6 +99,9 @@ QUESTION_WORDS = (
     "confirm",
     "detail",
     "outline",
+    "define",
+    "name",
+    "select",
 )
 _NUMBERED = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)[.)]\s+(\S.*)$", re.DOTALL)
 _FIRST_WORD = re.compile(r"^[\W\d_]*([A-Za-z]+)")
