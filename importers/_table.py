@@ -163,7 +163,13 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
         if cols.section:
             section = sheet.merged_text(r, cols.section) or section
         if not text:
-            left = [t for c, t in sheet.row_texts(r, cols.question).items() if c < cols.question and c != cols.id]
+            # A title left of the question column (also in the id column: `A. Enterprise
+            # Risk Management` where ids go) opens a section.
+            left = [
+                t
+                for c, t in sheet.row_texts(r, cols.question).items()
+                if c < cols.question and (c != cols.id or " " in t)
+            ]
             answer_here = sheet.text(r, cols.answer) if cols.answer else ""
             if left and not cols.section:
                 if len(left[0]) <= 100 and not left[0].endswith(":"):

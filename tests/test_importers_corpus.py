@@ -16,7 +16,14 @@ INVENTORY = [
     ("hecvat/sagearbor_HECVAT414.xlsx", "hecvat", "4.1.4", None, 331, 0),
     ("hecvat/D3c3pt1c0nCyber_HECVAT-Full-v3.06 (blank, 2024-05 revision).xlsx", "hecvat", "3.06", "Full", 255, None),
     ("hecvat/D3c3pt1c0nCyber_HECVAT-Full-v3.06 (LiveSafe, 2025-06 revision).xlsx", "hecvat", "3.06", "Full", 255, None),
-    ("hecvat/D3c3pt1c0nCyber_HECVAT-Full-v3.06 (Vector EHS, app-uploads cead019).xlsx", "hecvat", "3.06", "Full", 255, 180),
+    (
+        "hecvat/D3c3pt1c0nCyber_HECVAT-Full-v3.06 (Vector EHS, app-uploads cead019).xlsx",
+        "hecvat",
+        "3.06",
+        "Full",
+        255,
+        180,
+    ),  # noqa: E501
     ("hecvat/D3c3pt1c0nCyber_HECVAT-Lite-v2.11.xlsx", "hecvat", "2.11", "Lite", 74, 0),
     ("hecvat/D3c3pt1c0nCyber_HECVAT-Triage-v2.10.xlsx", "hecvat", "2.10", "Triage", 38, 0),
     ("hecvat/thedannywahl_Portfolium HECVAT v2.11.xlsx", "hecvat", "2.11", "Full", 280, 214),
