@@ -6,6 +6,7 @@ raises a `QuestionnaireImportError` subclass with a one-line reason when none fi
 
 from __future__ import annotations
 
+from importers import _safety
 from importers.base import (
     CellRef,
     CellValue,
@@ -42,8 +43,20 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
-# Ordered: most specific first. Filled in by the importers issue.
-REGISTRY: list[Importer] = []
+from importers.caiq import CaiqImporter  # noqa: E402
+from importers.generic import GenericImporter  # noqa: E402
+from importers.hecvat import HecvatImporter  # noqa: E402
+from importers.sig_lite import SigImporter  # noqa: E402
+
+# Ordered: most specific first. Each detect() is cheap and content-based (never the file
+# name alone); the generic spreadsheet reader takes any workbook the others decline.
+REGISTRY: list[Importer] = [
+    HecvatImporter(),
+    CaiqImporter(),
+    SigImporter(),
+    GenericImporter(),
+    # CSV and Word (.docx) importers are registered here, after the xlsx ones.
+]
 
 
 def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedQuestionnaire:
@@ -56,6 +69,9 @@ def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> P
         raise FileTooLarge(f"{filename}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")
     if not data:
         raise CorruptFile(f"{filename}: the file is empty")
+    # Legacy/encrypted Office files, damaged zips and zip bombs are refused here, whatever
+    # the extension says, before any format's detect() opens the package.
+    _safety.preflight(data, filename)
     for importer in REGISTRY:
         if importer.detect(data, filename):
             return importer.parse(data, filename)

@@ -1,0 +1,105 @@
+"""Content sniffing and package bounds, checked before any parser sees the bytes.
+
+Format is decided by content, never by the file name: a legacy Office file renamed
+`.xlsx` is still refused as legacy, a docx renamed `.xlsx` is still a docx.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+
+from importers.base import CorruptFile, EncryptedFile, UnsafeFile, UnsupportedFormat
+
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_MEMBERS = 10_000
+MAX_RATIO = 200
+RATIO_CHECK_ABOVE = 1024 * 1024
+
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_WORD_DOCUMENT = "WordDocument".encode("utf-16-le")
+
+
+def is_zip(data: bytes) -> bool:
+    return data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC))
+
+
+def preflight(data: bytes, filename: str) -> None:
+    """Refuse what no importer should parse. Raises UnsupportedFormat (legacy Office),
+    EncryptedFile (password-protected OOXML), CorruptFile (damaged zip) or UnsafeFile
+    (zip bomb bounds). Returns quietly for anything else (text, a sound zip)."""
+    if data.startswith(OLE2_MAGIC):
+        # Excel and Word store a password-protected xlsx/docx as an OLE2 compound file
+        # with an `EncryptedPackage` stream; anything else in OLE2 is a 97-2003 file.
+        if _ENCRYPTED_PACKAGE in data or b"EncryptedPackage" in data:
+            raise EncryptedFile(f"{filename}: the file is password-protected; remove the password and upload again")
+        kind = ".doc" if _WORD_DOCUMENT in data else ".xls"
+        target = ".docx" if kind == ".doc" else ".xlsx"
+        raise UnsupportedFormat(
+            f"{filename}: legacy {kind} (Office 97-2003) file: save it as {target} and upload again"
+        )
+    if is_zip(data):
+        open_zip(data, filename).close()
+
+
+def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
+    """Open a zip package after checking its bounds from the central directory.
+
+    Raises CorruptFile when the zip is damaged or truncated, UnsafeFile over the member
+    count, total uncompressed size or per-member compression ratio limits.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+        raise CorruptFile(f"{filename}: damaged or truncated zip package ({exc})") from exc
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        zf.close()
+        raise UnsafeFile(f"{filename}: {len(infos):,} package members is over the {MAX_MEMBERS:,} limit")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_CHECK_ABOVE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            zf.close()
+            raise UnsafeFile(
+                f"{filename}: member {info.filename} expands {info.file_size // max(info.compress_size, 1):,}:1 "
+                f"(limit {MAX_RATIO}:1), refused as a zip bomb"
+            )
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        zf.close()
+        raise UnsafeFile(
+            f"{filename}: {total:,} bytes uncompressed is over the {MAX_TOTAL_UNCOMPRESSED:,}-byte limit (zip bomb?)"
+        )
+    return zf
+
+
+def read_member(zf: zipfile.ZipFile, name: str, filename: str) -> bytes:
+    """Read one member, never more than its declared size (a lying header cannot inflate
+    past the checked bounds). Raises CorruptFile on CRC or inflate errors, UnsafeFile
+    when the stream is longer than declared."""
+    try:
+        info = zf.getinfo(name)
+        with zf.open(info) as fh:
+            out = fh.read(info.file_size + 1)
+    except KeyError as exc:
+        raise CorruptFile(f"{filename}: package part {name} is missing") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise CorruptFile(f"{filename}: package part {name} is damaged ({exc})") from exc
+    if len(out) > info.file_size:
+        raise UnsafeFile(f"{filename}: package part {name} is longer than its header declares")
+    return out
+
+
+def check_xml(data: bytes, part: str, filename: str) -> None:
+    """Refuse XML with a DOCTYPE or ENTITY declaration (external entities, billion laughs).
+    OOXML never needs one. Raises UnsafeFile."""
+    head = data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = data.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head or b"<!doctype" in head:
+        raise UnsafeFile(f"{filename}: {part} declares a DOCTYPE or ENTITY (external entity / entity expansion)")
