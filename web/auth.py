@@ -27,7 +27,7 @@ def login():
         get_session(), email, request.form.get("password", ""), ip=client_ip(), policy=login_policy()
     )
     if result.user is None:
-        return render_template("auth/login.html", next=target, email=email, error=LOGIN_FAILED), 401
+        return render_template("auth/login.html", next=target, email=email, error=LOGIN_FAILED)
     start_session(result.user)
     return redirect(safe_next(target))
 
