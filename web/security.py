@@ -217,7 +217,8 @@ def init_app(app: Flask) -> None:
     c.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(hours=12))
     c.setdefault("SESSION_COOKIE_HTTPONLY", True)
     c.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    c.setdefault("SESSION_COOKIE_NAME", "answerbank_session")
+    if c.get("SESSION_COOKIE_NAME", "session") == "session":  # Flask's default name says nothing
+        c["SESSION_COOKIE_NAME"] = "answerbank_session"
     # CSRFProtect's own hook is off: enforce_access() calls csrf.protect() for every
     # non-API unsafe request, after authentication, so the API (bearer only) is exempt by path.
     c["WTF_CSRF_CHECK_DEFAULT"] = False
