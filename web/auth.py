@@ -32,8 +32,8 @@ def login():
     return redirect(safe_next(target))
 
 
-@bp.route("/login/link/<token>", methods=["GET", "POST"])
 @bp.route("/login/first-run/<token>", methods=["GET", "POST"])
+@bp.route("/login/link/<token>", methods=["GET", "POST"])  # innermost: url_for() builds this one
 def signin_link(token: str):
     """GET only shows a button (link previews and scanners must not use the link up);
     POST signs in and spends it."""
