@@ -23,7 +23,8 @@ def _secret_key(instance: Path) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. Config: defaults, then `instance/config.py`, then the environment
-    (`DATABASE_URL`, `SECRET_KEY`, `MAX_UPLOAD_MB`, `UPLOAD_RETENTION_DAYS`);
+    (`DATABASE_URL`, `SECRET_KEY`, `MAX_UPLOAD_MB`, `UPLOAD_RETENTION_DAYS`, `PUBLIC_URL`,
+    `TRUSTED_PROXY_COUNT`, `SESSION_COOKIE_SECURE`);
     `test_config` replaces the last two steps."""
     app = Flask(__name__, instance_relative_config=True, template_folder="web/templates", static_folder="web/static")
     instance = Path(app.instance_path)
@@ -41,9 +42,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         for key in ("DATABASE_URL", "UPLOAD_FOLDER"):
             if os.environ.get(key):
                 app.config[key] = os.environ[key]
-        for key in ("MAX_UPLOAD_MB", "UPLOAD_RETENTION_DAYS"):
+        for key in ("MAX_UPLOAD_MB", "UPLOAD_RETENTION_DAYS", "TRUSTED_PROXY_COUNT"):
             if os.environ.get(key):
                 app.config[key] = int(os.environ[key])
+        if os.environ.get("PUBLIC_URL"):
+            app.config["PUBLIC_URL"] = os.environ["PUBLIC_URL"]
+        if os.environ.get("SESSION_COOKIE_SECURE"):
+            app.config["SESSION_COOKIE_SECURE"] = os.environ["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = _secret_key(instance)
     else:
@@ -67,4 +72,7 @@ if __name__ == "__main__":
     loaded = init_db(application, demo_if_empty=True)
     if loaded:
         print(f"Loaded the demo answer bank: {loaded} entries.")
+    from web.auth import first_run
+
+    first_run(application, os.environ.get("ANSWERBANK_ADMIN_EMAIL", "admin@localhost"))
     application.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")))

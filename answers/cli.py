@@ -151,15 +151,44 @@ users_group = AppGroup("users", help="Manage user accounts.")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["sales", "curator", "admin"]), required=True)
 def users_create_command(email: str, role: str) -> None:
-    """Create a user."""
-    not_implemented("users create", 6)
+    """Create a user and print a one-time sign-in link (they set a password after it)."""
+    import os
+
+    from flask import current_app
+
+    from answers import users
+
+    session = db.get_session()
+    try:
+        user = users.create_user(session, email, role, actor="cli")
+    except users.UserError as exc:
+        fail(str(exc))
+    secret = users.issue_signin_link(session, user, actor="cli")
+    hours = current_app.config.get("SIGNIN_LINK_HOURS", 24)
+    click.echo(f"Created {user.email} ({role}).")
+    base = current_app.config.get("PUBLIC_URL") or "http://{}:{}".format(
+        os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+    )
+    click.echo(
+        f"One-time sign-in link (valid {hours} hours, then set a password): {base.rstrip('/')}/login/link/{secret}"
+    )
 
 
 @users_group.command("token")
 @click.argument("email")
 def users_token_command(email: str) -> None:
     """Print a new API token for EMAIL (shown once, stored hashed)."""
-    not_implemented("users token", 6)
+    from answers import users
+
+    session = db.get_session()
+    user = users.get_by_email(session, email)
+    if user is None:
+        fail(f"no user with the email {email.strip().lower()}")
+    if not user.active:
+        fail(f"{user.email} is deactivated")
+    _row, secret = users.issue_token(session, user, name="cli", actor="cli")
+    click.echo(secret)
+    click.echo("Shown once: it is stored only as a hash. Send it as 'Authorization: Bearer <token>'.", err=True)
 
 
 audit_group = AppGroup("audit", help="The audit trail.")

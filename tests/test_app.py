@@ -7,10 +7,12 @@ def test_test_config_gives_isolated_in_memory_databases(tmp_path):
     a = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": str(tmp_path)})
     b = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": str(tmp_path)})
     from answers.db import init_db
+    from tests.auth_helpers import make_user, signed_in
 
     assert init_db(a, demo=True) >= 150
-    assert b.test_client().get("/").status_code == 200
-    assert b"<strong>0</strong>" in b.test_client().get("/").data
+    client = signed_in(b, make_user(b, "sales@example.com", "sales"))
+    assert client.get("/").status_code == 200
+    assert b"<strong>0</strong>" in client.get("/").data
 
 
 def test_environment_overrides_instance_config(monkeypatch, tmp_path):
@@ -23,11 +25,18 @@ def test_environment_overrides_instance_config(monkeypatch, tmp_path):
     assert app.config["MAX_CONTENT_LENGTH"] >= 7 * 1024 * 1024
 
 
-def test_home_page_is_friendly_html(client):
-    response = client.get("/")
+def test_home_page_is_friendly_html(sales_client):
+    response = sales_client.get("/")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert b"Answerbank" in response.data and b"Upload" in response.data
+    assert b"sales@example.com" in response.data and b"Sign out" in response.data
+
+
+def test_home_page_sends_anonymous_visitors_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
 
 
 def test_healthz_checks_the_database(client):

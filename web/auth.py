@@ -1,0 +1,152 @@
+"""Sign in and out, sign-in links, the account page (password, API tokens)."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+
+from answers import users
+from answers.db import get_session
+from web.security import client_ip, current_user, login_policy, safe_next, start_session
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "Sign-in failed. Check the email address and password; after repeated failures, wait 15 minutes."
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = request.values.get("next", "")
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(safe_next(target))
+        return render_template("auth/login.html", next=target, email="")
+    email = request.form.get("email", "")
+    result = users.authenticate(
+        get_session(), email, request.form.get("password", ""), ip=client_ip(), policy=login_policy()
+    )
+    if result.user is None:
+        return render_template("auth/login.html", next=target, email=email, error=LOGIN_FAILED)
+    start_session(result.user)
+    return redirect(safe_next(target))
+
+
+@bp.route("/login/first-run/<token>", methods=["GET", "POST"])
+@bp.route("/login/link/<token>", methods=["GET", "POST"])  # innermost: url_for() builds this one
+def signin_link(token: str):
+    """GET only shows a button (link previews and scanners must not use the link up);
+    POST signs in and spends it."""
+    hours = int(current_app.config["SIGNIN_LINK_HOURS"])
+    if request.method == "GET":
+        user = users.peek_signin_link(get_session(), token, link_hours=hours)
+        if user is None:
+            return render_template("auth/link_invalid.html"), 404
+        return render_template("auth/signin_link.html", email=user.email)
+    user = users.use_signin_link(get_session(), token, link_hours=hours, ip=client_ip())
+    if user is None:
+        return render_template("auth/link_invalid.html"), 404
+    start_session(user)
+    if not user.password_hash:
+        flash("You are signed in. Set a password now: the link you used works only once.", "info")
+        return redirect(url_for("auth.account"))
+    return redirect(url_for("pages.home"))
+
+
+@bp.post("/logout")
+def logout():
+    user = current_user()
+    if user is not None:
+        users.record_logout(get_session(), user, ip=client_ip())
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout-everywhere")
+def logout_everywhere():
+    users.logout_everywhere(get_session(), current_user(), ip=client_ip())  # type: ignore[arg-type]
+    session.clear()
+    flash("You are signed out on every device and browser.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _account_page(status: int = 200, **extra):
+    user = current_user()
+    tokens = users.list_tokens(get_session(), user)  # type: ignore[arg-type]
+    return render_template("auth/account.html", user=user, tokens=tokens, **extra), status
+
+
+@bp.get("/account")
+def account():
+    return _account_page()
+
+
+@bp.post("/account/password")
+def set_password():
+    user = current_user()
+    assert user is not None
+    if user.password_hash:
+        if not users.verify_password(get_session(), user, request.form.get("current_password", ""), ip=client_ip()):
+            return _account_page(400, error="The current password is not right.")
+    new, again = request.form.get("password", ""), request.form.get("password_again", "")
+    if new != again:
+        return _account_page(400, error="The two new passwords differ.")
+    try:
+        users.set_password(get_session(), user, new, ip=client_ip())
+    except users.UserError as exc:
+        return _account_page(400, error=str(exc))
+    flash("Password saved.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/tokens")
+def create_token():
+    """Renders the page with the secret (not a redirect: a flashed secret would sit in the cookie)."""
+    row, secret = users.issue_token(
+        get_session(),
+        current_user(),
+        name=request.form.get("name", ""),
+        ip=client_ip(),  # type: ignore[arg-type]
+    )
+    return _account_page(201, new_token=secret, new_token_row=row)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    try:
+        users.revoke_token(get_session(), current_user(), token_id, ip=client_ip())  # type: ignore[arg-type]
+    except users.UserError as exc:
+        return _account_page(404, error=str(exc))
+    flash("Token revoked.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.get("/api/v1/me")
+def api_me():
+    """Who the bearer token belongs to (lets a client check its token)."""
+    user = current_user()
+    assert user is not None
+    return jsonify(email=user.email, role=user.role.value if hasattr(user.role, "value") else user.role)
+
+
+def first_run(app: Flask, email: str) -> str | None:
+    """`python app.py` on a database without users: create the first admin and print a
+    one-time sign-in link to the console. Returns the link (None when not a first run)."""
+    from sqlmodel import Session
+
+    from answers.db import get_engine
+
+    with Session(get_engine(app), expire_on_commit=False) as session:
+        created = users.ensure_first_admin(session, email)
+    if created is None:
+        return None
+    user, secret = created
+    base = app.config.get("PUBLIC_URL") or "http://{}:{}".format(
+        os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+    )
+    link = f"{base.rstrip('/')}/login/first-run/{secret}"
+    hours = app.config["SIGNIN_LINK_HOURS"]
+    print(f"\nFirst run: the admin account is {user.email}.")
+    print(f"Sign in within {hours} hours with this one-time link, then set a password:\n\n    {link}\n")
+    return link

@@ -1,0 +1,232 @@
+"""Who may call what: the access rule table, enforced before every request; CSRF; security
+headers on every response; session cookies that are `Secure` on HTTPS.
+
+Every endpoint needs an entry in `RULES` (endpoint name -> `Rule`). A route without one is
+refused (500 with a message naming it in debug/testing, 403 in production), and
+tests/test_security_matrix.py fails, so a new route cannot be forgotten.
+
+Two ways in, chosen by the path:
+- `/api/...`: `Authorization: Bearer <token>` only (session cookies are ignored, so no CSRF
+  is needed); errors are JSON `{"error": ...}` with 401 (no or bad token) / 403 (role).
+- everything else: the login session; not signed in -> 302 to /login?next=...; role too
+  low -> 403; unsafe methods need the CSRF token (Flask-WTF `CSRFProtect`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from answers import users
+from answers.db import get_session
+from answers.models import Role, User
+
+csrf = CSRFProtect()
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`role`: minimum role to call the endpoint (None = public, no login).
+    `write`: minimum role for POST/PUT/PATCH/DELETE when stricter than `role`."""
+
+    role: Role | None
+    write: Role | None = None
+
+    def minimum(self, method: str) -> Role | None:
+        if method in UNSAFE_METHODS and self.write is not None:
+            return self.write
+        return self.role
+
+    @property
+    def public(self) -> bool:
+        return self.role is None
+
+
+PUBLIC = Rule(None)
+SALES = Rule(Role.sales)
+CURATOR = Rule(Role.curator)
+ADMIN = Rule(Role.admin)
+
+# The one place that says who may call what. Add every new endpoint here.
+RULES: dict[str, Rule] = {
+    "static": PUBLIC,
+    "api.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.signin_link": PUBLIC,
+    "auth.logout": SALES,
+    "auth.logout_everywhere": SALES,
+    "auth.account": SALES,
+    "auth.set_password": SALES,
+    "auth.create_token": SALES,
+    "auth.revoke_token": SALES,
+    "auth.api_me": SALES,
+    "pages.home": SALES,
+    "admin.users_page": ADMIN,
+    "admin.create_user": ADMIN,
+    "admin.change_role": ADMIN,
+    "admin.set_active": ADMIN,
+    "admin.audit": ADMIN,
+    "admin.api_audit": ADMIN,
+}
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def login_policy() -> users.LoginPolicy:
+    c = current_app.config
+    return users.LoginPolicy(
+        max_failures=int(c["LOGIN_MAX_FAILURES"]),
+        lock_minutes=int(c["LOGIN_LOCK_MINUTES"]),
+        ip_max_failures=int(c["LOGIN_IP_MAX_FAILURES"]),
+        ip_window_minutes=int(c["LOGIN_IP_WINDOW_MINUTES"]),
+    )
+
+
+def start_session(user: User) -> None:
+    """A fresh session (no fixation) bound to the user's current epoch."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["epoch"] = user.session_epoch
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths: `next=` must not become an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            if "\\" not in target:
+                return target
+    return url_for("pages.home")
+
+
+def _session_user() -> User | None:
+    uid, epoch = session.get("uid"), session.get("epoch")
+    if uid is None:
+        return None
+    user = get_session().get(User, uid)
+    if user is None or not user.active or user.session_epoch != epoch:
+        session.clear()  # logged out everywhere, deactivated or deleted
+        return None
+    return user
+
+
+def _bearer_user() -> User | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return users.check_token(get_session(), secret.strip(), ip=client_ip())
+
+
+def _api_error(status: int, message: str):
+    response = jsonify(error=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="answerbank"'
+    return response
+
+
+def enforce_access():
+    """before_request: authenticate, then apply the endpoint's rule."""
+    g.user = None
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # no route matched: Flask answers 404 / 405
+    api = is_api_path(request.path)
+    rule = RULES.get(endpoint)
+    if rule is None:
+        message = f"no access rule for endpoint {endpoint!r}: add it to web.security.RULES"
+        current_app.logger.error(message)
+        if current_app.debug or current_app.testing:
+            abort(500, description=message)
+        if api:
+            return _api_error(403, "forbidden")
+        abort(403)
+    g.user = _bearer_user() if api else _session_user()
+    if not api and request.method in UNSAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    needed = rule.minimum(request.method)
+    if needed is None:
+        return None
+    if g.user is None:
+        if api:
+            return _api_error(401, "authentication required: send Authorization: Bearer <token>")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    if not users.has_role(g.user, needed):
+        if api:
+            return _api_error(403, f"this needs the {needed.value} role")
+        abort(403, description=f"This page needs the {needed.value} role.")
+    return None
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def security_headers(response):
+    """after_request: on every response, errors and static files included."""
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Frame-Options"] = "DENY"
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "same-origin"
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if g.get("user") is not None and request.endpoint != "static":
+        h["Cache-Control"] = "no-store"  # signed-in pages and API answers stay out of shared caches
+    return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is `Secure` when configured or when this request came over HTTPS
+    (behind a proxy, set TRUSTED_PROXY_COUNT so X-Forwarded-Proto is believed)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or bool(request and request.is_secure)
+
+
+def init_app(app: Flask) -> None:
+    c = app.config
+    c.setdefault("LOGIN_MAX_FAILURES", 5)
+    c.setdefault("LOGIN_LOCK_MINUTES", 15)
+    c.setdefault("LOGIN_IP_MAX_FAILURES", 20)
+    c.setdefault("LOGIN_IP_WINDOW_MINUTES", 15)
+    c.setdefault("SIGNIN_LINK_HOURS", 24)
+    c.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(hours=12))
+    c.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    c.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if c.get("SESSION_COOKIE_NAME", "session") == "session":  # Flask's default name says nothing
+        c["SESSION_COOKIE_NAME"] = "answerbank_session"
+    # CSRFProtect's own hook is off: enforce_access() calls csrf.protect() for every
+    # non-API unsafe request, after authentication, so the API (bearer only) is exempt by path.
+    c["WTF_CSRF_CHECK_DEFAULT"] = False
+    proxies = int(c.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    app.session_interface = SessionInterface()
+    app.before_request(enforce_access)
+    csrf.init_app(app)
+    app.after_request(security_headers)
+    app.context_processor(lambda: {"current_user": current_user()})
