@@ -1,0 +1,229 @@
+"""CSV questionnaires: import (encodings, dialects, layouts) and write-back round trips."""
+
+from __future__ import annotations
+
+import codecs
+import csv as stdlib_csv
+import io
+
+import pytest
+
+from exporters.csv import write_back
+from exporters.xlsx import WriteBackError
+from importers.base import CellRef, CorruptFile, NoQuestionsFound, UnsupportedFormat
+from importers.csv import CsvImporter, read_csv_text
+
+HECVAT_CSV = "hecvat/instructure_Intelligent Insights HECVAT Lite (csv export).csv"
+
+
+def parse(data: bytes, filename: str = "q.csv"):
+    return CsvImporter().parse(data, filename)
+
+
+def make_csv(rows: list[list[str]], *, delimiter: str = ",", newline: str = "\r\n", encoding: str = "utf-8") -> bytes:
+    buf = io.StringIO(newline="")
+    stdlib_csv.writer(buf, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def answer_everything(parsed, prefix: str = "") -> dict[CellRef, str]:
+    values: dict[CellRef, str] = {}
+    for n, q in enumerate(parsed.questions):
+        values[q.answer_cell] = f'{prefix}Answer {n}, with "quotes"\nand a second line'
+        if q.comment_cell is not None:
+            values[q.comment_cell] = f"{prefix}Comment {n}; ok"
+    return values
+
+
+# --- the real HECVAT CSV export -----------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_hecvat_csv_export_is_read_as_hecvat_lite(corpus):
+    parsed = parse((corpus / HECVAT_CSV).read_bytes(), HECVAT_CSV)
+    assert parsed.family == "hecvat"
+    assert parsed.edition == "Lite"
+    assert parsed.format == "csv"
+    assert len(parsed.questions) == 78
+    assert sum(1 for q in parsed.questions if q.answer) == 77
+    assert sum(1 for q in parsed.questions if q.comment) == 67
+    by_id = {q.id: q for q in parsed.questions}
+    assert by_id["HLSY-02"].answer is None
+    assert by_id["COMP-02"].answer == "No"
+    assert by_id["COMP-02"].answer_cell == CellRef("", 3, 3)
+    assert by_id["COMP-02"].comment_cell == CellRef("", 3, 4)
+    assert by_id["COMP-01"].section == "Company Overview"
+    # The last section row has no "Vendor Answers" field but still opens a section.
+    assert by_id["HLTP-01"].section == "Third Party Assessment"
+    assert "\n" in by_id["COMP-01"].answer
+
+
+@pytest.mark.corpus
+def test_hecvat_csv_round_trip_keeps_untouched_records_byte_identical(corpus):
+    original = (corpus / HECVAT_CSV).read_bytes()
+    parsed = parse(original)
+    values = answer_everything(parsed)
+    written = write_back(original, values)
+
+    assert written.startswith(codecs.BOM_UTF8)
+    again = parse(written)
+    assert [q.id for q in again.questions] == [q.id for q in parsed.questions]
+    for q in again.questions:
+        assert q.answer == values[q.answer_cell]
+        assert q.comment == values[q.comment_cell]
+    before, after = read_csv_text(original, "a").records, read_csv_text(written, "b").records
+    assert len(before) == len(after)
+    answered_rows = {ref.row for ref in values}
+    for row, (old, new) in enumerate(zip(before, after, strict=True), start=1):
+        if row not in answered_rows:
+            assert new.raw == old.raw
+        else:
+            assert new.raw.endswith("\r\n") == old.raw.endswith("\r\n")  # line endings kept
+            assert new.fields[:2] == old.fields[:2]
+
+
+@pytest.mark.corpus
+def test_write_back_of_nothing_returns_identical_bytes(corpus):
+    original = (corpus / HECVAT_CSV).read_bytes()
+    assert write_back(original, {}) == original
+
+
+# --- synthetic layouts -----------------------------------------------------------------
+
+
+def test_header_row_semicolon_cp1252_crlf():
+    rows = [
+        ["ID", "Question", "Response", "Comments"],
+        ["1.1", "Do you encrypt data at rest?", "Yes", "AES-256 – everywhere"],
+        ["1.2", "Do you have an incident response plan?", "", ""],
+    ]
+    data = make_csv(rows, delimiter=";", encoding="cp1252")
+    parsed = parse(data)
+    assert parsed.family == "generic"
+    assert [q.id for q in parsed.questions] == ["1.1", "1.2"]
+    first = parsed.questions[0]
+    assert (first.answer, first.comment) == ("Yes", "AES-256 – everywhere")
+    assert first.answer_cell == CellRef("", 2, 3)
+    assert first.comment_cell == CellRef("", 2, 4)
+
+    written = write_back(data, {first.answer_cell: "No", parsed.questions[1].comment_cell: "Plan – v2"})
+    assert written.decode("cp1252").split("\r\n")[0] == "ID;Question;Response;Comments"
+    again = parse(written)
+    assert again.questions[0].answer == "No"
+    assert again.questions[1].comment == "Plan – v2"
+
+
+def test_tab_delimited_without_header_numbering_inside_text():
+    rows = [
+        ["Section I: General"],
+        ["1. Does the vendor keep an asset inventory?", "Yes"],
+        ["2. Describe your backup schedule.", ""],
+        ["Section II: Data"],
+        ["3) Is customer data encrypted in transit?", "Yes"],
+    ]
+    data = make_csv(rows, delimiter="\t", newline="\n")
+    parsed = parse(data, "q.tsv")
+    assert [(q.id, q.section) for q in parsed.questions] == [
+        ("1", "Section I: General"),
+        ("2", "Section I: General"),
+        ("3", "Section II: Data"),
+    ]
+    assert parsed.questions[0].text == "Does the vendor keep an asset inventory?"
+    assert parsed.questions[1].answer is None
+    assert parsed.questions[1].answer_cell == CellRef("", 3, 2)
+
+    written = write_back(data, {q.answer_cell: "Nightly\nand weekly" for q in parsed.questions})
+    assert b"\r" not in written
+    assert [q.answer for q in parse(written, "q.tsv").questions] == ["Nightly\nand weekly"] * 3
+
+
+def test_short_rows_are_padded_when_the_answer_field_is_missing():
+    data = b"Q-1,Do you run background checks?\nQ-2,Do you use MFA?,Yes\n"
+    parsed = parse(data)
+    assert [q.id for q in parsed.questions] == ["Q-1", "Q-2"]
+    written = write_back(data, {parsed.questions[0].answer_cell: "Yes"})
+    assert written == b"Q-1,Do you run background checks?,Yes\nQ-2,Do you use MFA?,Yes\n"
+
+
+def test_embedded_newlines_bom_and_untouched_quoting_in_a_changed_record():
+    text = (
+        '\ufeffID,Question,Answer,Notes\r\n"A-1","Do you\r\nlog access?",,"kept ""as is"""\r\n'
+        "A-2,Do you patch monthly?,Yes,\r\n"
+    )
+    data = text.encode("utf-8")
+    parsed = parse(data)
+    assert parsed.questions[0].text == "Do you\r\nlog access?"
+    assert parsed.questions[0].comment == 'kept "as is"'
+    written = write_back(data, {parsed.questions[0].answer_cell: "Yes"})
+    assert written == text.replace('access?",,', 'access?",Yes,').encode("utf-8")
+
+
+def test_last_record_without_line_ending_is_written_without_one():
+    data = b"ID,Question,Answer\nX-1,Do you have a CISO?,"
+    parsed = parse(data)
+    assert (
+        write_back(data, {parsed.questions[0].answer_cell: "Yes"}) == b"ID,Question,Answer\nX-1,Do you have a CISO?,Yes"
+    )
+
+
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
+def test_text_that_looks_like_a_formula_is_written_as_text(dangerous):
+    data = b"ID,Question,Answer\nX-1,Do you have a CISO?,\n"
+    parsed = parse(data)
+    written = write_back(data, {parsed.questions[0].answer_cell: dangerous})
+    record = read_csv_text(written, "w").records[1]
+    assert record.fields[2] == "'" + dangerous.replace("\r\n", "\n")
+    assert not record.fields[2].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_numbers_and_booleans_are_not_prefixed():
+    data = b"ID,Question,Answer,Count\nX-1,How many staff?,,\n"
+    written = write_back(data, {CellRef("", 2, 3): -5, CellRef("", 2, 4): 2.0})
+    assert written == b"ID,Question,Answer,Count\nX-1,How many staff?,-5,2\n"
+
+
+def test_unknown_cell_refs_are_refused():
+    data = b"ID,Question,Answer\nX-1,Do you have a CISO?,\n"
+    with pytest.raises(WriteBackError, match="record 9"):
+        write_back(data, {CellRef("", 9, 3): "Yes"})
+    with pytest.raises(WriteBackError, match="no sheet"):
+        write_back(data, {CellRef("Sheet1", 2, 3): "Yes"})
+
+
+def test_text_the_encoding_cannot_hold_is_refused():
+    data = "ID;Question;Answer\nX-1;Do you have a CISO – yes?;\n".encode("cp1252")
+    with pytest.raises(WriteBackError, match="cp1252"):
+        write_back(data, {CellRef("", 2, 3): "Yes ✓"})
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"", CorruptFile),
+        (b"   \r\n", CorruptFile),
+        (b"\x00\x01\x02binary\x00stuff" * 10, UnsupportedFormat),
+        (b"PK\x03\x04" + b"\x00" * 40, UnsupportedFormat),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, UnsupportedFormat),
+    ],
+)
+def test_bad_input_raises_a_specific_error(data, error):
+    with pytest.raises(error):
+        parse(data)
+
+
+def test_csv_without_questions_raises_no_questions_found():
+    with pytest.raises(NoQuestionsFound):
+        parse(b"name,amount\nx,1\ny,2\n")
+
+
+def test_detect_by_content_and_extension():
+    importer = CsvImporter()
+    table = b"ID,Question,Answer\nX-1,Do you have a CISO?,Yes\n"
+    assert importer.detect(table, "upload-without-extension")
+    assert importer.detect(b"\x00\x01", "q.csv")  # claimed, so parse() names the problem
+    assert not importer.detect(b'{"questionnaire": [1, 2]}', "vsaq.json")
+    assert not importer.detect(b"PK\x03\x04rest", "upload")
+    assert not importer.detect(b"just one line of prose", "notes")
