@@ -18,6 +18,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from importers._tabletext import (
+    ID_VALUE,
+    NUMBERED,
+    family_of,
+    header_columns,
+    pick_id_column,
+    pick_question_column,
+    question_like,
+)
 from importers.base import (
     CellRef,
     CorruptFile,
@@ -156,49 +165,9 @@ def read_csv_text(data: bytes, filename: str) -> CsvText:
 
 # --- finding the questions ---------------------------------------------------------
 
-_QUESTION_HEADERS = {
-    "question", "questions", "question text", "question/request", "questionnaire question", "requirement",
-    "control question", "security question", "description", "item", "query", "request",
-    "consensus assessment questions",
-}  # fmt: skip
-_ANSWER_HEADERS = {
-    "answer", "answers", "response", "responses", "vendor answer", "vendor answers", "vendor response",
-    "supplier response", "supplier answer", "yes/no", "y/n", "your answer", "your response", "reply",
-    "csp caiq answer",
-}  # fmt: skip
-_COMMENT_HEADERS = {
-    "comment", "comments", "additional information", "additional info", "notes", "note", "explanation",
-    "remarks", "details", "detail", "justification", "evidence", "vendor comments", "additional comments",
-    "supporting information", "csp implementation description (optional/recommended)",
-}  # fmt: skip
-_ID_HEADERS = {
-    "id", "#", "no", "no.", "number", "ref", "ref.", "reference", "question id", "question number",
-    "ques num", "question #", "item #", "item", "control id", "qid", "sl no", "s.no", "sr. no.",
-}  # fmt: skip
 
-_ID_VALUE = re.compile(r"^(?:[A-Za-z][A-Za-z&]{0,7}[- ]?\d+(?:\.\d+)*[a-z]?|\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*)$")
-_NUMBERED = re.compile(r"^\s*((?:[A-Z]{1,8}-)?\d+(?:\.\d+)*)(?:[.):]|\s-)?\s+(?=\S)(.*)$", re.S)
-_QUESTION_START = re.compile(
-    r"^(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|shall|may|must|"
-    r"what|which|who|whom|whose|when|where|why|how|describe|explain|list|provide|please|indicate|"
-    r"identify|specify|state|detail|confirm|outline|summari[sz]e|attach|share|if)\b",
-    re.I,
-)
-_HECVAT_ID = re.compile(
-    r"^(?:DATE|GNRL|REQU|COMP|DOCU|ITAC|QUAL|THRD|CONS|APPL|AAAI|BCPL|CHNG|DATA|DCTR|DRPL|FIDP|HFIH|PPPR|"
-    r"QLAS|VULN|HIPA|PCID|USCA|PROC|INTI|HL[A-Z]{2})-\d{2}$"
-)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().strip(":").strip()).lower()
-
-
-def _question_like(text: str) -> bool:
-    text = text.strip()
-    if not text:
-        return False
-    return text.endswith("?") or bool(_QUESTION_START.match(text)) or "?" in text[-40:]
+def _columns(records: list[CsvRecord], rows: list[int], candidates: range) -> dict[int, list[str]]:
+    return {col: [records[i].fields[col].strip() for i in rows if col < len(records[i].fields)] for col in candidates}
 
 
 @dataclass
@@ -210,56 +179,11 @@ class _Layout:
     header_rows: dict[int, str | None]  # record index -> section title it opens (or None)
 
 
-def _header_columns(fields: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for col, value in enumerate(fields):
-        key = _norm(value)
-        for kind, names in (
-            ("answer", _ANSWER_HEADERS),
-            ("comment", _COMMENT_HEADERS),
-            ("question", _QUESTION_HEADERS),
-            ("id", _ID_HEADERS),
-        ):
-            if key in names and kind not in found:
-                found[kind] = col
-                break
-    return found
-
-
-def _column_values(records: list[CsvRecord], rows: list[int], col: int) -> list[str]:
-    return [records[i].fields[col].strip() for i in rows if col < len(records[i].fields)]
-
-
-def _pick_question_column(records: list[CsvRecord], rows: list[int], candidates: range) -> int | None:
-    best, best_score = None, 0.0
-    for col in candidates:
-        values = [v for v in _column_values(records, rows, col) if v]
-        if not values:
-            continue
-        questions = sum(_question_like(v) for v in values)
-        ids = sum(bool(_ID_VALUE.match(v)) for v in values)
-        avg_len = sum(len(v) for v in values) / len(values)
-        if ids > len(values) / 2 or avg_len < 8:
-            continue
-        score = questions * 10 + min(avg_len, 200) / 20 + len(values) / 100
-        if score > best_score:
-            best, best_score = col, score
-    return best
-
-
-def _pick_id_column(records: list[CsvRecord], rows: list[int], before: int) -> int | None:
-    for col in range(before - 1, -1, -1):
-        values = [v for v in _column_values(records, rows, col) if v]
-        if values and sum(bool(_ID_VALUE.match(v)) for v in values) >= max(1, 0.6 * len(values)):
-            return col
-    return None
-
-
 def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
     header_rows: dict[int, str | None] = {}
     first: dict[str, int] | None = None
     for index, record in enumerate(records):
-        cols = _header_columns(record.fields)
+        cols = header_columns(enumerate(record.fields))
         # A header names the answer column plus the question or comment column; a
         # HECVAT-style section row puts the section title where the question header goes.
         if "answer" not in cols and "comment" not in cols:
@@ -281,7 +205,7 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
         question = first.get("question")
         if question is None:
             limit = answer if answer is not None else first.get("comment", width)
-            question = _pick_question_column(records, data_rows, range(limit))
+            question = pick_question_column(_columns(records, data_rows, range(limit)))
         if question is None:
             raise NoQuestionsFound(f"{filename}: found a header row but no column of questions")
         if answer is None:
@@ -289,13 +213,13 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
         comment = first.get("comment")
         ident = first.get("id")
         if ident is None:
-            ident = _pick_id_column(records, data_rows, question)
+            ident = pick_id_column(_columns(records, data_rows, range(question)), question)
         return _Layout(question, answer, comment, ident, header_rows)
 
-    question = _pick_question_column(records, data_rows, range(width))
+    question = pick_question_column(_columns(records, data_rows, range(width)))
     if question is None:
         raise NoQuestionsFound(f"{filename}: no column of questions found")
-    ident = _pick_id_column(records, data_rows, question)
+    ident = pick_id_column(_columns(records, data_rows, range(question)), question)
     answer = question + 1
     comment = answer + 1 if answer + 1 < width else None
     return _Layout(question, answer, comment, ident, {})
@@ -313,11 +237,11 @@ def _is_section_row(record: CsvRecord, layout: _Layout) -> str | None:
     if len(filled) != 1:
         return None
     text = filled[0]
-    if _question_like(text) or len(text) > 120:
+    if question_like(text) or len(text) > 120:
         return None
-    if layout.id is not None and _ID_VALUE.match(_field(record, layout.id)):
+    if layout.id is not None and ID_VALUE.match(_field(record, layout.id)):
         return None
-    if _NUMBERED.match(text):
+    if NUMBERED.match(text):
         return None
     return text
 
@@ -369,7 +293,7 @@ class CsvImporter:
                 continue
             ident = _field(record, layout.id) or None
             if ident is None:
-                m = _NUMBERED.match(text)
+                m = NUMBERED.match(text)
                 if m:
                     ident, text = m.group(1), m.group(2).strip()
             answer = _field(record, layout.answer) or None
@@ -389,28 +313,13 @@ class CsvImporter:
             )
         if not questions:
             raise NoQuestionsFound(f"{filename}: no questions found in the CSV")
-        family, edition = _family(questions)
+        family, edition = family_of(questions)
         warnings: list[str] = []
         ids = Counter(q.id for q in questions if q.id)
         duplicates = sorted(i for i, n in ids.items() if n > 1)
         if duplicates:
             warnings.append(f"duplicate question ids: {', '.join(duplicates[:10])}")
         return ParsedQuestionnaire(family, None, "csv", questions, edition=edition, warnings=warnings)
-
-
-def _family(questions: list[Question]) -> tuple[str, str | None]:
-    ids = [q.id for q in questions if q.id]
-    hecvat = [i for i in ids if _HECVAT_ID.match(i)]
-    if ids and len(hecvat) >= 0.8 * len(questions):
-        prefixes = {i.split("-")[0] for i in hecvat}
-        if any(p.startswith("HL") for p in prefixes):
-            return "hecvat", "Lite"
-        if prefixes & {"USCA", "PROC", "INTI"}:
-            return "hecvat", "Triage"
-        if prefixes & {"APPL", "DATA", "VULN", "QUAL"}:
-            return "hecvat", "Full"
-        return "hecvat", None
-    return "generic", None
 
 
 def parse_text(text: str, filename: str = "questionnaire.csv") -> ParsedQuestionnaire:
