@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -22,6 +23,8 @@ __all__ = ["WriteBackError", "format_value", "write_back"]
 _MAX_COLUMN = 16384
 # Spreadsheet apps run cells starting with these as formulas (CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# NUL and other C0 controls are not text: a CSV holding them reads as binary.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def format_value(value: CellValue) -> str:
@@ -39,7 +42,7 @@ def format_value(value: CellValue) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).replace("\r\n", "\n")
+    text = _CONTROL.sub("", str(value).replace("\r\n", "\n"))
     if text.startswith(_FORMULA_PREFIXES):
         text = "'" + text
     return text

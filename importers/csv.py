@@ -188,14 +188,19 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
         # HECVAT-style section row puts the section title where the question header goes.
         if "answer" not in cols and "comment" not in cols:
             continue
+        named = set(cols.values())
+        others = [f.strip() for c, f in enumerate(record.fields) if f.strip() and c not in named]
+        # Every other field is empty except at most a section title: a data row whose
+        # answer happens to read "Response" or "Notes" has an id and a question besides.
+        if len(others) > 1 or (others and question_like(others[0])):
+            continue
         if first is None:
             if not ({"question", "id"} & cols.keys() or ("answer" in cols and "comment" in cols)):
                 continue
             first = cols
         elif any(cols.get(kind, first.get(kind)) != first.get(kind) for kind in ("answer", "comment")):
-            continue  # names another layout: a data row that happens to say "Yes" or "Notes"
-        named = set(cols.values())
-        title = next((f.strip() for c, f in enumerate(record.fields) if f.strip() and c not in named), None)
+            continue  # the names sit in other columns: not this table's header
+        title = others[0] if others else None
         header_rows[index] = title
     data_rows = [i for i, r in enumerate(records) if i not in header_rows and any(f.strip() for f in r.fields)]
     width = max((len(r.fields) for r in records), default=0)

@@ -7,8 +7,10 @@ import csv as stdlib_csv
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from exporters.csv import write_back
+from exporters.csv import format_value, write_back
 from exporters.xlsx import WriteBackError
 from importers.base import CellRef, CorruptFile, NoQuestionsFound, UnsupportedFormat
 from importers.csv import CsvImporter, read_csv_text
@@ -137,6 +139,21 @@ def test_tab_delimited_without_header_numbering_inside_text():
     assert [q.answer for q in parse(written, "q.tsv").questions] == ["Nightly\nand weekly"] * 3
 
 
+def test_a_data_row_answering_with_a_header_word_stays_a_question():
+    data = make_csv(
+        [
+            ["ID", "Question", "Response", "Comments"],
+            ["R-1", "Which column holds your reply?", "Response", "Notes"],
+            ["R-2", "Do you encrypt backups?", "Yes", ""],
+        ]
+    )
+    parsed = parse(data)
+    assert [(q.id, q.answer, q.comment) for q in parsed.questions] == [
+        ("R-1", "Response", "Notes"),
+        ("R-2", "Yes", None),
+    ]
+
+
 def test_short_rows_are_padded_when_the_answer_field_is_missing():
     data = b"Q-1,Do you run background checks?\nQ-2,Do you use MFA?,Yes\n"
     parsed = parse(data)
@@ -227,3 +244,28 @@ def test_detect_by_content_and_extension():
     assert not importer.detect(b'{"questionnaire": [1, 2]}', "vsaq.json")
     assert not importer.detect(b"PK\x03\x04rest", "upload")
     assert not importer.detect(b"just one line of prose", "notes")
+
+
+SYNTHETIC = make_csv(
+    [
+        ["Section A"],
+        ["A-1", "Do you encrypt backups?", "", ""],
+        ["A-2", "Describe your patching cadence.", "Monthly", "see policy"],
+    ]
+)
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers=st.lists(_TEXT, min_size=2, max_size=2), comments=st.lists(_TEXT, min_size=2, max_size=2))
+def test_any_text_round_trips_through_write_back(answers, comments):
+    parsed = parse(SYNTHETIC)
+    values = {}
+    for q, answer, comment in zip(parsed.questions, answers, comments, strict=True):
+        values[q.answer_cell] = answer
+        values[q.comment_cell] = comment
+    again = parse(write_back(SYNTHETIC, values))
+    assert [q.id for q in again.questions] == ["A-1", "A-2"]
+    for q in again.questions:
+        assert q.answer == (format_value(values[q.answer_cell]).strip() or None)
+        assert q.comment == (format_value(values[q.comment_cell]).strip() or None)
