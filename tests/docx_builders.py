@@ -109,3 +109,39 @@ def no_questions_doc() -> bytes:
     fill_row(table, 0, ["Name", "Role"])
     fill_row(table, 1, ["Alice", "Engineer"])
     return to_bytes(document)
+
+
+def odd_grid_doc() -> bytes:
+    """Shapes python-docx does not make directly: a row that starts after an empty grid
+    slot (w:gridBefore), a nested table inside a cell (not counted as a top-level table),
+    and a table wrapped in a content control (w:sdt), which is counted."""
+    from copy import deepcopy
+
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    document = docx.Document()
+    first = document.add_table(rows=3, cols=3)
+    fill_row(first, 0, ["Ref", "Question", "Answer"])
+    fill_row(first, 1, ["N-1", "Do you scan for vulnerabilities weekly?", ""])
+    fill_row(first, 2, ["", "Do you patch critical issues within 7 days?", ""])
+    # Row 3: drop the first cell and declare one empty grid slot before the row instead.
+    tr = first.rows[2]._tr
+    tr.remove(tr.tc_lst[0])
+    tr_pr = tr.get_or_add_trPr()
+    before = etree.SubElement(tr_pr, qn("w:gridBefore"))
+    before.set(qn("w:val"), "1")
+    tr_pr.insert(0, before)
+    # A nested table in the first table's answer cell of row 2.
+    first.rows[1].cells[2].add_table(rows=1, cols=2)
+    second = document.add_table(rows=2, cols=3)
+    fill_row(second, 0, ["#", "Question", "Response"])
+    fill_row(second, 1, ["S-1", "Do you hold an ISO 27001 certificate?", "Yes"])
+    # Wrap the second table in a block-level content control.
+    tbl = second._tbl
+    sdt = etree.Element(qn("w:sdt"))
+    content = etree.SubElement(sdt, qn("w:sdtContent"))
+    tbl.addprevious(sdt)
+    content.append(deepcopy(tbl))
+    tbl.getparent().remove(tbl)
+    return to_bytes(document)

@@ -7,8 +7,10 @@ import zipfile
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from exporters.docx import WriteBackError, write_back
+from exporters.docx import _XML_ILLEGAL, WriteBackError, write_back
 from exporters.xlsx import WriteBackError as XlsxWriteBackError
 from importers import load
 from importers.base import CellRef, CorruptFile, EncryptedFile, NoQuestionsFound, UnsafeFile, UnsupportedFormat
@@ -245,3 +247,36 @@ def test_total_uncompressed_size_is_bounded(monkeypatch):
 def test_write_back_refuses_an_unsafe_original():
     with pytest.raises(WriteBackError, match="DTD"):
         write_back(_xxe_doc(), {CellRef("table 1", 1, 3): "Yes"})
+
+
+def test_grid_before_nested_tables_and_content_controls():
+    original = build.odd_grid_doc()
+    parsed = parse(original)
+    assert [(q.sheet, q.row, q.id, q.answer_cell) for q in parsed.questions] == [
+        ("table 1", 2, "N-1", CellRef("table 1", 2, 3)),
+        ("table 1", 3, None, CellRef("table 1", 3, 3)),
+        ("table 2", 2, "S-1", CellRef("table 2", 2, 3)),
+    ]
+    assert parsed.questions[2].answer == "Yes"
+    values = {q.answer_cell: f"value {n}" for n, q in enumerate(parsed.questions)}
+    again = parse(write_back(original, values))
+    assert [q.answer for q in again.questions] == ["value 0", "value 1", "value 2"]
+    # The nested table in the answer cell is kept (only paragraphs are replaced).
+    written = docx.Document(io.BytesIO(write_back(original, values)))
+    assert len(written.tables[0].rows[1].cells[2].tables) == 1
+
+
+_CELL_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="☐☒☑□■✓✔"),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=_CELL_TEXT)
+def test_any_text_round_trips_through_a_word_cell(value):
+    original = build.no_header_doc()
+    ref = parse(original).questions[0].answer_cell
+    again = parse(write_back(original, {ref: value})).questions[0]
+    expected = _XML_ILLEGAL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    assert again.answer == (expected or None)
