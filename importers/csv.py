@@ -195,8 +195,6 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
         if len(others) > 1 or (others and question_like(others[0])):
             continue
         if first is None:
-            if not ({"question", "id"} & cols.keys() or ("answer" in cols and "comment" in cols)):
-                continue
             first = cols
         elif any(cols.get(kind, first.get(kind)) != first.get(kind) for kind in ("answer", "comment")):
             continue  # the names sit in other columns: not this table's header

@@ -275,7 +275,10 @@ def _table_layout(grid: list[list[GridCell]], texts: list[dict[int, str]], width
         if _full_width(row, width):
             continue
         cols = header_columns(texts[r].items())
-        if "question" in cols or ("answer" in cols and ({"id", "comment"} & cols.keys())):
+        others = [t for c, t in texts[r].items() if t and c not in cols.values()]
+        # A header row names the question column, or names the answer column and has at
+        # most one other label ("Control | Response") that does not read like a question.
+        if "question" in cols or ("answer" in cols and len(others) <= 1 and not any(map(question_like, others))):
             header, header_rows = cols, {r}
             break
     data_rows = [r for r in range(len(grid)) if r not in header_rows and not _full_width(grid[r], width)]
@@ -331,7 +334,7 @@ def _style_names(document) -> dict[str, str]:
     return names
 
 
-def _questions_in_table(tbl, index: int, heading: str | None) -> list[Question]:
+def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str]) -> list[Question]:
     grid = table_grid(tbl)
     if not grid:
         return []
@@ -371,6 +374,8 @@ def _questions_in_table(tbl, index: int, heading: str | None) -> list[Question]:
                 ident, text = m.group(1), m.group(2).strip()
         elif not ID_VALUE.match(ident) and len(ident) > 20:
             ident = ""
+        if a_cell.row != r:
+            warnings.append(f"{sheet} row {r} shares its answer cell with row {a_cell.row}")
         answer_text = cell_text(a_cell.tc).strip()
         choices, ticked = checkbox_choices(answer_text)
         answer = ticked if choices else answer_text
@@ -434,19 +439,19 @@ class DocxImporter:
         tables = top_level_tables(body)
         index_of = {id(t): i for i, t in enumerate(tables, start=1)}
         questions: list[Question] = []
+        warnings: list[str] = []
         heading: str | None = None
         for element in _walk_blocks(body):
             if element.tag == w("p"):
                 if _is_heading(element, styles):
                     heading = paragraph_text(element).strip() or heading
             elif element.tag == w("tbl"):
-                questions.extend(_questions_in_table(element, index_of[id(element)], heading))
+                questions.extend(_questions_in_table(element, index_of[id(element)], heading, warnings))
         if not questions:
             raise NoQuestionsFound(
                 f"{filename}: no table with questions and an answer column found ({len(tables)} tables)"
             )
         family, edition = family_of(questions)
-        warnings: list[str] = []
         ids = Counter(q.id for q in questions if q.id)
         duplicates = sorted(i for i, n in ids.items() if n > 1)
         if duplicates:

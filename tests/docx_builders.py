@@ -145,3 +145,15 @@ def odd_grid_doc() -> bytes:
     content.append(deepcopy(tbl))
     tbl.getparent().remove(tbl)
     return to_bytes(document)
+
+
+def answer_header_only_doc() -> bytes:
+    """Header names only the answer column; the answer of row 3 is merged down over row 4."""
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=2)
+    fill_row(table, 0, ["Control", "Response"])
+    fill_row(table, 1, ["Do you back up daily?", "Yes"])
+    fill_row(table, 2, ["Do you test restores?", ""])
+    fill_row(table, 3, ["Do you keep offsite copies?", ""])
+    table.rows[2].cells[1].merge(table.rows[3].cells[1]).text = "Yes, quarterly"
+    return to_bytes(document)

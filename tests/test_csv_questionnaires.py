@@ -85,6 +85,25 @@ def test_hecvat_csv_round_trip_keeps_untouched_records_byte_identical(corpus):
 
 
 @pytest.mark.corpus
+def test_flask_inspect_reports_the_hecvat_csv(corpus, runner):
+    import json
+
+    result = runner.invoke(args=["inspect", str(corpus / HECVAT_CSV), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["family"], report["format"], report["count"]) == ("hecvat", "csv", 78)
+    assert sum(1 for q in report["questions"] if q["answer"]) == 77
+
+
+def test_flask_inspect_rejects_a_binary_csv_with_exit_code_2(runner, tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"\x00\x01binary" * 50)
+    result = runner.invoke(args=["inspect", str(path)])
+    assert result.exit_code == 2
+    assert "binary" in result.output
+
+
+@pytest.mark.corpus
 def test_write_back_of_nothing_returns_identical_bytes(corpus):
     original = (corpus / HECVAT_CSV).read_bytes()
     assert write_back(original, {}) == original
@@ -269,3 +288,12 @@ def test_any_text_round_trips_through_write_back(answers, comments):
     for q in again.questions:
         assert q.answer == (format_value(values[q.answer_cell]).strip() or None)
         assert q.comment == (format_value(values[q.comment_cell]).strip() or None)
+
+
+def test_header_naming_only_the_answer_column():
+    data = make_csv([["Control", "Response"], ["Do you back up daily?", "Yes"], ["Do you test restores?", ""]])
+    parsed = parse(data)
+    assert [(q.text, q.answer, q.answer_cell) for q in parsed.questions] == [
+        ("Do you back up daily?", "Yes", CellRef("", 2, 2)),
+        ("Do you test restores?", None, CellRef("", 3, 2)),
+    ]

@@ -280,3 +280,13 @@ def test_any_text_round_trips_through_a_word_cell(value):
     again = parse(write_back(original, {ref: value})).questions[0]
     expected = _XML_ILLEGAL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
     assert again.answer == (expected or None)
+
+
+def test_header_naming_only_the_answer_column_and_a_vertically_merged_answer():
+    parsed = parse(build.answer_header_only_doc())
+    assert [(q.row, q.answer, q.answer_cell) for q in parsed.questions] == [
+        (2, "Yes", CellRef("table 1", 2, 2)),
+        (3, "Yes, quarterly", CellRef("table 1", 3, 2)),
+        (4, "Yes, quarterly", CellRef("table 1", 3, 2)),
+    ]
+    assert parsed.warnings == ["table 1 row 4 shares its answer cell with row 3"]
