@@ -55,12 +55,16 @@ def _text_of(value: CellValue) -> str:
     return _XML_ILLEGAL.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _ticked(current: str, value: str) -> str | None:
-    """'☐ Yes ☐ No' with value 'No' -> '☐ Yes ☒ No'; None when value is not an option."""
+def _ticked(current: str, value: str, ref: CellRef) -> str | None:
+    """For a checkbox cell ('☐ Yes ☐ No'), the text with `value`'s box ticked (all boxes
+    cleared for ""); None when the cell is not a checkbox list. Raises ValueNotAllowed for
+    a value that is none of the options."""
     choices, _ = checkbox_choices(current)
-    wanted = value.strip().casefold()
-    if not choices or wanted not in {c.casefold() for c in choices}:
+    if not choices:
         return None
+    wanted = value.strip().casefold()
+    if wanted and wanted not in {c.casefold() for c in choices}:
+        raise ValueNotAllowed(f"{ref}: {value!r} is not one of the boxes {', '.join(choices)}")
 
     def mark(m: re.Match[str]) -> str:
         box = "☒" if m.group(2).strip().casefold() == wanted else "☐"
@@ -118,8 +122,8 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
     CellRefs are as the docx importer records them: sheet "table N", row/column the
     cell's grid position; a slot inside a merged cell writes the merged cell. A cell whose
     text is a checkbox list (☐ Yes ☐ No) gets the matching box ticked when the value is
-    one of its options. Raises WriteBackError for a reference that does not exist or a
-    package that cannot be read.
+    one of its options (ValueNotAllowed otherwise). Raises WriteBackError for a reference
+    that does not exist or a package that cannot be read.
     """
     if not values:
         return original
@@ -146,7 +150,7 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
             if cell is None:
                 raise WriteBackError(f"{ref}: table {index} has no cell at row {ref.row}, column {ref.column}")
             text = _text_of(value)
-            ticked = _ticked(cell_text(cell.tc), text)
+            ticked = _ticked(cell_text(cell.tc), text, ref)
             _set_cell_text(cell.tc, ticked if ticked is not None else text)
         document_xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         out = io.BytesIO()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporters.docx import _XML_ILLEGAL, WriteBackError, write_back
+from exporters.docx import _XML_ILLEGAL, ValueNotAllowed, WriteBackError, write_back
 from exporters.xlsx import WriteBackError as XlsxWriteBackError
 from importers import load
 from importers.base import CellRef, CorruptFile, EncryptedFile, NoQuestionsFound, UnsafeFile, UnsupportedFormat
@@ -110,7 +110,7 @@ def test_round_trip_reads_back_every_written_value(make):
     parsed = parse(original)
     values: dict[CellRef, str] = {}
     for n, q in enumerate(parsed.questions):
-        values[q.answer_cell] = f"Answer {n} <&>\nsecond line"
+        values[q.answer_cell] = q.choices[-1] if q.choices else f"Answer {n} <&>\nsecond line"
         if q.comment_cell is not None:
             values[q.comment_cell] = f"  Comment {n}\twith a tab"
     written = write_back(original, values)
@@ -154,6 +154,16 @@ def test_checkbox_answers_tick_the_chosen_box():
     cell = docx.Document(io.BytesIO(written)).tables[2].rows[2].cells[1]
     assert cell.text == "☒ Yes ☐ No"
     assert parse(written).questions[5].answer == "Yes"
+
+
+def test_a_value_that_is_no_checkbox_option_is_refused_and_empty_clears_the_boxes():
+    original = build.header_table_doc()
+    rest = parse(original).questions[4]
+    assert rest.answer == "No"
+    with pytest.raises(ValueNotAllowed, match="Maybe"):
+        write_back(original, {rest.answer_cell: "Maybe"})
+    cleared = parse(write_back(original, {rest.answer_cell: ""})).questions[4]
+    assert (cleared.choices, cleared.answer) == (("Yes", "No"), None)
 
 
 def test_writing_into_a_merged_slot_writes_the_merged_cell():
