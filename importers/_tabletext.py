@@ -79,21 +79,25 @@ def header_columns(cells: Iterable[tuple[int, str]]) -> dict[str, int]:
 
 
 def pick_question_column(columns: Mapping[int, Sequence[str]]) -> int | None:
-    """The column whose values read most like questions (not ids, not short labels)."""
-    best, best_score = None, 0.0
+    """The column of questions: not ids, not short labels; of the columns where many
+    values read like questions, the leftmost (answers sit right of their questions and
+    may themselves read like questions); else the column of the longest texts."""
+    stats: dict[int, tuple[int, float, int]] = {}
     for col, column in columns.items():
         values = [v for v in column if v]
         if not values:
             continue
-        questions = sum(question_like(v) for v in values)
         ids = sum(bool(ID_VALUE.match(v)) for v in values)
         avg_len = sum(len(v) for v in values) / len(values)
         if ids > len(values) / 2 or avg_len < 8:
             continue
-        score = questions * 10 + min(avg_len, 200) / 20 + len(values) / 100
-        if score > best_score:
-            best, best_score = col, score
-    return best
+        stats[col] = (sum(question_like(v) for v in values), avg_len, len(values))
+    if not stats:
+        return None
+    most = max(q for q, _, _ in stats.values())
+    if most:
+        return min(col for col, (q, _, _) in stats.items() if q * 2 >= most)
+    return max(stats, key=lambda col: (min(stats[col][1], 200) / 20 + stats[col][2] / 100, -col))
 
 
 def pick_id_column(columns: Mapping[int, Sequence[str]], before: int) -> int | None:

@@ -192,7 +192,7 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
         others = [f.strip() for c, f in enumerate(record.fields) if f.strip() and c not in named]
         # Every other field is empty except at most a section title: a data row whose
         # answer happens to read "Response" or "Notes" has an id and a question besides.
-        if len(others) > 1 or (others and question_like(others[0])):
+        if len(others) > 1 or any(question_like(t) or ID_VALUE.match(t) for t in others):
             continue
         if first is None:
             first = cols

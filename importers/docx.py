@@ -276,9 +276,12 @@ def _table_layout(grid: list[list[GridCell]], texts: list[dict[int, str]], width
             continue
         cols = header_columns(texts[r].items())
         others = [t for c, t in texts[r].items() if t and c not in cols.values()]
-        # A header row names the question column, or names the answer column and has at
-        # most one other label ("Control | Response") that does not read like a question.
-        if "question" in cols or ("answer" in cols and len(others) <= 1 and not any(map(question_like, others))):
+        # A header row holds labels only: no question text, no question id. It names the
+        # question column, or the answer column plus at most one other label ("Control |
+        # Response"). A data row answering "Requirement" is not a header.
+        if any(question_like(t) or ID_VALUE.match(t) for t in others):
+            continue
+        if "question" in cols or ("answer" in cols and len(others) <= 1):
             header, header_rows = cols, {r}
             break
     data_rows = [r for r in range(len(grid)) if r not in header_rows and not _full_width(grid[r], width)]

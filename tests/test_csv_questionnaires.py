@@ -297,3 +297,20 @@ def test_header_naming_only_the_answer_column():
         ("Do you back up daily?", "Yes", CellRef("", 2, 2)),
         ("Do you test restores?", None, CellRef("", 3, 2)),
     ]
+
+
+def test_utf16_tab_separated_unicode_text_keeps_its_encoding():
+    text = "ID\tQuestion\tAnswer\r\nU-1\tDo you support SSO — SAML?\t\r\n"
+    data = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    parsed = parse(data, "unicode.txt")
+    assert parsed.questions[0].text == "Do you support SSO — SAML?"
+    written = write_back(data, {parsed.questions[0].answer_cell: "Yes ✓"})
+    assert written.startswith(codecs.BOM_UTF16_LE)
+    assert written[2:].decode("utf-16-le") == text.replace("\t\r\n", "\tYes ✓\r\n", 1)
+
+
+def test_module_named_csv_does_not_shadow_the_standard_library():
+    import importers.csv as module
+
+    assert module.csv is stdlib_csv
+    assert module.csv.__file__ != module.__file__

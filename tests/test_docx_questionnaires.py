@@ -300,3 +300,24 @@ def test_header_naming_only_the_answer_column_and_a_vertically_merged_answer():
         (4, "Yes, quarterly", CellRef("table 1", 3, 2)),
     ]
     assert parsed.warnings == ["table 1 row 4 shares its answer cell with row 3"]
+
+
+def test_flask_inspect_reads_a_word_questionnaire(runner, tmp_path):
+    import json
+
+    path = tmp_path / "vendor questionnaire.docx"
+    path.write_bytes(build.header_table_doc())
+    result = runner.invoke(args=["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["format"], report["count"]) == ("docx", 6)
+    assert report["questions"][0]["answer_cell"] == "C2"
+    assert report["questions"][0]["sheet"] == "table 2"
+
+
+def test_flask_inspect_rejects_an_xxe_document_with_exit_code_2(runner, tmp_path):
+    path = tmp_path / "evil.docx"
+    path.write_bytes(_xxe_doc())
+    result = runner.invoke(args=["inspect", str(path)])
+    assert result.exit_code == 2
+    assert "DTD" in result.output
