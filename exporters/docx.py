@@ -145,7 +145,9 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
             index = int(m.group(1))
             if index > len(tables):
                 raise WriteBackError(f"{ref}: table {index} does not exist (the document has {len(tables)})")
-            grid = grids.setdefault(index, table_grid(tables[index - 1]))
+            if index not in grids:
+                grids[index] = table_grid(tables[index - 1])
+            grid = grids[index]
             cell = owner(grid, ref.row, ref.column)
             if cell is None:
                 raise WriteBackError(f"{ref}: table {index} has no cell at row {ref.row}, column {ref.column}")

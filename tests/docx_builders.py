@@ -157,3 +157,12 @@ def answer_header_only_doc() -> bytes:
     fill_row(table, 3, ["Do you keep offsite copies?", ""])
     table.rows[2].cells[1].merge(table.rows[3].cells[1]).text = "Yes, quarterly"
     return to_bytes(document)
+
+
+def large_doc(questions: int = 500) -> bytes:
+    document = docx.Document()
+    table = document.add_table(rows=questions + 1, cols=4)
+    fill_row(table, 0, ["ID", "Question", "Answer", "Comments"])
+    for r in range(1, questions + 1):
+        fill_row(table, r, [f"Q-{r}", f"Do you perform control number {r}?"])
+    return to_bytes(document)
