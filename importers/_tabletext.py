@@ -27,7 +27,7 @@ COMMENT_HEADERS = {
     "supporting information", "csp implementation description (optional/recommended)",
 }  # fmt: skip
 ID_HEADERS = {
-    "id", "#", "no", "no.", "number", "ref", "ref.", "reference", "question id", "question number",
+    "id", "#", "no.", "number", "ref", "ref.", "reference", "question id", "question number",
     "ques num", "question #", "item #", "control id", "qid", "sl no", "s.no", "sr. no.",
 }  # fmt: skip
 
@@ -76,6 +76,27 @@ def header_columns(cells: Iterable[tuple[int, str]]) -> dict[str, int]:
                 found[kind] = col
                 break
     return found
+
+
+_MARK_LABELS = {"yes", "no", "n/a", "na", "not applicable", "partial", "partially", "planned"}
+
+
+def mark_columns(cells: Iterable[tuple[int, str]]) -> dict[str, int]:
+    """{label: column} for a header that answers by marking one of several columns
+    (`Yes | No | N/A`: an x goes under the answer). Labels keep their printed spelling.
+    Empty unless both a Yes and a No column are present."""
+    found: dict[str, int] = {}
+    for col, value in cells:
+        label = value.strip().rstrip(":").strip()
+        if norm(label) in _MARK_LABELS and label not in found:
+            found[label] = col
+    return found if {"yes", "no"} <= {norm(label) for label in found} else {}
+
+
+def marked(values: Mapping[str, str]) -> str | None:
+    """The label whose cell holds a mark (any text), when exactly one does."""
+    chosen = [label for label, text in values.items() if text.strip()]
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def pick_question_column(columns: Mapping[int, Sequence[str]]) -> int | None:

@@ -15,7 +15,7 @@ import codecs
 import csv
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from importers._tabletext import (
@@ -23,6 +23,8 @@ from importers._tabletext import (
     NUMBERED,
     family_of,
     header_columns,
+    mark_columns,
+    marked,
     pick_id_column,
     pick_question_column,
     question_like,
@@ -177,34 +179,38 @@ class _Layout:
     comment: int | None
     id: int | None
     header_rows: dict[int, str | None]  # record index -> section title it opens (or None)
+    marks: dict[str, int] = field(default_factory=dict)  # Yes/No/N/A mark columns
 
 
 def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
     header_rows: dict[int, str | None] = {}
     first: dict[str, int] | None = None
+    marks: dict[str, int] = {}
     for index, record in enumerate(records):
         cols = header_columns(enumerate(record.fields))
-        # A header names the answer column plus the question or comment column; a
-        # HECVAT-style section row puts the section title where the question header goes.
-        if "answer" not in cols and "comment" not in cols:
+        row_marks = mark_columns(enumerate(record.fields))
+        # A header names the answer (or Yes/No mark) or comment column; a HECVAT-style
+        # section row repeats it with the section title where the question header goes.
+        if "answer" not in cols and "comment" not in cols and not row_marks:
             continue
-        named = set(cols.values())
+        named = set(cols.values()) | set(row_marks.values())
         others = [f.strip() for c, f in enumerate(record.fields) if f.strip() and c not in named]
-        # Every other field is empty except at most a section title: a data row whose
-        # answer happens to read "Response" or "Notes" has an id and a question besides.
-        if len(others) > 1 or any(question_like(t) or ID_VALUE.match(t) for t in others):
+        # Labels only: a data row whose answer happens to read "Response" or "Notes" has
+        # an id and a question besides.
+        if any(question_like(t) or ID_VALUE.match(t) for t in others):
+            continue
+        if len(others) > (3 if first is None and "question" in cols else 1):
             continue
         if first is None:
-            first = cols
+            first, marks = cols, row_marks
         elif any(cols.get(kind, first.get(kind)) != first.get(kind) for kind in ("answer", "comment")):
             continue  # the names sit in other columns: not this table's header
-        title = others[0] if others else None
-        header_rows[index] = title
+        header_rows[index] = others[0] if others and "question" not in cols else None
     data_rows = [i for i, r in enumerate(records) if i not in header_rows and any(f.strip() for f in r.fields)]
     width = max((len(r.fields) for r in records), default=0)
 
     if first is not None:
-        answer = first.get("answer")
+        answer = first.get("answer", min(marks.values()) if marks else None)
         question = first.get("question")
         if question is None:
             limit = answer if answer is not None else first.get("comment", width)
@@ -217,7 +223,7 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
         ident = first.get("id")
         if ident is None:
             ident = pick_id_column(_columns(records, data_rows, range(question)), question)
-        return _Layout(question, answer, comment, ident, header_rows)
+        return _Layout(question, answer, comment, ident, header_rows, marks)
 
     question = pick_question_column(_columns(records, data_rows, range(width)))
     if question is None:
@@ -301,6 +307,9 @@ class CsvImporter:
                     ident, text = m.group(1), m.group(2).strip()
             answer = _field(record, layout.answer) or None
             comment = _field(record, layout.comment) or None
+            mark_cells = {label: CellRef("", row, col + 1) for label, col in layout.marks.items()}
+            if mark_cells:
+                answer = marked({label: _field(record, col) for label, col in layout.marks.items()})
             questions.append(
                 Question(
                     sheet="",
@@ -312,6 +321,8 @@ class CsvImporter:
                     section=section,
                     answer=answer,
                     comment=comment,
+                    choices=tuple(mark_cells),
+                    mark_cells=mark_cells,
                 )
             )
         if not questions:

@@ -23,6 +23,8 @@ from importers._tabletext import (
     NUMBERED,
     family_of,
     header_columns,
+    mark_columns,
+    marked,
     pick_id_column,
     pick_question_column,
     question_like,
@@ -255,6 +257,7 @@ class _TableLayout:
     comment: int | None
     id: int | None
     header_rows: set[int]
+    marks: dict[str, int]
 
 
 def _texts(grid: list[list[GridCell]]) -> list[dict[int, str]]:
@@ -271,24 +274,29 @@ def _full_width(row: list[GridCell], width: int) -> bool:
 def _table_layout(grid: list[list[GridCell]], texts: list[dict[int, str]], width: int) -> _TableLayout | None:
     header_rows: set[int] = set()
     header: dict[str, int] = {}
+    marks: dict[str, int] = {}
     for r, row in enumerate(grid[:4]):
         if _full_width(row, width):
             continue
         cols = header_columns(texts[r].items())
-        others = [t for c, t in texts[r].items() if t and c not in cols.values()]
+        row_marks = mark_columns(texts[r].items())
+        named = set(cols.values()) | set(row_marks.values())
+        others = [t for c, t in texts[r].items() if t and c not in named]
         # A header row holds labels only: no question text, no question id. It names the
-        # question column, or the answer column plus at most one other label ("Control |
+        # question column, or the answer column(s) plus at most one other label ("Control |
         # Response"). A data row answering "Requirement" is not a header.
         if any(question_like(t) or ID_VALUE.match(t) for t in others):
             continue
-        if "question" in cols or ("answer" in cols and len(others) <= 1):
-            header, header_rows = cols, {r}
+        if "question" in cols or (("answer" in cols or row_marks) and len(others) <= 1):
+            header, marks, header_rows = cols, row_marks, {r}
             break
     data_rows = [r for r in range(len(grid)) if r not in header_rows and not _full_width(grid[r], width)]
     columns: dict[int, list[str]] = {}
     for r in data_rows:
         for col, text in texts[r].items():
             columns.setdefault(col, []).append(text)
+    if marks and "answer" not in header:
+        header["answer"] = min(marks.values())
     question = header.get("question")
     if question is None:
         limit = header.get("answer", width + 1)
@@ -312,7 +320,7 @@ def _table_layout(grid: list[list[GridCell]], texts: list[dict[int, str]], width
     ident = header.get("id")
     if ident is None:
         ident = pick_id_column({c: v for c, v in columns.items() if c < question}, question)
-    return _TableLayout(question, answer, comment, ident, header_rows)
+    return _TableLayout(question, answer, comment, ident, header_rows, marks)
 
 
 def _is_heading(paragraph, styles: dict[str, str]) -> bool:
@@ -379,9 +387,17 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
             ident = ""
         if a_cell.row != r:
             warnings.append(f"{sheet} row {r} shares its answer cell with row {a_cell.row}")
-        answer_text = cell_text(a_cell.tc).strip()
-        choices, ticked = checkbox_choices(answer_text)
-        answer = ticked if choices else answer_text
+        mark_cells: dict[str, CellRef] = {}
+        if layout.marks:
+            owners = {label: owner(grid, r, col) for label, col in layout.marks.items()}
+            owners = {k: c for k, c in owners.items() if c is not None and c.tc is not q_cell.tc}
+            mark_cells = {label: CellRef(sheet, c.row, c.column) for label, c in owners.items()}
+            choices = tuple(mark_cells)
+            answer = marked({label: cell_text(c.tc) for label, c in owners.items()})
+        else:
+            answer_text = cell_text(a_cell.tc).strip()
+            choices, ticked = checkbox_choices(answer_text)
+            answer = ticked if choices else answer_text
         if answer and answer.lower() in _PLACEHOLDERS:
             answer = None
         comment = cell_text(c_cell.tc).strip() if c_cell is not None else ""
@@ -399,6 +415,7 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
                 section=section,
                 answer=answer or None,
                 comment=comment or None,
+                mark_cells=mark_cells,
             )
         )
     return questions

@@ -166,3 +166,13 @@ def large_doc(questions: int = 500) -> bytes:
     for r in range(1, questions + 1):
         fill_row(table, r, [f"Q-{r}", f"Do you perform control number {r}?"])
     return to_bytes(document)
+
+
+def mark_columns_doc() -> bytes:
+    """Answers given by an x under Yes / No / N/A, then a comments column."""
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=6)
+    fill_row(table, 0, ["No.", "Question", "Yes", "No", "N/A", "Comments"])
+    fill_row(table, 1, ["1", "Do you encrypt laptops?", "x", "", "", "BitLocker"])
+    fill_row(table, 2, ["2", "Do you allow USB storage?", "", "", "", ""])
+    return to_bytes(document)

@@ -314,3 +314,19 @@ def test_module_named_csv_does_not_shadow_the_standard_library():
 
     assert module.csv is stdlib_csv
     assert module.csv.__file__ != module.__file__
+
+
+def test_header_with_extra_labels_and_yes_no_mark_columns():
+    data = make_csv(
+        [
+            ["Ref", "Question", "Yes", "No", "N/A", "Comments", "Owner", "Evidence link"],
+            ["M-1", "Do you encrypt laptops?", "x", "", "", "BitLocker", "IT", ""],
+            ["M-2", "Do you allow USB storage?", "", "", "", "", "", ""],
+        ]
+    )
+    first, second = parse(data).questions
+    assert (first.id, first.answer, first.comment, first.choices) == ("M-1", "Yes", "BitLocker", ("Yes", "No", "N/A"))
+    assert first.mark_cells == {"Yes": CellRef("", 2, 3), "No": CellRef("", 2, 4), "N/A": CellRef("", 2, 5)}
+    assert first.section is None
+    written = write_back(data, {**first.cell_values("No"), **second.cell_values("N/A", "Not used")})
+    assert [(q.answer, q.comment) for q in parse(written).questions] == [("No", "BitLocker"), ("N/A", "Not used")]

@@ -333,3 +333,15 @@ def test_write_back_of_many_answers_is_linear():
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"500 answers took {elapsed:.2f} s"  # about 0.04 s; quadratic was 7 s
     assert {q.answer for q in parse(written).questions} == {"Yes"}
+
+
+def test_answers_marked_under_yes_no_na_columns():
+    original = build.mark_columns_doc()
+    first, second = parse(original).questions
+    assert (first.id, first.answer, first.comment, first.choices) == ("1", "Yes", "BitLocker", ("Yes", "No", "N/A"))
+    assert first.mark_cells == {label: CellRef("table 1", 2, col) for label, col in (("Yes", 3), ("No", 4), ("N/A", 5))}
+    assert first.answer_cell == CellRef("table 1", 2, 3)
+    assert second.answer is None
+    written = write_back(original, {**first.cell_values("No"), **second.cell_values("N/A", "Not used")})
+    again = parse(written).questions
+    assert [(q.answer, q.comment) for q in again] == [("No", "BitLocker"), ("N/A", "Not used")]
