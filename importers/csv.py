@@ -242,10 +242,10 @@ def _field(record: CsvRecord, col: int | None) -> str:
 
 def _is_section_row(record: CsvRecord, layout: _Layout) -> str | None:
     """A record with one short non-question text and nothing else is a section title."""
-    filled = [f.strip() for f in record.fields if f.strip()]
-    if len(filled) != 1:
-        return None
-    text = filled[0]
+    filled = [(c, f.strip()) for c, f in enumerate(record.fields) if f.strip()]
+    if len(filled) != 1 or filled[0][0] > layout.question:
+        return None  # a lone value right of the questions continues an answer
+    text = filled[0][1]
     if question_like(text) or len(text) > 120:
         return None
     if layout.id is not None and ID_VALUE.match(_field(record, layout.id)):

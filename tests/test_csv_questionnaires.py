@@ -141,6 +141,8 @@ def test_tab_delimited_without_header_numbering_inside_text():
         ["2. Describe your backup schedule.", ""],
         ["Section II: Data"],
         ["3) Is customer data encrypted in transit?", "Yes"],
+        ["", "(a) TLS 1.2 or later"],
+        ["4. Are keys rotated yearly?", ""],
     ]
     data = make_csv(rows, delimiter="\t", newline="\n")
     parsed = parse(data, "q.tsv")
@@ -148,6 +150,7 @@ def test_tab_delimited_without_header_numbering_inside_text():
         ("1", "Section I: General"),
         ("2", "Section I: General"),
         ("3", "Section II: Data"),
+        ("4", "Section II: Data"),
     ]
     assert parsed.questions[0].text == "Does the vendor keep an asset inventory?"
     assert parsed.questions[1].answer is None
@@ -155,7 +158,7 @@ def test_tab_delimited_without_header_numbering_inside_text():
 
     written = write_back(data, {q.answer_cell: "Nightly\nand weekly" for q in parsed.questions})
     assert b"\r" not in written
-    assert [q.answer for q in parse(written, "q.tsv").questions] == ["Nightly\nand weekly"] * 3
+    assert [q.answer for q in parse(written, "q.tsv").questions] == ["Nightly\nand weekly"] * 4
 
 
 def test_a_data_row_answering_with_a_header_word_stays_a_question():
