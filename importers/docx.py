@@ -329,7 +329,7 @@ def _is_heading(paragraph, styles: dict[str, str]) -> bool:
     if style is None:
         return ppr is not None and ppr.find(w("outlineLvl")) is not None
     name = styles.get(style.get(w("val"), ""), style.get(w("val"), ""))
-    return name.lower().replace(" ", "").startswith(("heading", "title"))
+    return name.lower().replace(" ", "").startswith("heading")  # not Title: that names the document
 
 
 def _style_names(document) -> dict[str, str]:
@@ -361,9 +361,7 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
         if r - 1 in layout.header_rows:
             continue
         if _full_width(row, width):
-            title = texts[r - 1].get(row[0].column if row else 1, "")
-            title = next((t for t in texts[r - 1].values() if t), title)
-            section = title or section
+            section = next((t for t in texts[r - 1].values() if t), "") or section
             continue
         q_cell = owner(grid, r, layout.question)
         a_cell = owner(grid, r, layout.answer)

@@ -93,8 +93,10 @@ def merged_doc() -> bytes:
 
 
 def numbered_text_doc() -> bytes:
-    """Numbering inside the question text, answer column right of it, no header."""
+    """Numbering inside the question text, answer column right of it, no header; the
+    document has a Title paragraph but no headings."""
     document = docx.Document()
+    document.add_paragraph("Supplier questionnaire 2026", style="Title")
     table = document.add_table(rows=3, cols=2)
     fill_row(table, 0, ["1. Does the vendor perform background checks?", ""])
     fill_row(table, 1, ["2. Describe your vulnerability management program.", ""])

@@ -87,6 +87,7 @@ def test_numbering_inside_the_question_text_becomes_the_id():
         ("2", "Describe your vulnerability management program."),
     ]
     assert [q.answer for q in parsed.questions] == [None, None, "Yes"]
+    assert {q.section for q in parsed.questions} == {None}  # the Title is not a section
 
 
 def test_document_without_question_tables_raises_no_questions_found():
