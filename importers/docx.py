@@ -101,6 +101,8 @@ def check_package(data: bytes, filename: str) -> zipfile.ZipFile:
     for member in members:
         if member.file_size > 1024 * 1024 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             raise UnsafeFile(f"{filename}: part {member.filename} compresses {MAX_RATIO}x or more (zip bomb?)")
+    if any(m.flag_bits & 0x1 for m in members):
+        raise EncryptedFile(f"{filename}: the package is password-protected; upload an unprotected copy")
     names = {m.filename for m in members}
     if DOCUMENT_PART not in names:
         if "xl/workbook.xml" in names:

@@ -222,6 +222,16 @@ def _xxe_doc() -> bytes:
     return _rezip(original, {"word/document.xml": evil})
 
 
+def _zip_encrypted_doc() -> bytes:
+    """Set the 'encrypted' flag on every central-directory entry (zipfile cannot write one)."""
+    data = bytearray(build.no_header_doc())
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) != -1:
+        data[start + 8] |= 0x01
+        start += 4
+    return bytes(data)
+
+
 def _bomb_doc() -> bytes:
     return _rezip(build.no_header_doc(), {"word/media/filler.bin": b"\x00" * (8 * 1024 * 1024)})
 
@@ -237,10 +247,11 @@ def _bomb_doc() -> bytes:
             lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "EncryptionInfo".encode("utf-16-le"),
             EncryptedFile,
         ),
+        (_zip_encrypted_doc, EncryptedFile),
         (_xxe_doc, UnsafeFile),
         (_bomb_doc, UnsafeFile),
     ],
-    ids=["empty", "binary", "truncated-zip", "legacy-doc", "encrypted", "xxe", "zip-bomb"],
+    ids=["empty", "binary", "truncated-zip", "legacy-doc", "encrypted", "zip-encrypted", "xxe", "zip-bomb"],
 )
 def test_bad_packages_raise_the_specific_error(make, error):
     with pytest.raises(error):
