@@ -1,0 +1,133 @@
+"""Write answers back into the original CSV bytes, changing only the target fields.
+
+Records that receive no value are copied byte for byte; in a changed record, untouched
+fields keep their original text and quoting and only the target fields are re-quoted.
+The encoding, byte-order mark, delimiter and each record's line ending are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+
+from exporters.xlsx import WriteBackError
+from importers.base import CellRef, CellValue, QuestionnaireImportError
+from importers.csv import CsvText, read_csv_text
+
+__all__ = ["WriteBackError", "format_value", "write_back"]
+
+_MAX_COLUMN = 16384
+# Spreadsheet apps run cells starting with these as formulas (CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# NUL and other C0 controls are not text: a CSV holding them reads as binary.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def format_value(value: CellValue) -> str:
+    """The text a value is written as. Text that a spreadsheet would run as a formula
+    gets a leading apostrophe; numbers, dates and booleans are written plainly."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = _CONTROL.sub("", str(value).replace("\r\n", "\n"))
+    if text.startswith(_FORMULA_PREFIXES):
+        text = "'" + text
+    return text
+
+
+def _quote(text: str, delimiter: str) -> str:
+    if text == "" or (not any(ch in text for ch in (delimiter, '"', "\n", "\r")) and text == text.strip(" ")):
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _split_raw_fields(body: str, delimiter: str) -> list[str]:
+    """Split one record's text (without terminator) into the raw text of each field."""
+    raw: list[str] = []
+    start, i, in_quotes, at_field_start = 0, 0, False, True
+    while i < len(body):
+        ch = body[i]
+        if in_quotes:
+            if ch == '"':
+                if i + 1 < len(body) and body[i + 1] == '"':
+                    i += 1
+                else:
+                    in_quotes = False
+        elif ch == '"' and at_field_start:
+            in_quotes = True
+        elif ch == delimiter:
+            raw.append(body[start:i])
+            start = i + 1
+            at_field_start = True
+            i += 1
+            continue
+        at_field_start = False
+        i += 1
+    raw.append(body[start:])
+    return raw
+
+
+def _parse_one(text: str, delimiter: str) -> list[str]:
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False))
+    return rows[0] if rows else []
+
+
+def _rewrite_record(raw: str, fields: list[str], changes: dict[int, str], delimiter: str) -> str:
+    body = raw.rstrip("\r\n")
+    ending = raw[len(body) :]  # kept as it was (the last record may have none)
+    pieces = _split_raw_fields(body, delimiter) if body else []
+    if [*_parse_one(body, delimiter)] != fields or len(pieces) != len(fields):
+        # Unusual quoting the splitter does not mirror: re-emit every field.
+        pieces = [_quote(f, delimiter) for f in fields]
+    width = max(len(pieces), max(changes) + 1)
+    pieces += [""] * (width - len(pieces))
+    for index, text in changes.items():
+        pieces[index] = _quote(text, delimiter)
+    return delimiter.join(pieces) + ending
+
+
+def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
+    """Return `original` with `values` written into their fields.
+
+    CellRef rows/columns are 1-based record/field numbers with sheet "" (as the CSV
+    importer records them). Short records are padded with empty fields. Raises
+    WriteBackError for a reference outside the file or text the file's encoding cannot hold.
+    """
+    try:
+        parsed: CsvText = read_csv_text(original, "original CSV")
+    except QuestionnaireImportError as exc:
+        raise WriteBackError(f"cannot read the original CSV: {exc}") from exc
+    by_row: dict[int, dict[int, str]] = defaultdict(dict)
+    for ref, value in values.items():
+        if ref.sheet:
+            raise WriteBackError(f"{ref}: a CSV file has no sheet {ref.sheet!r}")
+        if not 1 <= ref.row <= len(parsed.records):
+            raise WriteBackError(f"{ref}: record {ref.row} does not exist (the file has {len(parsed.records)})")
+        if not 1 <= ref.column <= _MAX_COLUMN:
+            raise WriteBackError(f"{ref}: field {ref.column} is outside 1..{_MAX_COLUMN}")
+        by_row[ref.row - 1][ref.column - 1] = format_value(value)
+    out: list[str] = []
+    for index, record in enumerate(parsed.records):
+        changes = by_row.get(index)
+        out.append(_rewrite_record(record.raw, record.fields, changes, parsed.delimiter) if changes else record.raw)
+    text = "".join(out)
+    try:
+        return parsed.bom + text.encode(parsed.encoding)
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise WriteBackError(
+            f"the answer text contains {bad!r}, which this file's {parsed.encoding} encoding cannot hold"
+        ) from exc
