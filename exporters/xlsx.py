@@ -793,7 +793,9 @@ def write_back(
     if styles is not None and styles.changed:
         replacements[styles.part] = styles.render()
     wb_part = _main_part(wb.package)
-    replacements[wb_part] = _request_full_calc(_decode(_read(wb.package, wb_part), wb_part)).encode("utf-8")
+    wb_text = _decode(_read(wb.package, wb_part), wb_part)
+    if (new_wb_text := _request_full_calc(wb_text)) != wb_text:
+        replacements[wb_part] = new_wb_text.encode("utf-8")
     if overwritten_formulas:
         chain = wb.package.find("xl/calcChain.xml")
         if chain:
