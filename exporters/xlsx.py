@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
 import posixpath
 import re
@@ -109,6 +110,11 @@ def _parse_range(text: str) -> tuple[int, int, int, int] | None:
     c1, r1 = column_index(m.group(1)), int(m.group(2))
     c2, r2 = (column_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_number(letters: str) -> int:
+    return column_index(letters)
 
 
 def _parse_sqref(text: str) -> list[tuple[int, int, int, int]]:
@@ -320,6 +326,8 @@ class _SheetText:
         if self.row_numbers != sorted(self.row_numbers):
             raise WriteBackError(f"{part}: rows are out of order")
         self.tail_from = self.data_end  # everything after sheetData: merges, validations, ...
+        # group 2: the column letters of the r attribute (None: implicit address); group 3: "/" if empty
+        self._cell_re = re.compile(rf"""<{p}c\b(?=([^>]*?\sr\s*=\s*["']([A-Za-z]{{1,3}})\d+["'])?)[^>]*?(/?)>""")
 
     def row(self, number: int) -> _Row | None:
         i = bisect.bisect_left(self.row_numbers, number)
@@ -330,31 +338,25 @@ class _SheetText:
     def cells(self, row: _Row) -> list[_Cell]:
         if row.inner_start < 0:
             return []
-        p = re.escape(self.p)
+        close_tag = f"</{self.p}c>"
         inner_end = row.end - len(f"</{self.p}row>")
         out, last = [], 0
-        cell_re = re.compile(rf"<{p}c\b[^>]*?(/?)>")
-        pos = row.inner_start
+        cell_re = self._cell_re
+        text, pos = self.text, row.inner_start
         while True:
-            m = cell_re.search(self.text, pos, inner_end)
+            m = cell_re.search(text, pos, inner_end)
             if not m:
                 break
-            if m.group(1) == "/":
+            if m.group(3) == "/":
                 end, inner = m.end(), ""
             else:
-                close = self.text.find(f"</{self.p}c>", m.end(), inner_end)
+                close = text.find(close_tag, m.end(), inner_end)
                 if close < 0:
                     raise WriteBackError(f"{self.part}: a cell in row {row.number} is not closed")
-                end, inner = close + len(f"</{self.p}c>"), self.text[m.end() : close]
-            a = _attrs(m.group(0))
-            if "r" in a:
-                ref = _parse_range(a["r"])
-                if ref is None:
-                    raise WriteBackError(f"{self.part}: bad cell address {a['r']!r} in row {row.number}")
-                col = ref[1]
-            else:
-                col = last + 1
-            out.append(_Cell(col, m.start(), end, m.group(0), inner, "r" in a))
+                end, inner = close + len(close_tag), text[m.end() : close]
+            letters = m.group(2)
+            col = _column_number(letters) if letters else last + 1
+            out.append(_Cell(col, m.start(), end, m.group(0), inner, letters is not None))
             last, pos = col, end
         return out
 
@@ -748,7 +750,7 @@ def write_back(
 
     for ref, value in values.items():
         t = target_for(ref)
-        if t.has_value and t.ref != ref:
+        if t.has_value and t.ref != ref and t.value != value:
             raise WriteBackError(f"{t.where}: both {t.ref.coordinate} and {ref.coordinate} are in one merged range")
         if isinstance(value, str):
             value = _clean_text(value, t.where) or None
