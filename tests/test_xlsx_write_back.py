@@ -282,6 +282,38 @@ def test_write_back_inserts_cells_in_row_and_column_order():
     assert re.search(r'<dimension ref="A1:Z40"/>', text)
 
 
+def test_write_back_fills_a_self_closed_empty_row_and_keeps_its_height():
+    data = replace_part(
+        questionnaire(),
+        "xl/worksheets/sheet1.xml",
+        lambda t: t.replace('<row r="5"', '<row r="4" ht="30" customHeight="1"/><row r="5"'),
+    )
+    out = write_back(data, {ref("C4"): "x"})
+    assert re.search(
+        r'<row r="4" ht="30" customHeight="1"><c r="C4"[^>]*t="inlineStr">', part_text(out, sheet_part(out))
+    )
+    ws = read(out)[SHEET]
+    assert ws["C4"].value == "x" and ws.row_dimensions[4].height == 30
+
+
+def test_write_back_handles_rows_and_cells_without_addresses():
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row><c t="inlineStr"><is><t>a1</t></is></c><c t="inlineStr"><is><t>b1</t></is></c></row>'
+        '<row><c t="inlineStr"><is><t>a2</t></is></c></row></sheetData></worksheet>'
+    )
+    wb = openpyxl.Workbook()
+    data = replace_part(save(wb), "xl/worksheets/sheet1.xml", lambda _: sheet)
+    out = write_back(
+        data, {CellRef("Sheet", 1, 1): "new a1", CellRef("Sheet", 2, 3): "c2", CellRef("Sheet", 1, 4): "d1"}
+    )
+    ws = read(out)["Sheet"]
+    assert [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=2, max_col=4)] == [
+        ["new a1", "b1", None, "d1"],
+        ["a2", None, "c2", None],
+    ]
+
+
 def test_write_back_targets_the_top_left_cell_of_a_merged_range():
     out = write_back(questionnaire(), {ref("E3"): "Acme Corp"})
     ws = read(out)[SHEET]
