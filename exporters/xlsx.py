@@ -717,8 +717,8 @@ def write_back(
     (exact, case-sensitive comparison; lists we cannot resolve are not checked).
 
     Raises WriteBackError naming the sheet and cell for: unknown sheets, bad addresses,
-    corrupt packages, illegal characters, text over 32,767 characters, two values for one
-    merged range, a target that is the master of a shared formula or part of a multi-cell
+    corrupt packages, illegal characters, text over 32,767 characters, two different values for
+    one merged range, a target that is the master of a shared formula or part of a multi-cell
     array formula (rewriting those would corrupt the cells that depend on them).
     """
     highlight = highlight or {}
@@ -898,6 +898,11 @@ def _edit_sheet(
             i = bisect.bisect_left(columns, t.column)
             if i < len(cells) and cells[i].column == t.column:
                 cell = cells[i]
+                if not t.has_value:  # highlight only: restyle, keep the value or formula as it is
+                    assert styles is not None and t.fill is not None
+                    start = _set_attr(cell.start_tag, "s", str(_restyle(styles, cell, t)))
+                    replaced[i] = start + text[cell.start + len(cell.start_tag) : cell.end]
+                    continue
                 f = cell.formula_tag(p)
                 if f is not None:
                     if f.get("t") == "shared" and "ref" in f:
@@ -967,6 +972,11 @@ def _edit_sheet(
         last = max(last, end)
     out.append(text[last:])
     return _update_dimension("".join(out), p, targets), formulas
+
+
+def _restyle(styles: _Styles, cell: _Cell, t: _Target) -> int:
+    assert t.fill is not None
+    return styles.with_fill(int(cell.attrs.get("s", "0") or 0), t.fill, t.where)
 
 
 def _widen_spans(start_tag: str, columns: list[int]) -> str:

@@ -427,6 +427,14 @@ def test_highlight_adds_a_fill_and_keeps_fonts_and_borders():
     assert f'<cellXfs count="{count + 2}"' in styles_after
 
 
+def test_highlight_alone_keeps_the_cell_value_and_formula():
+    data = questionnaire()
+    out = write_back(data, {}, highlight={ref("F5"): "FFFF00", ref("D5"): "FFFF00", ref("C9"): "FFFF00"})
+    ws = read(out, data_only=False)[SHEET]
+    assert ws["F5"].value == '=IF(C5="Yes",1,0)' and ws["C9"].value == "=B5" and ws["D5"].value == "old comment"
+    assert all(ws[c].fill.fgColor.rgb == "FFFFFF00" for c in ("F5", "D5", "C9"))
+
+
 def test_highlight_rejects_a_bad_colour():
     with pytest.raises(WriteBackError, match="highlight colour"):
         write_back(questionnaire(), {}, highlight={ref("C5"): "yellow"})
