@@ -82,9 +82,9 @@ DENSE_WEIGHT = 0.7
 #: Cosine mapped linearly onto 0-100: COS_FLOOR -> 0, COS_CEIL -> 100.
 COS_FLOOR = 0.25
 COS_CEIL = 0.95
-HIGH_SCORE_DENSE = 75
+HIGH_SCORE_DENSE = 70
 REVIEW_SCORE_DENSE = 50
-HIGH_SCORE_LEXICAL = 70
+HIGH_SCORE_LEXICAL = 75
 REVIEW_SCORE_LEXICAL = 50
 #: A high needs this many points over the best rival entry whose answer differs.
 HIGH_MARGIN = 4
@@ -92,6 +92,7 @@ HIGH_MARGIN = 4
 PRODUCT_BONUS = 2
 #: Penalties (points) for false friends.
 SUBSTITUTION_PENALTY = 10.0
+SWAP_PENALTY = 25.0
 EXTRA_WORD_PENALTY = 3.0
 NEGATION_PENALTY = 35.0
 SPECIFIER_PENALTY = 35.0
@@ -207,6 +208,7 @@ _PHRASES: list[tuple[str, str]] = [
     (r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?", "thirdparty"),
     (r"audit (?:logs?|trails?)|logging|logs?|logged", "log"),
     (r"passwords?|passphrases?", "password"),
+    (r"enforc(?:e|es|ed|ing)|requir(?:e|es|ed|ing)|mandatory|mandated?", "require"),
     (r"back ?ups?|backed up|backing up", "backup"),
     (r"(?:at least )?(?:annual(?:ly)?|yearly|once a year|every year|every 12 months|each year)", "freqyear"),
     (r"(?:at least )?(?:quarterly|every (?:three|3) months|each quarter|every quarter)", "freqquarter"),
@@ -251,7 +253,8 @@ _GENERIC = frozenset(
     supported data system systems information security secure securely access control controls
     plan plans manage managed management review reviewed regular regularly perform performed
     implement implemented place established establish current currently available applicable
-    place standard standards practice practices employee employees staff personnel user users""".split()
+    place standard standards practice practices employee employees staff personnel user users
+    enforce enforced enforces mandatory mandate mandated in place have has""".split()
 )
 _NEGATIONS = frozenset({"not", "no", "none", "neither", "nor"})
 #: Specifiers: numbers, identifiers with digits (soc2, 27001, type1) and frequencies. Two
@@ -284,6 +287,9 @@ def _stem(word: str) -> str:
             stem = word[: -len(suffix)]
             return stem + "y" if suffix == "ies" else stem
     return word
+
+
+_GENERIC = _GENERIC | frozenset(_stem(w) for w in _GENERIC)  # stems too: tokens are compared stemmed
 
 
 def canonical_tokens(text: str) -> list[str]:
@@ -573,8 +579,16 @@ class BankIndex:
         wq = sum(self._weight(t) for t in q_only)
         wp = sum(self._weight(t) for t in p_only)
         # a word swapped for another (VPN -> admin) changes the question; a word added
-        # on one side only usually elaborates it
-        penalty += SUBSTITUTION_PENALTY * min(wq, wp, 1.5)
+        # on one side only usually elaborates it. A swap of one or two distinguishing
+        # words in otherwise shared wording is the classic false friend: "MFA for VPN
+        # access" vs "MFA for administrative access".
+        q_specific = {t for t in q_only if t not in _GENERIC}
+        p_specific = {t for t in p_only if t not in _GENERIC}
+        shared = {t for t in q & p if t not in _GENERIC}
+        if q_specific and p_specific and len(q_specific) <= 2 and len(p_specific) <= 2 and shared:
+            penalty += SWAP_PENALTY * min(1.0, min(wq, wp))
+        else:
+            penalty += SUBSTITUTION_PENALTY * min(wq, wp, 1.5)
         penalty += EXTRA_WORD_PENALTY * min(max(wq, wp) - min(wq, wp), 2.0)
         return penalty
 
