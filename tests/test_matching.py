@@ -212,3 +212,24 @@ def test_paraphrase_set_precision_of_written_answers_lexical_mode():
     assert figures["no_answer_written"] == 0
     assert figures["top1"] >= 0.85
     assert figures["coverage"] >= 0.25
+
+
+def test_close_rivals_with_different_answers_are_not_high():
+    twins = [
+        BankEntry(50, "Is customer data encrypted at rest?", answer="Yes"),
+        BankEntry(51, "Is customer data encrypted in transit?", answer="No"),
+    ]
+    query = "Is all customer data encrypted?"
+    alone = match_one(twins[:1], query)
+    both = match_one(twins, query)
+    assert alone.tier == "high"  # on its own the score clears the line...
+    assert both.tier == "review"  # ...but a rival with another answer is too close
+    same_answer = [twins[0], BankEntry(51, twins[1].question, answer="Yes")]
+    assert match_one(same_answer, query).tier == "high"  # a rival that agrees is no doubt
+
+
+def test_dense_mode_keeps_product_isolation():
+    scoped = BankEntry(60, "Is customer data encrypted at rest?", answer="No", products=("Edge",))
+    index = BankIndex.build([scoped, PENTEST], embedder=FakeEmbedder())
+    other = index.match([Query("Is customer data encrypted at rest?")], product="API")[0]
+    assert other.entry_id != 60 and all(a.entry_id != 60 for a in other.alternatives)
