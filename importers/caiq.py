@@ -106,14 +106,14 @@ def _v4(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
         qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
         if not _V4_ID.match(qid) or not text:
             continue
-        comment_cell = CellRef(sheet.name, r, comment_c) if comment_c else None
+        comment_cell = CellRef(sheet.name, *sheet.anchor(r, comment_c)) if comment_c else None
         questions.append(
             Question(
                 sheet=sheet.name,
                 row=r,
                 id=qid,
                 text=text,
-                answer_cell=CellRef(sheet.name, r, a_c),
+                answer_cell=CellRef(sheet.name, *sheet.anchor(r, a_c)),
                 comment_cell=comment_cell,
                 choices=wb.choices(sheet, r, a_c),
                 section=sheet.merged_text(r, domain_c) or None if domain_c else None,
@@ -154,7 +154,7 @@ def _v3(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
         qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
         if not _V4_ID.match(qid) or not text:
             continue
-        mark_cells = {choice: CellRef(sheet.name, r, c) for choice, c in marks.items()}
+        mark_cells = {choice: CellRef(sheet.name, *sheet.anchor(r, c)) for choice, c in marks.items()}
         marked = [choice for choice, c in marks.items() if sheet.text(r, c)]
         section = sheet.merged_text(r, domain_c).split("\n")[0].strip() if domain_c else ""
         questions.append(
@@ -164,7 +164,7 @@ def _v3(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
                 id=qid,
                 text=text,
                 answer_cell=mark_cells["Yes"],
-                comment_cell=CellRef(sheet.name, r, notes_c) if notes_c else None,
+                comment_cell=CellRef(sheet.name, *sheet.anchor(r, notes_c)) if notes_c else None,
                 choices=tuple(marks),
                 section=section or None,
                 answer=marked[0] if len(marked) == 1 else None,
@@ -185,7 +185,7 @@ def _v11(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filenam
         qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
         if not _V4_ID.match(qid) or not text:
             continue
-        cell = CellRef(sheet.name, r, notes_c) if notes_c else None
+        cell = CellRef(sheet.name, *sheet.anchor(r, notes_c)) if notes_c else None
         questions.append(
             Question(
                 sheet=sheet.name,
@@ -194,7 +194,7 @@ def _v11(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filenam
                 text=text,
                 answer_cell=cell,
                 section=sheet.merged_text(r, domain_c) or None if domain_c else None,
-                answer=answer_text(sheet.text(r, notes_c)) if notes_c else None,
+                answer=answer_text(sheet.merged_text(r, notes_c)) if notes_c else None,
             )
         )
     warnings = ["CAIQ v1.1 has no answer column: answers go into 'Comments and Notes' as free text"]
