@@ -24,10 +24,6 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def not_implemented(what: str, issue: int) -> NoReturn:
-    fail(f"{what} is not implemented yet (issue #{issue})")
-
-
 def read_input(path: str) -> bytes:
     p = Path(path)
     if not p.is_file():
@@ -89,7 +85,26 @@ bank_group = AppGroup("bank", help="Curate the answer bank.")
 @click.option("--status", type=STATUS, default="approved", show_default=True)
 def bank_learn_command(file: str, source: str | None, product: str | None, status: str) -> None:
     """Add the answered questions of a completed questionnaire to the bank."""
-    not_implemented("bank learn", 4)
+    from answers.learn import learn
+    from importers import QuestionnaireImportError, load
+
+    data = read_input(file)
+    try:
+        parsed = load(data, Path(file).name)
+    except QuestionnaireImportError as exc:
+        fail(str(exc))
+    result = learn(
+        parsed,
+        session=db.get_session(),
+        source=source or Path(file).name,
+        product=product,
+        status=EntryStatus(status),
+        actor="cli",
+    )
+    click.echo(
+        f"Learned {Path(file).name} ({parsed.family} {parsed.version or ''}): {result.created} created, "
+        f"{result.merged} merged, {result.conflicts} conflict(s) flagged, {result.skipped} unanswered skipped."
+    )
 
 
 @bank_group.command("import")
@@ -141,7 +156,38 @@ def bank_export_command(file: str) -> None:
 @click.option("--product", default=None, help="Answer for this product.")
 def autofill_command(file: str, output: str, report: str | None, min_tier: str, product: str | None) -> None:
     """Fill a questionnaire headless with answers from the bank."""
-    not_implemented("autofill", 4)
+    from flask import current_app
+
+    from answers import responding
+    from exporters.xlsx import WriteBackError
+    from importers import QuestionnaireImportError
+
+    data = read_input(file)
+    in_ext, out_ext = Path(file).suffix.lower(), Path(output).suffix.lower()
+    if in_ext and out_ext != in_ext:
+        fail(f"{output}: the completed file keeps the original's format ({in_ext})")
+    try:
+        result = responding.autofill(
+            data,
+            Path(file).name,
+            session=db.get_session(),
+            min_tier=min_tier,
+            product=product,
+            max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        )
+    except (QuestionnaireImportError, responding.DecisionError, WriteBackError, ValueError) as exc:
+        fail(str(exc))
+    try:
+        Path(output).write_bytes(result.data)
+        if report:
+            Path(report).write_text(json.dumps(result.report, indent=2, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write the output ({exc.strerror})")
+    tiers = {t: sum(1 for r in result.report if r["tier"] == t) for t in responding.TIERS}
+    click.echo(
+        f"{result.family} {result.version or ''}: {len(result.report)} questions, {result.written} answers written "
+        f"(exact {tiers['exact']}, high {tiers['high']}, review {tiers['review']}, none {tiers['none']}) -> {output}"
+    )
 
 
 users_group = AppGroup("users", help="Manage user accounts.")

@@ -23,7 +23,7 @@ INVENTORY = [
         "Full",
         255,
         180,
-    ),  # noqa: E501
+    ),
     ("hecvat/D3c3pt1c0nCyber_HECVAT-Lite-v2.11.xlsx", "hecvat", "2.11", "Lite", 74, 0),
     ("hecvat/D3c3pt1c0nCyber_HECVAT-Triage-v2.10.xlsx", "hecvat", "2.10", "Triage", 38, 0),
     ("hecvat/thedannywahl_Portfolium HECVAT v2.11.xlsx", "hecvat", "2.11", "Full", 280, 214),

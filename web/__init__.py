@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from web import admin, api, auth, pages, security
+    from web import admin, api, auth, pages, questionnaires, security
 
     security.init_app(app)  # access rules, CSRF and headers: before any blueprint's own hooks
     app.register_blueprint(pages.bp)
+    app.register_blueprint(questionnaires.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)

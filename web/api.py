@@ -1,15 +1,24 @@
-"""JSON API under /api/v1, plus /healthz."""
+"""JSON API under /api/v1 (Bearer tokens), plus /healthz. Errors: {"error": "..."}."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import io
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, request, send_file
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 
+from answers import exporting, responding
 from answers.db import get_session
+from answers.models import Item, Questionnaire
+from importers import QuestionnaireImportError
+from web.common import BadField, actor, client_ip, parse_date, parse_int, text_field
 
 bp = Blueprint("api", __name__)
+API = "/api/v1"
 
 
 @bp.get("/healthz")
@@ -24,8 +33,199 @@ def healthz():
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     """JSON errors for the API; the browser pages keep Flask's HTML error pages."""
-    from flask import request
-
     if request.path.startswith("/api/"):
         return jsonify(error=exc.description), exc.code
     return exc
+
+
+@bp.errorhandler(BadField)
+def bad_field(exc: BadField):
+    return jsonify(error=str(exc)), 400
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="expected a JSON object body")
+    return data
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "questionnaire_id": item.questionnaire_id,
+        "position": item.position,
+        "sheet": item.sheet,
+        "row": item.row,
+        "question_id": item.question_id,
+        "question": item.text,
+        "section": item.section,
+        "choices": item.choices,
+        "original_answer": item.original_answer,
+        "suggestion": {
+            "entry_id": item.entry_id,
+            "answer": item.suggested_answer,
+            "comment": item.suggested_comment,
+            "tier": item.tier,
+            "score": round(item.score, 1),
+        },
+        "alternatives": item.alternatives,
+        "tier": item.tier,
+        "score": round(item.score, 1),
+        "answer": item.answer,
+        "comment": item.comment,
+        "status": str(item.status),
+        "assignee": item.assignee,
+        "lock_version": item.lock_version,
+    }
+
+
+def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
+    p = responding.progress(responding.list_items(q.id, session=get_session()))
+    return {
+        "id": q.id,
+        "name": q.name,
+        "filename": q.filename,
+        "family": q.family,
+        "version": q.version,
+        "edition": q.edition,
+        "format": q.format,
+        "customer": q.customer,
+        "due_date": q.due_date.isoformat() if q.due_date else None,
+        "uploaded_at": q.uploaded_at.isoformat(),
+        "counts": {
+            "questions": p.total,
+            "answered": p.answered,
+            "needs_review": p.needs_review,
+            "empty": p.empty,
+            "by_tier": p.by_tier,
+        },
+    }
+
+
+def _questionnaire(questionnaire_id: int) -> Questionnaire:
+    try:
+        return responding.get_questionnaire(questionnaire_id, session=get_session())
+    except LookupError:
+        abort(404, description=f"questionnaire {questionnaire_id} not found")
+
+
+@bp.post(f"{API}/questionnaires")
+def upload_questionnaire():
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        abort(400, description="send the questionnaire as multipart field 'file'")
+    name, id_ = actor()
+    try:
+        q = responding.ingest(
+            file.read(),
+            file.filename,
+            session=get_session(),
+            actor=name,
+            actor_id=id_,
+            upload_folder=current_app.config["UPLOAD_FOLDER"],
+            max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+            customer=request.form.get("customer", ""),
+            product=request.form.get("product") or None,
+            due_date=parse_date(request.form.get("due_date"), "due_date"),
+            ip=client_ip(),
+        )
+    except QuestionnaireImportError as exc:
+        return jsonify(error=str(exc)), exc.http_status
+    except (BadField, ValueError) as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(questionnaire_json(q)), 201
+
+
+@bp.get(f"{API}/questionnaires")
+def list_questionnaires():
+    rows = get_session().exec(select(Questionnaire).order_by(Questionnaire.id))
+    return jsonify(questionnaires=[questionnaire_json(q) for q in rows])
+
+
+@bp.get(f"{API}/questionnaires/<int:questionnaire_id>")
+def get_questionnaire(questionnaire_id: int):
+    return jsonify(questionnaire_json(_questionnaire(questionnaire_id)))
+
+
+@bp.get(f"{API}/questionnaires/<int:questionnaire_id>/items")
+def list_items(questionnaire_id: int):
+    q = _questionnaire(questionnaire_id)
+    return jsonify(items=[item_json(i) for i in responding.list_items(q.id, session=get_session())])
+
+
+@bp.patch(f"{API}/items/<int:item_id>")
+def patch_item(item_id: int):
+    data = _json_body()
+    unknown = set(data) - {"answer", "comment", "status", "assignee", "entry_id", "lock_version"}
+    if unknown:
+        abort(400, description=f"unknown field(s): {', '.join(sorted(unknown))}")
+    session = get_session()
+    name, id_ = actor()
+    try:
+        responding.get_item(item_id, session=session)
+        decision = responding.Decision(
+            answer=text_field(data, "answer", max_length=32_000),
+            comment=text_field(data, "comment", max_length=32_000),
+            status=text_field(data, "status", max_length=20),
+            assignee=text_field(data, "assignee", max_length=320),
+            entry_id=parse_int(data.get("entry_id"), "entry_id"),
+        )
+        item = responding.decide(
+            item_id,
+            decision,
+            session=session,
+            actor=name,
+            actor_id=id_,
+            expected_version=parse_int(data.get("lock_version"), "lock_version"),
+            ip=client_ip(),
+        )
+    except LookupError:
+        abort(404, description=f"item {item_id} not found")
+    except responding.StaleItem as exc:
+        session.rollback()
+        return jsonify(error=str(exc)), 409
+    except (BadField, responding.DecisionError) as exc:
+        session.rollback()
+        return jsonify(error=str(exc)), 400
+    return jsonify(item_json(item))
+
+
+@bp.post(f"{API}/questionnaires/<int:questionnaire_id>/accept")
+def accept(questionnaire_id: int):
+    q = _questionnaire(questionnaire_id)
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        abort(400, description="expected a JSON object body")
+    min_tier = data.get("min_tier", request.form.get("min_tier", "high"))
+    try:
+        count = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
+    except responding.DecisionError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(accepted=count, questionnaire=questionnaire_json(q))
+
+
+@bp.get(f"{API}/questionnaires/<int:questionnaire_id>/export")
+def export(questionnaire_id: int):
+    q = _questionnaire(questionnaire_id)
+    kind = request.args.get("format", q.format)
+    session = get_session()
+    try:
+        if kind == "report":
+            exported = exporting.report_file(q.id, session=session, actor=actor()[0], ip=client_ip())
+        elif kind == q.format or (kind == "xlsx" and q.format == "xlsm"):
+            exported = exporting.completed_file(
+                q.id,
+                session=session,
+                upload_folder=current_app.config["UPLOAD_FOLDER"],
+                actor=actor()[0],
+                highlight=request.args.get("highlight") == "1",
+                ip=client_ip(),
+            )
+        else:
+            abort(400, description=f"format must be {q.format} (the original's) or report")
+    except exporting.ExportError as exc:
+        return jsonify(error=str(exc)), 409
+    return send_file(
+        io.BytesIO(exported.data), mimetype=exported.mimetype, as_attachment=True, download_name=exported.filename
+    )

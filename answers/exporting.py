@@ -1,0 +1,122 @@
+"""Build the files a reviewer downloads: the completed original and the response report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from sqlmodel import Session
+
+from answers import audit, storage
+from answers.models import ItemStatus, Questionnaire
+from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of
+from exporters.xlsx import WriteBackError
+
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "csv": "text/csv",
+}
+REVIEW_FILL = "FFF2CC"
+
+
+class ExportError(Exception):
+    """The export could not be built; the message says why."""
+
+
+@dataclass
+class ExportedFile:
+    data: bytes
+    filename: str
+    mimetype: str
+
+
+def writer(fmt: str):
+    """The write_back function for a questionnaire format."""
+    if fmt in ("xlsx", "xlsm"):
+        from exporters.xlsx import write_back
+    elif fmt == "docx":
+        from exporters.docx import write_back
+    elif fmt == "csv":
+        from exporters.csv import write_back
+    else:
+        raise ExportError(f"no writer for {fmt} files")
+    return write_back
+
+
+def _write(write_back, original: bytes, values, items, *, highlight: bool) -> bytes:
+    if not highlight:
+        return write_back(original, values)
+    marks = {}
+    for item in items:
+        if item.status != ItemStatus.accepted and not item.original_answer:
+            cell = question_of(item).answer_cell
+            if cell is not None:
+                marks[cell] = REVIEW_FILL
+    return write_back(original, values, highlight=marks)
+
+
+def completed_file(
+    questionnaire_id: int,
+    *,
+    session: Session,
+    upload_folder: str,
+    actor: str,
+    highlight: bool = False,
+    ip: str | None = None,
+) -> ExportedFile:
+    """The customer's original file with the accepted answers written in."""
+    q = get_questionnaire(questionnaire_id, session=session)
+    items = list_items(q.id, session=session)
+    values = cell_values(items, [final_answer(i) for i in items])
+    try:
+        original = storage.read(q.stored_name, upload_folder)
+    except storage.StoredFileMissing as exc:
+        raise ExportError(str(exc)) from exc
+    write_back = writer(q.format)
+    try:
+        data = _write(write_back, original, values, items, highlight=highlight and q.format in ("xlsx", "xlsm"))
+    except (WriteBackError, ValueError) as exc:
+        raise ExportError(str(exc)) from exc
+    stem = PurePath(q.filename).stem
+    name = f"{stem}_completed.{q.format}"
+    audit.record(
+        session,
+        "questionnaire.export",
+        actor=actor,
+        ip=ip,
+        object_type="questionnaire",
+        object_id=q.id,
+        details={"format": q.format, "cells": len(values), "highlight": highlight},
+    )
+    session.commit()
+    return ExportedFile(data, name, MIMETYPES[q.format])
+
+
+def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str | None = None) -> ExportedFile:
+    """The response report (.docx): every question with its answer and comment, by section."""
+    from exporters.docx import ReportRow, response_report
+
+    q: Questionnaire = get_questionnaire(questionnaire_id, session=session)
+    rows = []
+    for item in list_items(q.id, session=session):
+        answer, comment = final_answer(item)
+        if item.original_answer:
+            answer, comment = item.original_answer, item.original_comment
+        rows.append(
+            ReportRow(
+                section=item.section or item.sheet,
+                id=item.question_id,
+                question=item.text,
+                answer=answer,
+                comment=comment,
+                status=str(item.status),
+                tier=item.tier,
+            )
+        )
+    subtitle = " ".join(x for x in (q.family.upper(), q.edition or "", q.version or "") if x)
+    data = response_report(q.name, rows, subtitle=subtitle)
+    audit.record(session, "questionnaire.report", actor=actor, ip=ip, object_type="questionnaire", object_id=q.id)
+    session.commit()
+    return ExportedFile(data, f"{PurePath(q.filename).stem}_report.docx", MIMETYPES["docx"])

@@ -1,0 +1,167 @@
+"""Learn question/answer pairs from a completed questionnaire into the bank.
+
+Same question (normalised text, or an alternate of an entry, in the same product scope)
+and the same verdict: the sources merge. A different verdict: both are kept and both
+flagged `conflict` for a curator; nothing is picked silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from answers import audit, verdicts
+from answers.bank import _add_entry, snapshot
+from answers.matching import normalise
+from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
+from importers import ParsedQuestionnaire
+
+MAX_VERDICT = 200
+_DISPLAY = {"yes": "Yes", "no": "No", "n/a": "N/A"}
+
+
+def learned_verdict(answer: str) -> str:
+    """'1) Yes' / 'Y' -> 'Yes', 'NA' / 'Not Applicable' -> 'N/A'; other text unchanged (trimmed)."""
+    canon = verdicts.canonical_verdict(answer)
+    return _DISPLAY[canon] if canon else answer.strip()
+
+
+def same_verdict(a: str, b: str) -> bool:
+    return learned_verdict(a).casefold() == learned_verdict(b).casefold()
+
+
+@dataclass
+class LearnResult:
+    created: int = 0
+    merged: int = 0
+    conflicts: int = 0
+    skipped: int = 0
+    entry_ids: list[int] = field(default_factory=list)
+
+
+def _scope_index(session: Session, scope: tuple[str, ...]) -> dict[str, Entry]:
+    """{normalised question or alternate: entry} for the entries in exactly this product scope."""
+    scopes: dict[int, list[str]] = {}
+    for entry_id, name in session.exec(
+        select(EntryProduct.entry_id, Product.name).join(Product, EntryProduct.product_id == Product.id)
+    ):
+        scopes.setdefault(entry_id, []).append(name)
+    index: dict[str, Entry] = {}
+    for entry in session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)):
+        if tuple(sorted(scopes.get(entry.id, []))) != scope:
+            continue
+        for text in (entry.question, *entry.alternates):
+            index.setdefault(normalise(text), entry)
+    return index
+
+
+def learn(
+    parsed: ParsedQuestionnaire,
+    *,
+    session: Session,
+    source: str,
+    product: str | None = None,
+    status: EntryStatus = EntryStatus.approved,
+    actor: str = "system",
+) -> LearnResult:
+    """Add every answered question of `parsed` to the bank. One commit."""
+    scope = (product.strip(),) if product and product.strip() else ()
+    index = _scope_index(session, scope)
+    result = LearnResult()
+    for q in parsed.questions:
+        answer = (q.answer or "").strip()
+        comment = (q.comment or "").strip()
+        if not answer or not q.text.strip():
+            result.skipped += 1
+            continue
+        verdict = learned_verdict(answer)
+        if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
+            verdict, comment = "", f"{verdict}\n\n{comment}".strip()
+        key = normalise(q.text)
+        existing = index.get(key)
+        if existing is not None and same_verdict(existing.answer, verdict):
+            _merge_source(
+                existing, source=source, comment=comment, q_id=q.id, parsed=parsed, session=session, actor=actor
+            )
+            result.merged += 1
+            result.entry_ids.append(existing.id)
+            continue
+        data = EntryCreate(
+            question=q.text.strip(),
+            answer=verdict,
+            comment=comment,
+            status=status,
+            source=source,
+            family=parsed.family,
+            version=parsed.version,
+            question_id=q.id,
+            tags=[parsed.family] + ([q.section.strip()[:40].lower()] if q.section and q.section.strip() else []),
+            products=list(scope),
+        )
+        entry = _add_entry(data, session=session, actor=actor)
+        if existing is not None:
+            entry.conflict = True
+            existing.conflict = True
+            session.add(existing)
+            session.add(entry)
+            audit.record(
+                session,
+                "entry.conflict",
+                actor=actor,
+                object_type="entry",
+                object_id=entry.id,
+                details={"with": existing.id, "source": source},
+            )
+            result.conflicts += 1
+        else:
+            index[key] = entry
+            result.created += 1
+        result.entry_ids.append(entry.id)
+    audit.record(
+        session,
+        "bank.learn",
+        actor=actor,
+        details={
+            "source": source,
+            "family": parsed.family,
+            "version": parsed.version,
+            "product": product,
+            "created": result.created,
+            "merged": result.merged,
+            "conflicts": result.conflicts,
+        },
+    )
+    session.commit()
+    return result
+
+
+def _merge_source(
+    entry: Entry,
+    *,
+    source: str,
+    comment: str,
+    q_id: str | None,
+    parsed: ParsedQuestionnaire,
+    session: Session,
+    actor: str,
+) -> None:
+    """Record another source for the same answer: a new revision only when something changes."""
+    before = snapshot(entry)
+    sources = [s.strip() for s in entry.source.split(";") if s.strip()]
+    if source and source not in sources:
+        sources.append(source)
+    entry.source = "; ".join(sources)[:500]
+    if not entry.comment and comment:
+        entry.comment = comment
+    if entry.question_id is None and q_id:
+        entry.question_id, entry.family, entry.version = q_id, parsed.family, parsed.version
+    after = snapshot(entry)
+    if after == before:
+        return
+    entry.revision += 1
+    entry.updated_at = utcnow()
+    session.add(entry)
+    session.add(
+        EntryVersion(entry_id=entry.id, revision=entry.revision, snapshot=after, changed_by=actor, note="learned")
+    )

@@ -1,0 +1,422 @@
+"""The questionnaire workflow: ingest an upload, suggest answers, record decisions, export.
+
+Service functions take `session` keyword-only and commit once per use case; each leaves
+an audit event. Nothing here logs questionnaire contents or answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from sqlmodel import Session, select
+
+from answers import audit, storage
+from answers.models import Item, ItemStatus, Product, Questionnaire, utcnow
+from answers.suggest import Suggested, suggest_for
+from importers import CellRef, CellValue, ParsedQuestionnaire, Question, load
+
+TIERS = ("exact", "high", "review", "none")
+TIER_RANK = {"exact": 3, "high": 2, "review": 1, "none": 0}
+
+
+class StaleItem(Exception):
+    """The item changed since the client read it: reload instead of overwriting."""
+
+
+class DecisionError(ValueError):
+    """A decision that breaks a rule (a verdict the cell does not allow, an unknown status)."""
+
+
+def tier_at_least(tier: str, minimum: str) -> bool:
+    return TIER_RANK.get(tier, 0) >= TIER_RANK[minimum]
+
+
+# --- items <-> importer questions ----------------------------------------------------
+
+
+def _cells_json(q: Question) -> dict[str, Any]:
+    return {
+        "answer": q.answer_cell.to_json() if q.answer_cell else None,
+        "comment": q.comment_cell.to_json() if q.comment_cell else None,
+        "marks": {k: v.to_json() for k, v in q.mark_cells.items()},
+    }
+
+
+def question_of(item: Item) -> Question:
+    """The importer's Question back from a stored item (cells, choices, mark layout)."""
+    cells = item.cells or {}
+    return Question(
+        sheet=item.sheet,
+        row=item.row,
+        id=item.question_id,
+        text=item.text,
+        answer_cell=CellRef.from_json(cells["answer"]) if cells.get("answer") else None,
+        comment_cell=CellRef.from_json(cells["comment"]) if cells.get("comment") else None,
+        choices=tuple(item.choices),
+        section=item.section,
+        answer=item.original_answer,
+        comment=item.original_comment,
+        mark_cells={k: CellRef.from_json(v) for k, v in (cells.get("marks") or {}).items()},
+    )
+
+
+def _apply_suggestion(item: Item, s: Suggested) -> None:
+    item.entry_id = s.entry_id
+    item.tier = s.tier
+    item.score = s.score
+    item.suggested_answer = s.answer
+    item.suggested_comment = s.comment
+    item.alternatives = [a.to_json() for a in s.alternatives]
+
+
+def _display_name(filename: str) -> str:
+    return PurePath(filename.replace("\\", "/")).name[:300] or "questionnaire"
+
+
+def ingest(
+    data: bytes,
+    filename: str,
+    *,
+    session: Session,
+    actor: str,
+    actor_id: int | None = None,
+    upload_folder: str,
+    max_bytes: int,
+    customer: str = "",
+    product: str | None = None,
+    due_date: dt.date | None = None,
+    ip: str | None = None,
+) -> Questionnaire:
+    """Parse, store and suggest answers for an upload. Raises QuestionnaireImportError
+    (nothing stored) or ValueError for an unknown product."""
+    display = _display_name(filename)
+    parsed = load(data, display, max_bytes=max_bytes)
+    product_row = _product(product, session=session)
+    stored_name, sha256 = storage.store(data, upload_folder)
+    q = Questionnaire(
+        name=PurePath(display).stem[:300],
+        filename=display,
+        stored_name=stored_name,
+        sha256=sha256,
+        size=len(data),
+        format=parsed.format,
+        family=parsed.family,
+        version=parsed.version,
+        edition=parsed.edition,
+        customer=customer.strip()[:300],
+        product_id=product_row.id if product_row else None,
+        due_date=due_date,
+        uploaded_by=actor_id,
+    )
+    try:
+        session.add(q)
+        session.flush()
+        items = _create_items(q, parsed, session=session)
+        _suggest(q, items, parsed=parsed, session=session)
+        audit.record(
+            session,
+            "questionnaire.upload",
+            actor=actor,
+            ip=ip,
+            object_type="questionnaire",
+            object_id=q.id,
+            details={"family": q.family, "version": q.version, "questions": len(items), "sha256": sha256},
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        storage.delete(stored_name, upload_folder)
+        raise
+    return q
+
+
+def _product(name: str | None, *, session: Session) -> Product | None:
+    if not name or not name.strip():
+        return None
+    product = session.exec(select(Product).where(Product.name == name.strip())).first()
+    if product is None:
+        raise ValueError(f"unknown product {name.strip()!r}")
+    return product
+
+
+def _create_items(q: Questionnaire, parsed: ParsedQuestionnaire, *, session: Session) -> list[Item]:
+    items = []
+    for position, question in enumerate(parsed.questions):
+        item = Item(
+            questionnaire_id=q.id,
+            position=position,
+            sheet=question.sheet,
+            row=question.row,
+            question_id=question.id,
+            text=question.text,
+            section=question.section,
+            cells=_cells_json(question),
+            choices=list(question.choices),
+            original_answer=question.answer,
+            original_comment=question.comment,
+        )
+        session.add(item)
+        items.append(item)
+    session.flush()
+    return items
+
+
+def _suggest(q: Questionnaire, items: Sequence[Item], *, parsed: ParsedQuestionnaire | None, session: Session) -> None:
+    product = session.get(Product, q.product_id).name if q.product_id else None
+    version_line = parsed.version_line if parsed else _version_line(q)
+    suggestions = suggest_for(
+        [question_of(i) for i in items], version_line=version_line, product=product, session=session
+    )
+    for item, s in zip(items, suggestions, strict=True):
+        _apply_suggestion(item, s)
+        session.add(item)
+
+
+def _version_line(q: Questionnaire) -> str:
+    return ParsedQuestionnaire(family=q.family, version=q.version, format=q.format, questions=[]).version_line
+
+
+def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
+    """Re-run matching for the items nobody has decided yet (after the bank changed)."""
+    q = get_questionnaire(questionnaire_id, session=session)
+    pending = [i for i in list_items(q.id, session=session) if i.status == ItemStatus.pending]
+    _suggest(q, pending, parsed=None, session=session)
+    audit.record(session, "questionnaire.resuggest", actor=actor, object_type="questionnaire", object_id=q.id)
+    session.commit()
+    return len(pending)
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def get_questionnaire(questionnaire_id: int, *, session: Session) -> Questionnaire:
+    q = session.get(Questionnaire, questionnaire_id)
+    if q is None:
+        raise LookupError(f"questionnaire {questionnaire_id} not found")
+    return q
+
+
+def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
+    return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
+
+
+def get_item(item_id: int, *, session: Session) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise LookupError(f"item {item_id} not found")
+    return item
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    answered: int = 0
+    needs_review: int = 0
+    empty: int = 0
+    by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+
+
+def final_answer(item: Item) -> tuple[str | None, str | None]:
+    """What export writes for this item: the decision if accepted, else nothing."""
+    if item.status == ItemStatus.accepted:
+        return item.answer, item.comment
+    return None, None
+
+
+def progress(items: Iterable[Item]) -> Progress:
+    p = Progress()
+    for item in items:
+        p.total += 1
+        p.by_tier[item.tier] = p.by_tier.get(item.tier, 0) + 1
+        if item.status == ItemStatus.accepted:
+            p.answered += 1
+        elif item.status in (ItemStatus.needs_review, ItemStatus.assigned) or item.tier in ("exact", "high", "review"):
+            p.needs_review += 1
+        else:
+            p.empty += 1
+    return p
+
+
+# --- decisions -----------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    answer: str | None = None
+    comment: str | None = None
+    status: str | None = None
+    assignee: str | None = None
+    entry_id: int | None = None  # "choose another match": take that alternative's answer
+
+
+def decide(
+    item_id: int,
+    decision: Decision,
+    *,
+    session: Session,
+    actor: str,
+    actor_id: int | None = None,
+    expected_version: int | None = None,
+    ip: str | None = None,
+) -> Item:
+    """Apply a reviewer's decision. Raises StaleItem when `expected_version` is behind,
+    DecisionError when the verdict is not one the cell allows."""
+    item = get_item(item_id, session=session)
+    if expected_version is not None and expected_version != item.lock_version:
+        raise StaleItem(
+            f"item {item_id} was changed by someone else since you loaded it "
+            f"(version {item.lock_version}, you had {expected_version}): reload"
+        )
+    before = {"status": str(item.status), "assignee": item.assignee, "edited": False}
+    if decision.entry_id is not None:
+        alt = next((a for a in item.alternatives if a.get("entry_id") == decision.entry_id), None)
+        if alt is None and decision.entry_id != item.entry_id:
+            raise DecisionError(f"entry {decision.entry_id} is not among this question's matches")
+        if alt is not None:
+            item.answer, item.comment = alt.get("answer"), alt.get("comment")
+            item.entry_id = decision.entry_id
+    if decision.answer is not None:
+        answer = decision.answer.strip()
+        if answer and item.choices and answer not in item.choices:
+            raise DecisionError(f"{answer!r} is not one of this cell's values: {', '.join(item.choices)}")
+        item.answer = answer or None
+    if decision.comment is not None:
+        item.comment = decision.comment.strip() or None
+    if decision.status is not None:
+        try:
+            status = ItemStatus(decision.status)
+        except ValueError as exc:
+            raise DecisionError(f"status must be one of {', '.join(s.value for s in ItemStatus)}") from exc
+        if status == ItemStatus.accepted and item.answer is None and item.comment is None:
+            if item.suggested_answer is None and item.suggested_comment is None:
+                raise DecisionError("nothing to accept: give an answer or a comment")
+            if decision.answer is None and decision.comment is None:
+                item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
+            raise DecisionError("an assigned question needs an assignee")
+        item.status = status
+    if decision.assignee is not None:
+        item.assignee = decision.assignee.strip()[:320] or None
+    item.decided_by, item.decided_at = actor_id, utcnow()
+    item.lock_version += 1
+    session.add(item)
+    audit.record(
+        session,
+        "item.decide",
+        actor=actor,
+        ip=ip,
+        object_type="item",
+        object_id=item.id,
+        details={
+            "questionnaire": item.questionnaire_id,
+            "before": before,
+            "status": str(item.status),
+            "assignee": item.assignee,
+            "edited": decision.answer is not None or decision.comment is not None,
+        },
+    )
+    session.commit()
+    return item
+
+
+def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> int:
+    """Accept every pending suggestion at or above `min_tier`. Returns how many."""
+    if min_tier not in TIER_RANK or min_tier == "none":
+        raise DecisionError("min_tier must be exact, high or review")
+    count = 0
+    for item in list_items(questionnaire_id, session=session):
+        if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
+            continue
+        if item.suggested_answer is None and item.suggested_comment is None:
+            continue
+        item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        item.status = ItemStatus.accepted
+        item.decided_at = utcnow()
+        item.lock_version += 1
+        session.add(item)
+        count += 1
+    audit.record(
+        session,
+        "questionnaire.accept_all",
+        actor=actor,
+        object_type="questionnaire",
+        object_id=questionnaire_id,
+        details={"min_tier": min_tier, "accepted": count},
+    )
+    session.commit()
+    return count
+
+
+# --- export --------------------------------------------------------------------------
+
+
+def cell_values(items: Iterable[Item], answers: Iterable[tuple[str | None, str | None]]) -> dict[CellRef, CellValue]:
+    """The cells to write for these items' answers; customer-filled cells are never overwritten."""
+    values: dict[CellRef, CellValue] = {}
+    for item, (answer, comment) in zip(items, answers, strict=True):
+        question = question_of(item)
+        if item.original_answer:
+            answer = None
+        if item.original_comment:
+            comment = None
+        if answer is None and comment is None:
+            continue
+        for ref, value in question.cell_values(answer, comment).items():
+            values.setdefault(ref, value)  # questions sharing a merged cell: the first answer wins
+    return values
+
+
+# --- headless autofill ---------------------------------------------------------------
+
+
+@dataclass
+class AutofillResult:
+    data: bytes
+    report: list[dict[str, Any]]
+    written: int
+    family: str
+    version: str | None
+
+
+def autofill(
+    data: bytes, filename: str, *, session: Session, min_tier: str = "high", product: str | None = None, max_bytes: int
+) -> AutofillResult:
+    """Fill a questionnaire from the bank without storing it: answers of `min_tier` or
+    better are written, cells the customer already filled are left alone; the report
+    lists every question with its best suggestion."""
+    from answers.exporting import writer
+
+    if min_tier not in TIER_RANK or min_tier == "none":
+        raise DecisionError("min_tier must be exact, high or review")
+    parsed = load(data, _display_name(filename), max_bytes=max_bytes)
+    if product is not None:
+        _product(product, session=session)
+    suggestions = suggest_for(parsed.questions, version_line=parsed.version_line, product=product, session=session)
+    values: dict[CellRef, CellValue] = {}
+    report = []
+    for q, s in zip(parsed.questions, suggestions, strict=True):
+        write = tier_at_least(s.tier, min_tier) and not q.answer and (s.answer is not None or s.comment is not None)
+        if write:
+            cells = q.cell_values(s.answer, None if q.comment else s.comment)
+            write = bool(cells) and all(values.setdefault(ref, v) == v for ref, v in cells.items())
+        report.append(
+            {
+                "sheet": q.sheet,
+                "cell": q.answer_cell.coordinate if q.answer_cell else None,
+                "id": q.id,
+                "question": q.text,
+                "answer": s.answer,
+                "comment": s.comment,
+                "tier": s.tier,
+                "score": round(s.score, 1),
+                "entry_id": s.entry_id,
+                "written": write,
+            }
+        )
+    out = writer(parsed.format)(data, values)
+    written = sum(1 for r in report if r["written"])
+    return AutofillResult(out, report, written, parsed.family, parsed.version)

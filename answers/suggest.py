@@ -1,0 +1,231 @@
+"""Bridge between the bank in the database and the pure matching engine.
+
+`suggest_for(questions, ...)` snapshots the bank (cached until it changes), ranks every
+question in one batch, maps each verdict onto the cell's allowed values, and says how
+sure it is. A verdict the cell cannot take never stays above `review`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from answers.matching import BankEntry, BankIndex, Embedder, Query
+from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
+from answers.verdicts import map_verdict
+from importers import ParsedQuestionnaire, Question
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+_EMBEDDER_UNSET = object()
+_embedder: Any = _EMBEDDER_UNSET
+
+
+@dataclass(frozen=True)
+class Alternative:
+    entry_id: int
+    score: float
+    tier: str
+    question: str
+    answer: str | None
+    comment: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id,
+            "score": self.score,
+            "tier": self.tier,
+            "question": self.question,
+            "answer": self.answer,
+            "comment": self.comment,
+        }
+
+
+@dataclass
+class Suggested:
+    """The suggestion for one question: what to write and how sure we are."""
+
+    entry_id: int | None
+    score: float
+    tier: str
+    answer: str | None
+    comment: str | None
+    alternatives: list[Alternative] = field(default_factory=list)
+    note: str = ""
+
+
+def embedder() -> Embedder | None:
+    """The sentence embedder, loaded once per process (None: lexical matching only)."""
+    global _embedder
+    if _embedder is _EMBEDDER_UNSET:
+        from answers.embeddings import load_default_embedder
+
+        _embedder = load_default_embedder()
+    return _embedder
+
+
+def _bank_version(session: Session) -> tuple:
+    """Cheap fingerprint of the bank: changes whenever an entry or its scope changes."""
+    entries = session.exec(select(func.count(Entry.id), func.max(Entry.updated_at), func.sum(Entry.revision))).one()
+    links = session.exec(select(func.count()).select_from(EntryProduct)).one()
+    return (*entries, links, dt.date.today())  # the date: staleness moves with it
+
+
+def snapshot(session: Session) -> tuple[list[BankEntry], dict[int, Entry]]:
+    scopes: dict[int, list[str]] = {}
+    for entry_id, name in session.exec(
+        select(EntryProduct.entry_id, Product.name).join(Product, EntryProduct.product_id == Product.id)
+    ):
+        scopes.setdefault(entry_id, []).append(name)
+    today = dt.date.today()
+    rows = list(session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)))
+    bank = [
+        BankEntry(
+            entry_id=e.id,
+            question=e.question,
+            answer=e.answer,
+            comment=e.comment,
+            alternates=tuple(e.alternates),
+            status=str(e.status),
+            stale=bool(e.review_by and e.review_by < today),
+            products=tuple(sorted(scopes.get(e.id, []))),
+            family=e.family or "",
+            version_line=_version_line(e),
+            question_id=e.question_id or "",
+        )
+        for e in rows
+    ]
+    return bank, {e.id: e for e in rows}
+
+
+def _version_line(e: Entry) -> str:
+    if not e.family:
+        return ""
+    return ParsedQuestionnaire(family=e.family, version=e.version, format="", questions=[]).version_line
+
+
+def bank_index(session: Session) -> tuple[BankIndex, dict[int, Entry]]:
+    """The index of the current bank, rebuilt only when the bank changed."""
+    model = embedder()
+    key = f"{session.get_bind().url}|{_bank_version(session)}|{model.name if model else 'lexical'}"
+    with _lock:
+        cached = _cache.get("index")
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+    bank, rows = snapshot(session)
+    vectors = _cached_vectors(session, model) if model else {}
+    index = BankIndex.build(bank, embedder=model, vectors=vectors)
+    if model and index.computed_vectors:
+        _store_vectors(session, model, bank, index.computed_vectors)
+    with _lock:
+        _cache["index"] = (key, index, rows)
+    return index, rows
+
+
+def _cached_vectors(session: Session, model: Embedder) -> dict[str, np.ndarray]:
+    return {
+        v.text_hash: np.frombuffer(v.vector, dtype=np.float32)
+        for v in session.exec(select(EntryVector).where(EntryVector.model == model.name))
+    }
+
+
+def _store_vectors(
+    session: Session, model: Embedder, bank: Sequence[BankEntry], computed: dict[str, np.ndarray]
+) -> None:
+    from answers.matching import text_hash
+
+    owner: dict[str, int] = {}
+    for entry in bank:
+        for text in (entry.question, *entry.alternates):
+            owner.setdefault(text_hash(text), entry.entry_id)
+    for h, vector in computed.items():
+        if h in owner:
+            session.add(
+                EntryVector(
+                    entry_id=owner[h], model=model.name, text_hash=h, vector=np.asarray(vector, np.float32).tobytes()
+                )
+            )
+    session.flush()
+
+
+def invalidate() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
+    """(answer, comment, fits) for writing `entry` into `q`'s cells."""
+    comment = entry.comment or None
+    choices = tuple(q.mark_cells) if q.mark_cells else q.choices
+    if not entry.answer:  # a text-only entry: its comment is the answer of a free-text cell
+        if choices or q.answer_cell is None:
+            return None, comment, False
+        return comment, None, True
+    answer = map_verdict(entry.answer, choices)
+    if answer is None:
+        return None, comment, False
+    if not choices and q.comment_cell is None and comment:
+        # one free-text cell and no comment column: the customer still gets the explanation
+        return f"{answer}. {comment}" if not answer.endswith((".", "!", "?")) else f"{answer} {comment}", None, True
+    if q.comment_cell is None:
+        comment = None
+    return answer, comment, True
+
+
+def suggest_for(
+    questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
+) -> list[Suggested]:
+    """One suggestion per question, in order. Never raises for an empty bank."""
+    if not questions:
+        return []
+    index, rows = bank_index(session)
+    queries = [
+        Query(
+            text=q.text,
+            question_id=q.id or "",
+            version_line=version_line,
+            choices=tuple(q.mark_cells) if q.mark_cells else q.choices,
+            product=product,
+        )
+        for q in questions
+    ]
+    out: list[Suggested] = []
+    for q, s in zip(questions, index.match(queries, product=product), strict=True):
+        if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
+            out.append(Suggested(entry_id=None, score=float(s.score), tier="none", answer=None, comment=None))
+            continue
+        entry = rows[s.entry_id]
+        answer, comment, fits = _fit(entry, q)
+        tier, note = s.tier, ""
+        if not fits and tier in ("exact", "high"):
+            tier, note = "review", f"the bank's answer {entry.answer!r} is not one of this cell's values"
+        if q.answer_cell is None and not q.mark_cells:
+            tier, note = "review", "the questionnaire has no answer cell for this question"
+        alternatives = []
+        for alt in s.alternatives:
+            alt_entry = rows.get(alt.entry_id)
+            if alt_entry is None:
+                continue
+            a_answer, a_comment, a_fits = _fit(alt_entry, q)
+            alternatives.append(
+                Alternative(
+                    entry_id=alt.entry_id,
+                    score=float(alt.score),
+                    tier=alt.tier if a_fits and alt.tier != "exact" else "review",
+                    question=alt_entry.question,
+                    answer=a_answer,
+                    comment=a_comment,
+                )
+            )
+        out.append(Suggested(s.entry_id, float(s.score), tier, answer, comment, alternatives, note))
+    return out

@@ -1,0 +1,218 @@
+"""Browser pages of the review workflow: upload, list, review, decide, export."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from sqlmodel import select
+
+from answers import exporting, responding
+from answers.db import get_session
+from answers.models import Entry, ItemStatus, Product, Questionnaire, User
+from importers import QuestionnaireImportError
+from web.common import BadField, actor, client_ip, parse_date, parse_int, text_field
+
+bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
+
+
+def _upload_limit_mb() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"])
+
+
+def _products() -> list[str]:
+    return list(get_session().exec(select(Product.name).order_by(Product.name)))
+
+
+@bp.get("/")
+def index():
+    session = get_session()
+    rows = []
+    for q in session.exec(select(Questionnaire).order_by(Questionnaire.uploaded_at.desc())):  # type: ignore[attr-defined]
+        uploader = session.get(User, q.uploaded_by) if q.uploaded_by else None
+        rows.append((q, responding.progress(responding.list_items(q.id, session=session)), uploader))
+    return render_template("questionnaires/index.html", rows=rows)
+
+
+@bp.get("/upload")
+def upload_form():
+    return render_template("questionnaires/upload.html", limit_mb=_upload_limit_mb(), products=_products(), form={})
+
+
+@bp.post("/upload")
+def upload():
+    file = request.files.get("file")
+    form = request.form
+    status = 400
+    try:
+        if file is None or not file.filename:
+            raise BadField("choose a questionnaire file to upload")
+        due = parse_date(form.get("due_date"), "due date")
+        name, id_ = actor()
+        q = responding.ingest(
+            file.read(),
+            file.filename,
+            session=get_session(),
+            actor=name,
+            actor_id=id_,
+            upload_folder=current_app.config["UPLOAD_FOLDER"],
+            max_bytes=_upload_limit_mb() * 1024 * 1024,
+            customer=form.get("customer", ""),
+            product=form.get("product") or None,
+            due_date=due,
+            ip=client_ip(),
+        )
+    except QuestionnaireImportError as exc:
+        message, status = str(exc), exc.http_status
+    except (BadField, ValueError) as exc:
+        message = str(exc)
+    else:
+        return redirect(url_for("questionnaires.review", questionnaire_id=q.id), code=303)
+    flash(message, "error")
+    return (
+        render_template(
+            "questionnaires/upload.html", limit_mb=_upload_limit_mb(), products=_products(), form=form, error=message
+        ),
+        status,
+    )
+
+
+FILTERS = ("tier", "status", "sheet", "assignee")
+
+
+@bp.get("/<int:questionnaire_id>")
+def review(questionnaire_id: int):
+    session = get_session()
+    try:
+        q = responding.get_questionnaire(questionnaire_id, session=session)
+    except LookupError:
+        abort(404)
+    items = responding.list_items(q.id, session=session)
+    progress = responding.progress(items)
+    sheets = sorted({i.sheet for i in items})
+    assignees = sorted({i.assignee for i in items if i.assignee})
+    chosen = {f: request.args.get(f, "") for f in FILTERS}
+    shown = [
+        i
+        for i in items
+        if (not chosen["tier"] or i.tier == chosen["tier"])
+        and (not chosen["status"] or str(i.status) == chosen["status"])
+        and (not chosen["sheet"] or i.sheet == chosen["sheet"])
+        and (not chosen["assignee"] or i.assignee == chosen["assignee"])
+    ]
+    entry_ids = {i.entry_id for i in shown if i.entry_id}
+    entries = {e.id: e for e in session.exec(select(Entry).where(Entry.id.in_(entry_ids)))} if entry_ids else {}  # type: ignore[union-attr]
+    return render_template(
+        "questionnaires/review.html",
+        q=q,
+        items=shown,
+        total=len(items),
+        progress=progress,
+        entries=entries,
+        sheets=sheets,
+        assignees=assignees,
+        chosen=chosen,
+        tiers=responding.TIERS,
+        statuses=[s.value for s in ItemStatus],
+    )
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+@bp.post("/<int:questionnaire_id>/items/<int:item_id>")
+def decide(questionnaire_id: int, item_id: int):
+    """A decision from the review page: JSON for the page's script, a redirect for plain forms."""
+    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    if not isinstance(data, dict):
+        data = {}
+    session = get_session()
+    try:
+        item = responding.get_item(item_id, session=session)
+        if item.questionnaire_id != questionnaire_id:
+            raise LookupError
+    except LookupError:
+        abort(404)
+    name, id_ = actor()
+    try:
+        decision = responding.Decision(
+            answer=text_field(data, "answer", max_length=32_000),
+            comment=text_field(data, "comment", max_length=32_000),
+            status=text_field(data, "status", max_length=20) or None,
+            assignee=text_field(data, "assignee", max_length=320),
+            entry_id=parse_int(data.get("entry_id"), "entry_id"),
+        )
+        item = responding.decide(
+            item_id,
+            decision,
+            session=session,
+            actor=name,
+            actor_id=id_,
+            expected_version=parse_int(data.get("lock_version"), "lock_version"),
+            ip=client_ip(),
+        )
+    except responding.StaleItem as exc:
+        session.rollback()
+        if _wants_json():
+            return jsonify(error=str(exc)), 409
+        flash(str(exc), "error")
+        return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+    except (BadField, responding.DecisionError) as exc:
+        session.rollback()
+        if _wants_json():
+            return jsonify(error=str(exc)), 400
+        flash(str(exc), "error")
+        return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+    if _wants_json():
+        from web.api import item_json
+
+        return jsonify(item_json(item))
+    return redirect(
+        url_for("questionnaires.review", questionnaire_id=questionnaire_id, _anchor=f"item-{item_id}"), code=303
+    )
+
+
+@bp.post("/<int:questionnaire_id>/accept")
+def accept_all(questionnaire_id: int):
+    session = get_session()
+    try:
+        responding.get_questionnaire(questionnaire_id, session=session)
+        count = responding.accept_all(
+            questionnaire_id, session=session, actor=actor()[0], min_tier=request.form.get("min_tier", "high")
+        )
+    except LookupError:
+        abort(404)
+    except responding.DecisionError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Accepted {count} suggestion(s).", "info")
+    return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+
+
+@bp.get("/<int:questionnaire_id>/export")
+def export(questionnaire_id: int):
+    session = get_session()
+    kind = request.args.get("format", "original")
+    try:
+        if kind == "report":
+            exported = exporting.report_file(questionnaire_id, session=session, actor=actor()[0], ip=client_ip())
+        elif kind == "original":
+            exported = exporting.completed_file(
+                questionnaire_id,
+                session=session,
+                upload_folder=current_app.config["UPLOAD_FOLDER"],
+                actor=actor()[0],
+                highlight=request.args.get("highlight") == "1",
+                ip=client_ip(),
+            )
+        else:
+            abort(400, description="format must be original or report")
+    except LookupError:
+        abort(404)
+    except exporting.ExportError as exc:
+        flash(f"Export failed: {exc}", "error")
+        return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+    return send_file(
+        io.BytesIO(exported.data), mimetype=exported.mimetype, as_attachment=True, download_name=exported.filename
+    )

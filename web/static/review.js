@@ -1,0 +1,80 @@
+// Review page: decisions saved at once without a reload, keyboard shortcuts.
+(function () {
+  "use strict";
+  var container = document.getElementById("items");
+  if (!container) return;
+  var csrf = container.getAttribute("data-csrf");
+  var items = Array.prototype.slice.call(container.querySelectorAll("article.item"));
+  var current = -1;
+
+  function focusItem(i) {
+    if (i < 0 || i >= items.length) return;
+    if (current >= 0) items[current].classList.remove("current");
+    current = i;
+    items[i].classList.add("current");
+    items[i].focus();
+    items[i].scrollIntoView({ block: "center" });
+  }
+
+  function save(article, form, status) {
+    var data = {
+      lock_version: article.getAttribute("data-version"),
+      answer: form.elements.answer ? form.elements.answer.value : null,
+      comment: form.elements.comment ? form.elements.comment.value : null,
+      assignee: form.elements.assignee ? form.elements.assignee.value : null,
+      status: status
+    };
+    return fetch(article.getAttribute("data-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(data)
+    }).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    }).then(function (res) {
+      var note = article.querySelector(".save-note") || document.createElement("p");
+      note.className = "save-note";
+      article.appendChild(note);
+      if (!res.ok) {
+        note.textContent = res.body.error || "Not saved.";
+        note.classList.add("error");
+        return;
+      }
+      article.setAttribute("data-version", res.body.lock_version);
+      form.elements.lock_version.value = res.body.lock_version;
+      article.className = "item current status-" + res.body.status;
+      article.querySelector(".state").textContent =
+        res.body.status.replace("_", " ") + (res.body.assignee ? " → " + res.body.assignee : "");
+      note.classList.remove("error");
+      note.textContent = "Saved.";
+    });
+  }
+
+  items.forEach(function (article, i) {
+    var form = article.querySelector("form.decision");
+    if (!form) return;
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var button = e.submitter;
+      save(article, form, button ? button.value : "accepted");
+      current = i;
+    });
+    article.addEventListener("click", function () { if (current !== i) focusItem(i); });
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "j") { focusItem(current + 1); e.preventDefault(); }
+    else if (e.key === "k") { focusItem(current - 1); e.preventDefault(); }
+    else if (e.key === "a" && current >= 0) {
+      var article = items[current];
+      save(article, article.querySelector("form.decision"), "accepted").then(function () { focusItem(current + 1); });
+      e.preventDefault();
+    } else if (e.key === "e" && current >= 0) {
+      var field = items[current].querySelector("[name=answer]");
+      if (field) field.focus();
+      e.preventDefault();
+    }
+  });
+})();
