@@ -154,6 +154,7 @@ def bank_export_command(file: str) -> None:
 @click.option("--report", default=None, type=click.Path(dir_okay=False), help="Write a JSON report here.")
 @click.option("--min-tier", type=click.Choice(["exact", "high", "review"]), default="high", show_default=True)
 @click.option("--product", default=None, help="Answer for this product.")
+@with_appcontext
 def autofill_command(file: str, output: str, report: str | None, min_tier: str, product: str | None) -> None:
     """Fill a questionnaire headless with answers from the bank."""
     from flask import current_app

@@ -1,0 +1,228 @@
+"""flask bank learn and flask autofill, end to end through the importers, matching and exporters."""
+
+import json
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from answers import audit
+from answers.bank import create_entry
+from answers.models import Entry, EntryCreate, EntryStatus
+from tests.questionnaire_builders import questionnaire_xlsx
+
+COMPLETED = [
+    ("SEC-01", "Do you encrypt customer data at rest?", "Yes", "AES-256 with AWS KMS."),
+    ("SEC-02", "Do you require multi-factor authentication for administrative access?", "Yes", "Okta with WebAuthn."),
+    ("SEC-03", "Do you store customer data on removable media?", "No", "Prohibited by policy."),
+    ("SEC-04", "Describe your approach to quantum tunnelling.", None, None),
+]
+
+
+def _learn(runner, tmp_path, rows, name="completed.xlsx", *args):
+    path = tmp_path / name
+    path.write_bytes(questionnaire_xlsx(rows))
+    return runner.invoke(args=["bank", "learn", str(path), *args])
+
+
+def test_learn_adds_answered_questions_with_their_origin(runner, session, tmp_path):
+    result = _learn(runner, tmp_path, COMPLETED)
+    assert result.exit_code == 0, result.output
+    assert "3 created" in result.output and "1 unanswered skipped" in result.output
+    entries = session.exec(select(Entry).order_by(Entry.id)).all()
+    assert [(e.question_id, e.answer, e.comment) for e in entries] == [
+        ("SEC-01", "Yes", "AES-256 with AWS KMS."),
+        ("SEC-02", "Yes", "Okta with WebAuthn."),
+        ("SEC-03", "No", "Prohibited by policy."),
+    ]
+    assert all(
+        e.source == "completed.xlsx" and e.family == "generic" and e.status == EntryStatus.approved for e in entries
+    )
+    assert audit.verify(session) > 0
+
+
+def test_learning_the_same_answers_again_merges_instead_of_duplicating(runner, session, tmp_path):
+    _learn(runner, tmp_path, COMPLETED)
+    result = _learn(runner, tmp_path, COMPLETED, "second.xlsx")
+    assert "0 created, 3 merged" in result.output
+    entry = session.exec(select(Entry).where(Entry.question_id == "SEC-01")).one()
+    assert entry.source == "completed.xlsx; second.xlsx"
+    assert len(session.exec(select(Entry)).all()) == 3
+
+
+def test_a_disagreeing_verdict_keeps_both_and_flags_the_conflict(runner, session, tmp_path):
+    _learn(runner, tmp_path, COMPLETED)
+    changed = [("SEC-03", "Do you store customer data on removable media?", "Yes", "Encrypted USB drives only.")]
+    result = _learn(runner, tmp_path, changed, "other.xlsx")
+    assert "1 conflict(s) flagged" in result.output
+    both = session.exec(select(Entry).where(Entry.question == changed[0][1])).all()
+    assert sorted(e.answer for e in both) == ["No", "Yes"]
+    assert all(e.conflict for e in both)
+
+
+def test_learn_as_draft_for_a_product(runner, session, tmp_path):
+    result = _learn(runner, tmp_path, COMPLETED[:1], "c.xlsx", "--product", "Lumen Dedicated", "--status", "draft")
+    assert result.exit_code == 0, result.output
+    from answers.bank import entry_products
+
+    entry = session.exec(select(Entry)).one()
+    assert entry.status == EntryStatus.draft
+    assert entry_products(entry.id, session=session) == ["Lumen Dedicated"]
+
+
+def _bank(session, *specs):
+    for question, answer, comment, extra in specs:
+        create_entry(
+            EntryCreate(question=question, answer=answer, comment=comment, status=EntryStatus.approved, **extra),
+            session=session,
+        )
+
+
+BLANK = [
+    ("Q1", "Do you encrypt customer data at rest?", None, None),
+    ("Q2", "What is the airspeed velocity of an unladen swallow?", None, None),
+    ("Q3", "Do you notify customers of a data breach within 72 hours?", None, None),
+    ("Q4", "Do you encrypt customer data at rest?", "No", "customer's own answer"),
+]
+
+
+def _autofill(runner, tmp_path, rows, *args, choices="Yes,No,N/A"):
+    src = tmp_path / "blank.xlsx"
+    src.write_bytes(questionnaire_xlsx(rows, choices=choices))
+    out, report = tmp_path / "out.xlsx", tmp_path / "report.json"
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out), "--report", str(report), *args])
+    return result, out, report
+
+
+def test_autofill_writes_confident_answers_and_reports_every_question(runner, session, tmp_path):
+    _bank(session, ("Do you encrypt customer data at rest?", "Yes", "AES-256 via AWS KMS.", {}))
+    result, out, report = _autofill(runner, tmp_path, BLANK)
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out)["Vendor Security"]
+    assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
+    assert sheet["C3"].value is None and sheet["C4"].value is None  # no match: left empty
+    assert (sheet["C5"].value, sheet["D5"].value) == ("No", "customer's own answer")  # never overwritten
+    rows = json.loads(report.read_text())
+    assert [r["id"] for r in rows] == ["Q1", "Q2", "Q3", "Q4"]
+    assert set(rows[0]) == {
+        "sheet",
+        "cell",
+        "id",
+        "question",
+        "answer",
+        "comment",
+        "tier",
+        "score",
+        "entry_id",
+        "written",
+    }
+    assert rows[0]["tier"] == "exact" and rows[0]["written"] is True and rows[0]["cell"] == "C2"
+    assert rows[1]["written"] is False and rows[1]["tier"] in ("none", "review")
+    assert rows[3]["written"] is False
+
+
+def test_autofill_never_writes_a_verdict_the_cell_does_not_allow(runner, session, tmp_path):
+    _bank(session, ("Do you notify customers of a data breach within 72 hours?", "Within 72 hours", "Per our DPA.", {}))
+    result, out, report = _autofill(runner, tmp_path, BLANK[2:3])
+    assert result.exit_code == 0, result.output
+    row = json.loads(report.read_text())[0]
+    assert row["tier"] == "review" and row["written"] is False
+    assert load_workbook(out)["Vendor Security"]["C2"].value is None
+
+
+def test_autofill_maps_verdicts_onto_the_cells_own_spelling(runner, session, tmp_path):
+    _bank(session, ("Do you encrypt customer data at rest?", "Yes", "AES-256.", {}))
+    result, out, _ = _autofill(runner, tmp_path, BLANK[:1], choices="1) Yes,2) No,3) N/A")
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out)["Vendor Security"]["C2"].value == "1) Yes"
+
+
+def test_unknown_is_never_turned_into_na(runner, session, tmp_path):
+    _bank(session, ("Do you encrypt customer data at rest?", "", "We are evaluating this.", {}))
+    result, out, report = _autofill(runner, tmp_path, BLANK[:1])
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())[0]["written"] is False
+    assert load_workbook(out)["Vendor Security"]["C2"].value is None
+
+
+def test_autofill_product_answers_never_bleed_into_other_products(runner, session, tmp_path):
+    _bank(
+        session,
+        ("Do you encrypt customer data at rest?", "No", "Not on the shared tier.", {"products": ["Lumen API"]}),
+        (
+            "Do you offer a dedicated single-tenant deployment?",
+            "Yes",
+            "Lumen Dedicated.",
+            {"products": ["Lumen Dedicated"]},
+        ),
+    )
+    rows = [BLANK[0], ("Q9", "Do you offer a dedicated single-tenant deployment?", None, None)]
+    result, out, _report = _autofill(runner, tmp_path, rows, "--product", "Lumen Dedicated")
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out)["Vendor Security"]
+    assert sheet["C2"].value is None  # the Lumen API answer is not used for Lumen Dedicated
+    assert sheet["C3"].value == "Yes"
+    result, out, _ = _autofill(runner, tmp_path, rows)  # no product: company-wide answers only
+    sheet = load_workbook(out)["Vendor Security"]
+    assert sheet["C2"].value is None and sheet["C3"].value is None
+
+
+def test_stale_and_draft_entries_are_not_written(runner, session, tmp_path):
+    import datetime as dt
+
+    create_entry(
+        EntryCreate(
+            question="Do you encrypt customer data at rest?",
+            answer="Yes",
+            comment="x",
+            status=EntryStatus.approved,
+            review_by=dt.date(2020, 1, 1),
+        ),
+        session=session,
+    )
+    create_entry(
+        EntryCreate(question=BLANK[2][1], answer="Yes", comment="y", status=EntryStatus.draft), session=session
+    )
+    result, _out, report = _autofill(runner, tmp_path, [BLANK[0], BLANK[2]])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())
+    assert [(r["tier"], r["written"]) for r in rows] == [("review", False), ("review", False)]
+
+
+@pytest.mark.parametrize(
+    "args,reason",
+    [
+        (["--product", "Nope"], "unknown product"),
+        (["--min-tier", "none"], "Invalid value"),
+    ],
+)
+def test_autofill_bad_options_exit_2(runner, tmp_path, args, reason):
+    result, _, _ = _autofill(runner, tmp_path, BLANK[:1], *args)
+    assert result.exit_code == 2
+    assert reason in result.output
+
+
+def test_autofill_keeps_the_original_format(runner, tmp_path):
+    src = tmp_path / "blank.xlsx"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    result = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2
+    assert "keeps the original's format" in result.output
+
+
+def test_autofill_of_a_corrupt_file_exits_2(runner, tmp_path):
+    src = tmp_path / "broken.xlsx"
+    src.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    result = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.xlsx")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_autofill_writes_csv_questionnaires(runner, session, tmp_path):
+    _bank(session, ("Do you encrypt customer data at rest?", "Yes", "AES-256.", {}))
+    src = tmp_path / "q.csv"
+    src.write_text("ID,Question,Answer,Comments\r\nQ1,Do you encrypt customer data at rest?,,\r\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines()[1] == "Q1,Do you encrypt customer data at rest?,Yes,AES-256."
