@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
 from answers.db import init_db  # noqa: E402
 from answers.models import Role  # noqa: E402
+from app import create_app  # noqa: E402
 from tests.auth_helpers import make_user, signed_in  # noqa: E402
 from tests.review_builders import multipart  # noqa: E402
 
