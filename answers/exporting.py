@@ -8,7 +8,7 @@ from pathlib import PurePath
 from sqlmodel import Session
 
 from answers import audit, storage
-from answers.models import ItemStatus, Questionnaire
+from answers.models import Item, ItemStatus, Questionnaire
 from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of
 from exporters.xlsx import WriteBackError
 
@@ -94,6 +94,15 @@ def completed_file(
     return ExportedFile(data, name, MIMETYPES[q.format])
 
 
+def _report_status(item: Item) -> str:
+    """The report's three states, counted like the review page's progress."""
+    if item.original_answer or item.status == ItemStatus.accepted:
+        return "answered"
+    if item.status != ItemStatus.pending or item.tier != "none":
+        return "needs_review"
+    return "unanswered"
+
+
 def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str | None = None) -> ExportedFile:
     """The response report (.docx): every question with its answer and comment, by section."""
     from exporters.docx import ReportRow, response_report
@@ -111,7 +120,7 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
                 question=item.text,
                 answer=answer,
                 comment=comment,
-                status=str(item.status),
+                status=_report_status(item),
                 tier=item.tier,
             )
         )

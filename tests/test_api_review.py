@@ -1,0 +1,396 @@
+"""The review workflow's JSON API: every route, every error path (issue 5)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document
+
+import importers
+from answers.models import Role
+from tests.auth_helpers import bearer, make_user, token_for
+from tests.review_builders import SHEET, XLSX, cells, load_bank, multipart, questionnaire_xlsx
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def api(app, client):
+    """(client, headers) for a sales user's token, with the synthetic bank loaded."""
+    load_bank(app)
+    user = make_user(app, "sales@example.com", Role.sales)
+    return client, bearer(token_for(app, user))
+
+
+def upload(api, data: bytes | None = None, filename: str = "vendor.xlsx", **form):
+    client, headers = api
+    body = dict(form)
+    body["file"] = (io.BytesIO(questionnaire_xlsx() if data is None else data), filename)
+    return client.post(f"{API}/questionnaires", data=body, headers=headers)
+
+
+@pytest.fixture
+def uploaded(api):
+    """The uploaded synthetic questionnaire and its items by question id."""
+    client, headers = api
+    r = upload(api, customer="Example University", due_date="2031-05-01")
+    assert r.status_code == 201, r.json
+    items = client.get(f"{API}/questionnaires/{r.json['id']}/items", headers=headers).json["items"]
+    return r.json, {i["question_id"]: i for i in items}
+
+
+def patch(api, item, **body):
+    client, headers = api
+    return client.patch(f"{API}/items/{item['id']}", json=body, headers=headers)
+
+
+# --- upload --------------------------------------------------------------------------
+
+
+def test_upload_returns_id_family_and_counts(api, uploaded):
+    q, items = uploaded
+    assert q["family"] == "generic" and q["format"] == "xlsx"
+    assert q["customer"] == "Example University" and q["due_date"] == "2031-05-01"
+    counts = q["counts"]
+    assert counts["questions"] == 4 and counts["answered"] == 0
+    assert counts["needs_review"] + counts["empty"] == 4
+    tiers = {qid: i["tier"] for qid, i in items.items()}
+    assert tiers["ENC-01"] == "exact"
+    assert tiers["MFA-01"] in ("high", "review") and tiers["BCP-01"] in ("high", "review")
+    assert tiers["PHY-01"] == "none"
+    assert counts["by_tier"]["exact"] == 1 and counts["by_tier"]["none"] == 1
+    assert counts["empty"] == 1  # only the unmatched question has nothing to offer
+
+
+def test_items_carry_suggestion_choices_and_lock_version(uploaded):
+    _q, items = uploaded
+    enc = items["ENC-01"]
+    assert enc["choices"] == ["Yes", "No"]
+    assert enc["suggestion"]["answer"] == "Yes" and enc["suggestion"]["comment"] == "AES-256"
+    assert enc["suggestion"]["entry_id"] is not None and enc["score"] == 100
+    assert enc["status"] == "pending" and enc["answer"] is None and enc["lock_version"] >= 0
+    assert items["PHY-01"]["suggestion"]["answer"] is None
+
+
+def test_upload_without_file_is_400(api):
+    client, headers = api
+    r = client.post(f"{API}/questionnaires", data={}, headers=headers)
+    assert r.status_code == 400 and "file" in r.json["error"]
+
+
+def test_upload_unsupported_type_is_415(api):
+    r = upload(api, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls")
+    assert r.status_code == 415 and "save it as .xlsx" in r.json["error"]
+
+
+def test_upload_unreadable_file_is_422_with_a_reason(api):
+    r = upload(api, b"%PDF-1.4\n\x00\x01binary", "scan.pdf")
+    assert r.status_code == 422 and "scan.pdf" in r.json["error"]
+
+
+def test_upload_empty_file_is_400(api):
+    r = upload(api, b"", "vendor.xlsx")
+    assert r.status_code == 400 and r.json["error"]
+
+
+def test_upload_over_the_limit_is_413(api):
+    client, headers = api
+    big = multipart(b"x" * (6 * 1024 * 1024), "big.xlsx")  # the app fixture allows 5 MB
+    r = client.post(f"{API}/questionnaires", headers=headers, **big)
+    assert r.status_code == 413 and r.json["error"]
+
+
+def test_upload_unknown_product_is_400_and_stores_nothing(api, app):
+    client, headers = api
+    r = upload(api, product="No Such Product")
+    assert r.status_code == 400 and "unknown product" in r.json["error"]
+    assert client.get(f"{API}/questionnaires", headers=headers).json["questionnaires"] == []
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_upload_bad_due_date_is_400(api):
+    r = upload(api, due_date="next friday")
+    assert r.status_code == 400 and "due_date" in r.json["error"]
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def test_get_and_list(api, uploaded):
+    client, headers = api
+    q, _ = uploaded
+    got = client.get(f"{API}/questionnaires/{q['id']}", headers=headers)
+    assert got.status_code == 200 and got.json["id"] == q["id"] and got.json["counts"] == q["counts"]
+    listed = client.get(f"{API}/questionnaires", headers=headers).json["questionnaires"]
+    assert [x["id"] for x in listed] == [q["id"]]
+
+
+@pytest.mark.parametrize("path", ["/questionnaires/999", "/questionnaires/999/items", "/questionnaires/999/export"])
+def test_unknown_questionnaire_is_404_json(api, path):
+    client, headers = api
+    r = client.get(API + path, headers=headers)
+    assert r.status_code == 404 and "999" in r.json["error"]
+
+
+def test_accept_unknown_questionnaire_is_404(api):
+    client, headers = api
+    r = client.post(f"{API}/questionnaires/999/accept", json={"min_tier": "high"}, headers=headers)
+    assert r.status_code == 404
+
+
+# --- PATCH item ----------------------------------------------------------------------
+
+
+def test_accept_takes_the_suggestion_and_bumps_the_version(api, uploaded):
+    enc = uploaded[1]["ENC-01"]
+    r = patch(api, enc, status="accepted", lock_version=enc["lock_version"])
+    assert r.status_code == 200
+    assert (r.json["status"], r.json["answer"], r.json["comment"]) == ("accepted", "Yes", "AES-256")
+    assert r.json["lock_version"] == enc["lock_version"] + 1
+
+
+def test_edit_answer_must_be_one_of_the_cells_choices(api, uploaded):
+    mfa = uploaded[1]["MFA-01"]
+    r = patch(api, mfa, answer="Maybe", status="accepted", lock_version=mfa["lock_version"])
+    assert r.status_code == 400 and "'Maybe' is not one of this cell's values: Yes, No" in r.json["error"]
+    client, headers = api
+    items = client.get(f"{API}/questionnaires/{mfa['questionnaire_id']}/items", headers=headers).json["items"]
+    after = next(i for i in items if i["id"] == mfa["id"])
+    assert after["status"] == "pending" and after["answer"] is None and after["lock_version"] == mfa["lock_version"]
+    ok = patch(api, mfa, answer="No", comment="Only for some admins", status="accepted")
+    assert ok.status_code == 200 and (ok.json["answer"], ok.json["comment"]) == ("No", "Only for some admins")
+
+
+def test_assign_needs_an_assignee(api, uploaded):
+    bcp = uploaded[1]["BCP-01"]
+    r = patch(api, bcp, status="assigned")
+    assert r.status_code == 400 and "assignee" in r.json["error"]
+    ok = patch(api, bcp, status="assigned", assignee="bcp-expert@example.com")
+    assert ok.status_code == 200 and (ok.json["status"], ok.json["assignee"]) == ("assigned", "bcp-expert@example.com")
+
+
+def test_stale_lock_version_is_409_and_changes_nothing(api, uploaded):
+    enc = uploaded[1]["ENC-01"]
+    first = patch(api, enc, answer="No", status="accepted", lock_version=enc["lock_version"])
+    assert first.status_code == 200
+    stale = patch(api, enc, answer="Yes", comment="overwrite?", status="accepted", lock_version=enc["lock_version"])
+    assert stale.status_code == 409 and "reload" in stale.json["error"]
+    client, headers = api
+    items = client.get(f"{API}/questionnaires/{enc['questionnaire_id']}/items", headers=headers).json["items"]
+    now = next(i for i in items if i["id"] == enc["id"])
+    assert (now["answer"], now["lock_version"]) == ("No", first.json["lock_version"])
+    assert now["comment"] != "overwrite?"
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"verdict": "Yes"}, "unknown field(s): verdict"),
+        ({"status": "done"}, "status must be one of"),
+        ({"answer": 5}, "answer: expected text"),
+        ({"lock_version": "abc"}, "lock_version: expected a whole number"),
+        ({"entry_id": 99999}, "not among this question's matches"),
+    ],
+)
+def test_bad_patch_bodies_are_400(api, uploaded, body, needle):
+    r = patch(api, uploaded[1]["ENC-01"], **body)
+    assert r.status_code == 400 and needle in r.json["error"]
+
+
+def test_non_json_patch_is_400(api, uploaded):
+    client, headers = api
+    item = uploaded[1]["ENC-01"]
+    r = client.patch(f"{API}/items/{item['id']}", data="status=accepted", headers=headers)
+    assert r.status_code == 400 and "JSON" in r.json["error"]
+    r = client.patch(f"{API}/items/{item['id']}", json=["accepted"], headers=headers)
+    assert r.status_code == 400
+
+
+def test_patch_unknown_item_is_404(api):
+    client, headers = api
+    r = client.patch(f"{API}/items/424242", json={"status": "accepted"}, headers=headers)
+    assert r.status_code == 404 and "424242" in r.json["error"]
+
+
+def test_accepting_nothing_is_refused(api, uploaded):
+    r = patch(api, uploaded[1]["PHY-01"], status="accepted")
+    assert r.status_code == 400 and "nothing to accept" in r.json["error"]
+
+
+# --- bulk accept ---------------------------------------------------------------------
+
+
+def test_bulk_accept_by_tier(api, uploaded):
+    client, headers = api
+    q, items = uploaded
+    url = f"{API}/questionnaires/{q['id']}/accept"
+    r = client.post(url, json={"min_tier": "exact"}, headers=headers)
+    assert r.status_code == 200 and r.json["accepted"] == 1
+    assert r.json["questionnaire"]["counts"]["answered"] == 1
+    r = client.post(url, json={"min_tier": "review"}, headers=headers)
+    assert r.json["accepted"] == 2  # MFA and BCP; PHY has nothing to accept
+    after = {i["question_id"]: i for i in client.get(f"{url[:-7]}/items", headers=headers).json["items"]}
+    assert after["PHY-01"]["status"] == "pending"
+    assert after["MFA-01"]["answer"] == items["MFA-01"]["suggestion"]["answer"]
+
+
+@pytest.mark.parametrize("bad", ["none", "best", ""])
+def test_bulk_accept_rejects_bad_min_tier(api, uploaded, bad):
+    client, headers = api
+    r = client.post(f"{API}/questionnaires/{uploaded[0]['id']}/accept", json={"min_tier": bad}, headers=headers)
+    assert r.status_code == 400 and "min_tier" in r.json["error"]
+
+
+def test_bulk_accept_rejects_a_non_object_body(api, uploaded):
+    client, headers = api
+    r = client.post(f"{API}/questionnaires/{uploaded[0]['id']}/accept", json=["high"], headers=headers)
+    assert r.status_code == 400
+
+
+# --- export --------------------------------------------------------------------------
+
+
+def test_export_writes_accepted_answers_into_the_right_cells(api, uploaded):
+    client, headers = api
+    q, items = uploaded
+    assert patch(api, items["ENC-01"], status="accepted").status_code == 200
+    assert patch(api, items["MFA-01"], answer="No", comment="Edited by hand", status="accepted").status_code == 200
+    assert patch(api, items["BCP-01"], status="assigned", assignee="x@example.com").status_code == 200
+    r = client.get(f"{API}/questionnaires/{q['id']}/export?format=xlsx", headers=headers)
+    assert r.status_code == 200 and r.mimetype == XLSX
+    assert "filename=vendor_completed.xlsx" in r.headers["Content-Disposition"]
+    got = cells(r.data)
+    assert (got["C2"], got["D2"]) == ("Yes", "AES-256")
+    assert (got["C3"], got["D3"]) == ("No", "Edited by hand")
+    assert "C4" not in got and "D4" not in got and "C5" not in got  # assigned and unmatched stay empty
+    assert got["B2"] == "Do you encrypt customer data at rest?"  # the rest of the file is untouched
+    parsed = importers.load(r.data, "vendor_completed.xlsx")
+    assert {x.id: x.answer for x in parsed.questions} == {
+        "ENC-01": "Yes",
+        "MFA-01": "No",
+        "BCP-01": None,
+        "PHY-01": None,
+    }
+    # no format given: the original's format
+    assert client.get(f"{API}/questionnaires/{q['id']}/export", headers=headers).data[:2] == b"PK"
+
+
+def test_export_highlight_marks_open_cells(api, uploaded):
+    client, headers = api
+    q, items = uploaded
+    patch(api, items["ENC-01"], status="accepted")
+    r = client.get(f"{API}/questionnaires/{q['id']}/export?format=xlsx&highlight=1", headers=headers)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(r.data))[SHEET]
+    fills = {c: (ws[c].fill.fgColor.rgb or "") for c in ("C2", "C3", "C5")}
+    assert not fills["C2"].endswith("FFF2CC")
+    assert fills["C3"].endswith("FFF2CC") and fills["C5"].endswith("FFF2CC")
+
+
+def test_export_report_docx(api, uploaded):
+    client, headers = api
+    q, items = uploaded
+    patch(api, items["ENC-01"], status="accepted")
+    r = client.get(f"{API}/questionnaires/{q['id']}/export?format=report", headers=headers)
+    assert r.status_code == 200 and "vendor_report.docx" in r.headers["Content-Disposition"]
+    doc = Document(io.BytesIO(r.data))
+    text = "\n".join(
+        [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    )
+    assert "Do you encrypt customer data at rest?" in text and "AES-256" in text
+    assert "parking spaces" in text
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf", "csv"])
+def test_export_wrong_format_is_400(api, uploaded, fmt):
+    client, headers = api
+    r = client.get(f"{API}/questionnaires/{uploaded[0]['id']}/export?format={fmt}", headers=headers)
+    assert r.status_code == 400 and "format must be xlsx" in r.json["error"]
+
+
+def test_export_with_the_stored_file_gone_is_409(api, uploaded, app):
+    from pathlib import Path
+
+    client, headers = api
+    for f in Path(app.config["UPLOAD_FOLDER"]).rglob("*"):
+        if f.is_file():
+            f.unlink()
+    r = client.get(f"{API}/questionnaires/{uploaded[0]['id']}/export?format=xlsx", headers=headers)
+    assert r.status_code == 409 and r.json["error"]
+
+
+# --- auth ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/questionnaires"),
+        ("get", "/questionnaires"),
+        ("get", "/questionnaires/1"),
+        ("get", "/questionnaires/1/items"),
+        ("patch", "/items/1"),
+        ("post", "/questionnaires/1/accept"),
+        ("get", "/questionnaires/1/export"),
+    ],
+)
+def test_every_route_needs_a_token(client, method, path):
+    r = getattr(client, method)(API + path)
+    assert r.status_code == 401 and r.json["error"]
+    r = getattr(client, method)(API + path, headers=bearer("ab_not-a-real-token"))
+    assert r.status_code == 401
+
+
+def test_session_cookie_does_not_open_the_api(sales_client):
+    assert sales_client.get(f"{API}/questionnaires").status_code == 401
+
+
+def test_sales_curator_and_admin_may_all_review(app, client, people):
+    load_bank(app)
+    for role in ("sales", "curator", "admin"):
+        headers = bearer(token_for(app, people[role]))
+        r = client.post(
+            f"{API}/questionnaires", data={"file": (io.BytesIO(questionnaire_xlsx()), "v.xlsx")}, headers=headers
+        )
+        assert r.status_code == 201, (role, r.json)
+        items = client.get(f"{API}/questionnaires/{r.json['id']}/items", headers=headers).json["items"]
+        assert (
+            client.patch(f"{API}/items/{items[0]['id']}", json={"status": "accepted"}, headers=headers).status_code
+            == 200
+        )
+
+
+# --- a real questionnaire --------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_hecvat4_blank_round_trip_through_the_api(app, client, corpus):
+    from answers import bank
+    from tests.auth_helpers import db
+
+    with db(app) as s:
+        bank.load_demo(session=s)
+    headers = bearer(token_for(app, make_user(app, "sales@example.com", Role.sales)))
+    name = "D3c3pt1c0nCyber_HECVAT v4.1.2 blank (app-uploads 2a3f479).xlsx"
+    data = (corpus / "hecvat" / name).read_bytes()
+    r = client.post(f"{API}/questionnaires", headers=headers, **multipart(data, name))
+    assert r.status_code == 201, r.json
+    assert r.json["family"] == "hecvat" and r.json["counts"]["questions"] > 250
+    qid = r.json["id"]
+    accepted = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "high"}, headers=headers).json
+    assert accepted["accepted"] > 0
+    items = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    done = {(i["sheet"], i["question_id"]): i["answer"] for i in items if i["status"] == "accepted" and i["answer"]}
+    assert done
+    out = client.get(f"{API}/questionnaires/{qid}/export?format=xlsx", headers=headers)
+    assert out.status_code == 200
+    back = {(q.sheet, q.id): q.answer for q in importers.load(out.data, "completed.xlsx").questions}
+    for key, answer in done.items():
+        assert back[key] == answer, key
+    untouched = [k for k, v in back.items() if k not in done and v]
+    assert not untouched, untouched[:5]  # a blank file: nothing else was written

@@ -1,0 +1,170 @@
+"""The review workflow end to end in a real browser (issue 5): Playwright driving Debian's
+Chromium against the app served on 127.0.0.1 with CSRF on. Logs in, uploads a real HECVAT,
+accepts one suggestion, edits another, assigns a third, downloads the completed file and
+checks those three cells. Leaves a screenshot of the review page in the test's tmp_path."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+import importers
+from answers.models import Role
+from app import create_app
+from tests.auth_helpers import PASSWORD, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+HECVAT = Path("hecvat") / "sagearbor_HECVAT414.xlsx"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.slow]
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """The app on a free local port (file SQLite: the server runs in another thread)."""
+    from werkzeug.serving import make_server
+
+    from answers.db import get_engine, init_db
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'answerbank.db'}",
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "MAX_UPLOAD_MB": 25,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    init_db(app, demo=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+        get_engine(app).dispose()
+
+
+@pytest.fixture
+def chromium():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (.ci/run installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in this venv")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _where(article) -> tuple[str, int]:
+    m = re.fullmatch(r"(.*) row (\d+)", article.locator("header small").inner_text().strip())
+    assert m, "the item header names its sheet and row"
+    return m.group(1), int(m.group(2))
+
+
+def _save(article, button: str) -> None:
+    article.locator(f"button[value={button}]").click()
+    note = article.locator(".save-note")
+    note.wait_for()
+    assert note.inner_text() == "Saved.", note.inner_text()
+
+
+def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
+    app, base = live_app
+    source = corpus / HECVAT
+    if not source.is_file():
+        pytest.skip(f"{source} is absent from the corpus")
+    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+
+    page = chromium.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    page.goto(f"{base}/questionnaires/upload")
+    assert "/login" in page.url
+    page.fill("input[name=email]", "seller@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/questionnaires/upload$"))
+
+    page.set_input_files("#file", str(source))
+    page.fill("input[name=customer]", "Example University")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    assert page.locator("article.item").count() > 250
+
+    # Three answerable questions with a confident suggestion and a dropdown.
+    candidates = page.locator("article.item:has(.tier-exact), article.item:has(.tier-high)").filter(
+        has=page.locator("select[name=answer]")
+    )
+    assert candidates.count() >= 3, "the demo bank should match at least three HECVAT questions confidently"
+    accept, edit, assign = candidates.nth(0), candidates.nth(1), candidates.nth(2)
+
+    # 1. accept as suggested (keyboard: focus the item, press "a")
+    accepted_answer = accept.locator("select[name=answer]").input_value()
+    accepted_comment = accept.locator("textarea[name=comment]").input_value()
+    assert accepted_answer
+    accept.locator("p.question").click()
+    page.keyboard.press("a")
+    accept.locator(".save-note").wait_for()
+    assert accept.locator(".save-note").inner_text() == "Saved."
+    assert "accepted" in accept.locator(".state").inner_text()
+
+    # 2. edit: another verdict from the cell's list and a new comment
+    select = edit.locator("select[name=answer]")
+    suggested = select.input_value()
+    choices = [o for o in select.locator("option").all_inner_texts() if o.strip() and o != "—"]
+    edited_answer = next(c for c in choices if c != suggested)
+    select.select_option(edited_answer)
+    edit.locator("textarea[name=comment]").fill("Edited in the browser test")
+    _save(edit, "accepted")
+
+    # 3. send to an expert
+    assign.locator("input[name=assignee]").fill("expert@example.com")
+    _save(assign, "assigned")
+    assert "expert@example.com" in assign.locator(".state").inner_text()
+
+    where = {name: _where(a) for name, a in (("accept", accept), ("edit", edit), ("assign", assign))}
+
+    # Nothing is lost on reload.
+    page.reload()
+    item_id = accept.get_attribute("id")
+    assert "accepted" in page.locator(f"#{item_id} .state").inner_text()
+
+    shot = tmp_path / "review-page.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(shot), full_page=False)
+    print(f"review page screenshot: {shot}")
+
+    with page.expect_download() as info:
+        page.click("text=Download completed file")
+    download = info.value
+    assert download.suggested_filename == "sagearbor_HECVAT414_completed.xlsx"
+    out = tmp_path / download.suggested_filename
+    download.save_as(out)
+
+    found = {(q.sheet, q.row): q for q in importers.load(out.read_bytes(), out.name).questions}
+    got = found[where["accept"]]
+    assert got.answer == accepted_answer
+    assert (got.comment or "") == accepted_comment.strip()
+    got = found[where["edit"]]
+    assert got.answer == edited_answer and got.comment == "Edited in the browser test"
+    got = found[where["assign"]]
+    assert got.answer is None and got.comment is None
+    page.close()

@@ -1,0 +1,190 @@
+"""The review workflow's browser pages: upload, list with progress, review, decide, export."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from answers.models import Role
+from tests.auth_helpers import make_user, signed_in
+from tests.review_builders import cells, load_bank, multipart, questionnaire_xlsx
+
+
+@pytest.fixture
+def reviewer(app, sales_client):
+    load_bank(app)
+    return sales_client
+
+
+def upload(client, **fields):
+    return client.post("/questionnaires/upload", **multipart(questionnaire_xlsx(), "vendor.xlsx", **fields))
+
+
+@pytest.fixture
+def qid(reviewer):
+    r = upload(reviewer, customer="Example University", due_date="2031-05-01")
+    assert r.status_code == 303
+    return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+def items(client, qid):
+    """Item id, lock version, status text by question id, as the review page shows them."""
+    html = client.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    out = {}
+    for m in re.finditer(
+        r'id="item-(\d+)".*?data-version="(\d+)">.*?<span class="qid">([^<]*)</span>'
+        r'.*?<span class="state">([^<]*)</span>',
+        html,
+        re.S,
+    ):
+        out[m.group(3)] = {"id": int(m.group(1)), "version": int(m.group(2)), "state": m.group(4)}
+    return out
+
+
+def decide(client, qid, item, *, json=True, **body):
+    url = f"/questionnaires/{qid}/items/{item['id']}"
+    if json:
+        return client.post(url, json=body, headers={"Accept": "application/json"})
+    return client.post(url, data={k: str(v) for k, v in body.items()})
+
+
+def test_upload_redirects_to_the_review_page(reviewer, qid):
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "Do you encrypt customer data at rest?" in page
+    assert "due 2031-05-01" in page and "Example University" in page
+    assert set(items(reviewer, qid)) == {"ENC-01", "MFA-01", "BCP-01", "PHY-01"}
+    assert "No good match in the bank: left empty." in page
+    assert "owner sec@x.test" in page  # the bank entry the exact match came from
+
+
+def test_upload_page_shows_the_limit_and_readable_errors(reviewer):
+    form = reviewer.get("/questionnaires/upload").get_data(as_text=True)
+    assert "up to 5 MB" in form
+    r = reviewer.post("/questionnaires/upload", **multipart(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "a.xls"))
+    assert r.status_code == 415 and "save it as .xlsx" in r.get_data(as_text=True)
+    r = reviewer.post("/questionnaires/upload", data={"customer": "x"})
+    assert r.status_code == 400 and "choose a questionnaire file" in r.get_data(as_text=True)
+    r = upload(reviewer, customer="Kept Customer", due_date="someday")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "due date: expected a date" in page and 'value="Kept Customer"' in page
+
+
+def test_list_shows_progress_and_due_date(reviewer, qid):
+    page = reviewer.get("/questionnaires/").get_data(as_text=True)
+    assert "Example University" in page and "2031-05-01" in page and "sales@example.com" in page
+    assert "0 answered · 3 need review · 1 empty" in page
+    enc = items(reviewer, qid)["ENC-01"]
+    assert decide(reviewer, qid, enc, status="accepted", lock_version=enc["version"]).status_code == 200
+    page = reviewer.get("/questionnaires/").get_data(as_text=True)
+    assert "1 answered · 2 need review · 1 empty" in page
+    assert 'max="4" value="1"' in page
+
+
+def test_decision_survives_a_reload(reviewer, qid):
+    mfa = items(reviewer, qid)["MFA-01"]
+    r = decide(
+        reviewer, qid, mfa, answer="No", comment="Edited comment", status="accepted", lock_version=mfa["version"]
+    )
+    assert r.status_code == 200 and r.json["lock_version"] == mfa["version"] + 1
+    after = items(reviewer, qid)["MFA-01"]
+    assert after["state"].strip() == "accepted" and after["version"] == mfa["version"] + 1
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "Edited comment</textarea>" in page
+
+
+def test_two_reviewers_the_stale_save_is_refused_with_json(app, reviewer, qid):
+    other = signed_in(app, make_user(app, "second@example.com", Role.sales))
+    enc = items(reviewer, qid)["ENC-01"]  # both loaded the page at this version
+    first = decide(
+        other, qid, enc, answer="No", comment="From the second tab", status="accepted", lock_version=enc["version"]
+    )
+    assert first.status_code == 200
+    late = decide(
+        reviewer, qid, enc, answer="Yes", comment="Would overwrite", status="accepted", lock_version=enc["version"]
+    )
+    assert late.status_code == 409 and "changed by someone else" in late.json["error"]
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "From the second tab</textarea>" in page and "Would overwrite" not in page
+
+
+def test_two_reviewers_plain_form_gets_a_flash_message(app, reviewer, qid):
+    other = signed_in(app, make_user(app, "second@example.com", Role.sales))
+    bcp = items(reviewer, qid)["BCP-01"]
+    assert (
+        decide(
+            other, qid, bcp, json=False, status="assigned", assignee="a@x.test", lock_version=bcp["version"]
+        ).status_code
+        == 303
+    )
+    r = decide(reviewer, qid, bcp, json=False, status="accepted", lock_version=bcp["version"])
+    assert r.status_code == 303
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    assert "changed by someone else" in page
+    assert items(reviewer, qid)["BCP-01"]["state"].strip() == "assigned → a@x.test"
+
+
+def test_plain_form_decision_with_a_bad_verdict_flashes_the_reason(reviewer, qid):
+    enc = items(reviewer, qid)["ENC-01"]
+    r = decide(reviewer, qid, enc, json=False, answer="Perhaps", status="accepted", lock_version=enc["version"])
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    assert "is not one of this cell&#39;s values" in page or "is not one of this cell's values" in page
+    assert items(reviewer, qid)["ENC-01"]["state"].strip() == "pending"
+
+
+def test_decide_for_an_item_of_another_questionnaire_is_404(reviewer, qid):
+    other = int(upload(reviewer).headers["Location"].rsplit("/", 1)[-1])
+    enc = items(reviewer, qid)["ENC-01"]
+    assert reviewer.post(f"/questionnaires/{other}/items/{enc['id']}", json={"status": "accepted"}).status_code == 404
+    assert reviewer.get("/questionnaires/9999").status_code == 404
+
+
+def test_bulk_accept_and_filters(reviewer, qid):
+    r = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "exact"})
+    assert r.status_code == 303
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Accepted 1 suggestion(s)." in page
+    r = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "none"}, follow_redirects=True)
+    assert "min_tier must be" in r.get_data(as_text=True)
+    assert set(items_with(reviewer, qid, status="accepted")) == {"ENC-01"}
+    assert set(items_with(reviewer, qid, tier="none")) == {"PHY-01"}
+    assert set(items_with(reviewer, qid, status="pending", tier="exact")) == set()
+
+
+def items_with(client, qid, **filters):
+    query = "&".join(f"{k}={v}" for k, v in filters.items())
+    html = client.get(f"/questionnaires/{qid}?{query}").get_data(as_text=True)
+    return re.findall(r'<span class="qid">([^<]*)</span>', html)
+
+
+def test_page_exports(reviewer, qid):
+    enc = items(reviewer, qid)["ENC-01"]
+    decide(reviewer, qid, enc, status="accepted", lock_version=enc["version"])
+    r = reviewer.get(f"/questionnaires/{qid}/export?format=original")
+    assert r.status_code == 200 and "vendor_completed.xlsx" in r.headers["Content-Disposition"]
+    got = cells(r.data)
+    assert (got["C2"], got["D2"]) == ("Yes", "AES-256") and "C3" not in got
+    r = reviewer.get(f"/questionnaires/{qid}/export?format=report")
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    assert reviewer.get(f"/questionnaires/{qid}/export?format=pdf").status_code == 400
+    assert reviewer.get("/questionnaires/9999/export").status_code == 404
+
+
+def test_pages_need_a_login(client):
+    for path in ("/questionnaires/", "/questionnaires/upload", "/questionnaires/1"):
+        r = client.get(path)
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_review_page_posts_need_the_csrf_token(app, qid, reviewer):
+    app.config["WTF_CSRF_ENABLED"] = True
+    enc = items(reviewer, qid)["ENC-01"]
+    r = reviewer.post(f"/questionnaires/{qid}/items/{enc['id']}", json={"status": "accepted"})
+    assert r.status_code == 400
+    assert items(reviewer, qid)["ENC-01"]["state"].strip() == "pending"
+
+
+def test_upload_page_io_is_a_plain_form(reviewer):
+    """The page works without JavaScript: a multipart form posting the file field."""
+    page = reviewer.get("/questionnaires/upload").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'name="file"' in page and "upload.js" in page
