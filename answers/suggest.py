@@ -214,7 +214,7 @@ def suggest_for(
         alternatives = []
         for alt in s.alternatives:
             alt_entry = rows.get(alt.entry_id)
-            if alt_entry is None:
+            if alt_entry is None or alt.tier == "none":  # unrelated entries are no alternative
                 continue
             a_answer, a_comment, a_fits = _fit(alt_entry, q)
             alternatives.append(
