@@ -35,7 +35,8 @@ _AFFIRMATIVE = re.compile(
     re.IGNORECASE,
 )
 _NEGATIVE_START = re.compile(
-    r"^(no\s*[,.;:!]|no$|not\b|never\b|there (is|are) no\b|we (do|did|does|can) ?not\b|we (don't|never|cannot|can't)\b)",
+    r"^(no\s*[,.;:!]|no$|not\b|never\b|there (is|are) no\b"
+    r"|we (do|did|does|can) ?not\b|we (don't|never|cannot|can't)\b)",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?;])\s|\n")
