@@ -34,6 +34,7 @@ from answers.models import (
     ItemStatus,
     Product,
     Questionnaire,
+    _clean_list,
     utcnow,
 )
 
@@ -481,8 +482,6 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
                 raise EntryError(f"{key}: at most {limit:,} characters")
     for key in ("alternates", "tags"):
         if key in out:
-            from answers.models import _clean_list
-
             out[key] = _clean_list(out[key])
     if "status" in out and out["status"] is None:
         del out["status"]

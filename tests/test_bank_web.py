@@ -195,3 +195,24 @@ def test_hygiene_one_click_merge_and_keep(curator_client, session):
     session.refresh(d)
     assert d.status == EntryStatus.retired
     assert "No conflicts found" in curator_client.get("/bank/hygiene").get_data(as_text=True)
+
+
+def test_review_page_flags_a_stale_entry(sales_client, session):
+    e = _entry(
+        session,
+        "Do you rotate keys yearly?",
+        status=EntryStatus.approved,
+        review_by=dt.date.today() - dt.timedelta(days=2),
+    )
+    wb = Workbook()
+    wb.active.append(["ID", "Question", "Answer", "Comments"])
+    wb.active.append(["K-1", e.question, None, None])
+    out = io.BytesIO()
+    wb.save(out)
+    uploaded = sales_client.post(
+        "/questionnaires/upload",
+        data={"file": (io.BytesIO(out.getvalue()), "k.xlsx")},
+        content_type="multipart/form-data",
+    )
+    page = sales_client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert 'class="tier tier-review"' in page and 'class="badge stale"' in page

@@ -115,3 +115,22 @@ def test_coverage_groups_recent_unmatched_questions_by_section(session):
         ("Do you have a SOC 2 report?", 2),
         ("Is there an ISO 27001 certificate?", 1),
     ]
+
+
+def test_similar_pairs_equal_a_brute_force_token_sort_ratio():
+    import random
+
+    from rapidfuzz import fuzz
+
+    rng = random.Random(3)
+    words = "data encrypt rest at transit key access mfa vpn admin log backup".split()
+    texts = [" ".join(rng.sample(words, rng.randint(2, 6))) for _ in range(300)]
+    texts += [t + " s" for t in texts[:40]]  # near-duplicates of other lengths
+    want = {
+        (i, j)
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+        if fuzz.token_sort_ratio(texts[i], texts[j]) >= 90
+    }
+    assert {(i, j) for i, j, _ in curation.similar_pairs(texts, cutoff=90)} == want
+    assert want  # the sample does contain pairs

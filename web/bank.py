@@ -106,6 +106,12 @@ def _form_update(form) -> EntryUpdate:
     )
 
 
+@bp.app_template_test("stale")
+def _is_stale(entry: Entry) -> bool:
+    """`{% if entry is stale %}` in any template: past its review-by date."""
+    return bank.is_stale(entry)
+
+
 def _changed():
     invalidate()  # the matcher's snapshot: cheap to rebuild, wrong if stale
 
