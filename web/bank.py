@@ -11,6 +11,7 @@ import io
 import itertools
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +368,14 @@ def _import_folder() -> Path:
     return folder
 
 
+def _sweep_previews(folder: Path) -> None:
+    """Previews nobody confirmed are useless once their token expired: delete them."""
+    cutoff = time.time() - _IMPORT_MAX_AGE
+    for path in folder.iterdir():
+        if _STORED.match(path.name) and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
 def _import_form(**context):
     return render_template("bank/transfer.html", statuses=["approved", "draft"], **context)
 
@@ -393,7 +402,9 @@ def import_preview():
     except bank.BankFileError as exc:
         return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename), 400
     stored = secrets.token_hex(16)
-    (_import_folder() / stored).write_bytes(data)
+    folder = _import_folder()
+    _sweep_previews(folder)
+    (folder / stored).write_bytes(data)
     token = _serializer().dumps(
         {"stored": stored, "filename": file.filename[:200], "status": status, "product": product, "user": actor()[1]}
     )
