@@ -7,18 +7,36 @@ leaves an `EntryVersion` (the history) and an audit event.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import difflib
 import io
+import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import String, cast, func, or_, update
 from sqlmodel import Session, select
 
 from answers import audit
 from answers.matching import normalise
-from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
+from answers.models import (
+    Entry,
+    EntryCreate,
+    EntryProduct,
+    EntryStatus,
+    EntryUpdate,
+    EntryVersion,
+    Item,
+    ItemStatus,
+    Product,
+    Questionnaire,
+    _clean_list,
+    utcnow,
+)
 
 BANK_COLUMNS = ("question", "answer", "comment", "alternates", "tags", "owner")
 DEMO_BANK = Path(__file__).with_name("demo_bank.csv")
@@ -387,3 +405,479 @@ def load_demo(*, session: Session) -> int:
     entries = read_bank_file(DEMO_BANK.read_bytes(), DEMO_BANK.name)
     result = import_entries(entries, session=session, source="demo bank", status=EntryStatus.approved)
     return result.created
+
+
+# --- curation use cases --------------------------------------------------------------
+#
+# Edits keep the status unless the caller sets one: only curators write to the bank, so a
+# curator's edit of an approved entry is itself a review; it stays approved and the approval
+# is re-stamped (approved_at/by) because the approval must cover the text now shown. A
+# caller that wants a second pair of eyes passes `status=draft`.
+
+DEFAULT_REVIEW_DAYS = 365
+_VERSIONED_TEXT = ("question", "answer", "comment")
+
+
+class EntryError(ValueError):
+    """An edit that breaks a rule (empty question, too long a verdict, a bad merge)."""
+
+
+class EntryNotFound(LookupError):
+    pass
+
+
+def get_entry(entry_id: int, *, session: Session) -> Entry:
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise EntryNotFound(f"entry {entry_id} not found")
+    return entry
+
+
+def is_stale(entry: Entry, today: dt.date | None = None) -> bool:
+    """Past its review-by date: never used above tier `review` until re-approved."""
+    return bool(entry.review_by and entry.review_by < (today or dt.date.today()))
+
+
+def _new_version(
+    entry: Entry,
+    before: dict[str, Any],
+    products: Sequence[str],
+    *,
+    session: Session,
+    actor: str,
+    note: str,
+    action: str,
+) -> bool:
+    """Append a revision and an audit event when the snapshot changed. False: nothing changed."""
+    after = snapshot(entry, products)
+    if after == before:
+        return False
+    entry.revision += 1
+    entry.updated_at = utcnow()
+    session.add(entry)
+    session.add(EntryVersion(entry_id=entry.id, revision=entry.revision, snapshot=after, changed_by=actor, note=note))
+    audit.record(
+        session,
+        action,
+        actor=actor,
+        object_type="entry",
+        object_id=entry.id,
+        details={"before": before, "after": after, "note": note},
+    )
+    return True
+
+
+def _validated(changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(changes)
+    if "question" in out:
+        out["question"] = (out["question"] or "").strip()
+        if not out["question"]:
+            raise EntryError("question must not be empty")
+        if len(out["question"]) > 4000:
+            raise EntryError("question: at most 4,000 characters")
+    for key, limit in (("answer", 200), ("comment", 8000), ("owner", 320)):
+        if key in out:
+            out[key] = (out[key] or "").strip()
+            if len(out[key]) > limit:
+                raise EntryError(f"{key}: at most {limit:,} characters")
+    for key in ("alternates", "tags"):
+        if key in out:
+            out[key] = _clean_list(out[key])
+    if "status" in out and out["status"] is None:
+        del out["status"]
+    return out
+
+
+def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: str, note: str = "edited") -> Entry:
+    """Apply the fields set in `data` as a new revision (none when nothing changed).
+
+    Status stays as it is unless `data.status` is set (see the module note above).
+    Raises EntryNotFound, EntryError."""
+    entry = get_entry(entry_id, session=session)
+    changes = _validated(data.model_dump(exclude_unset=True))
+    before = snapshot(entry, entry_products(entry.id, session=session))
+    products_changes = changes.pop("products", None)
+    for key, value in changes.items():
+        setattr(entry, key, EntryStatus(value) if key == "status" else value)
+    products = (
+        _set_products(entry, products_changes, session=session) if products_changes is not None else before["products"]
+    )
+    text_changed = any(before[k] != getattr(entry, k) for k in _VERSIONED_TEXT)
+    if entry.status == EntryStatus.approved and (before["status"] != "approved" or text_changed):
+        entry.approved_at, entry.approved_by = utcnow(), actor
+    if entry.status != EntryStatus.approved:
+        entry.approved_at, entry.approved_by = None, None
+    _new_version(entry, before, products, session=session, actor=actor, note=note, action="entry.update")
+    session.commit()
+    return entry
+
+
+def approve(entry_id: int, *, session: Session, actor: str, review_by: dt.date | None = None) -> Entry:
+    """Make an entry usable for `exact`/`high`. A stale (or undated) entry gets a fresh
+    review-by date (`review_by`, default a year from today): approval is the review."""
+    entry = get_entry(entry_id, session=session)
+    if entry.status == EntryStatus.retired:
+        raise EntryError(f"entry {entry_id} is retired: restore a version first")
+    before = snapshot(entry, entry_products(entry.id, session=session))
+    entry.status = EntryStatus.approved
+    if review_by is not None:
+        entry.review_by = review_by
+    elif entry.review_by is None or is_stale(entry):
+        entry.review_by = dt.date.today() + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
+    entry.approved_at, entry.approved_by = utcnow(), actor
+    if not _new_version(
+        entry, before, before["products"], session=session, actor=actor, note="approved", action="entry.approve"
+    ):
+        session.add(entry)  # re-approval of an unchanged approved entry still stamps who and when
+        audit.record(session, "entry.approve", actor=actor, object_type="entry", object_id=entry.id)
+    session.commit()
+    return entry
+
+
+def retire(entry_id: int, *, session: Session, actor: str, note: str = "retired") -> Entry:
+    """Take an entry out of matching; its history stays. Clears conflicts it caused."""
+    entry = get_entry(entry_id, session=session)
+    _retire(entry, session=session, actor=actor, note=note)
+    session.commit()
+    return entry
+
+
+def _retire(entry: Entry, *, session: Session, actor: str, note: str) -> None:
+    before = snapshot(entry, entry_products(entry.id, session=session))
+    entry.status = EntryStatus.retired
+    entry.approved_at, entry.approved_by = None, None
+    was_conflicted, entry.conflict = entry.conflict, False
+    changed = _new_version(
+        entry, before, before["products"], session=session, actor=actor, note=note, action="entry.retire"
+    )
+    if not changed and was_conflicted:
+        session.add(entry)
+    session.flush()
+    refresh_conflicts(entry.question, session=session, actor=actor)
+
+
+def refresh_conflicts(question: str, *, session: Session, actor: str) -> None:
+    """Clear the `conflict` flag of live entries on `question` whose rivals are all gone or
+    now agree with them (flush only)."""
+    from answers.learn import same_verdict
+
+    key = normalise(question)
+    live = [
+        e
+        for e in session.exec(select(Entry).where(Entry.status != EntryStatus.retired))
+        if key in {normalise(t) for t in (e.question, *e.alternates)}
+    ]
+    for e in live:
+        if e.conflict and all(same_verdict(e.answer, o.answer) for o in live if o.id != e.id):
+            e.conflict = False
+            session.add(e)
+            audit.record(session, "entry.conflict_cleared", actor=actor, object_type="entry", object_id=e.id)
+    session.flush()
+
+
+def clear_conflict(entry_ids: Sequence[int], *, session: Session, actor: str) -> None:
+    """A curator says these entries do not conflict: clear their flags. One commit."""
+    for entry_id in entry_ids:
+        entry = get_entry(entry_id, session=session)
+        if entry.conflict:
+            entry.conflict = False
+            session.add(entry)
+            audit.record(
+                session,
+                "entry.conflict_cleared",
+                actor=actor,
+                object_type="entry",
+                object_id=entry.id,
+                details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
+            )
+    session.commit()
+
+
+def versions(entry_id: int, *, session: Session) -> list[EntryVersion]:
+    """The entry's history, newest first."""
+    return list(
+        session.exec(
+            select(EntryVersion).where(EntryVersion.entry_id == entry_id).order_by(EntryVersion.revision.desc())  # type: ignore[attr-defined]
+        )
+    )
+
+
+def restore_version(entry_id: int, revision: int, *, session: Session, actor: str) -> Entry:
+    """Bring back the fields of an old revision as a NEW revision (history is never rewritten).
+    The restored entry is a draft unless the old revision was approved and is not stale."""
+    entry = get_entry(entry_id, session=session)
+    old = session.exec(
+        select(EntryVersion).where(EntryVersion.entry_id == entry_id, EntryVersion.revision == revision)
+    ).first()
+    if old is None:
+        raise EntryNotFound(f"entry {entry_id} has no revision {revision}")
+    snap = old.snapshot
+    before = snapshot(entry, entry_products(entry.id, session=session))
+    for key in ("question", "answer", "comment", "owner", "source"):
+        setattr(entry, key, snap.get(key) or "")
+    entry.alternates, entry.tags = list(snap.get("alternates") or []), list(snap.get("tags") or [])
+    entry.review_by = dt.date.fromisoformat(snap["review_by"]) if snap.get("review_by") else None
+    status = EntryStatus(snap.get("status") or "draft")
+    if status == EntryStatus.retired:
+        status = EntryStatus.draft
+    entry.status = status
+    if status == EntryStatus.approved:
+        entry.approved_at, entry.approved_by = utcnow(), actor
+    products = _set_products(entry, snap.get("products") or [], session=session)
+    _new_version(
+        entry,
+        before,
+        products,
+        session=session,
+        actor=actor,
+        note=f"restored revision {revision}",
+        action="entry.restore",
+    )
+    session.commit()
+    return entry
+
+
+def version_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """[(field, unified diff lines)] for the snapshot fields that differ. Plain text: escape
+    when rendering."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        a_lines = [str(x) for x in a] if isinstance(a, list) else ("" if a is None else str(a)).splitlines()
+        b_lines = [str(x) for x in b] if isinstance(b, list) else ("" if b is None else str(b)).splitlines()
+        lines = list(difflib.unified_diff(a_lines, b_lines, lineterm="", n=2))[2:]  # drop the ---/+++ header
+        out.append((key, lines))
+    return out
+
+
+def merge_entries(keep_id: int, merge_ids: Sequence[int], *, session: Session, actor: str) -> Entry:
+    """Fold `merge_ids` into `keep_id`: their questions and alternates become alternates,
+    tags and sources are united, usage adds up; the merged entries are retired with a note
+    naming the kept one (their own history stays). Entries of different product scopes are
+    never merged (that would leak an answer into another product). One commit."""
+    keep = get_entry(keep_id, session=session)
+    ids = [i for i in dict.fromkeys(merge_ids) if i != keep_id]
+    if not ids:
+        raise EntryError("choose at least one other entry to merge")
+    if keep.status == EntryStatus.retired:
+        raise EntryError(f"entry {keep_id} is retired: cannot keep it")
+    scope = entry_products(keep.id, session=session)
+    others = [get_entry(i, session=session) for i in ids]
+    for other in others:
+        if other.status == EntryStatus.retired:
+            raise EntryError(f"entry {other.id} is already retired")
+        if entry_products(other.id, session=session) != scope:
+            raise EntryError(f"entry {other.id} is for other products than entry {keep_id}: not merged")
+    before = snapshot(keep, scope)
+    seen = {normalise(keep.question)} | {normalise(a) for a in keep.alternates}
+    alternates = list(keep.alternates)
+    tags = list(keep.tags)
+    sources = [s.strip() for s in keep.source.split(";") if s.strip()]
+    for other in others:
+        for text in (other.question, *other.alternates):
+            if normalise(text) not in seen:
+                seen.add(normalise(text))
+                alternates.append(text)
+        tags += [t for t in other.tags if t not in tags]
+        sources += [s.strip() for s in other.source.split(";") if s.strip() and s.strip() not in sources]
+        keep.usage_count += other.usage_count
+        if other.last_used_at and (keep.last_used_at is None or other.last_used_at > keep.last_used_at):
+            keep.last_used_at = other.last_used_at
+        if not keep.owner and other.owner:
+            keep.owner = other.owner
+    keep.alternates, keep.tags, keep.source = alternates, tags, "; ".join(sources)[:500]
+    keep.conflict = False
+    note = "merged " + ", ".join(f"#{o.id}" for o in others)
+    _new_version(keep, before, scope, session=session, actor=actor, note=note, action="entry.merge")
+    for other in others:
+        _retire(other, session=session, actor=actor, note=f"merged into #{keep.id}")
+    refresh_conflicts(keep.question, session=session, actor=actor)
+    session.commit()
+    return keep
+
+
+def record_use(entry_ids: Iterable[int | None], *, session: Session) -> None:
+    """Count accepted answers per entry (`usage_count`, `last_used_at`). Flush only: the
+    caller's use case commits. Not a versioned change of the entry."""
+    counts = Counter(i for i in entry_ids if i is not None)
+    now = utcnow()
+    for entry_id, n in counts.items():
+        session.execute(
+            update(Entry)
+            .where(Entry.id == entry_id)  # type: ignore[arg-type]
+            .values(usage_count=Entry.usage_count + n, last_used_at=now)
+        )
+
+
+@dataclass
+class Usage:
+    questionnaire_id: int
+    name: str
+    customer: str
+    uploaded_at: dt.datetime
+    items: int
+
+
+def used_in(entry_id: int, *, session: Session) -> list[Usage]:
+    """The questionnaires where this entry's answer was accepted, newest first."""
+    rows = session.exec(
+        select(Questionnaire, func.count(Item.id))
+        .join(Item, Item.questionnaire_id == Questionnaire.id)
+        .where(Item.entry_id == entry_id, Item.status == ItemStatus.accepted)
+        .group_by(Questionnaire.id)
+        .order_by(Questionnaire.uploaded_at.desc())  # type: ignore[attr-defined]
+    )
+    return [Usage(q.id, q.name, q.customer, q.uploaded_at, n) for q, n in rows]
+
+
+# --- search --------------------------------------------------------------------------
+
+SORTS = {
+    "updated": "recently changed",
+    "last_used": "last used",
+    "last_reviewed": "last reviewed",
+    "usage": "usage count",
+    "question": "question A-Z",
+}
+
+
+@dataclass
+class SearchFilters:
+    query: str = ""
+    tag: str = ""
+    owner: str = ""
+    status: str = ""  # '' = draft and approved; 'all' includes retired
+    product: str = ""
+    stale: bool = False
+    conflicted: bool = False
+    never_used: bool = False
+    sort: str = "updated"
+
+
+@dataclass
+class Page:
+    entries: list[Entry]
+    total: int
+    page: int
+    per_page: int
+    products: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page: int = 50) -> Page:
+    """Entries matching every filter, one page of them. Plain SQL (LIKE), so it runs the
+    same on SQLite and PostgreSQL. Raises EntryError for an unknown status or sort."""
+    today = dt.date.today()
+    conditions = []
+    if filters.status in ("", None):
+        conditions.append(Entry.status != EntryStatus.retired)
+    elif filters.status != "all":
+        try:
+            conditions.append(Entry.status == EntryStatus(filters.status))
+        except ValueError as exc:
+            raise EntryError(f"status must be draft, approved, retired or all, not {filters.status!r}") from exc
+    for word in filters.query.split()[:8]:
+        pattern = _like(word)
+        conditions.append(
+            or_(
+                Entry.question.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+                Entry.comment.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+                Entry.answer.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+                cast(Entry.alternates, String).ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.tag:
+        conditions.append(cast(Entry.tags, String).ilike(_like(json.dumps(filters.tag.strip())), escape="\\"))
+    if filters.owner:
+        conditions.append(Entry.owner == filters.owner.strip())
+    if filters.stale:
+        conditions.append(Entry.review_by < today)  # type: ignore[operator]
+    if filters.conflicted:
+        conditions.append(Entry.conflict == True)  # noqa: E712
+    if filters.never_used:
+        conditions.append(Entry.usage_count == 0)
+    if filters.product:
+        if filters.product == "-":  # company-wide only
+            conditions.append(~Entry.id.in_(select(EntryProduct.entry_id)))  # type: ignore[union-attr]
+        else:
+            conditions.append(
+                Entry.id.in_(  # type: ignore[union-attr]
+                    select(EntryProduct.entry_id)
+                    .join(Product, Product.id == EntryProduct.product_id)
+                    .where(Product.name == filters.product)
+                )
+            )
+    orders = {
+        "updated": [Entry.updated_at.desc()],  # type: ignore[attr-defined]
+        "last_used": [Entry.last_used_at.is_(None), Entry.last_used_at.desc()],  # type: ignore[union-attr]
+        "last_reviewed": [Entry.approved_at.is_(None), Entry.approved_at.desc()],  # type: ignore[union-attr]
+        "usage": [Entry.usage_count.desc()],  # type: ignore[attr-defined]
+        "question": [Entry.question],
+    }
+    if filters.sort not in orders:
+        raise EntryError(f"sort must be one of {', '.join(orders)}")
+    page = max(1, page)
+    per_page = min(max(1, per_page), 200)
+    total = session.exec(select(func.count()).select_from(Entry).where(*conditions)).one()
+    rows = list(
+        session.exec(
+            select(Entry)
+            .where(*conditions)
+            .order_by(*orders[filters.sort], Entry.id.desc())  # type: ignore[union-attr]
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(rows, total, page, per_page, products_of([e.id for e in rows], session=session))
+
+
+def products_of(entry_ids: Sequence[int | None], *, session: Session) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    ids = [i for i in entry_ids if i is not None]
+    if not ids:
+        return out
+    for entry_id, name in session.exec(
+        select(EntryProduct.entry_id, Product.name)
+        .join(Product, Product.id == EntryProduct.product_id)
+        .where(EntryProduct.entry_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(Product.name)
+    ):
+        out.setdefault(entry_id, []).append(name)
+    return out
+
+
+def owners(*, session: Session) -> list[str]:
+    return sorted(o for o in session.exec(select(Entry.owner).distinct()) if o)
+
+
+def tags_in_use(*, session: Session) -> list[str]:
+    found: set[str] = set()
+    for tags in session.exec(select(Entry.tags).where(Entry.status != EntryStatus.retired)):
+        found.update(tags or [])
+    return sorted(found)
+
+
+def due_for_review(*, session: Session, within_days: int = 30, owner: str | None = None) -> dict[str, list[Entry]]:
+    """{owner ('' = nobody): live entries whose review-by date is past or within `within_days`},
+    most overdue first."""
+    limit = dt.date.today() + dt.timedelta(days=within_days)
+    query = (
+        select(Entry)
+        .where(Entry.status != EntryStatus.retired, Entry.review_by.is_not(None), Entry.review_by <= limit)  # type: ignore[union-attr, operator]
+        .order_by(Entry.review_by, Entry.id)
+    )
+    if owner is not None:
+        query = query.where(Entry.owner == owner)
+    out: dict[str, list[Entry]] = {}
+    for entry in session.exec(query):
+        out.setdefault(entry.owner, []).append(entry)
+    return dict(sorted(out.items()))

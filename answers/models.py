@@ -283,3 +283,17 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
+
+
+class HygieneDismissal(SQLModel, table=True):
+    """A curator said a hygiene finding is fine ("not a conflict", "not a duplicate"):
+    it stays hidden while both entries keep the revisions they had then."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    entry_a: int = Field(foreign_key="entry.id", index=True)
+    entry_b: int | None = Field(default=None, foreign_key="entry.id")
+    revision_a: int
+    revision_b: int | None = None
+    by: str = Field(default="", max_length=320)
+    at: dt.datetime = Field(default_factory=utcnow)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from answers import audit, storage
+from answers.bank import record_use
 from answers.models import Item, ItemStatus, Product, Questionnaire, utcnow
 from answers.suggest import Suggested, suggest_for
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, load
@@ -272,6 +273,7 @@ def decide(
             f"(version {item.lock_version}, you had {expected_version}): reload"
         )
     before = {"status": str(item.status), "assignee": item.assignee, "edited": False}
+    was_accepted = item.status == ItemStatus.accepted
     if decision.entry_id is not None:
         alt = next((a for a in item.alternatives if a.get("entry_id") == decision.entry_id), None)
         if alt is None and decision.entry_id != item.entry_id:
@@ -304,6 +306,8 @@ def decide(
     item.decided_by, item.decided_at = actor_id, utcnow()
     item.lock_version += 1
     session.add(item)
+    if item.status == ItemStatus.accepted and not was_accepted:
+        record_use([item.entry_id], session=session)
     audit.record(
         session,
         "item.decide",
@@ -328,6 +332,7 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
     count = 0
+    used: list[int | None] = []
     for item in list_items(questionnaire_id, session=session):
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
@@ -338,7 +343,9 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         item.decided_at = utcnow()
         item.lock_version += 1
         session.add(item)
+        used.append(item.entry_id)
         count += 1
+    record_use(used, session=session)
     audit.record(
         session,
         "questionnaire.accept_all",

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from web import admin, api, auth, pages, questionnaires, security
+    from web import admin, api, auth, bank, pages, questionnaires, security
 
     security.init_app(app)  # access rules, CSRF and headers: before any blueprint's own hooks
     app.register_blueprint(pages.bp)
@@ -14,3 +14,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(bank.bp)

@@ -54,6 +54,7 @@ PUBLIC = Rule(None)
 SALES = Rule(Role.sales)
 CURATOR = Rule(Role.curator)
 ADMIN = Rule(Role.admin)
+BANK = Rule(Role.sales, write=Role.curator)  # the answer bank: sales read, curators write
 
 # The one place that says who may call what. Add every new endpoint here.
 RULES: dict[str, Rule] = {
@@ -83,6 +84,29 @@ RULES: dict[str, Rule] = {
     "api.patch_item": SALES,
     "api.accept": SALES,
     "api.export": SALES,
+    "bank.index": BANK,
+    "bank.new_form": CURATOR,
+    "bank.create": BANK,
+    "bank.entry": BANK,
+    "bank.edit_form": CURATOR,
+    "bank.update": BANK,
+    "bank.approve": BANK,
+    "bank.retire": BANK,
+    "bank.restore": BANK,
+    "bank.due": BANK,
+    "bank.hygiene": BANK,
+    "bank.merge": BANK,
+    "bank.resolve": BANK,
+    "bank.coverage": BANK,
+    "bank.transfer": CURATOR,
+    "bank.import_preview": BANK,
+    "bank.import_confirm": BANK,
+    "bank.export": BANK,
+    "bank.api_list": BANK,
+    "bank.api_create": BANK,
+    "bank.api_get": BANK,
+    "bank.api_patch": BANK,
+    "bank.api_import": BANK,
     "admin.users_page": ADMIN,
     "admin.create_user": ADMIN,
     "admin.change_role": ADMIN,

@@ -1,0 +1,242 @@
+"""Bank hygiene and coverage: what the security team should fix or write next.
+
+- `hygiene()`: near-duplicate entries (merge them), conflicts (similar questions with
+  opposite verdicts, a verdict its own comment contradicts, entries flagged by learning).
+  Pairs come from `rapidfuzz.process.cdist` over normalised questions in row blocks with a
+  score cutoff, so a 10,000-entry bank never builds a Python pair loop or a full matrix.
+- `dismiss()`: a curator's "this is fine", remembered until either entry changes.
+- `coverage()`: questions of recent questionnaires that found no good match, by topic.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from sqlmodel import Session, select
+
+from answers import audit
+from answers.bank import get_entry
+from answers.matching import normalise
+from answers.models import Entry, EntryProduct, EntryStatus, HygieneDismissal, Item, Questionnaire, utcnow
+from answers.verdicts import canonical_verdict
+
+DUPLICATE_CUTOFF = 90  # token_sort_ratio on normalised questions; 90+ reads as "the same question"
+_BLOCK = 512
+
+_NEGATION = re.compile(r"\b(no|not|never|none|neither|nor|cannot|without)\b|n't\b", re.IGNORECASE)
+_AFFIRMATIVE = re.compile(
+    r"^(yes\b|(we|our \w+|the \w+|all \w+)\s+(?:\w+ly\s+)?(encrypts?|uses?|requires?|enforces?|maintains?|performs?|"
+    r"conducts?|has|have|provides?|supports?|logs?|monitors?|stores?|reviews?|tests?|trains?|implements?|"
+    r"protects?|backs? up|is|are)\b)",
+    re.IGNORECASE,
+)
+_NEGATIVE_START = re.compile(
+    r"^(no\s*[,.;:!]|no$|not\b|never\b|there (is|are) no\b"
+    r"|we (do|did|does|can) ?not\b|we (don't|never|cannot|can't)\b)",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s|\n")
+
+
+@dataclass
+class Finding:
+    kind: str  # 'duplicate' | 'opposite' | 'self' | 'learned'
+    entries: list[Entry]
+    score: float = 100.0
+    reason: str = ""
+
+
+@dataclass
+class HygieneReport:
+    duplicates: list[Finding] = field(default_factory=list)
+    conflicts: list[Finding] = field(default_factory=list)
+
+
+def first_sentence(text: str) -> str:
+    text = (text or "").strip()
+    return _SENTENCE.split(text, maxsplit=1)[0].strip() if text else ""
+
+
+def contradicts_itself(answer: str, comment: str) -> str | None:
+    """Why the verdict contradicts the comment's first sentence, or None. Conservative: only
+    "No" opening with an affirmative claim and no negation, or "Yes" opening with a denial."""
+    verdict = canonical_verdict(answer or "")
+    sentence = first_sentence(comment)
+    if not sentence or verdict not in ("yes", "no"):
+        return None
+    if verdict == "no" and _AFFIRMATIVE.match(sentence) and not _NEGATION.search(sentence):
+        return f"verdict No, but the comment says: {sentence[:160]}"
+    if verdict == "yes" and _NEGATIVE_START.match(sentence):
+        return f"verdict Yes, but the comment says: {sentence[:160]}"
+    return None
+
+
+def _scopes(session: Session) -> dict[int, tuple[int, ...]]:
+    out: dict[int, list[int]] = {}
+    for entry_id, product_id in session.exec(select(EntryProduct.entry_id, EntryProduct.product_id)):
+        out.setdefault(entry_id, []).append(product_id)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _dismissed(session: Session, entries: dict[int, Entry]) -> set[tuple[str, int, int | None]]:
+    out = set()
+    for d in session.exec(select(HygieneDismissal)):
+        a, b = entries.get(d.entry_a), entries.get(d.entry_b) if d.entry_b else None
+        if a is None or a.revision != d.revision_a:
+            continue
+        if d.entry_b is not None and (b is None or b.revision != d.revision_b):
+            continue
+        out.add((d.kind, d.entry_a, d.entry_b))
+    return out
+
+
+def similar_pairs(texts: list[str], cutoff: float = DUPLICATE_CUTOFF) -> list[tuple[int, int, float]]:
+    """(i, j, score) with i < j for every pair of `texts` scoring >= cutoff (token-sort ratio).
+
+    Blocked cdist. The tokens are sorted once here and compared with plain `fuzz.ratio`,
+    which equals `token_sort_ratio` and lets rapidfuzz use its bit-parallel kernels
+    (10,000 uniform ~70-character questions: 4.5 s against 68 s with token_sort_ratio)."""
+    pairs: list[tuple[int, int, float]] = []
+    sorted_texts = [" ".join(sorted(t.split())) for t in texts]
+    # Shortest first: a partner of row i lies to its right and, for ratio >= cutoff, is at
+    # most (200 / cutoff - 1) times as long, so each block only meets a narrow column window.
+    order = sorted(range(len(texts)), key=lambda k: len(sorted_texts[k]))
+    ordered = [sorted_texts[k] for k in order]
+    lengths = [len(t) for t in ordered]
+    stretch = 200.0 / max(cutoff, 1.0) - 1.0
+    for start in range(0, len(ordered), _BLOCK):
+        stop = min(start + _BLOCK, len(ordered))
+        end = bisect.bisect_right(lengths, lengths[stop - 1] * stretch + 1)
+        scores = process.cdist(
+            ordered[start:stop], ordered[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=1
+        )
+        rows, cols = np.nonzero(scores)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            if r < c:  # columns start at `start`: the same offset as the rows
+                i, j = order[start + r], order[start + c]
+                pairs.append((min(i, j), max(i, j), float(scores[r, c])))
+    return pairs
+
+
+def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
+    """Duplicates and conflicts among the live entries (same product scope only)."""
+    live = list(session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)))
+    by_id = {e.id: e for e in live}
+    scopes = _scopes(session)
+    dismissed = _dismissed(session, by_id)
+    report = HygieneReport()
+    texts = [normalise(e.question) for e in live]
+    for i, j, score in sorted(similar_pairs(texts), key=lambda p: -p[2]):
+        a, b = live[i], live[j]
+        if scopes.get(a.id, ()) != scopes.get(b.id, ()):
+            continue
+        va, vb = canonical_verdict(a.answer or ""), canonical_verdict(b.answer or "")
+        if {va, vb} == {"yes", "no"}:
+            if ("opposite", a.id, b.id) not in dismissed and len(report.conflicts) < limit:
+                report.conflicts.append(
+                    Finding("opposite", [a, b], score, f"similar questions, {a.answer} vs {b.answer}")
+                )
+        elif ("duplicate", a.id, b.id) not in dismissed and len(report.duplicates) < limit:
+            report.duplicates.append(Finding("duplicate", [a, b], score))
+    seen_pairs = {tuple(sorted(e.id for e in f.entries)) for f in report.conflicts}
+    flagged = [e for e in live if e.conflict]
+    groups: dict[str, list[Entry]] = {}
+    for e in flagged:
+        groups.setdefault(normalise(e.question), []).append(e)
+    for group in groups.values():
+        key = tuple(sorted(e.id for e in group))
+        if len(group) == 2 and key in seen_pairs:
+            continue
+        report.conflicts.append(Finding("learned", group, 100.0, "learned from sources that disagree"))
+    for e in live:
+        reason = contradicts_itself(e.answer, e.comment)
+        if reason and ("self", e.id, None) not in dismissed and len(report.conflicts) < limit * 2:
+            report.conflicts.append(Finding("self", [e], 100.0, reason))
+    return report
+
+
+def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) -> None:
+    """Mark a finding as fine ("not a conflict" / "not a duplicate"); clears learning's
+    `conflict` flags on these entries. One commit."""
+    if kind not in ("duplicate", "opposite", "self", "learned"):
+        raise ValueError(f"unknown finding kind {kind!r}")
+    entries = sorted((get_entry(i, session=session) for i in dict.fromkeys(entry_ids)), key=lambda e: e.id)
+    if not entries:
+        raise ValueError("no entries given")
+    if kind != "learned":
+        a, b = entries[0], entries[1] if len(entries) > 1 else None
+        session.add(
+            HygieneDismissal(
+                kind=kind,
+                entry_a=a.id,
+                entry_b=b.id if b else None,
+                revision_a=a.revision,
+                revision_b=b.revision if b else None,
+                by=actor,
+                at=utcnow(),
+            )
+        )
+    for e in entries:
+        if e.conflict:
+            e.conflict = False
+            session.add(e)
+    audit.record(
+        session,
+        "hygiene.dismiss",
+        actor=actor,
+        object_type="entry",
+        object_id=entries[0].id,
+        details={"kind": kind, "entries": [e.id for e in entries]},
+    )
+    session.commit()
+
+
+# --- coverage ------------------------------------------------------------------------
+
+
+@dataclass
+class Gap:
+    text: str
+    count: int
+    questionnaires: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Topic:
+    name: str
+    gaps: list[Gap]
+
+    @property
+    def count(self) -> int:
+        return sum(g.count for g in self.gaps)
+
+
+def coverage(*, session: Session, days: int = 90, limit_per_topic: int = 50) -> list[Topic]:
+    """Questions of questionnaires uploaded in the last `days` that found no good match
+    (tier `none`), deduplicated by normalised text and grouped by their section (or sheet),
+    biggest topic first."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    rows = session.exec(
+        select(Item)
+        .join(Questionnaire, Questionnaire.id == Item.questionnaire_id)
+        .where(Item.tier == "none", Questionnaire.uploaded_at >= since)
+        .order_by(Item.questionnaire_id, Item.position)
+    )
+    topics: dict[str, dict[str, Gap]] = {}
+    for item in rows:
+        topic = (item.section or item.sheet or "other").strip()[:120] or "other"
+        key = normalise(item.text)
+        if not key:
+            continue
+        gap = topics.setdefault(topic, {}).setdefault(key, Gap(item.text, 0))
+        gap.count += 1
+        gap.questionnaires.add(item.questionnaire_id)
+    out = [
+        Topic(name, sorted(gaps.values(), key=lambda g: -g.count)[:limit_per_topic]) for name, gaps in topics.items()
+    ]
+    return sorted(out, key=lambda t: (-t.count, t.name))

@@ -1,0 +1,218 @@
+"""The bank in the browser and over the API: roles, pages, bulk import with preview,
+and the edit -> approve -> used-in-a-questionnaire flow through the test client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+from openpyxl import Workbook
+from sqlmodel import select
+
+from answers import bank
+from answers.models import Entry, EntryCreate, EntryStatus, EntryVersion
+from answers.suggest import invalidate
+from tests.auth_helpers import bearer, token_for
+
+HEADER = "question,answer,comment,alternates,tags,owner\r\n"
+
+
+def _entry(session, question, answer="Yes", **kw) -> Entry:
+    invalidate()
+    return bank.create_entry(EntryCreate(question=question, answer=answer, **kw), session=session, actor="seed")
+
+
+def _count(session) -> int:
+    return len(session.exec(select(Entry)).all())
+
+
+def test_api_sales_can_read_but_not_write(app, people, session):
+    e = _entry(session, "Do you encrypt data at rest?")
+    sales = app.test_client()
+    headers = bearer(token_for(app, people["sales"]))
+    listed = sales.get("/api/v1/entries?q=encrypt", headers=headers)
+    assert listed.status_code == 200 and [x["id"] for x in listed.get_json()["entries"]] == [e.id]
+    assert sales.get(f"/api/v1/entries/{e.id}", headers=headers).get_json()["versions"][0]["revision"] == 1
+    denied = sales.patch(f"/api/v1/entries/{e.id}", json={"answer": "No"}, headers=headers)
+    assert denied.status_code == 403 and "curator" in denied.get_json()["error"]
+    assert sales.post("/api/v1/entries", json={"question": "x"}, headers=headers).status_code == 403
+    session.refresh(e)
+    assert e.answer == "Yes" and e.revision == 1
+
+
+def test_api_curator_creates_patches_and_gets_errors_as_json(app, people, session):
+    client = app.test_client()
+    headers = bearer(token_for(app, people["curator"]))
+    created = client.post("/api/v1/entries", json={"question": "Is MFA enforced?", "answer": "Yes"}, headers=headers)
+    assert created.status_code == 201 and created.get_json()["status"] == "draft"
+    entry_id = created.get_json()["id"]
+    patched = client.patch(
+        f"/api/v1/entries/{entry_id}", json={"comment": "For all staff.", "status": "approved"}, headers=headers
+    )
+    body = patched.get_json()
+    assert patched.status_code == 200 and body["revision"] == 2 and body["status"] == "approved"
+    assert body["approved_by"] == "curator@example.com"
+    bad = client.patch(f"/api/v1/entries/{entry_id}", json={"colour": "red"}, headers=headers)
+    assert bad.status_code == 400 and "colour" in bad.get_json()["error"]
+    assert client.patch(f"/api/v1/entries/{entry_id}", json={"question": " "}, headers=headers).status_code == 400
+    assert client.get("/api/v1/entries/999", headers=headers).get_json()["error"] == "entry 999 not found"
+    assert client.get("/api/v1/entries?sort=bogus", headers=headers).status_code == 400
+
+
+def test_api_import_of_a_bad_file_writes_nothing_and_lists_each_row(app, people, session):
+    data = (HEADER + "Good question?,Yes,,,,\r\n,Yes,,,,\r\nGood question?,No,,,,\r\n").encode()
+    response = app.test_client().post(
+        "/api/v1/entries/import",
+        data={"file": (io.BytesIO(data), "bank.csv")},
+        headers=bearer(token_for(app, people["curator"])),
+    )
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == ["row 3: question is empty", "row 4: the same question as row 2"]
+    assert _count(session) == 0
+
+
+def test_browser_import_preview_writes_nothing_then_confirm_imports(app, curator_client, session):
+    wb = Workbook()
+    wb.active.append(["question", "answer", "comment", "alternates", "tags", "owner"])
+    wb.active.append(["Do you back up daily?", "Yes", "Encrypted backups.", "Daily backups?", "ops", "ops@example.com"])
+    out = io.BytesIO()
+    wb.save(out)
+    preview = curator_client.post(
+        "/bank/import",
+        data={"file": (io.BytesIO(out.getvalue()), "bank.xlsx"), "status": "draft", "product": "Cloud"},
+        content_type="multipart/form-data",
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Do you back up daily?" in page and "Import 1 row(s)" in page
+    assert _count(session) == 0
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    tampered = curator_client.post("/bank/import/confirm", data={"token": token[:-2] + "xx"})
+    assert tampered.status_code == 400 and _count(session) == 0
+    done = curator_client.post("/bank/import/confirm", data={"token": token})
+    assert done.status_code == 303
+    entry = session.exec(select(Entry)).one()
+    assert entry.status == EntryStatus.draft and bank.entry_products(entry.id, session=session) == ["Cloud"]
+    assert curator_client.post("/bank/import/confirm", data={"token": token}).status_code == 400  # used once
+
+
+def test_browser_import_of_a_bad_file_shows_every_bad_row(curator_client, session):
+    data = (HEADER + ",Yes,,,,\r\nQ?,Yes,,,,,extra\r\n").encode()
+    response = curator_client.post(
+        "/bank/import", data={"file": (io.BytesIO(data), "bad.csv")}, content_type="multipart/form-data"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "row 2: question is empty" in page and "row 3: more fields than the header has" in page
+    assert _count(session) == 0
+
+
+def test_export_downloads_the_bank(sales_client, session):
+    _entry(session, "=cmd|' /C calc'!A0")
+    response = sales_client.get("/bank/export?format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "'=cmd" in response.get_data(as_text=True)
+
+
+def test_pages_show_stale_and_conflict_badges_and_escape_text(sales_client, session):
+    stale = _entry(session, "<script>alert(1)</script> Is MFA on?", review_by=dt.date.today() - dt.timedelta(days=1))
+    conflicted = _entry(session, "Do you support SSO?")
+    conflicted.conflict = True
+    session.add(conflicted)
+    session.commit()
+    page = sales_client.get("/bank/?q=mfa").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert 'class="badge stale"' in page
+    assert 'class="badge conflict"' in sales_client.get("/bank/?conflicted=1").get_data(as_text=True)
+    assert "stale" in sales_client.get(f"/bank/{stale.id}").get_data(as_text=True)
+    for path in ("/bank/due", "/bank/hygiene", "/bank/coverage"):
+        assert sales_client.get(path).status_code == 200, path
+    assert sales_client.post(f"/bank/{stale.id}/approve").status_code == 403
+
+
+def test_entry_page_shows_a_diff_and_restores_an_old_version(curator_client, session):
+    e = _entry(session, "Do you scan for vulnerabilities?", comment="Weekly <b>scans</b>.")
+    response = curator_client.post(
+        f"/bank/{e.id}/edit",
+        data={"question": e.question, "answer": "Yes", "comment": "Daily scans.", "alternates": "Vuln scans?\n"},
+    )
+    assert response.status_code == 303
+    page = curator_client.get(f"/bank/{e.id}").get_data(as_text=True)
+    assert "-Weekly &lt;b&gt;scans&lt;/b&gt;." in page and "+Daily scans." in page
+    assert curator_client.post(f"/bank/{e.id}/restore", data={"revision": "1"}).status_code == 303
+    session.refresh(e)
+    assert e.revision == 3 and e.comment == "Weekly <b>scans</b>." and e.alternates == []
+    assert len(session.exec(select(EntryVersion).where(EntryVersion.entry_id == e.id)).all()) == 3
+
+
+def test_edit_approve_then_used_in_a_questionnaire(app, curator_client, sales_client, session):
+    created = curator_client.post(
+        "/bank/new",
+        data={"question": "Do you have a vendor risk programme?", "answer": "No", "owner": "sec@example.com"},
+    )
+    assert created.status_code == 303
+    entry = session.exec(select(Entry)).one()
+    assert entry.status == EntryStatus.draft
+    curator_client.post(
+        f"/bank/{entry.id}/edit",
+        data={"question": entry.question, "answer": "Yes", "comment": "Reviewed yearly.", "status": "draft"},
+    )
+    assert curator_client.post(f"/bank/{entry.id}/approve").status_code == 303
+    session.refresh(entry)
+    assert (entry.status, entry.answer, entry.revision) == (EntryStatus.approved, "Yes", 3)
+
+    wb = Workbook()
+    wb.active.append(["ID", "Question", "Answer", "Comments"])
+    wb.active.append(["V-1", "Do you have a vendor risk programme?", None, None])
+    out = io.BytesIO()
+    wb.save(out)
+    uploaded = sales_client.post(
+        "/questionnaires/upload",
+        data={"file": (io.BytesIO(out.getvalue()), "acme.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    q_id = int(uploaded.headers["Location"].rstrip("/").split("/")[-1])
+    assert sales_client.post(f"/questionnaires/{q_id}/accept", data={"min_tier": "exact"}).status_code == 303
+    page = sales_client.get(f"/bank/{entry.id}").get_data(as_text=True)
+    assert f"/questionnaires/{q_id}" in page and "acme" in page
+    session.refresh(entry)
+    assert entry.usage_count == 1
+
+
+def test_hygiene_one_click_merge_and_keep(curator_client, session):
+    a = _entry(session, "Do you encrypt customer data at rest?", status=EntryStatus.approved)
+    b = _entry(session, "Do you encrypt the customer data at rest?")
+    page = curator_client.get("/bank/hygiene").get_data(as_text=True)
+    assert f"Merge into #{a.id}" in page
+    assert curator_client.post("/bank/merge", data={"keep": a.id, "merge": b.id}).status_code == 303
+    session.refresh(b)
+    assert b.status == EntryStatus.retired
+    c = _entry(session, "Is there a documented incident response plan?", answer="Yes")
+    d = _entry(session, "Is there a documented incident-response plan?", answer="No")
+    assert f"Keep #{c.id}" in curator_client.get("/bank/hygiene").get_data(as_text=True)
+    curator_client.post("/bank/resolve", data={"entry": [c.id, d.id], "keep": c.id})
+    session.refresh(d)
+    assert d.status == EntryStatus.retired
+    assert "No conflicts found" in curator_client.get("/bank/hygiene").get_data(as_text=True)
+
+
+def test_review_page_flags_a_stale_entry(sales_client, session):
+    e = _entry(
+        session,
+        "Do you rotate keys yearly?",
+        status=EntryStatus.approved,
+        review_by=dt.date.today() - dt.timedelta(days=2),
+    )
+    wb = Workbook()
+    wb.active.append(["ID", "Question", "Answer", "Comments"])
+    wb.active.append(["K-1", e.question, None, None])
+    out = io.BytesIO()
+    wb.save(out)
+    uploaded = sales_client.post(
+        "/questionnaires/upload",
+        data={"file": (io.BytesIO(out.getvalue()), "k.xlsx")},
+        content_type="multipart/form-data",
+    )
+    page = sales_client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert 'class="tier tier-review"' in page and 'class="badge stale"' in page
