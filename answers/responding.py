@@ -427,3 +427,59 @@ def autofill(
     out = writer(parsed.format)(data, values)
     written = sum(1 for r in report if r["written"])
     return AutofillResult(out, report, written, parsed.family, parsed.version)
+
+
+# --- learn back ----------------------------------------------------------------------
+
+
+def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> int:
+    """Send the answers reviewers wrote themselves (edited, or with no bank match) to the
+    curators as draft entries. Drafts are never written unasked until approved. Returns
+    how many drafts were created; an identical entry already in the bank is not repeated."""
+    from answers.bank import _add_entry, question_index
+    from answers.learn import learned_verdict
+    from answers.matching import normalise
+    from answers.models import EntryCreate, EntryStatus
+
+    q = get_questionnaire(questionnaire_id, session=session)
+    product = session.get(Product, q.product_id).name if q.product_id else None
+    scope = (product,) if product else ()
+    index = question_index(session=session)
+    created = 0
+    for item in list_items(q.id, session=session):
+        if item.status != ItemStatus.accepted or not (item.answer or item.comment):
+            continue
+        if item.entry_id is not None and (item.answer, item.comment) == (item.suggested_answer, item.suggested_comment):
+            continue  # taken from the bank unchanged: nothing new to learn
+        answer = learned_verdict(item.answer or "")
+        comment = (item.comment or "").strip()
+        existing = index.get((normalise(item.text), scope))
+        if existing is not None and (existing.answer, existing.comment) == (answer, comment):
+            continue
+        entry = _add_entry(
+            EntryCreate(
+                question=item.text,
+                answer=answer[:200],
+                comment=comment,
+                status=EntryStatus.draft,
+                source=f"review of {q.filename}"[:500],
+                family=q.family,
+                version=q.version,
+                question_id=item.question_id,
+                products=list(scope),
+            ),
+            session=session,
+            actor=actor,
+        )
+        index[(normalise(item.text), scope)] = entry
+        created += 1
+    audit.record(
+        session,
+        "questionnaire.propose",
+        actor=actor,
+        object_type="questionnaire",
+        object_id=q.id,
+        details={"drafts": created},
+    )
+    session.commit()
+    return created

@@ -190,6 +190,18 @@ def accept_all(questionnaire_id: int):
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
 
 
+@bp.post("/<int:questionnaire_id>/propose")
+def propose(questionnaire_id: int):
+    """Learn back: the reviewers' own answers go to the curators as drafts."""
+    session = get_session()
+    try:
+        count = responding.propose_to_bank(questionnaire_id, session=session, actor=actor()[0])
+    except LookupError:
+        abort(404)
+    flash(f"Proposed {count} answer(s) to the bank as drafts for the curators to approve.", "info")
+    return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+
+
 @bp.get("/<int:questionnaire_id>/export")
 def export(questionnaire_id: int):
     session = get_session()

@@ -77,6 +77,7 @@ RULES: dict[str, Rule] = {
     "questionnaires.decide": SALES,
     "questionnaires.accept_all": SALES,
     "questionnaires.export": SALES,
+    "questionnaires.propose": SALES,
     "api.upload_questionnaire": SALES,
     "api.list_questionnaires": SALES,
     "api.get_questionnaire": SALES,
