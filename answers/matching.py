@@ -216,7 +216,11 @@ _PHRASES: list[tuple[str, str]] = [
     (r"anti ?virus|anti ?malware|malware protection", "antimalware"),
     (r"endpoint detection and response|edr", "edr"),
     (r"background (?:checks?|screening|investigations?)", "backgroundcheck"),
-    (r"(?:security )?awareness training|security training", "securitytraining"),
+    # "privacy awareness training" (and HIPAA, FERPA ...) is another course, not security's
+    (
+        r"security awareness training|security training|(?<!privacy )(?<!hipaa )(?<!ferpa )(?<!pci )awareness training",
+        "securitytraining",
+    ),
     (r"recovery time objectives?|rto", "rto"),
     (r"recovery point objectives?|rpo", "rpo"),
     (r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?", "thirdparty"),
@@ -233,7 +237,8 @@ _PHRASES: list[tuple[str, str]] = [
     (r"incident response|incident management", "incidentresponse"),
     (r"general data protection regulation|gdpr", "gdpr"),
     (r"web application firewall|waf", "waf"),
-    (r"intrusion (?:detection|prevention)(?: systems?)?|ids|ips", "ids"),
+    (r"intrusion detection(?: systems?)?|ids", "ids"),
+    (r"intrusion prevention(?: systems?)?|ips", "ips"),
     (r"cannot|can not|can t|don t|doesn t|isn t|aren t|won t|never|without", "not"),
     (r"one", "1"),
     (r"two", "2"),

@@ -233,3 +233,25 @@ def test_dense_mode_keeps_product_isolation():
     index = BankIndex.build([scoped, PENTEST], embedder=FakeEmbedder())
     other = index.match([Query("Is customer data encrypted at rest?")], product="API")[0]
     assert other.entry_id != 60 and all(a.entry_id != 60 for a in other.alternatives)
+
+
+@pytest.mark.parametrize(
+    "entry_text,query_text",
+    [
+        # seen on HECVAT 4 (PRPO-07) answered from a HECVAT 3 bank
+        (
+            "Is security awareness training mandatory for all employees?",
+            "Is privacy awareness training mandatory for all employees?",
+        ),
+        ("Do you employ host-based intrusion detection?", "Do you employ host-based intrusion prevention?"),
+    ],
+)
+def test_a_different_kind_of_the_same_thing_is_not_high(entry_text, query_text):
+    entry = BankEntry(9, entry_text, answer="Yes")
+    assert match_one([entry, *BANK], query_text).tier in ("review", "none")
+    assert (
+        match_one(
+            [entry, *BANK], entry_text.replace("Is ", "Is your ", 1).replace("Do you", "Does your company")
+        ).entry_id
+        == 9
+    )
