@@ -270,6 +270,45 @@ def audit_export_command(file: str) -> None:
     click.echo(f"Wrote {count} audit events to {file}.")
 
 
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
+@click.option("--days", type=click.IntRange(min=0), help="Override UPLOAD_RETENTION_DAYS for this run.")
+@with_appcontext
+def purge_command(dry_run: bool, days: int | None) -> None:
+    """Delete questionnaires (stored original, questions, answers) older than the retention.
+
+    The audit trail is kept; each purge is recorded as a `questionnaire.purge` event.
+    Exports are built on demand and never stored, so there are none to delete."""
+    from flask import current_app
+
+    from answers import retention
+
+    keep = days if days is not None else int(current_app.config["UPLOAD_RETENTION_DAYS"])
+    folder = current_app.config["UPLOAD_FOLDER"]
+    session = db.get_session()
+    if dry_run:
+        found = retention.expired(session, days=keep, upload_folder=folder)
+        for e in found:
+            click.echo(f"would purge questionnaire {e.id} (uploaded {e.uploaded_at:%Y-%m-%d}, {e.items} items)")
+        click.echo(f"Dry run: {len(found)} questionnaire(s) older than {keep} days; nothing deleted.")
+        return
+    done = retention.purge(session, days=keep, upload_folder=folder, actor="cli")
+    for e in done:
+        click.echo(f"purged questionnaire {e.id} (uploaded {e.uploaded_at:%Y-%m-%d}, {e.items} items)")
+    click.echo(f"Purged {len(done)} questionnaire(s) older than {keep} days.")
+    stray = retention.orphans(session, upload_folder=folder)
+    if stray:
+        click.echo(f"warning: {len(stray)} stored file(s) belong to no questionnaire: {', '.join(stray)}", err=True)
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, inspect_command, autofill_command, bank_group, users_group, audit_group):
+    for command in (
+        init_db_command,
+        inspect_command,
+        autofill_command,
+        bank_group,
+        users_group,
+        audit_group,
+        purge_command,
+    ):
         app.cli.add_command(command)

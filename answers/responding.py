@@ -7,6 +7,7 @@ an audit event. Nothing here logs questionnaire contents or answers.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -18,7 +19,9 @@ from answers import audit, storage
 from answers.bank import record_use
 from answers.models import Item, ItemStatus, Product, Questionnaire, utcnow
 from answers.suggest import Suggested, suggest_for
-from importers import CellRef, CellValue, ParsedQuestionnaire, Question, load
+from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
+
+log = logging.getLogger(__name__)
 
 TIERS = ("exact", "high", "review", "none")
 TIER_RANK = {"exact": 3, "high": 2, "review": 1, "none": 0}
@@ -95,7 +98,13 @@ def ingest(
     """Parse, store and suggest answers for an upload. Raises QuestionnaireImportError
     (nothing stored) or ValueError for an unknown product."""
     display = _display_name(filename)
-    parsed = load(data, display, max_bytes=max_bytes)
+    try:
+        parsed = load(data, display, max_bytes=max_bytes)
+    except QuestionnaireImportError as exc:
+        # Not audited: a refused upload leaves the database untouched. The log line says
+        # what kind of refusal and how big, never the file name or anything inside it.
+        log.warning("upload refused: %s (%d bytes)", type(exc).__name__, len(data))
+        raise
     product_row = _product(product, session=session)
     stored_name, sha256 = storage.store(data, upload_folder)
     q = Questionnaire(

@@ -43,3 +43,18 @@ def delete(stored_name: str, folder: str | os.PathLike[str]) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def exists(stored_name: str, folder: str | os.PathLike[str]) -> bool:
+    try:
+        return _path(stored_name, folder).is_file()
+    except StoredFileMissing:
+        return False
+
+
+def names(folder: str | os.PathLike[str]) -> list[str]:
+    """The stored names in the upload folder (ours are hex; anything else is ignored)."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_file() and p.name.isalnum())

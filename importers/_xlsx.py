@@ -33,6 +33,7 @@ X14_NS = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 XM_NS = "http://schemas.microsoft.com/office/excel/2006/main"
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's grid: a damaged address beyond it is refused
 _CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
 _NAME_RE = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
 
@@ -123,12 +124,16 @@ class Workbook:
         content_types = self._read("[Content_Types].xml") if "[Content_Types].xml" in self._names else b""
         self.format = "xlsm" if b"macroEnabled" in content_types or filename.lower().endswith(".xlsm") else "xlsx"
         self._strings = self._shared_strings()
-        self._date_styles = self._date_style_ids()
         self.sheet_names: list[str] = []
         self._states: dict[str, str] = {}
         self._paths: dict[str, str] = {}
         self.defined_names: dict[tuple[str | None, str], str] = {}
-        self._read_workbook()
+        self._at = ""
+        for part, step in (("xl/styles.xml", self._date_style_ids), ("xl/workbook.xml", self._read_workbook)):
+            try:
+                step()
+            except (ValueError, OverflowError) as exc:  # int() of a damaged attribute
+                raise CorruptFile(f"{filename}: {part} is damaged ({exc})") from exc
         self._sheets: dict[str, Sheet] = {}
         self._list_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -174,7 +179,10 @@ class Workbook:
             out.append("".join(t.text or "" for t in si.iter(_q("t")) if t.getparent().tag != _q("rPh")))
         return out
 
-    def _date_style_ids(self) -> set[int]:
+    def _date_style_ids(self) -> None:
+        self._date_styles = self._read_date_style_ids()
+
+    def _read_date_style_ids(self) -> set[int]:
         if "xl/styles.xml" not in self._names:
             return set()
         root = self._xml("xl/styles.xml")
@@ -209,7 +217,12 @@ class Workbook:
 
     def sheet(self, name: str) -> Sheet:
         if name not in self._sheets:
-            self._sheets[name] = self._parse_sheet(name)
+            self._at = ""
+            try:
+                self._sheets[name] = self._parse_sheet(name)
+            except (ValueError, OverflowError) as exc:  # int()/float() of a damaged attribute
+                where = f" at {self._at}" if self._at else ""
+                raise CorruptFile(f"{self.filename}: sheet {name!r} is damaged{where} ({exc})") from exc
         return self._sheets[name]
 
     def sheets(self) -> list[Sheet]:
@@ -228,7 +241,10 @@ class Workbook:
         data = root.find(_q("sheetData"))
         last_row = 0
         for row in data.iterfind(_q("row")) if data is not None else ():
+            self._at = f"row {row.get('r') or last_row + 1}"
             r = int(row.get("r") or last_row + 1)
+            if not 1 <= r <= MAX_ROW:
+                raise CorruptFile(f"{self.filename}: sheet {name!r} has a row number {r} outside 1..{MAX_ROW}")
             last_row = r
             if row.get("hidden") in ("1", "true"):
                 sheet.hidden_rows.add(r)
@@ -236,12 +252,15 @@ class Workbook:
             for c in row.iterfind(_q("c")):
                 ref = c.get("r")
                 if ref:
+                    self._at = f"cell {ref}"
                     m = _CELL_RE.match(ref)
                     if not m:
                         raise CorruptFile(f"{self.filename}: sheet {name!r} has a malformed cell address {ref!r}")
                     col = _col_index(m.group(1))
                 else:
                     col = last_col + 1
+                if col > MAX_COL:
+                    raise CorruptFile(f"{self.filename}: sheet {name!r} has a cell beyond column XFD ({ref or col})")
                 last_col = col
                 if c.find(_q("f")) is not None:
                     sheet.formulas.add((r, col))

@@ -339,7 +339,9 @@ def _style_names(document) -> dict[str, str]:
     names: dict[str, str] = {}
     try:
         styles = document.part.styles.element
-    except (KeyError, NotImplementedError):
+    except (KeyError, NotImplementedError, AttributeError):
+        # AttributeError: python-docx when the styles relationship points at a part of
+        # another type (a damaged package); headings are then not recognised, tables are.
         return names
     for style in styles.iterchildren(w("style")):
         name = style.find(w("name"))
@@ -454,6 +456,10 @@ class DocxImporter:
             document = docx.Document(io.BytesIO(data))
         except (PackageNotFoundError, KeyError, ValueError, XMLSyntaxError, zipfile.BadZipFile) as exc:
             raise CorruptFile(f"{filename}: cannot open the Word document ({exc})") from exc
+        except (TypeError, AttributeError) as exc:
+            # python-docx trips over damaged relationship parts (no Target, no TargetMode,
+            # a root element of the wrong type) with these; only this call is covered.
+            raise CorruptFile(f"{filename}: a package relationship part is damaged ({exc})") from exc
         body = document.element.body
         styles = _style_names(document)
         tables = top_level_tables(body)

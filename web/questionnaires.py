@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlmodel import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from answers import exporting, responding
 from answers.db import get_session
@@ -32,6 +45,22 @@ def index():
         uploader = session.get(User, q.uploaded_by) if q.uploaded_by else None
         rows.append((q, responding.progress(responding.list_items(q.id, session=session)), uploader))
     return render_template("questionnaires/index.html", rows=rows)
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(_exc: RequestEntityTooLarge):
+    """Flask refuses a body over MAX_CONTENT_LENGTH before any view reads it: answer with
+    the limit in words (JSON under /api/, the upload page otherwise), never a bare error page."""
+    message = f"The file is larger than the {_upload_limit_mb()} MB upload limit."
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), 413
+    products = _products() if g.get("user") is not None else []  # CSRF may read the body before sign-in is checked
+    return (
+        render_template(
+            "questionnaires/upload.html", limit_mb=_upload_limit_mb(), products=products, form={}, error=message
+        ),
+        413,
+    )
 
 
 @bp.get("/upload")
