@@ -15,7 +15,7 @@ from answers import exporting, responding
 from answers.db import get_session
 from answers.models import Item, Questionnaire
 from importers import QuestionnaireImportError
-from web.common import BadField, actor, client_ip, parse_date, parse_int, text_field
+from web.common import BadField, actor, client_ip, decide_from, ingest_upload
 
 bp = Blueprint("api", __name__)
 API = "/api/v1"
@@ -115,21 +115,8 @@ def upload_questionnaire():
     file = request.files.get("file")
     if file is None or not file.filename:
         abort(400, description="send the questionnaire as multipart field 'file'")
-    name, id_ = actor()
     try:
-        q = responding.ingest(
-            file.read(),
-            file.filename,
-            session=get_session(),
-            actor=name,
-            actor_id=id_,
-            upload_folder=current_app.config["UPLOAD_FOLDER"],
-            max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
-            customer=request.form.get("customer", ""),
-            product=request.form.get("product") or None,
-            due_date=parse_date(request.form.get("due_date"), "due_date"),
-            ip=client_ip(),
-        )
+        q = ingest_upload(file, request.form, due_field="due_date")
     except QuestionnaireImportError as exc:
         return jsonify(error=str(exc)), exc.http_status
     except (BadField, ValueError) as exc:
@@ -161,25 +148,9 @@ def patch_item(item_id: int):
     if unknown:
         abort(400, description=f"unknown field(s): {', '.join(sorted(unknown))}")
     session = get_session()
-    name, id_ = actor()
     try:
         responding.get_item(item_id, session=session)
-        decision = responding.Decision(
-            answer=text_field(data, "answer", max_length=32_000),
-            comment=text_field(data, "comment", max_length=32_000),
-            status=text_field(data, "status", max_length=20),
-            assignee=text_field(data, "assignee", max_length=320),
-            entry_id=parse_int(data.get("entry_id"), "entry_id"),
-        )
-        item = responding.decide(
-            item_id,
-            decision,
-            session=session,
-            actor=name,
-            actor_id=id_,
-            expected_version=parse_int(data.get("lock_version"), "lock_version"),
-            ip=client_ip(),
-        )
+        item = decide_from(item_id, data)
     except LookupError:
         abort(404, description=f"item {item_id} not found")
     except responding.StaleItem as exc:

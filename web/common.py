@@ -50,3 +50,56 @@ def text_field(data: dict, field: str, *, max_length: int = 10_000) -> str | Non
     if len(value) > max_length:
         raise BadField(f"{field}: at most {max_length:,} characters")
     return value
+
+
+def ingest_upload(file, form, *, due_field: str):
+    """Store and match an uploaded questionnaire for the signed-in user (page and API).
+
+    Raises QuestionnaireImportError, BadField or ValueError (unknown product)."""
+    from flask import current_app
+
+    from answers import responding
+    from answers.db import get_session
+
+    due = parse_date(form.get("due_date"), due_field)
+    name, id_ = actor()
+    return responding.ingest(
+        file.read(),
+        file.filename,
+        session=get_session(),
+        actor=name,
+        actor_id=id_,
+        upload_folder=current_app.config["UPLOAD_FOLDER"],
+        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        customer=form.get("customer", ""),
+        product=form.get("product") or None,
+        due_date=due,
+        ip=client_ip(),
+    )
+
+
+def decide_from(item_id: int, data: dict, *, blank_status_is_none: bool = False):
+    """Apply a reviewer's decision given as form or JSON fields (page and API).
+
+    Raises BadField, LookupError, responding.StaleItem or responding.DecisionError."""
+    from answers import responding
+    from answers.db import get_session
+
+    status = text_field(data, "status", max_length=20)
+    name, id_ = actor()
+    decision = responding.Decision(
+        answer=text_field(data, "answer", max_length=32_000),
+        comment=text_field(data, "comment", max_length=32_000),
+        status=(status or None) if blank_status_is_none else status,
+        assignee=text_field(data, "assignee", max_length=320),
+        entry_id=parse_int(data.get("entry_id"), "entry_id"),
+    )
+    return responding.decide(
+        item_id,
+        decision,
+        session=get_session(),
+        actor=name,
+        actor_id=id_,
+        expected_version=parse_int(data.get("lock_version"), "lock_version"),
+        ip=client_ip(),
+    )

@@ -24,7 +24,7 @@ from answers import exporting, responding
 from answers.db import get_session
 from answers.models import Entry, ItemStatus, Product, Questionnaire, User
 from importers import QuestionnaireImportError
-from web.common import BadField, actor, client_ip, parse_date, parse_int, text_field
+from web.common import BadField, actor, client_ip, decide_from, ingest_upload
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
 
@@ -76,21 +76,7 @@ def upload():
     try:
         if file is None or not file.filename:
             raise BadField("choose a questionnaire file to upload")
-        due = parse_date(form.get("due_date"), "due date")
-        name, id_ = actor()
-        q = responding.ingest(
-            file.read(),
-            file.filename,
-            session=get_session(),
-            actor=name,
-            actor_id=id_,
-            upload_folder=current_app.config["UPLOAD_FOLDER"],
-            max_bytes=_upload_limit_mb() * 1024 * 1024,
-            customer=form.get("customer", ""),
-            product=form.get("product") or None,
-            due_date=due,
-            ip=client_ip(),
-        )
+        q = ingest_upload(file, form, due_field="due date")
     except QuestionnaireImportError as exc:
         message, status = str(exc), exc.http_status
     except (BadField, ValueError) as exc:
@@ -163,24 +149,8 @@ def decide(questionnaire_id: int, item_id: int):
             raise LookupError
     except LookupError:
         abort(404)
-    name, id_ = actor()
     try:
-        decision = responding.Decision(
-            answer=text_field(data, "answer", max_length=32_000),
-            comment=text_field(data, "comment", max_length=32_000),
-            status=text_field(data, "status", max_length=20) or None,
-            assignee=text_field(data, "assignee", max_length=320),
-            entry_id=parse_int(data.get("entry_id"), "entry_id"),
-        )
-        item = responding.decide(
-            item_id,
-            decision,
-            session=session,
-            actor=name,
-            actor_id=id_,
-            expected_version=parse_int(data.get("lock_version"), "lock_version"),
-            ip=client_ip(),
-        )
+        item = decide_from(item_id, data, blank_status_is_none=True)
     except responding.StaleItem as exc:
         session.rollback()
         if _wants_json():
