@@ -2,9 +2,12 @@
 
 For each evaluation the bank starts empty, learns the source file (`flask bank learn`'s
 service), then suggests answers for the target with its own answers hidden. Answerable:
-the target's real answer is a verdict (Yes / No / N/A). Coverage: share of answerable
-questions written (tier exact or high). Precision: share of written verdicts equal to
-the real one. Usage: python bench/bench_corpus_eval.py [--lexical] [--show-wrong]
+the target's real answer is a verdict (Yes / No / N/A); for the labelled evaluations
+(rewritten or other-family questionnaires, bench/labels/) it must also have a labelled
+equivalent in the source. Coverage: share of answerable questions written (tier exact or
+high). Precision: share of written verdicts equal to the real one; a verdict written on
+a question with no labelled equivalent counts as wrong.
+Usage: python bench/bench_corpus_eval.py [--lexical] [--show-wrong] [NAME-FILTER ...]
 """
 
 from __future__ import annotations
@@ -20,44 +23,79 @@ sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "questionnaires"
 
 EVALUATIONS = [
-    # (name, learn from, answer, kind)
+    # (name, learn from, answer, kind, labels): without labels the target's own answers
+    # are the truth; with labels (bench/labels/*.csv, hand-made: which source questions
+    # ask the same thing as each target question) a target question is answerable only
+    # when it has a labelled equivalent, and a written answer without one is an error.
     (
         "HECVAT Full 3.03 -> 3.04 (Canvas LMS)",
         "hecvat/instructure_Canvas LMS HECVAT Full (v3.03, 2022-12).xlsx",
         "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
         "same family",
+        None,
     ),
     (
         "CAIQ 4.0.2 -> 4.0.3 (Instructure)",
         "caiq/instructure_Instructure CAIQ (v4.0.2).xlsx",
         "caiq/instructure_Instructure CAIQ (v4.0.3).xlsx",
         "same family",
+        None,
     ),
     (
         "HECVAT Lite 3.04 -> 3.06 (Canvas Catalog -> Intelligent Insights)",
         "hecvat/instructure_Canvas Catalog HECVAT Lite (v3.04).xlsx",
         "hecvat/instructure_Intelligent Insights HECVAT Lite (v3.06).xlsx",
         "same family, other product",
+        None,
     ),
     (
         "HECVAT Full 3.04 -> HECVAT Lite 3.06 (Instructure)",
         "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
         "hecvat/instructure_Intelligent Insights HECVAT Lite (v3.06).xlsx",
         "across editions",
+        None,
     ),
     (
-        "HECVAT Full 3.04 -> CAIQ 4.0.3 (Instructure)",
+        "HECVAT Full 3.04 -> HECVAT 4.1.4 blank (labelled)",
+        "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
+        "hecvat/sagearbor_HECVAT414.xlsx",
+        "across versions (rewritten)",
+        ("hecvat3_hecvat4.csv", "forward"),
+    ),
+    (
+        "HECVAT Full 3.04 -> CAIQ 4.0.3 (labelled)",
         "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
         "caiq/instructure_Instructure CAIQ (v4.0.3).xlsx",
         "across families",
+        ("hecvat3_caiq4.csv", "forward"),
     ),
     (
-        "CAIQ 4.0.3 -> HECVAT Full 3.04 (Instructure)",
+        "CAIQ 4.0.3 -> HECVAT Full 3.04 (labelled)",
         "caiq/instructure_Instructure CAIQ (v4.0.3).xlsx",
         "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
         "across families",
+        ("hecvat3_caiq4.csv", "reverse"),
     ),
 ]
+LABELS = ROOT / "bench" / "labels"
+
+
+def read_labels(name: str, direction: str) -> dict[str, set[str]]:
+    """{target id: source ids labelled `same`}; `reverse` swaps the two sides."""
+    import csv
+
+    same: dict[str, set[str]] = {}
+    with (LABELS / name).open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["relation"].strip() != "same":
+                continue
+            sources = {s.strip() for s in row["source_ids"].split(";") if s.strip()}
+            if direction == "forward":
+                same.setdefault(row["target_id"].strip(), set()).update(sources)
+            else:
+                for s in sources:
+                    same.setdefault(s, set()).add(row["target_id"].strip())
+    return same
 
 
 def main() -> int:
@@ -72,6 +110,7 @@ def main() -> int:
     from answers import suggest
     from answers.db import get_engine
     from answers.learn import learn
+    from answers.models import Entry
     from answers.verdicts import canonical_verdict
     from app import create_app
     from importers import load
@@ -83,34 +122,70 @@ def main() -> int:
         f"{'evaluation':60} {'answerable':>10} {'written':>8} {'coverage':>9} {'precision':>9} "
         f"{'review':>7} {'secs':>6}"
     )
-    for name, source, target, kind in EVALUATIONS:
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    for name, source, target, kind, labelled in EVALUATIONS:
+        if only and not any(o.casefold() in name.casefold() for o in only):
+            continue
+        if labelled and not (LABELS / labelled[0]).is_file():
+            print(f"{name[:60]:60} skipped: bench/labels/{labelled[0]} is absent")
+            continue
         app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": "/tmp"})
         suggest.invalidate()
         with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
             src = load((CORPUS / source).read_bytes(), Path(source).name)
             learn(src, session=session, source=Path(source).name)
             tgt = load((CORPUS / target).read_bytes(), Path(target).name)
-            truth = [q.answer for q in tgt.questions]
             blank = [dataclasses.replace(q, answer=None, comment=None) for q in tgt.questions]
             started = time.perf_counter()
             results = suggest.suggest_for(blank, version_line=tgt.version_line, product=None, session=session)
             secs = time.perf_counter() - started
-        answerable = written = correct = review = 0
+            entry_qid = {r.entry_id: session.get(Entry, r.entry_id).question_id for r in results if r.entry_id}
+        if labelled:
+            same = read_labels(*labelled)
+            source_verdict = {q.id: canonical_verdict(q.answer or "") for q in src.questions}
+        answerable = written = correct = review = unsupported = 0
         wrong = []
-        for q, real, s in zip(tgt.questions, truth, results, strict=True):
-            real_verdict = canonical_verdict(real or "")
-            if real_verdict is None:
-                continue
+        for q, s in zip(tgt.questions, results, strict=True):
+            written_now = s.tier in ("exact", "high") and s.answer is not None
+            if labelled:
+                # truth: the target's own answer where it has one, else the labelled source's;
+                # a question without a labelled equivalent holding a verdict is not answerable
+                verdicts = {source_verdict.get(i) for i in same.get(q.id, ())} - {None}
+                real_verdict = None
+                if verdicts:
+                    real_verdict = canonical_verdict(q.answer or "") or (verdicts.pop() if len(verdicts) == 1 else None)
+                if real_verdict is None:
+                    if written_now and canonical_verdict(s.answer) is not None:
+                        unsupported += 1
+                        written += 1
+                        wrong.append(
+                            (
+                                q.id,
+                                q.text[:70],
+                                "(no labelled equivalent)",
+                                s.answer,
+                                s.tier,
+                                s.score,
+                                entry_qid.get(s.entry_id),
+                            )
+                        )
+                    continue
+            else:
+                real_verdict = canonical_verdict(q.answer or "")
+                if real_verdict is None:
+                    continue
             answerable += 1
-            if s.tier in ("exact", "high") and s.answer is not None:
+            if written_now:
                 written += 1
                 if canonical_verdict(s.answer) == real_verdict:
                     correct += 1
                 else:
-                    wrong.append((q.id, q.text[:70], real, s.answer, s.tier, s.score))
+                    wrong.append(
+                        (q.id, q.text[:70], real_verdict, s.answer, s.tier, s.score, entry_qid.get(s.entry_id))
+                    )
             elif s.tier == "review":
                 review += 1
-        coverage = written / answerable if answerable else 0
+        coverage = (written - unsupported) / answerable if answerable else 0
         precision = correct / written if written else 1
         print(
             f"{name[:60]:60} {answerable:10} {written:8} {coverage:9.1%} {precision:9.1%} "

@@ -6,7 +6,7 @@ import datetime as dt
 
 from web.security import client_ip, current_user
 
-__all__ = ["BadField", "actor", "client_ip", "parse_date", "parse_int", "text_field"]
+__all__ = ["BadField", "actor", "client_ip", "decide_from", "ingest_upload", "parse_date", "parse_int", "text_field"]
 
 
 def actor() -> tuple[str, int | None]:
