@@ -108,6 +108,10 @@ SWAP_PENALTY = 25.0
 EXTRA_WORD_PENALTY = 3.0
 NEGATION_PENALTY = 35.0
 SPECIFIER_PENALTY = 35.0
+#: One side asks about a whole governance lifecycle (CCM/CAIQ: "established, documented,
+#: approved, communicated, applied, evaluated, and maintained"), the other about one
+#: fact ("documented", "mandatory"): a Yes to the fact does not attest the lifecycle.
+LIFECYCLE_PENALTY = 20.0
 #: Short-list sizes per query.
 SPARSE_K = 20
 DENSE_K = 20
@@ -239,6 +243,8 @@ _PHRASES: list[tuple[str, str]] = [
     (r"web application firewall|waf", "waf"),
     (r"intrusion detection(?: systems?)?|ids", "ids"),
     (r"intrusion prevention(?: systems?)?|ips", "ips"),
+    # "24x7x365", "24 x 7 x 365", "24/7" (punctuation is a space by now), "round the clock"
+    (r"24 ?x? ?7(?: ?x? ?365)?|around the clock|round the clock", "24x7"),
     (r"cannot|can not|can t|don t|doesn t|isn t|aren t|won t|never|without", "not"),
     (r"one", "1"),
     (r"two", "2"),
@@ -276,6 +282,9 @@ _GENERIC = frozenset(
     enforce enforced enforces mandatory mandate mandated in place have has""".split()
 )
 _NEGATIONS = frozenset({"not", "no", "none", "neither", "nor"})
+_LIFECYCLE_WORDS = (
+    "established approved communicated applied evaluated maintained documented reviewed updated implemented defined"
+).split()
 #: Specifiers: numbers, identifiers with digits (soc2, 27001, type1) and frequencies. Two
 #: questions that both carry one and differ in it ask different things.
 _SPECIFIER = re.compile(r"\d|^freq")
@@ -309,6 +318,7 @@ def _stem(word: str) -> str:
 
 
 _GENERIC = _GENERIC | frozenset(_stem(w) for w in _GENERIC)  # stems too: tokens are compared stemmed
+_LIFECYCLE = frozenset(_stem(w) for w in _LIFECYCLE_WORDS)
 
 
 def canonical_tokens(text: str) -> list[str]:
@@ -607,6 +617,9 @@ class BankIndex:
         p_num = {t for t in p if _SPECIFIER.search(t)}
         if q_num and p_num and q_num != p_num:
             penalty += SPECIFIER_PENALTY
+        q_life, p_life = len(q & _LIFECYCLE), len(p & _LIFECYCLE)
+        if max(q_life, p_life) >= 4 and min(q_life, p_life) <= 1:
+            penalty += LIFECYCLE_PENALTY
         q_only = _unexplained(q - p - _NEGATIONS - q_num, p)
         p_only = _unexplained(p - q - _NEGATIONS - p_num, q)
         wq = sum(self._weight(t) for t in q_only)

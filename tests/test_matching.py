@@ -116,6 +116,8 @@ def test_acronyms_fold_to_the_same_tokens():
     assert set(canonical_tokens("2FA")) == set(canonical_tokens("two-factor authentication")) == {"mfa"}
     assert set(canonical_tokens("pen test")) == set(canonical_tokens("penetration testing")) == {"pentest"}
     assert set(canonical_tokens("SOC2")) == set(canonical_tokens("SOC 2")) == {"soc2"}
+    assert canonical_tokens("monitored 24 x 7 x 365") == canonical_tokens("monitored 24x7x365") == ["monitor", "24x7"]
+    assert canonical_tokens("monitored 24/7") == canonical_tokens("monitored round the clock") == ["monitor", "24x7"]
 
 
 @pytest.mark.parametrize(
@@ -244,6 +246,12 @@ def test_dense_mode_keeps_product_isolation():
             "Is privacy awareness training mandatory for all employees?",
         ),
         ("Do you employ host-based intrusion detection?", "Do you employ host-based intrusion prevention?"),
+        # seen on CAIQ 4 (HRS-11.1) answered from a HECVAT 3 bank: a fact is not a lifecycle
+        (
+            "Is security awareness training mandatory for all employees?",
+            "Is a security awareness training program for all employees established, documented, approved, "
+            "communicated, applied, evaluated and maintained?",
+        ),
     ],
 )
 def test_a_different_kind_of_the_same_thing_is_not_high(entry_text, query_text):

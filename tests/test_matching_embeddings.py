@@ -70,3 +70,16 @@ def test_missing_package_falls_back_to_lexical(monkeypatch, caplog):
 def test_environment_switch_disables_embeddings(monkeypatch):
     monkeypatch.setenv("ANSWERBANK_EMBEDDINGS", "off")
     assert embeddings.load_embedder() is None
+
+
+def test_dense_matching_does_not_answer_a_governance_lifecycle_from_one_fact(embedder):
+    # CAIQ 4 HRS-11.1 against a HECVAT 3 bank: close in meaning (the model scores it high
+    # on its own), but "mandatory" does not attest "established, approved, evaluated ..."
+    bank = [BankEntry(1, "Is security awareness training mandatory for all employees?", answer="Yes")]
+    index = BankIndex.build(bank, embedder=embedder)
+    lifecycle = (
+        "Is a security awareness training program for all employees of the organization established, "
+        "documented, approved, communicated, applied, evaluated and maintained?"
+    )
+    assert index.match([Query(lifecycle)])[0].tier in ("review", "none")
+    assert index.match([Query("Is security awareness training required for every employee?")])[0].tier == "high"
