@@ -513,7 +513,9 @@ class BankIndex:
         assert self.embedder is not None
         prepared = [embed_text(t) for t in texts]
         unique = sorted(set(prepared))
-        vecs = self.embedder.encode(unique) if unique else np.zeros((0, self._ph_vectors.shape[1]))
+        # an embedder may keep its own cache of query vectors (questions repeat across uploads)
+        encode = getattr(self.embedder, "encode_queries", self.embedder.encode)
+        vecs = encode(unique) if unique else np.zeros((0, self._ph_vectors.shape[1]))
         pos = {t: i for i, t in enumerate(unique)}
         return np.asarray(vecs, dtype=np.float32)[[pos[t] for t in prepared]]
 
