@@ -529,29 +529,29 @@ class BankIndex:
         shortlists: list[set[int]] = [set() for _ in queries]
         all_allowed = bool(ph_allowed.all())
         if n_ph and ph_allowed.any():
-            scores = np.zeros(n_ph, dtype=np.float32)
             k = min(SPARSE_K, n_ph)
-            for j, toks in enumerate(q_tokens):
-                scores.fill(0.0)
-                for t in set(toks):
-                    tid = self._vocab.get(t)
-                    if tid is not None:
-                        lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
-                        scores[self._post_doc[lo:hi]] += self._post_w[lo:hi]
+            for start in range(0, len(queries), _BLOCK):
+                block = q_tokens[start : start + _BLOCK]
+                scores = np.zeros((len(block), n_ph), dtype=np.float32)
+                for row, toks in zip(scores, block, strict=True):
+                    for t in set(toks):
+                        tid = self._vocab.get(t)
+                        if tid is not None:
+                            lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
+                            row[self._post_doc[lo:hi]] += self._post_w[lo:hi]
                 if not all_allowed:
-                    scores[~ph_allowed] = 0.0
-                top = np.argpartition(-scores, k - 1)[:k]
-                shortlists[j].update(int(d) for d in top if scores[d] > 0)
+                    scores[:, ~ph_allowed] = 0.0
+                for off, top in enumerate(_top_k(scores, k, floor=0.0)):
+                    shortlists[start + off].update(top.tolist())
             if query_vecs is not None and self._ph_vectors is not None:
                 qv = query_vecs[qidx]
                 kd = min(DENSE_K, n_ph)
-                for start in range(0, len(queries), 256):
-                    sims = qv[start : start + 256] @ self._ph_vectors.T
+                for start in range(0, len(queries), _BLOCK):
+                    sims = qv[start : start + _BLOCK] @ self._ph_vectors.T
                     if not all_allowed:
-                        sims[:, ~ph_allowed] = -2.0
-                    top = np.argpartition(-sims, kd - 1, axis=1)[:, :kd]
-                    for off, row in enumerate(top):
-                        shortlists[start + off].update(int(d) for d in row if ph_allowed[d])
+                        sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
+                    for off, top in enumerate(_top_k(sims, kd, floor=-2.0)):
+                        shortlists[start + off].update(top.tolist())
         # 2. rerank every (query, phrasing) pair of the short lists in one rapidfuzz call
         pairs = [_Pair(j, d) for j, sl in enumerate(shortlists) for d in sorted(sl)]
         if pairs:
@@ -673,6 +673,47 @@ class BankIndex:
             for s, i, _ in ranked[1 : 1 + ALTERNATIVES]
         )
         return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives)
+
+
+#: Queries scored together in the short-list step (a block of scores is _BLOCK x phrasings).
+_BLOCK = 256
+#: Width of the column blocks whose maxima bound the k-th best score of a row.
+_COLUMN_BLOCK = 128
+
+
+def _top_k(scores: np.ndarray, k: int, *, floor: float) -> list[np.ndarray]:
+    """Per row of ``scores``: the columns of the ``k`` largest values above ``floor`` (all
+    of them when fewer are), the same set ``np.argpartition(-row, k - 1)[:k]`` gives.
+
+    A full partition of every row costs O(phrasings) per query; instead the k-th largest of
+    the row's column-block maxima is a lower bound of its k-th largest value (k blocks
+    each hold a value at least that high), so only the few values above it are partitioned.
+    When values tie across the cut, the row falls back to the full argpartition: the set
+    then stays exactly the one the plain call chooses.
+    """
+    n_rows, n = scores.shape
+    n_blocks = n // _COLUMN_BLOCK
+    bounds = None
+    if n_blocks >= 2 * k:
+        maxima = scores[:, : n_blocks * _COLUMN_BLOCK].reshape(n_rows, n_blocks, _COLUMN_BLOCK).max(axis=2)
+        bounds = np.partition(maxima, n_blocks - k, axis=1)[:, n_blocks - k]
+    out: list[np.ndarray] = []
+    for r, row in enumerate(scores):
+        if bounds is not None and bounds[r] > floor:
+            cand = np.flatnonzero(row >= bounds[r])
+        else:
+            cand = np.flatnonzero(row > floor)
+        if len(cand) <= k:
+            out.append(cand)
+            continue
+        values = row[cand]
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        if np.count_nonzero(values >= kth) > k:  # a tie straddles the cut
+            top = np.argpartition(-row, k - 1)[:k]
+            out.append(top[row[top] > floor])
+        else:
+            out.append(cand[values >= kth])
+    return out
 
 
 def _unexplained(words: frozenset[str] | set[str], other: frozenset[str]) -> set[str]:
