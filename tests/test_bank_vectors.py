@@ -168,3 +168,28 @@ def test_cli_bank_reindex(app, runner, session, fake):
     assert result.exit_code == 0, result.output
     assert "5 computed, 0 orphaned dropped" in result.output
     assert len(stored(session)) == 5
+
+
+def test_restoring_an_old_revision_reuses_its_vector(session, fake):
+    created = bank.create_entry(entry("Do you keep audit logs?"), session=session)
+    bank.update_entry(
+        created.id, EntryUpdate(question="Do you keep audit logs for a year?"), session=session, actor="c"
+    )
+    fake.calls.clear()
+    bank.restore_version(created.id, 1, session=session, actor="c")
+    assert fake.calls == []
+    assert {text_hash("Do you keep audit logs?"), text_hash("Do you keep audit logs for a year?")} <= set(
+        stored(session)
+    )
+
+
+def test_init_db_demo_stores_the_demo_bank_vectors_in_one_call(runner, session, fake):
+    result = runner.invoke(args=["init-db", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert len(fake.calls) == 1
+    texts = {
+        text_hash(t)
+        for e in bank.read_bank_file(bank.DEMO_BANK.read_bytes(), "demo.csv")
+        for t in (e.question, *e.alternates)
+    }
+    assert set(stored(session)) == texts
