@@ -123,7 +123,7 @@ def main() -> int:
         clear()
         t = time.perf_counter()
         responding.autofill(data, TARGET.name, session=session, max_bytes=50 << 20)
-        print(f"as after a restart (index rebuilt from the database, cold questions): {time.perf_counter() - t:.2f} s")
+        print(f"index rebuilt as after a bank change (stored vectors, cold questions): {time.perf_counter() - t:.2f} s")
         extra = session.exec(select(func.count()).select_from(EntryVector)).one() - n_vectors
         print(f"bank vectors computed at match time: {extra}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
