@@ -380,6 +380,8 @@ class BankIndex:
     _ph_canon: list[str] = field(default_factory=list)
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
+    #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
+    _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
     _vocab: dict[str, int] = field(default_factory=dict)
     _idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _post_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
@@ -475,6 +477,8 @@ class BankIndex:
                 self.computed_vectors[h] = vec
         if hashes:
             self._ph_vectors = np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes])
+            for row, h in enumerate(hashes):
+                self._ph_row_of_hash.setdefault(h, row)
         else:
             self._ph_vectors = np.zeros((0, 1), dtype=np.float32)
 
@@ -519,13 +523,25 @@ class BankIndex:
 
     def _encode_queries(self, texts: list[str]) -> np.ndarray:
         assert self.embedder is not None
+        assert self._ph_vectors is not None
         prepared = [embed_text(t) for t in texts]
         unique = sorted(set(prepared))
-        # an embedder may keep its own cache of query vectors (questions repeat across uploads)
-        encode = getattr(self.embedder, "encode_queries", self.embedder.encode)
-        vecs = encode(unique) if unique else np.zeros((0, self._ph_vectors.shape[1]))
+        out = np.zeros((len(unique), self._ph_vectors.shape[1]), dtype=np.float32)
+        # worded exactly like a bank text (the same template questionnaire again): its vector
+        # is the bank's, same model and same text (text_hash is the sha256 of embed_text)
+        new: list[int] = []
+        for i, t in enumerate(unique):
+            row = self._ph_row_of_hash.get(hashlib.sha256(t.encode("utf-8")).hexdigest())
+            if row is None:
+                new.append(i)
+            else:
+                out[i] = self._ph_vectors[row]
+        if new:
+            # an embedder may keep its own cache of query vectors (questions repeat across uploads)
+            encode = getattr(self.embedder, "encode_queries", self.embedder.encode)
+            out[new] = np.asarray(encode([unique[i] for i in new]), dtype=np.float32)
         pos = {t: i for i, t in enumerate(unique)}
-        return np.asarray(vecs, dtype=np.float32)[[pos[t] for t in prepared]]
+        return out[[pos[t] for t in prepared]]
 
     def _match_group(
         self, queries: list[Query], qidx: list[int], allowed: np.ndarray, query_vecs: np.ndarray | None

@@ -123,8 +123,18 @@ def test_merge_reuses_the_vectors_of_the_merged_texts(session, fake):
     fake.calls.clear()
     bank.merge_entries(a.id, [b.id], session=session, actor="curator")
     assert fake.calls == []  # keyed by text: the alternate's vector already exists
-    suggest.suggest_for([q("Are backups taken every day?", 1)], version_line="", product=None, session=session)
-    assert fake.encoded == ["Are backups taken every day?"]  # the query only
+    suggest.suggest_for([q("Are daily backups taken?", 1)], version_line="", product=None, session=session)
+    assert fake.encoded == ["Are daily backups taken?"]  # the query only
+
+
+def test_a_question_worded_like_a_bank_text_is_not_encoded(session, fake):
+    bank.import_entries(BANK, session=session)
+    fake.calls.clear()
+    (s,) = suggest.suggest_for(
+        [q("12. Do you encrypt stored customer data?", 1)], version_line="", product=None, session=session
+    )
+    assert fake.calls == []  # the bank's vector of the same text serves the question
+    assert s.entry_id == 1 and s.score == 100
 
 
 def test_without_an_embedder_writes_store_no_vectors(session, monkeypatch):

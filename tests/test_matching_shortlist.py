@@ -86,3 +86,25 @@ def test_suggestions_identical_to_full_argpartition_on_a_synthetic_bank(monkeypa
     slow = index.match(queries) + index.match(queries, product="API")
     assert fast == slow
     assert sum(s.tier in ("high", "review") for s in fast) > 100  # the comparison covers real matches
+
+
+class CountingBag(BagEmbedder):
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):
+        self.calls.append(list(texts))
+        return super().encode(texts)
+
+
+def test_questions_worded_like_bank_texts_reuse_the_bank_vectors():
+    entries, _ = synthetic(200)
+    emb = CountingBag()
+    index = BankIndex.build(entries, embedder=emb)
+    queries = [Query("3. " + entries[6].question), Query(entries[7].alternates[0]), Query("Is a brand new text here?")]
+    emb.calls.clear()
+    reused = index.match(queries)
+    assert emb.calls == [["Is a brand new text here?"]]
+    index._ph_row_of_hash.clear()  # force encoding every question
+    assert index.match(queries) == reused
+    assert [s.entry_id for s in reused[:2]] == [7, 8]  # company-wide entries (every fifth is scoped)
