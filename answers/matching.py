@@ -526,20 +526,22 @@ class BankIndex:
         assert self._ph_vectors is not None
         prepared = [embed_text(t) for t in texts]
         unique = sorted(set(prepared))
-        out = np.zeros((len(unique), self._ph_vectors.shape[1]), dtype=np.float32)
         # worded exactly like a bank text (the same template questionnaire again): its vector
         # is the bank's, same model and same text (text_hash is the sha256 of embed_text)
-        new: list[int] = []
-        for i, t in enumerate(unique):
-            row = self._ph_row_of_hash.get(hashlib.sha256(t.encode("utf-8")).hexdigest())
-            if row is None:
-                new.append(i)
-            else:
-                out[i] = self._ph_vectors[row]
+        rows = [self._ph_row_of_hash.get(hashlib.sha256(t.encode("utf-8")).hexdigest()) for t in unique]
+        new = [i for i, row in enumerate(rows) if row is None]
+        encoded = None
         if new:
             # an embedder may keep its own cache of query vectors (questions repeat across uploads)
             encode = getattr(self.embedder, "encode_queries", self.embedder.encode)
-            out[new] = np.asarray(encode([unique[i] for i in new]), dtype=np.float32)
+            encoded = np.asarray(encode([unique[i] for i in new]), dtype=np.float32)
+        width = encoded.shape[1] if encoded is not None else self._ph_vectors.shape[1]
+        out = np.zeros((len(unique), width), dtype=np.float32)
+        if encoded is not None:
+            out[new] = encoded
+        for i, row in enumerate(rows):
+            if row is not None:
+                out[i] = self._ph_vectors[row]
         pos = {t: i for i, t in enumerate(unique)}
         return out[[pos[t] for t in prepared]]
 

@@ -108,3 +108,10 @@ def test_questions_worded_like_bank_texts_reuse_the_bank_vectors():
     index._ph_row_of_hash.clear()  # force encoding every question
     assert index.match(queries) == reused
     assert [s.entry_id for s in reused[:2]] == [7, 8]  # company-wide entries (every fifth is scoped)
+
+
+@pytest.mark.parametrize("bank", [[], [BankEntry(1, "Is data encrypted?", answer="Yes", status="retired")]])
+def test_an_empty_bank_in_dense_mode_answers_nothing(bank):
+    index = BankIndex.build(bank, embedder=CountingBag())
+    (s,) = index.match([Query("Is data encrypted?")])
+    assert s.entry_id is None and s.tier == "none"
