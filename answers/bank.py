@@ -37,6 +37,7 @@ from answers.models import (
     _clean_list,
     utcnow,
 )
+from answers.suggest import ensure_vectors
 
 BANK_COLUMNS = ("question", "answer", "comment", "alternates", "tags", "owner")
 DEMO_BANK = Path(__file__).with_name("demo_bank.csv")
@@ -145,6 +146,7 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
 def create_entry(data: EntryCreate, *, session: Session, actor: str = "system") -> Entry:
     """Add one entry (revision 1). Returns it committed."""
     entry = _add_entry(data, session=session, actor=actor)
+    ensure_vectors(session, [entry])
     session.commit()
     return entry
 
@@ -328,6 +330,7 @@ def import_entries(
     result = ImportResult()
     products = [product.strip()] if product and product.strip() else []
     index = question_index(session=session)
+    touched: list[Entry] = []
     for data in entries:
         data = data.model_copy(update={"status": status, "products": products, "source": data.source or source})
         key = (normalise(data.question), tuple(products))
@@ -343,6 +346,8 @@ def import_entries(
             else:
                 result.unchanged += 1
         result.entry_ids.append(entry.id)
+        touched.append(entry)
+    ensure_vectors(session, touched)  # one encode call for the whole file
     audit.record(
         session,
         "bank.import",
@@ -508,6 +513,7 @@ def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: s
     if entry.status != EntryStatus.approved:
         entry.approved_at, entry.approved_by = None, None
     _new_version(entry, before, products, session=session, actor=actor, note=note, action="entry.update")
+    ensure_vectors(session, [entry])
     session.commit()
     return entry
 
@@ -633,6 +639,7 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
         note=f"restored revision {revision}",
         action="entry.restore",
     )
+    ensure_vectors(session, [entry])
     session.commit()
     return entry
 
@@ -694,6 +701,7 @@ def merge_entries(keep_id: int, merge_ids: Sequence[int], *, session: Session, a
     for other in others:
         _retire(other, session=session, actor=actor, note=f"merged into #{keep.id}")
     refresh_conflicts(keep.question, session=session, actor=actor)
+    ensure_vectors(session, [keep])
     session.commit()
     return keep
 

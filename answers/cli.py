@@ -148,6 +148,19 @@ def bank_export_command(file: str) -> None:
     click.echo(f"Wrote {len(bank.export_rows(session=db.get_session())) - 1} entries to {file}.")
 
 
+@bank_group.command("reindex")
+def bank_reindex_command() -> None:
+    """Compute the missing sentence vectors of the bank and drop orphaned ones."""
+    from answers import suggest
+
+    session = db.get_session()
+    if suggest.embedder() is None:
+        click.echo("Embeddings unavailable (model not installed or ANSWERBANK_EMBEDDINGS=off): lexical matching.")
+    computed, dropped = suggest.reindex_vectors(session)
+    session.commit()
+    click.echo(f"Bank vectors: {computed} computed, {dropped} orphaned dropped.")
+
+
 @click.command("autofill")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The completed file.")

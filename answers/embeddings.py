@@ -21,6 +21,7 @@ import importlib.util
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,12 @@ TOKENIZER_FILE = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: Questionnaire questions are short; 128 word pieces cover them and keep batches fast.
 MAX_TOKENS = 128
-BATCH_SIZE = 64
+#: Texts per onnxruntime call, shortest first. Measured on 2 EPYC cores (bench/bench_encoder.py):
+#: 16 gives about 410 sentences/s, 64 about 300, 128 about 230 (large batches lose cache locality).
+BATCH_SIZE = 16
+#: Query vectors kept in memory (per embedder; 384 float32 = 1.5 KiB each, so about 12 MiB):
+#: the same HECVAT / CAIQ template questions arrive again and again.
+QUERY_CACHE_SIZE = 8192
 
 __all__ = ["MODEL_NAME", "Embedder", "MiniLMEmbedder", "load_default_embedder"]
 
@@ -75,42 +81,96 @@ def verify(path: Path, expected: str) -> None:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over the attention mask, L2-normalised."""
+    """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over the attention mask, L2-normalised.
+
+    Speed: the int8 weights are dequantised when onnxruntime loads the graph, so inference
+    runs float32 MatMuls, which take about 70% of the time and already run near the FMA
+    peak of 2 cores; what is left to win is padding and batch shape (see ``encode``).
+    """
 
     name = MODEL_NAME
 
-    def __init__(self, model_path: Path, tokenizer_path: Path) -> None:
+    def __init__(self, model_path: Path, tokenizer_path: Path, *, cache_size: int = QUERY_CACHE_SIZE) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+        # tokenizer.json pads every text to 128; we pad each batch ourselves to its longest text
+        self._tokenizer.no_padding()
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self._model_path, self._tokenizer_path = model_path, tokenizer_path
         self._lock = threading.Lock()
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """float32 array (len(texts), 384), rows L2-normalised."""
         out = np.zeros((len(texts), 384), dtype=np.float32)
-        # similar lengths together: less padding per batch
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if not texts:
+            return out
+        with self._lock:
+            ids = [e.ids for e in self._tokenizer.encode_batch([t or " " for t in texts])]
+        # equal token counts together: batches carry (almost) no padding
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), BATCH_SIZE):
             chunk = order[start : start + BATCH_SIZE]
-            out[chunk] = self._encode_batch([texts[i] or " " for i in chunk])
+            out[chunk] = self._encode_batch([ids[i] for i in chunk])
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """``encode`` with a bounded LRU cache of the vectors (keyed by model and text hash).
+
+        For questionnaire questions, which repeat across uploads; bank texts go through
+        ``encode`` (they are cached in the database instead)."""
+        keys = [hashlib.sha256(f"{self.name}\n{t}".encode()).digest() for t in texts]
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        missing: dict[bytes, str] = {}
         with self._lock:
-            encodings = self._tokenizer.encode_batch(texts)
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
+            for i, key in enumerate(keys):
+                vec = self._cache.get(key)
+                if vec is None:
+                    missing.setdefault(key, texts[i])
+                else:
+                    self._cache.move_to_end(key)
+                    out[i] = vec
+            self.cache_hits += len(texts) - sum(1 for k in keys if k in missing)
+            self.cache_misses += len(missing)
+        if missing:
+            vecs = dict(zip(missing, self.encode(list(missing.values())), strict=True))
+            with self._lock:
+                for key, vec in vecs.items():
+                    self._cache[key] = vec.copy()  # not a view: it would pin the whole batch
+                    self._cache.move_to_end(key)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            for i, key in enumerate(keys):
+                if key in vecs:
+                    out[i] = vecs[key]
+        return out
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self.cache_hits = self.cache_misses = 0
+
+    def _encode_batch(self, batch_ids: list[list[int]]) -> np.ndarray:
+        width = max(len(row) for row in batch_ids)
+        ids = np.zeros((len(batch_ids), width), dtype=np.int64)
+        mask = np.zeros((len(batch_ids), width), dtype=np.int64)
+        for r, row in enumerate(batch_ids):
+            ids[r, : len(row)] = row
+            mask[r, : len(row)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        with self._lock:
             hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

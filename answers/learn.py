@@ -15,6 +15,7 @@ from answers import audit, verdicts
 from answers.bank import _add_entry, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
+from answers.suggest import ensure_vectors
 from importers import ParsedQuestionnaire
 
 MAX_VERDICT = 200
@@ -132,6 +133,7 @@ def learn(
             "conflicts": result.conflicts,
         },
     )
+    ensure_vectors(session, [session.get(Entry, i) for i in dict.fromkeys(result.entry_ids)])  # one encode call
     session.commit()
     return result
 

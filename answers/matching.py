@@ -58,6 +58,7 @@ Speed (2,000 questions vs 5,000 entries / 20,000 phrasings, built once): lexical
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -329,6 +330,13 @@ def canonical_tokens(text: str) -> list[str]:
     return [_stem(w) for w in norm.split() if w not in _STOPWORDS]
 
 
+@functools.lru_cache(maxsize=32_768)
+def _tokens_of(text: str) -> tuple[str, ...]:
+    """``canonical_tokens`` remembered (about 30 regex passes a text): an index is rebuilt on
+    every bank change, over mostly the same texts, and template questions come back."""
+    return tuple(canonical_tokens(text))
+
+
 def embed_text(text: str) -> str:
     """The form of a question given to an embedder (numbering and spacing are layout)."""
     text = unicodedata.normalize("NFKC", text or "")
@@ -382,6 +390,8 @@ class BankIndex:
     _ph_canon: list[str] = field(default_factory=list)
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
+    #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
+    _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
     _vocab: dict[str, int] = field(default_factory=dict)
     _idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _post_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
@@ -421,7 +431,7 @@ class BankIndex:
                 index._exact_text.setdefault(norm, []).append(i)
                 ph_entry.append(i)
                 index._ph_text.append(text)
-                tokens = canonical_tokens(text)
+                tokens = _tokens_of(text)
                 index._ph_canon.append(" ".join(tokens))
                 index._ph_tokens.append(frozenset(tokens))
             if entry.question_id and entry.version_line:
@@ -477,6 +487,8 @@ class BankIndex:
                 self.computed_vectors[h] = vec
         if hashes:
             self._ph_vectors = np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes])
+            for row, h in enumerate(hashes):
+                self._ph_row_of_hash.setdefault(h, row)
         else:
             self._ph_vectors = np.zeros((0, 1), dtype=np.float32)
 
@@ -521,45 +533,61 @@ class BankIndex:
 
     def _encode_queries(self, texts: list[str]) -> np.ndarray:
         assert self.embedder is not None
+        assert self._ph_vectors is not None
         prepared = [embed_text(t) for t in texts]
         unique = sorted(set(prepared))
-        vecs = self.embedder.encode(unique) if unique else np.zeros((0, self._ph_vectors.shape[1]))
+        # worded exactly like a bank text (the same template questionnaire again): its vector
+        # is the bank's, same model and same text (text_hash is the sha256 of embed_text)
+        rows = [self._ph_row_of_hash.get(hashlib.sha256(t.encode("utf-8")).hexdigest()) for t in unique]
+        new = [i for i, row in enumerate(rows) if row is None]
+        encoded = None
+        if new:
+            # an embedder may keep its own cache of query vectors (questions repeat across uploads)
+            encode = getattr(self.embedder, "encode_queries", self.embedder.encode)
+            encoded = np.asarray(encode([unique[i] for i in new]), dtype=np.float32)
+        width = encoded.shape[1] if encoded is not None else self._ph_vectors.shape[1]
+        out = np.zeros((len(unique), width), dtype=np.float32)
+        if encoded is not None:
+            out[new] = encoded
+        for i, row in enumerate(rows):
+            if row is not None:
+                out[i] = self._ph_vectors[row]
         pos = {t: i for i, t in enumerate(unique)}
-        return np.asarray(vecs, dtype=np.float32)[[pos[t] for t in prepared]]
+        return out[[pos[t] for t in prepared]]
 
     def _match_group(
         self, queries: list[Query], qidx: list[int], allowed: np.ndarray, query_vecs: np.ndarray | None
     ) -> list[Suggestion]:
         n_ph = len(self._ph_text)
         ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
-        q_tokens = [canonical_tokens(q.text) for q in queries]
+        q_tokens = [list(_tokens_of(q.text)) for q in queries]
         # 1. short lists: sparse BM25 (+ dense cosine)
         shortlists: list[set[int]] = [set() for _ in queries]
         all_allowed = bool(ph_allowed.all())
         if n_ph and ph_allowed.any():
-            scores = np.zeros(n_ph, dtype=np.float32)
             k = min(SPARSE_K, n_ph)
-            for j, toks in enumerate(q_tokens):
-                scores.fill(0.0)
-                for t in set(toks):
-                    tid = self._vocab.get(t)
-                    if tid is not None:
-                        lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
-                        scores[self._post_doc[lo:hi]] += self._post_w[lo:hi]
+            for start in range(0, len(queries), _SPARSE_BLOCK):
+                block = q_tokens[start : start + _SPARSE_BLOCK]
+                scores = np.zeros((len(block), n_ph), dtype=np.float32)
+                for row, toks in zip(scores, block, strict=True):
+                    for t in set(toks):
+                        tid = self._vocab.get(t)
+                        if tid is not None:
+                            lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
+                            row[self._post_doc[lo:hi]] += self._post_w[lo:hi]
                 if not all_allowed:
-                    scores[~ph_allowed] = 0.0
-                top = np.argpartition(-scores, k - 1)[:k]
-                shortlists[j].update(int(d) for d in top if scores[d] > 0)
+                    scores[:, ~ph_allowed] = 0.0
+                for off, top in enumerate(_top_k(scores, k, floor=0.0)):
+                    shortlists[start + off].update(top.tolist())
             if query_vecs is not None and self._ph_vectors is not None:
                 qv = query_vecs[qidx]
                 kd = min(DENSE_K, n_ph)
-                for start in range(0, len(queries), 256):
-                    sims = qv[start : start + 256] @ self._ph_vectors.T
+                for start in range(0, len(queries), _DENSE_BLOCK):
+                    sims = qv[start : start + _DENSE_BLOCK] @ self._ph_vectors.T
                     if not all_allowed:
-                        sims[:, ~ph_allowed] = -2.0
-                    top = np.argpartition(-sims, kd - 1, axis=1)[:, :kd]
-                    for off, row in enumerate(top):
-                        shortlists[start + off].update(int(d) for d in row if ph_allowed[d])
+                        sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
+                    for off, top in enumerate(_top_k(sims, kd, floor=-2.0)):
+                        shortlists[start + off].update(top.tolist())
         # 2. rerank every (query, phrasing) pair of the short lists in one rapidfuzz call
         pairs = [_Pair(j, d) for j, sl in enumerate(shortlists) for d in sorted(sl)]
         if pairs:
@@ -684,6 +712,49 @@ class BankIndex:
             for s, i, _ in ranked[1 : 1 + ALTERNATIVES]
         )
         return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives)
+
+
+#: Queries scored together in the short-list step (a block of float32 scores is this many
+#: x phrasings: 64 x 20,000 = 5 MiB for BM25; 256 rows keep the cosine matmul efficient).
+_SPARSE_BLOCK = 64
+_DENSE_BLOCK = 256
+#: Width of the column blocks whose maxima bound the k-th best score of a row.
+_COLUMN_BLOCK = 128
+
+
+def _top_k(scores: np.ndarray, k: int, *, floor: float) -> list[np.ndarray]:
+    """Per row of ``scores``: the columns of the ``k`` largest values above ``floor`` (all
+    of them when fewer are), the same set ``np.argpartition(-row, k - 1)[:k]`` gives.
+
+    A full partition of every row costs O(phrasings) per query; instead the k-th largest of
+    the row's column-block maxima is a lower bound of its k-th largest value (k blocks
+    each hold a value at least that high), so only the few values above it are partitioned.
+    When values tie across the cut, the row falls back to the full argpartition: the set
+    then stays exactly the one the plain call chooses.
+    """
+    n_rows, n = scores.shape
+    n_blocks = n // _COLUMN_BLOCK
+    bounds = None
+    if n_blocks >= 2 * k:
+        maxima = scores[:, : n_blocks * _COLUMN_BLOCK].reshape(n_rows, n_blocks, _COLUMN_BLOCK).max(axis=2)
+        bounds = np.partition(maxima, n_blocks - k, axis=1)[:, n_blocks - k]
+    out: list[np.ndarray] = []
+    for r, row in enumerate(scores):
+        if bounds is not None and bounds[r] > floor:
+            cand = np.flatnonzero(row >= bounds[r])
+        else:
+            cand = np.flatnonzero(row > floor)
+        if len(cand) <= k:
+            out.append(cand)
+            continue
+        values = row[cand]
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        if np.count_nonzero(values >= kth) > k:  # a tie straddles the cut
+            top = np.argpartition(-row, k - 1)[:k]
+            out.append(top[row[top] > floor])
+        else:
+            out.append(cand[values >= kth])
+    return out
 
 
 def _unexplained(words: frozenset[str] | set[str], other: frozenset[str]) -> set[str]:

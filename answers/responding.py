@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from answers import audit, storage
 from answers.bank import record_use
-from answers.models import Item, ItemStatus, Product, Questionnaire, utcnow
-from answers.suggest import Suggested, suggest_for
+from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, utcnow
+from answers.suggest import Suggested, ensure_vectors, suggest_for
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
 log = logging.getLogger(__name__)
@@ -455,6 +455,7 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
     scope = (product,) if product else ()
     index = question_index(session=session)
     created = 0
+    proposed: list[Entry] = []
     for item in list_items(q.id, session=session):
         if item.status != ItemStatus.accepted or not (item.answer or item.comment):
             continue
@@ -481,6 +482,7 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
             actor=actor,
         )
         index[(normalise(item.text), scope)] = entry
+        proposed.append(entry)
         created += 1
     audit.record(
         session,
@@ -490,5 +492,6 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
         object_id=q.id,
         details={"drafts": created},
     )
+    ensure_vectors(session, proposed)  # one encode call
     session.commit()
     return created

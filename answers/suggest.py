@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from answers.matching import BankEntry, BankIndex, Embedder, Query
+from answers.matching import BankEntry, BankIndex, Embedder, Query, embed_text, text_hash
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
 from answers.verdicts import map_verdict
 from importers import ParsedQuestionnaire, Question
@@ -142,8 +142,8 @@ def _cached_vectors(session: Session, model: Embedder) -> dict[str, np.ndarray]:
 def _store_vectors(
     session: Session, model: Embedder, bank: Sequence[BankEntry], computed: dict[str, np.ndarray]
 ) -> None:
-    from answers.matching import text_hash
-
+    """Keep the vectors an index build had to compute (a bank written before vectors were
+    computed at write time, or with the model installed since): the next build reads them."""
     owner: dict[str, int] = {}
     for entry in bank:
         for text in (entry.question, *entry.alternates):
@@ -156,6 +156,86 @@ def _store_vectors(
                 )
             )
     session.flush()
+
+
+_IN_CHUNK = 500  # bound parameters per IN (...): SQLite allows 999 in old builds
+
+
+def _known_hashes(session: Session, model_name: str, hashes: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(hashes), _IN_CHUNK):
+        chunk = list(hashes[start : start + _IN_CHUNK])
+        known.update(
+            session.exec(
+                select(EntryVector.text_hash).where(
+                    EntryVector.model == model_name,
+                    EntryVector.text_hash.in_(chunk),  # type: ignore[attr-defined]
+                )
+            )
+        )
+    return known
+
+
+def ensure_vectors(session: Session, entries: Iterable[Entry] | None = None) -> int:
+    """Compute and store the missing EntryVector rows for the texts (question and
+    alternates) of ``entries`` (default: every entry not retired), in ONE encode call.
+
+    Called by the use cases that write bank text (create, edit, import, learn, merge,
+    restore, proposals) before their commit, so that matching never embeds bank text
+    (vectors are keyed by text hash: a vector of an edited-away text is simply unused).
+    Flushes, never commits. Returns how many vectors were computed: 0 when none were
+    missing or without an embedder (model absent or ANSWERBANK_EMBEDDINGS=off: lexical
+    matching needs none). An encoder failure is logged and leaves the vectors to the
+    next index build; the bank write itself goes on.
+    """
+    model = embedder()
+    if model is None:
+        return 0
+    if entries is None:
+        entries = session.exec(select(Entry).where(Entry.status != EntryStatus.retired))
+    owner: dict[str, int] = {}
+    texts: dict[str, str] = {}
+    for entry in entries:
+        if entry.id is None or entry.status == EntryStatus.retired:
+            continue
+        for text in (entry.question, *entry.alternates):
+            h = text_hash(text)
+            if h not in owner:
+                owner[h], texts[h] = entry.id, embed_text(text)
+    hashes = sorted(owner)
+    known = _known_hashes(session, model.name, hashes)
+    missing = [h for h in hashes if h not in known]
+    if not missing:
+        return 0
+    try:
+        vectors = model.encode([texts[h] for h in missing])
+    except Exception as exc:  # onnxruntime raises its own types; the write must not fail for a cache
+        log.warning("bank vectors not computed (%s: %s); the next match computes them", type(exc).__name__, exc)
+        return 0
+    session.add_all(
+        EntryVector(entry_id=owner[h], model=model.name, text_hash=h, vector=np.asarray(v, np.float32).tobytes())
+        for h, v in zip(missing, vectors, strict=True)
+    )
+    session.flush()
+    return len(missing)
+
+
+def reindex_vectors(session: Session) -> tuple[int, int]:
+    """Drop orphaned EntryVector rows (a text no live entry has any more, or a second row
+    for the same model and text), then compute the missing ones of the live entries.
+    Returns (computed, dropped). Flushes, never commits."""
+    live = list(session.exec(select(Entry).where(Entry.status != EntryStatus.retired)))
+    used = {text_hash(t) for e in live for t in (e.question, *e.alternates)}
+    seen: set[tuple[str, str]] = set()
+    dropped = 0
+    for row in session.exec(select(EntryVector).order_by(EntryVector.id)):
+        key = (row.model, row.text_hash)
+        if row.text_hash not in used or key in seen:
+            session.delete(row)
+            dropped += 1
+        seen.add(key)
+    session.flush()
+    return ensure_vectors(session, live), dropped
 
 
 def invalidate() -> None:

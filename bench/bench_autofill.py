@@ -1,8 +1,9 @@
 """Autofill of the HECVAT 4 blank against a 5,000-entry bank, end to end (target < 5 s).
 
-Prints: bank load, first run (index build incl. embedding the bank and caching the
-vectors in the database), warm run (index cached), a run in a new process state with
-the vectors read back from the database, and peak memory.
+Prints: bank load (the import computes and stores the bank's vectors: one encode call),
+first run (builds the index from the stored vectors; the questions are new: "cold"),
+warm run (index cached, question vectors cached), a run as after a restart (index rebuilt
+from the database, question cache empty), and peak memory.
 """
 
 from __future__ import annotations
@@ -87,11 +88,13 @@ def main() -> int:
     if not TARGET.exists():
         print(f"skipped: {TARGET} is absent")
         return 0
-    from sqlmodel import Session
+    from sqlalchemy import func
+    from sqlmodel import Session, select
 
     from answers import responding, suggest
     from answers.bank import import_entries
     from answers.db import get_engine
+    from answers.models import EntryVector
     from app import create_app
 
     tmp = tempfile.mkdtemp()
@@ -100,22 +103,31 @@ def main() -> int:
     )
     data = TARGET.read_bytes()
     with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-        t = time.perf_counter()
-        import_entries(synthetic_bank(5000), session=session)
-        print(f"bank: 5,000 entries loaded in {time.perf_counter() - t:.1f} s")
         model = suggest.embedder()
         print(f"matching mode: {model.name if model else 'lexical'}")
-        for label in ("first run (builds the index, embeds and caches the bank)", "warm (index cached)"):
+        t = time.perf_counter()
+        import_entries(synthetic_bank(5000), session=session)
+        n_vectors = session.exec(select(func.count()).select_from(EntryVector)).one()
+        print(f"bank: 5,000 entries imported in {time.perf_counter() - t:.1f} s ({n_vectors} vectors stored with them)")
+        clear = getattr(model, "cache_clear", lambda: None)
+        clear()
+        for label in (
+            "first run (index built from stored vectors, new questions: cold)",
+            "warm (index and questions cached)",
+        ):
             t = time.perf_counter()
             result = responding.autofill(data, TARGET.name, session=session, max_bytes=50 << 20)
             session.commit()
             print(f"{label}: {time.perf_counter() - t:.2f} s, {len(result.report)} questions, {result.written} written")
         suggest.invalidate()
+        clear()
         t = time.perf_counter()
         responding.autofill(data, TARGET.name, session=session, max_bytes=50 << 20)
-        print(f"index rebuilt from cached vectors (bank changed / restart): {time.perf_counter() - t:.2f} s")
+        print(f"index rebuilt as after a bank change (stored vectors, cold questions): {time.perf_counter() - t:.2f} s")
+        extra = session.exec(select(func.count()).select_from(EntryVector)).one() - n_vectors
+        print(f"bank vectors computed at match time: {extra}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (max RSS): {peak:.0f} MiB")
+    print(f"peak memory (process max RSS, model and bank included): {peak:.0f} MiB")
     return 0
 
 

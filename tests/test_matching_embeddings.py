@@ -83,3 +83,28 @@ def test_dense_matching_does_not_answer_a_governance_lifecycle_from_one_fact(emb
     )
     assert index.match([Query(lifecycle)])[0].tier in ("review", "none")
     assert index.match([Query("Is security awareness training required for every employee?")])[0].tier == "high"
+
+
+def test_mixed_lengths_in_one_call_match_single_encodes(embedder):
+    """Batches are grouped by token count and padded per batch: no effect on the vectors."""
+    texts = ["MFA?", "", "Do you encrypt customer data at rest and in transit with keys you rotate yearly? " * 3]
+    texts += [f"Is control {i} documented in a policy reviewed annually by the security team?" for i in range(20)]
+    batch = embedder.encode(texts)
+    single = np.vstack([embedder.encode([t]) for t in texts])
+    assert (batch * single).sum(axis=1).min() >= 0.9999
+
+
+def test_query_cache_returns_the_same_vectors_and_stays_bounded(tmp_path: Path):
+    emb = embeddings.load_embedder()
+    if emb is None:
+        pytest.skip("embedding packages not installed")
+    small = embeddings.MiniLMEmbedder(emb._model_path, emb._tokenizer_path, cache_size=3)
+    texts = ["Is MFA required?", "Are backups tested?", "Is data encrypted at rest?", "Do you run pen tests?"]
+    first = small.encode_queries(texts)
+    assert (small.cache_hits, small.cache_misses) == (0, 4)
+    assert np.allclose(first, small.encode(texts), atol=1e-6)
+    again = small.encode_queries(texts[1:])  # the three most recent are cached
+    assert (small.cache_hits, small.cache_misses) == (3, 4)
+    assert np.array_equal(again, first[1:])
+    small.encode_queries(texts[:1])  # evicted by the bound: encoded again
+    assert small.cache_misses == 5 and len(small._cache) == 3
