@@ -599,9 +599,13 @@ class BankIndex:
             t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
             dense = None
             if query_vecs is not None and self._ph_vectors is not None:
-                qv = query_vecs[qidx][[p.query for p in pairs]]
-                pv = self._ph_vectors[[p.phrasing for p in pairs]]
-                cos = np.einsum("ij,ij->i", qv, pv)
+                group_vecs = query_vecs[qidx]
+                q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
+                ph_rows = np.fromiter((p.phrasing for p in pairs), dtype=np.int64, count=len(pairs))
+                cos = np.empty(len(pairs), dtype=np.float32)
+                for lo in range(0, len(pairs), 8192):  # in blocks: the gathered rows stay small
+                    hi = lo + 8192
+                    cos[lo:hi] = np.einsum("ij,ij->i", group_vecs[q_rows[lo:hi]], self._ph_vectors[ph_rows[lo:hi]])
                 dense = np.clip((cos - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0, 1.0) * 100.0
             lexical = 0.5 * t_set + 0.5 * t_sort
             base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
