@@ -330,6 +330,16 @@ def canonical_tokens(text: str) -> list[str]:
     return [_stem(w) for w in norm.split() if w not in _STOPWORDS]
 
 
+# A leading condition ("For customers not using SSO, ...", "If you don't support SSO, ...")
+# narrows who the question is about; its "not" does not negate the question itself.
+_LEADING_CONDITION = re.compile(r"^\s*(?:for|if|when|where|unless|in case)\b[^,?;:]{0,100},\s*(?=\S)", re.IGNORECASE)
+
+
+def main_clause_negations(text: str) -> frozenset[str]:
+    """Negation tokens of ``text`` outside a leading conditional clause."""
+    return frozenset(canonical_tokens(_LEADING_CONDITION.sub("", text or "", count=1))) & _NEGATIONS
+
+
 @functools.lru_cache(maxsize=32_768)
 def _tokens_of(text: str) -> tuple[str, ...]:
     """``canonical_tokens`` remembered (about 30 regex passes a text): an index is rebuilt on
@@ -389,6 +399,7 @@ class BankIndex:
     _ph_text: list[str] = field(default_factory=list)
     _ph_canon: list[str] = field(default_factory=list)
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
+    _ph_neg: list[frozenset[str]] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
     #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
     _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
@@ -434,6 +445,7 @@ class BankIndex:
                 tokens = _tokens_of(text)
                 index._ph_canon.append(" ".join(tokens))
                 index._ph_tokens.append(frozenset(tokens))
+                index._ph_neg.append(main_clause_negations(text))
             if entry.question_id and entry.version_line:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
@@ -610,6 +622,7 @@ class BankIndex:
             lexical = 0.5 * t_set + 0.5 * t_sort
             base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
             q_sets = [frozenset(t) for t in q_tokens]
+            q_negs = [main_clause_negations(q.text) for q in queries]
             # the word comparison is the costly part: only for each query's best few pairs
             # (a penalty only lowers a score, so the rest cannot overtake them)
             penalised: set[int] = set()
@@ -622,7 +635,9 @@ class BankIndex:
                 p.lexical = float(lexical[n])
                 p.dense = float(dense[n]) if dense is not None else 0.0
                 if n in penalised:
-                    p.penalty = self._penalty(q_sets[p.query], self._ph_tokens[p.phrasing])
+                    p.penalty = self._penalty(
+                        q_sets[p.query], self._ph_tokens[p.phrasing], q_negs[p.query], self._ph_neg[p.phrasing]
+                    )
                 else:  # unexamined: assume the worst case so it never outranks an examined pair
                     p.penalty = SWAP_PENALTY
                 entry = self.entries[int(self._ph_entry[p.phrasing])]
@@ -640,10 +655,19 @@ class BankIndex:
             weight = self._weights[token] = idf * (0.3 if token in _GENERIC else 1.0)
         return weight
 
-    def _penalty(self, q: frozenset[str], p: frozenset[str]) -> float:
-        """False-friend penalty: what one side says and the other does not."""
+    def _penalty(
+        self,
+        q: frozenset[str],
+        p: frozenset[str],
+        q_neg: frozenset[str] | None = None,
+        p_neg: frozenset[str] | None = None,
+    ) -> float:
+        """False-friend penalty: what one side says and the other does not.
+
+        ``q_neg`` / ``p_neg``: negations of the main clauses (default: all of ``q`` / ``p``'s).
+        """
         penalty = 0.0
-        if (q & _NEGATIONS) != (p & _NEGATIONS):
+        if (q & _NEGATIONS if q_neg is None else q_neg) != (p & _NEGATIONS if p_neg is None else p_neg):
             penalty += NEGATION_PENALTY
         q_num = {t for t in q if _SPECIFIER.search(t)}
         p_num = {t for t in p if _SPECIFIER.search(t)}

@@ -8,6 +8,7 @@ from answers.matching import (
     BankIndex,
     Query,
     canonical_tokens,
+    main_clause_negations,
     snapshot_fingerprint,
     text_hash,
 )
@@ -262,4 +263,21 @@ def test_a_different_kind_of_the_same_thing_is_not_high(entry_text, query_text):
             [entry, *BANK], entry_text.replace("Is ", "Is your ", 1).replace("Do you", "Does your company")
         ).entry_id
         == 9
+    )
+
+
+def test_a_negation_in_a_leading_condition_does_not_negate_the_question():
+    # HECVAT 4 AAAI-05 against the HECVAT 3 wording
+    assert main_clause_negations("For customers not using SSO, do you have password reset procedures?") == set()
+    assert main_clause_negations("If you don't support SSO, is MFA available?") == set()
+    assert main_clause_negations("If you use SSO, is customer data not encrypted?") == {"not"}
+    assert main_clause_negations("Is customer data not encrypted at rest?") == {"not"}
+    bank = [BankEntry(1, "Do you have documented password reset procedures that are currently implemented?", "Yes")]
+    conditional = (
+        "For customers not using SSO, do you have documented password reset procedures that are currently implemented?"
+    )
+    assert match_one(bank, conditional).tier == "high"
+    assert (
+        match_one(bank, "Do you not have documented password reset procedures that are currently implemented?").tier
+        != "high"
     )
