@@ -113,6 +113,11 @@ SPECIFIER_PENALTY = 35.0
 #: approved, communicated, applied, evaluated, and maintained"), the other about one
 #: fact ("documented", "mandatory"): a Yes to the fact does not attest the lifecycle.
 LIFECYCLE_PENALTY = 20.0
+#: The two questions are asked under different leading conditions, or one under a
+#: condition the other lacks ("For customers not using SSO, does the application support
+#: directory integration?" against the same question unconditioned): the answer given
+#: for one population does not necessarily hold for the other, so a person checks.
+CONDITION_PENALTY = 25.0
 #: Short-list sizes per query.
 SPARSE_K = 20
 DENSE_K = 20
@@ -335,9 +340,24 @@ def canonical_tokens(text: str) -> list[str]:
 _LEADING_CONDITION = re.compile(r"^\s*(?:for|if|when|where|unless|in case)\b[^,?;:]{0,100},\s*(?=\S)", re.IGNORECASE)
 
 
+def question_clauses(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(negation tokens outside a leading conditional clause, content tokens of that clause)."""
+    text = text or ""
+    found = _LEADING_CONDITION.match(text)
+    condition = frozenset(canonical_tokens(found.group(0))) if found else frozenset()
+    main = text[found.end() :] if found else text
+    return frozenset(canonical_tokens(main)) & _NEGATIONS, condition
+
+
 def main_clause_negations(text: str) -> frozenset[str]:
     """Negation tokens of ``text`` outside a leading conditional clause."""
-    return frozenset(canonical_tokens(_LEADING_CONDITION.sub("", text or "", count=1))) & _NEGATIONS
+    return question_clauses(text)[0]
+
+
+def leading_condition(text: str) -> frozenset[str]:
+    """Content tokens of ``text``'s leading conditional clause ("For customers not using
+    SSO, ..." -> customer, not, use, sso); empty without one."""
+    return question_clauses(text)[1]
 
 
 @functools.lru_cache(maxsize=32_768)
@@ -399,7 +419,8 @@ class BankIndex:
     _ph_text: list[str] = field(default_factory=list)
     _ph_canon: list[str] = field(default_factory=list)
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
-    _ph_neg: list[frozenset[str]] = field(default_factory=list)
+    #: per phrasing: (main-clause negations, leading-condition tokens)
+    _ph_clauses: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
     #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
     _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
@@ -445,7 +466,7 @@ class BankIndex:
                 tokens = _tokens_of(text)
                 index._ph_canon.append(" ".join(tokens))
                 index._ph_tokens.append(frozenset(tokens))
-                index._ph_neg.append(main_clause_negations(text))
+                index._ph_clauses.append(question_clauses(text))
             if entry.question_id and entry.version_line:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
@@ -622,7 +643,7 @@ class BankIndex:
             lexical = 0.5 * t_set + 0.5 * t_sort
             base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
             q_sets = [frozenset(t) for t in q_tokens]
-            q_negs = [main_clause_negations(q.text) for q in queries]
+            q_clauses = [question_clauses(q.text) for q in queries]
             # the word comparison is the costly part: only for each query's best few pairs
             # (a penalty only lowers a score, so the rest cannot overtake them)
             penalised: set[int] = set()
@@ -636,7 +657,7 @@ class BankIndex:
                 p.dense = float(dense[n]) if dense is not None else 0.0
                 if n in penalised:
                     p.penalty = self._penalty(
-                        q_sets[p.query], self._ph_tokens[p.phrasing], q_negs[p.query], self._ph_neg[p.phrasing]
+                        q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], self._ph_clauses[p.phrasing]
                     )
                 else:  # unexamined: assume the worst case so it never outranks an examined pair
                     p.penalty = SWAP_PENALTY
@@ -659,16 +680,21 @@ class BankIndex:
         self,
         q: frozenset[str],
         p: frozenset[str],
-        q_neg: frozenset[str] | None = None,
-        p_neg: frozenset[str] | None = None,
+        q_clauses: tuple[frozenset[str], frozenset[str]] | None = None,
+        p_clauses: tuple[frozenset[str], frozenset[str]] | None = None,
     ) -> float:
         """False-friend penalty: what one side says and the other does not.
 
-        ``q_neg`` / ``p_neg``: negations of the main clauses (default: all of ``q`` / ``p``'s).
+        ``q_clauses`` / ``p_clauses``: ``question_clauses`` of each side (default: every
+        negation counts, no leading condition).
         """
         penalty = 0.0
-        if (q & _NEGATIONS if q_neg is None else q_neg) != (p & _NEGATIONS if p_neg is None else p_neg):
+        q_neg, q_cond = q_clauses if q_clauses is not None else (q & _NEGATIONS, frozenset())
+        p_neg, p_cond = p_clauses if p_clauses is not None else (p & _NEGATIONS, frozenset())
+        if q_neg != p_neg:
             penalty += NEGATION_PENALTY
+        if _conditions_differ(q_cond, p_cond):
+            penalty += CONDITION_PENALTY
         q_num = {t for t in q if _SPECIFIER.search(t)}
         p_num = {t for t in p if _SPECIFIER.search(t)}
         if q_num and p_num and q_num != p_num:
@@ -795,6 +821,25 @@ def _unexplained(words: frozenset[str] | set[str], other: frozenset[str]) -> set
         if hit is None:
             out.add(w)
     return out
+
+
+def _conditions_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two leading conditions name different things (one of them may be absent)."""
+    if a == b:
+        return False
+    if not a or not b:
+        return True
+
+    def root(w: str) -> str:  # "use" / "using" / "used": short stems the stemmer leaves alone
+        for suffix in ("ing", "ed", "es", "e", "s"):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 2:
+                return w[: -len(suffix)]
+        return w
+
+    def near(w: str, other: frozenset[str]) -> bool:
+        return any(root(w) == root(v) for v in other)
+
+    return any(not near(w, b) for w in _unexplained(a - b, b)) or any(not near(w, a) for w in _unexplained(b - a, a))
 
 
 def _usable(entry: BankEntry) -> bool:

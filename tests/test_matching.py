@@ -8,6 +8,7 @@ from answers.matching import (
     BankIndex,
     Query,
     canonical_tokens,
+    leading_condition,
     main_clause_negations,
     snapshot_fingerprint,
     text_hash,
@@ -272,12 +273,37 @@ def test_a_negation_in_a_leading_condition_does_not_negate_the_question():
     assert main_clause_negations("If you don't support SSO, is MFA available?") == set()
     assert main_clause_negations("If you use SSO, is customer data not encrypted?") == {"not"}
     assert main_clause_negations("Is customer data not encrypted at rest?") == {"not"}
-    bank = [BankEntry(1, "Do you have documented password reset procedures that are currently implemented?", "Yes")]
-    conditional = (
-        "For customers not using SSO, do you have documented password reset procedures that are currently implemented?"
-    )
-    assert match_one(bank, conditional).tier == "high"
+    assert leading_condition("For customers not using SSO, is MFA available?") >= {"not", "sso"}
+    assert leading_condition("Is MFA available for customers not using SSO?") == set()
+    procedure = "do you have documented password reset procedures that are currently implemented?"
+    conditioned = BankEntry(1, "For customers not using SSO, " + procedure, "Yes")
+    assert match_one([conditioned], "For customers that do not use SSO, " + procedure).tier == "high"
+    reworded = "For customers not using SSO, are password reset procedures documented and currently implemented?"
+    assert match_one([conditioned], reworded).tier == "high"
     assert (
-        match_one(bank, "Do you not have documented password reset procedures that are currently implemented?").tier
+        match_one(
+            [conditioned],
+            "For customers not using SSO, do you not have documented password reset "
+            "procedures that are currently implemented?",
+        ).tier
         != "high"
+    )
+
+
+def test_a_question_asked_under_another_condition_is_left_for_review():
+    # HECVAT 4 AAAI-14 ("For customers not using SSO, ...") against HECVAT 3 AAAI-16 (no
+    # condition): a Yes given for every customer may rest on SSO itself
+    plain = BankEntry(1, "Does your application support directory integration for user accounts?", "Yes")
+    conditional = "For customers not using SSO, does your application support directory integration for user accounts?"
+    found = match_one([plain], conditional)
+    assert (found.entry_id, found.tier) == (1, "review")
+    # the other way round, and under a different condition (HECVAT 4 AAAI-17 vs 3 AAAI-12)
+    assert match_one([BankEntry(2, conditional, "Yes")], plain.question).tier == "review"
+    mfa = "does your application support multi-factor authentication (e.g. Duo, OTP)?"
+    found = match_one([BankEntry(3, "If you don't support SSO, " + mfa, "Yes")], "For customers not using SSO, " + mfa)
+    assert (found.entry_id, found.tier) == (3, "review")
+    # the same condition on both sides is no obstacle
+    assert (
+        match_one([BankEntry(4, "If you don't support SSO, " + mfa, "Yes")], "If you do not support SSO, " + mfa).tier
+        == "high"
     )
