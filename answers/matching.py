@@ -21,8 +21,10 @@ Pipeline
 3. Rerank the short list: rapidfuzz token_set / token_sort ratios (``process.cpdist``
    over all (query, candidate) pairs at once) combined with the dense cosine, minus a
    false-friend penalty for distinguishing content words present on one side only
-   ("MFA for VPN access" vs "MFA for administrative access"), a negation mismatch or
-   different numbers.
+   ("MFA for VPN access" vs "MFA for administrative access"), a negation mismatch in
+   the main clause, different numbers, a governance lifecycle against a single fact, a
+   different leading condition ("For customers not using SSO, ...") and IDF-weighted
+   words one side adds.
 4. Tier: ``exact``; ``high`` (score >= the mode's high threshold, a clear margin over
    any rival entry with a different answer, approved and not stale); ``review``;
    ``none``.
@@ -41,15 +43,25 @@ Calibration (bench/bench_matching.py on bench/paraphrases.py: 80 canonical quest
 answer, half of them near misses; 2 shared cores, 2026-11). "written" = exact + high.
 
     mode      top-1   written precision   written coverage   no-answer written
-    dense     0.989   1.000 (67 written)  0.372              0 of 40
-    lexical   0.883   1.000 (56 written)  0.311              0 of 40
+    dense     0.983   1.000 (66 written)  0.367              0 of 40
+    lexical   0.878   1.000 (54 written)  0.300              0 of 40
 
 Threshold sweep behind the constants (precision / coverage of written answers):
 dense high >= 62: 0.96 / 0.53, >= 65: 0.99 / 0.48, >= 68: 1.00 / 0.41 -> HIGH_SCORE_DENSE 70;
 lexical >= 65: 0.99 / 0.41, >= 74: 1.00 / 0.33 -> HIGH_SCORE_LEXICAL 75. The highest-scoring
 wrong candidates are near misses caught by the penalties (different number, negation,
 SOC 1 vs SOC 2, Canada vs United States); about 40% of the right paraphrases land in
-review. The set is small: the lead's corpus evaluations should retune these.
+review.
+
+Corpus check (bench/bench_corpus_eval.py; the HECVAT 3.04 -> 4.1.4 evaluation is labelled
+by hand, bench/labels/): same-product carry-over writes 100% of the answerable questions
+(precision 97.7% HECVAT, 100% CAIQ: the misses are answers the vendor changed); the
+rewritten HECVAT 4 gets 96.3% coverage at 97.0% precision. The dense threshold sweep on
+that set is flat from 66 to 72 (the wrong answers left score 79-100: a compound question
+asked as two in HECVAT 3, "and/or" against "and", an added "overlay" clause), so the
+penalties, not the threshold, decide there: the condition penalty took precision 93.7% ->
+96.3%, the stronger added-words penalty (4 points a word up to 5 words, was 3 up to 2)
+96.3% -> 97.0% at the cost of one paraphrase.
 
 Speed (2,000 questions vs 5,000 entries / 20,000 phrasings, built once): lexical build
 1.7 s, match 1.2 s, 51 MiB peak traced; dense (bank vectors precomputed) build 1.8 s, match
@@ -106,7 +118,9 @@ PRODUCT_BONUS = 2
 #: Penalties (points) for false friends.
 SUBSTITUTION_PENALTY = 10.0
 SWAP_PENALTY = 25.0
-EXTRA_WORD_PENALTY = 3.0
+EXTRA_WORD_PENALTY = 4.0
+#: ... counted for at most this many (IDF-weighted) words
+EXTRA_WORD_CAP = 5.0
 NEGATION_PENALTY = 35.0
 SPECIFIER_PENALTY = 35.0
 #: One side asks about a whole governance lifecycle (CCM/CAIQ: "established, documented,
@@ -717,7 +731,7 @@ class BankIndex:
             penalty += SWAP_PENALTY * min(1.0, min(wq, wp))
         else:
             penalty += SUBSTITUTION_PENALTY * min(wq, wp, 1.5)
-        penalty += EXTRA_WORD_PENALTY * min(max(wq, wp) - min(wq, wp), 2.0)
+        penalty += EXTRA_WORD_PENALTY * min(max(wq, wp) - min(wq, wp), EXTRA_WORD_CAP)
         return penalty
 
     def _decide(self, query: Query, pairs: list[_Pair], allowed: np.ndarray) -> Suggestion:
