@@ -98,6 +98,58 @@ def read_labels(name: str, direction: str) -> dict[str, set[str]]:
     return same
 
 
+def run(source: str, target: str):
+    """Learn ``source`` into an empty bank, suggest for ``target`` with its answers hidden.
+
+    Returns (source questionnaire, target questionnaire, suggestions, seconds spent
+    suggesting, {entry id: the source question id it was learned from}).
+    """
+    from sqlmodel import Session
+
+    from answers import suggest
+    from answers.db import get_engine
+    from answers.learn import learn
+    from answers.models import Entry
+    from app import create_app
+    from importers import load
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": "/tmp"})
+    suggest.invalidate()
+    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+        src = load((CORPUS / source).read_bytes(), Path(source).name)
+        learn(src, session=session, source=Path(source).name)
+        tgt = load((CORPUS / target).read_bytes(), Path(target).name)
+        blank = [dataclasses.replace(q, answer=None, comment=None) for q in tgt.questions]
+        started = time.perf_counter()
+        results = suggest.suggest_for(blank, version_line=tgt.version_line, product=None, session=session)
+        secs = time.perf_counter() - started
+        entry_qid = {r.entry_id: session.get(Entry, r.entry_id).question_id for r in results if r.entry_id}
+    return src, tgt, results, secs, entry_qid
+
+
+def truth_of(src, labelled):
+    """question -> its true verdict, or None when it is not answerable.
+
+    Unlabelled: the target's own answer. Labelled: the target's own answer where it has
+    one, else the labelled source questions' (when they agree); a question without a
+    labelled equivalent holding a verdict is not answerable.
+    """
+    from answers.verdicts import canonical_verdict
+
+    if not labelled:
+        return lambda q: canonical_verdict(q.answer or "")
+    same = read_labels(*labelled)
+    source_verdict = {q.id: canonical_verdict(q.answer or "") for q in src.questions}
+
+    def truth(q):
+        verdicts = {source_verdict.get(i) for i in same.get(q.id, ())} - {None}
+        if not verdicts:
+            return None
+        return canonical_verdict(q.answer or "") or (verdicts.pop() if len(verdicts) == 1 else None)
+
+    return truth
+
+
 def main() -> int:
     if not CORPUS.is_dir():
         print(f"skipped: {CORPUS} is absent")
@@ -105,15 +157,7 @@ def main() -> int:
     if "--lexical" in sys.argv:
         os.environ["ANSWERBANK_EMBEDDINGS"] = "off"
     show_wrong = "--show-wrong" in sys.argv
-    from sqlmodel import Session
-
-    from answers import suggest
-    from answers.db import get_engine
-    from answers.learn import learn
-    from answers.models import Entry
     from answers.verdicts import canonical_verdict
-    from app import create_app
-    from importers import load
 
     print(
         f"matching mode: {'lexical' if os.environ.get('ANSWERBANK_EMBEDDINGS') == 'off' else 'embeddings if installed'}"
@@ -129,51 +173,30 @@ def main() -> int:
         if labelled and not (LABELS / labelled[0]).is_file():
             print(f"{name[:60]:60} skipped: bench/labels/{labelled[0]} is absent")
             continue
-        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": "/tmp"})
-        suggest.invalidate()
-        with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-            src = load((CORPUS / source).read_bytes(), Path(source).name)
-            learn(src, session=session, source=Path(source).name)
-            tgt = load((CORPUS / target).read_bytes(), Path(target).name)
-            blank = [dataclasses.replace(q, answer=None, comment=None) for q in tgt.questions]
-            started = time.perf_counter()
-            results = suggest.suggest_for(blank, version_line=tgt.version_line, product=None, session=session)
-            secs = time.perf_counter() - started
-            entry_qid = {r.entry_id: session.get(Entry, r.entry_id).question_id for r in results if r.entry_id}
-        if labelled:
-            same = read_labels(*labelled)
-            source_verdict = {q.id: canonical_verdict(q.answer or "") for q in src.questions}
+        src, tgt, results, secs, entry_qid = run(source, target)
+        truth = truth_of(src, labelled)
         answerable = written = correct = review = unsupported = 0
         wrong = []
         for q, s in zip(tgt.questions, results, strict=True):
             written_now = s.tier in ("exact", "high") and s.answer is not None
-            if labelled:
-                # truth: the target's own answer where it has one, else the labelled source's;
-                # a question without a labelled equivalent holding a verdict is not answerable
-                verdicts = {source_verdict.get(i) for i in same.get(q.id, ())} - {None}
-                real_verdict = None
-                if verdicts:
-                    real_verdict = canonical_verdict(q.answer or "") or (verdicts.pop() if len(verdicts) == 1 else None)
-                if real_verdict is None:
-                    if written_now and canonical_verdict(s.answer) is not None:
-                        unsupported += 1
-                        written += 1
-                        wrong.append(
-                            (
-                                q.id,
-                                q.text[:70],
-                                "(no labelled equivalent)",
-                                s.answer,
-                                s.tier,
-                                s.score,
-                                entry_qid.get(s.entry_id),
-                            )
+            real_verdict = truth(q)
+            if real_verdict is None:
+                # labelled: a verdict written where the source has no equivalent is wrong
+                if labelled and written_now and canonical_verdict(s.answer) is not None:
+                    unsupported += 1
+                    written += 1
+                    wrong.append(
+                        (
+                            q.id,
+                            q.text[:70],
+                            "(no labelled equivalent)",
+                            s.answer,
+                            s.tier,
+                            s.score,
+                            entry_qid.get(s.entry_id),
                         )
-                    continue
-            else:
-                real_verdict = canonical_verdict(q.answer or "")
-                if real_verdict is None:
-                    continue
+                    )
+                continue
             answerable += 1
             if written_now:
                 written += 1
