@@ -18,6 +18,7 @@ Question ids lose their whitespace (`AIS- 02.2` -> `AIS-02.2`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from importers._text import answer_text, normalise_id
 from importers._xlsx import Sheet, Workbook, is_workbook, open_workbook
@@ -95,6 +96,14 @@ def _result(wb: Workbook, questions: list[Question], version: str, filename: str
     return ParsedQuestionnaire(family="caiq", version=version, format=wb.format, questions=questions, warnings=warnings)
 
 
+def _question_rows(sheet: Sheet, first: int, id_c: int, q_c: int) -> Iterator[tuple[int, str, str]]:
+    """(row, question id, question text) of every row from ``first`` holding a CCM-style id and a question."""
+    for r in range(first, sheet.max_row + 1):
+        qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
+        if _V4_ID.match(qid) and text:
+            yield r, qid, text
+
+
 def _v4(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename: str) -> ParsedQuestionnaire:
     id_c, q_c, a_c = _col(heads, "question id"), _col(heads, "question"), _col(heads, "csp caiq answer")
     comment_c = _col(heads, "csp implementation description", startswith=True)
@@ -102,10 +111,7 @@ def _v4(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
     domain_c = _col(heads, "ccm domain title")
     assert id_c and q_c and a_c
     questions = []
-    for r in range(header + 1, sheet.max_row + 1):
-        qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
-        if not _V4_ID.match(qid) or not text:
-            continue
+    for r, qid, text in _question_rows(sheet, header + 1, id_c, q_c):
         comment_cell = CellRef(sheet.name, *sheet.anchor(r, comment_c)) if comment_c else None
         questions.append(
             Question(
@@ -150,10 +156,7 @@ def _v3(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
     if not marks:
         raise NoQuestionsFound(f"{filename}: CAIQ v3 sheet {sheet.name!r} has no Yes / No / Not Applicable columns")
     questions = []
-    for r in range(first, sheet.max_row + 1):
-        qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
-        if not _V4_ID.match(qid) or not text:
-            continue
+    for r, qid, text in _question_rows(sheet, first, id_c, q_c):
         mark_cells = {choice: CellRef(sheet.name, *sheet.anchor(r, c)) for choice, c in marks.items()}
         marked = [choice for choice, c in marks.items() if sheet.text(r, c)]
         section = sheet.merged_text(r, domain_c).split("\n")[0].strip() if domain_c else ""
@@ -181,10 +184,7 @@ def _v11(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filenam
     domain_c = _col(heads, "domain")
     assert id_c and q_c
     questions = []
-    for r in range(header + 1, sheet.max_row + 1):
-        qid, text = normalise_id(sheet.text(r, id_c)), sheet.text(r, q_c)
-        if not _V4_ID.match(qid) or not text:
-            continue
+    for r, qid, text in _question_rows(sheet, header + 1, id_c, q_c):
         cell = CellRef(sheet.name, *sheet.anchor(r, notes_c)) if notes_c else None
         questions.append(
             Question(
