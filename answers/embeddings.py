@@ -229,17 +229,19 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over the attention mask, L2-normalised.
 
     Speed (2 shared EPYC cores with AVX512-VNNI; bench/bench_quantize.py, 630 questionnaire
-    texts): the float path dequantises the int8 weights when onnxruntime loads the graph
-    and runs float32 MatMuls near the FMA peak of 2 cores, batches of 16 texts sorted by
-    token count, about 380 sentences/s. The int8 path (``int8_graph``) runs them as int8 x
-    uint8 on VNNI, one text per call, two calls side by side on one single-thread
-    session, about 700 sentences/s.
-    One text per call because the activations are quantised per call: in a batch, a
-    text's scale comes from all its neighbours, so its vector would depend on the texts
-    that share its call (cosine down to 0.98 to the same text alone); one per call keeps a
-    text's vector a function of the text, as on the float path, and keeps the vectors
-    close to float (cosine >= 0.987, mean 0.995). Batches of 16 would give about 850
-    sentences/s. Load: about 0.4 s per process either way (the graph rewrite about 0.05 s).
+    texts in one call, ranges over runs on a shared machine): the float path dequantises
+    the int8 weights when onnxruntime loads the graph and runs float32 MatMuls near the FMA
+    peak of 2 cores, batches of 16 texts sorted by token count: 310-400 sentences/s. The
+    int8 path (``int8_graph``) runs them as int8 x uint8 on VNNI, one text per call, two
+    calls side by side on one single-thread session: 610-760 sentences/s, 1.8-2.0x (2,000
+    synthetic questions in bench/bench_matching.py: 450 -> 730/s). A lone text: 190-255 ->
+    260-360/s (the float call uses both cores, the int8 one only one).
+    One text per call because activations are quantised per call: in a batch a text's
+    scale comes from all the texts in it, so its vector would depend on its neighbours
+    (cosine down to 0.980 to the same text alone); one per call keeps a text's vector a
+    function of the text, as on the float path, and closest to float (cosine >= 0.987,
+    mean 0.995). Batches of 16 would give about 850 sentences/s. Load: 0.35-0.55 s per
+    process on either path (the int8 graph rewrite 0.04 s).
 
     ``int8``: None decides by ``ANSWERBANK_EMBEDDINGS_INT8`` and the CPU (``int8_wanted``);
     True or False ask for a path. Asked-for int8 that cannot be built (``onnx`` missing,
