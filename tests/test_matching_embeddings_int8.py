@@ -129,7 +129,7 @@ def test_a_failed_rewrite_runs_float_with_a_warning(monkeypatch, paths, caplog):
     assert "int8 embeddings failed" in caplog.text
 
 
-def test_int8_graph_refuses_a_graph_without_int8_weights(tmp_path, paths):
+def test_int8_graph_refuses_a_graph_without_int8_weights(tmp_path):
     onnx = pytest.importorskip("onnx", reason="the int8 path needs the onnx package")
     from onnx import TensorProto, helper, numpy_helper
 
