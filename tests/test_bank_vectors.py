@@ -203,3 +203,23 @@ def test_init_db_demo_stores_the_demo_bank_vectors_in_one_call(runner, session, 
         for t in (e.question, *e.alternates)
     }
     assert set(stored(session)) == texts
+
+
+def test_a_new_model_name_recomputes_the_bank_vectors_and_keeps_the_old_ones(session, fake, monkeypatch):
+    # as when the int8 encoder replaces the float one: vectors are keyed by model name
+    bank.import_entries(BANK, session=session)
+    session.commit()
+    renamed = CountingEmbedder()
+    renamed.name = "counting-fake-int8"
+    monkeypatch.setattr(suggest, "_embedder", renamed)
+    suggest.invalidate()
+    question = q("Is customer data encrypted when stored?", 1)
+    (s,) = suggest.suggest_for([question], version_line="", product=None, session=session)
+    assert s.entry_id == 1
+    # the first match computed every bank text under the new name, none taken from the old
+    assert sorted(renamed.encoded) == sorted([*(embed_text(t) for t in ALL_TEXTS), embed_text(question.text)])
+    models = [v.model for v in session.exec(select(EntryVector))]
+    assert models.count("counting-fake") == models.count("counting-fake-int8") == len(ALL_TEXTS)
+    renamed.calls.clear()
+    assert suggest.reindex_vectors(session) == (0, 0)  # nothing missing; the old model's rows are no orphans
+    assert renamed.calls == []
