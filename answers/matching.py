@@ -355,13 +355,14 @@ def canonical_tokens(text: str) -> list[str]:
 _LEADING_CONDITION = re.compile(r"^\s*(?:for|if|when|where|unless|in case)\b[^,?;:]{0,100},\s*(?=\S)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=32_768)
 def question_clauses(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """(negation tokens outside a leading conditional clause, content tokens of that clause)."""
     text = text or ""
     found = _LEADING_CONDITION.match(text)
-    condition = frozenset(canonical_tokens(found.group(0))) if found else frozenset()
-    main = text[found.end() :] if found else text
-    return frozenset(canonical_tokens(main)) & _NEGATIONS, condition
+    if not found:  # most questions: the whole text is the main clause, its tokens known
+        return frozenset(_tokens_of(text)) & _NEGATIONS, frozenset()
+    return frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS, frozenset(canonical_tokens(found.group(0)))
 
 
 def main_clause_negations(text: str) -> frozenset[str]:
@@ -431,6 +432,8 @@ class BankIndex:
     computed_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # phrasing-level arrays (one phrasing = a question or an alternate)
     _ph_entry: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per phrasing: its entry is scoped to products (PRODUCT_BONUS)
+    _ph_products: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _ph_text: list[str] = field(default_factory=list)
     _ph_canon: list[str] = field(default_factory=list)
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
@@ -486,6 +489,7 @@ class BankIndex:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
         index._ph_entry = np.asarray(ph_entry, dtype=np.int64)
+        index._ph_products = np.fromiter((bool(live[i].products) for i in ph_entry), dtype=bool, count=len(ph_entry))
         index._build_bm25()
         if embedder is not None:
             index._build_dense(embedder, vectors or {})
@@ -646,10 +650,10 @@ class BankIndex:
             t_set = process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=None, workers=-1)
             t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
             dense = None
+            q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
+            ph_rows = np.fromiter((p.phrasing for p in pairs), dtype=np.int64, count=len(pairs))
             if query_vecs is not None and self._ph_vectors is not None:
                 group_vecs = query_vecs[qidx]
-                q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
-                ph_rows = np.fromiter((p.phrasing for p in pairs), dtype=np.int64, count=len(pairs))
                 cos = np.empty(len(pairs), dtype=np.float32)
                 for lo in range(0, len(pairs), 8192):  # in blocks: the gathered rows stay small
                     hi = lo + 8192
@@ -667,17 +671,25 @@ class BankIndex:
                 by_query.setdefault(p.query, []).append(n)
             for ns in by_query.values():
                 penalised.update(sorted(ns, key=lambda n: -base[n])[:PENALTY_K])
-            for n, p in enumerate(pairs):
-                p.lexical = float(lexical[n])
-                p.dense = float(dense[n]) if dense is not None else 0.0
-                if n in penalised:
-                    p.penalty = self._penalty(
-                        q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], self._ph_clauses[p.phrasing]
-                    )
-                else:  # unexamined: assume the worst case so it never outranks an examined pair
-                    p.penalty = SWAP_PENALTY
-                entry = self.entries[int(self._ph_entry[p.phrasing])]
-                p.score = max(0.0, min(100.0, float(base[n]) - p.penalty)) + (PRODUCT_BONUS if entry.products else 0)
+            # unexamined pairs: assume the worst case so they never outrank an examined one
+            penalty = np.full(len(pairs), SWAP_PENALTY)
+            for n in penalised:
+                p = pairs[n]
+                penalty[n] = self._penalty(
+                    q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], self._ph_clauses[p.phrasing]
+                )
+            bonus = np.where(self._ph_products[ph_rows], PRODUCT_BONUS, 0)
+            score = np.clip(base - penalty, 0.0, 100.0) + bonus
+            no_dense = [0.0] * len(pairs)
+            for p, lx, de, pen, sc in zip(
+                pairs,
+                lexical.tolist(),
+                dense.tolist() if dense is not None else no_dense,
+                penalty.tolist(),
+                score.tolist(),
+                strict=True,
+            ):
+                p.lexical, p.dense, p.penalty, p.score = lx, de, pen, sc
         per_query: list[list[_Pair]] = [[] for _ in queries]
         for p in pairs:
             per_query[p.query].append(p)
@@ -710,8 +722,7 @@ class BankIndex:
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
-        q_num = {t for t in q if _SPECIFIER.search(t)}
-        p_num = {t for t in p if _SPECIFIER.search(t)}
+        q_num, p_num = _specifiers(q), _specifiers(p)
         if q_num and p_num and q_num != p_num:
             penalty += SPECIFIER_PENALTY
         q_life, p_life = len(q & _LIFECYCLE), len(p & _LIFECYCLE)
@@ -836,6 +847,12 @@ def _unexplained(words: frozenset[str] | set[str], other: frozenset[str]) -> set
         if hit is None:
             out.add(w)
     return out
+
+
+@functools.lru_cache(maxsize=65_536)
+def _specifiers(tokens: frozenset[str]) -> frozenset[str]:
+    """Numbers and frequency words of a token set (remembered: a phrasing meets many queries)."""
+    return frozenset(t for t in tokens if _SPECIFIER.search(t))
 
 
 def _conditions_differ(a: frozenset[str], b: frozenset[str]) -> bool:
