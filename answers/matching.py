@@ -43,7 +43,8 @@ Calibration (bench/bench_matching.py on bench/paraphrases.py: 80 canonical quest
 answer, half of them near misses; 2 shared cores, 2026-11). "written" = exact + high.
 
     mode      top-1   written precision   written coverage   no-answer written
-    dense     0.983   1.000 (66 written)  0.367              0 of 40
+    dense     0.989   1.000 (65 written)  0.361              0 of 40   (int8 MatMuls, VNNI)
+    dense     0.983   1.000 (66 written)  0.367              0 of 40   (float MatMuls)
     lexical   0.878   1.000 (54 written)  0.300              0 of 40
 
 Threshold sweep behind the constants (precision / coverage of written answers):
