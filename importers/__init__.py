@@ -77,6 +77,7 @@ def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> P
             return importer.parse(data, filename)
     raise UnknownQuestionnaireFormat(f"{filename}: not a questionnaire format Answerbank reads (xlsx, xlsm, csv, docx)")
 
+
 # Appended by the docx/csv work; CSV last: it claims any delimited text, so the package
 # formats must have had their turn.
 from importers.csv import CsvImporter  # noqa: E402
