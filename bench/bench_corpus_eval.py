@@ -70,6 +70,13 @@ EVALUATIONS = [
         ("hecvat3_caiq4.csv", "forward"),
     ),
     (
+        "HECVAT Full 3.04 -> CAIQ 3.0.1 blank (labelled)",
+        "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
+        "caiq/metanorma_csa-caiq-v3.0.1-09-01-2017.xlsx",
+        "across families",
+        ("hecvat3_caiq3.csv", "forward"),
+    ),
+    (
         "CAIQ 4.0.3 -> HECVAT Full 3.04 (labelled)",
         "caiq/instructure_Instructure CAIQ (v4.0.3).xlsx",
         "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
