@@ -72,6 +72,22 @@ if __name__ == "__main__":
     loaded = init_db(application, demo_if_empty=True)
     if loaded:
         print(f"Loaded the demo answer bank: {loaded} entries.")
+    # bank vectors of the model this machine runs (after an upgrade or a move to a CPU
+    # with or without int8 support the model name changes): computed now, not in the
+    # first questionnaire's request
+    import time
+
+    from sqlmodel import Session
+
+    from answers.db import get_engine
+    from answers.suggest import ensure_vectors
+
+    with application.app_context(), Session(get_engine(application)) as session:
+        started = time.perf_counter()
+        computed = ensure_vectors(session)
+        session.commit()
+    if computed:
+        print(f"Computed {computed} bank vectors for matching in {time.perf_counter() - started:.1f} s.")
     from web.auth import first_run
 
     first_run(application, os.environ.get("ANSWERBANK_ADMIN_EMAIL", "admin@localhost"))
