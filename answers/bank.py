@@ -518,6 +518,28 @@ def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: s
     return entry
 
 
+def add_alternate(
+    entry_id: int, text: str, *, session: Session, actor: str, note: str = "alternate confirmed in review"
+) -> Entry:
+    """Add `text` as another wording of the entry's question: a new revision (status kept),
+    so the matcher answers it `exact` from now on. Nothing happens when the entry already
+    has this wording (after `normalise`). Raises EntryNotFound, EntryError (empty or
+    over-long text, a retired entry)."""
+    entry = get_entry(entry_id, session=session)
+    text = " ".join((text or "").split())
+    if not normalise(text):
+        raise EntryError("the wording to add must not be empty")
+    if len(text) > 4000:
+        raise EntryError("the wording to add: at most 4,000 characters")
+    if entry.status == EntryStatus.retired:
+        raise EntryError(f"entry {entry_id} is retired: restore a version first")
+    if normalise(text) in {normalise(t) for t in (entry.question, *entry.alternates)}:
+        return entry
+    return update_entry(
+        entry_id, EntryUpdate(alternates=[*entry.alternates, text]), session=session, actor=actor, note=note
+    )
+
+
 def approve(entry_id: int, *, session: Session, actor: str, review_by: dt.date | None = None) -> Entry:
     """Make an entry usable for `exact`/`high`. A stale (or undated) entry gets a fresh
     review-by date (`review_by`, default a year from today): approval is the review."""

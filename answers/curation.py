@@ -5,6 +5,8 @@
   Pairs come from `rapidfuzz.process.cdist` over normalised questions in row blocks with a
   score cutoff, so a 10,000-entry bank never builds a Python pair loop or a full matrix.
 - `dismiss()`: a curator's "this is fine", remembered until either entry changes.
+- `confirmed_wordings()`: wordings a reviewer accepted a bank answer for although the
+  matcher was unsure: candidates for the entry's alternates, added only by a curator.
 - `coverage()`: questions of recent questionnaires that found no good match, by topic.
 """
 
@@ -22,7 +24,16 @@ from sqlmodel import Session, select
 from answers import audit
 from answers.bank import get_entry
 from answers.matching import normalise
-from answers.models import Entry, EntryProduct, EntryStatus, HygieneDismissal, Item, Questionnaire, utcnow
+from answers.models import (
+    Entry,
+    EntryProduct,
+    EntryStatus,
+    HygieneDismissal,
+    Item,
+    ItemStatus,
+    Questionnaire,
+    utcnow,
+)
 from answers.verdicts import canonical_verdict
 
 DUPLICATE_CUTOFF = 90  # token_sort_ratio on normalised questions; 90+ reads as "the same question"
@@ -160,10 +171,15 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
     return report
 
 
+DISMISSABLE = ("duplicate", "opposite", "self", "learned", "confirmed")
+
+
 def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) -> None:
     """Mark a finding as fine ("not a conflict" / "not a duplicate"); clears learning's
-    `conflict` flags on these entries. One commit."""
-    if kind not in ("duplicate", "opposite", "self", "learned"):
+    `conflict` flags on these entries. Kind "confirmed" ("not the same question") takes one
+    entry: it hides every wording confirmed for that entry until the entry changes, and
+    leaves its `conflict` flag alone. One commit."""
+    if kind not in DISMISSABLE:
         raise ValueError(f"unknown finding kind {kind!r}")
     entries = sorted((get_entry(i, session=session) for i in dict.fromkeys(entry_ids)), key=lambda e: e.id)
     if not entries:
@@ -182,7 +198,7 @@ def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) ->
             )
         )
     for e in entries:
-        if e.conflict:
+        if e.conflict and kind != "confirmed":
             e.conflict = False
             session.add(e)
     audit.record(
@@ -194,6 +210,72 @@ def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) ->
         details={"kind": kind, "entries": [e.id for e in entries]},
     )
     session.commit()
+
+
+# --- wordings confirmed in review ----------------------------------------------------
+
+
+@dataclass
+class Confirmation:
+    """A question a reviewer answered with `entry`'s answer, unchanged, although the matcher
+    was unsure: evidence that `text` is another wording of the entry's question."""
+
+    entry: Entry
+    text: str
+    questionnaires: list[str] = field(default_factory=list)  # file names, display only
+    count: int = 0
+
+
+def _same_answer(item: Item, entry: Entry) -> bool:
+    """The reviewer took the entry's answer unchanged: the same verdict (in the cell's
+    spelling or the bank's), and the same comment or none."""
+    given, banked = canonical_verdict(item.answer or ""), canonical_verdict(entry.answer or "")
+    if given is not None or banked is not None:
+        if given != banked:
+            return False
+    elif normalise(item.answer or "") != normalise(entry.answer or ""):
+        return False
+    comment = normalise(item.comment or "")
+    return not comment or comment == normalise(entry.comment or "")
+
+
+def _person_decided(item: Item) -> bool:
+    """The match was not taken on the matcher's word: tier review/none, or the reviewer
+    chose one of the alternatives."""
+    if item.tier not in ("exact", "high"):
+        return True
+    return item.entry_id in {a.get("entry_id") for a in item.alternatives}
+
+
+def confirmed_wordings(*, session: Session, limit: int = 200) -> list[Confirmation]:
+    """Accepted items whose answer came unchanged from a live entry the matcher was not sure
+    about, grouped by (entry, normalised wording), most confirmed first. Wordings already
+    the entry's question or an alternate are left out. A "confirmed" dismissal of an entry
+    hides all its confirmations while the entry keeps that revision: any edit of the entry
+    (adding an alternate too) shows the remaining ones again."""
+    rows = session.exec(
+        select(Item, Entry, Questionnaire.filename)
+        .join(Entry, Entry.id == Item.entry_id)
+        .join(Questionnaire, Questionnaire.id == Item.questionnaire_id)
+        .where(Item.status == ItemStatus.accepted, Entry.status != EntryStatus.retired)
+        .order_by(Questionnaire.uploaded_at.desc(), Item.position)  # type: ignore[attr-defined]
+    )
+    dismissed = {
+        (d.entry_a, d.revision_a)
+        for d in session.exec(select(HygieneDismissal).where(HygieneDismissal.kind == "confirmed"))
+    }
+    found: dict[tuple[int, str], Confirmation] = {}
+    for item, entry, filename in rows:
+        if (entry.id, entry.revision) in dismissed or not _person_decided(item) or not _same_answer(item, entry):
+            continue
+        key = normalise(item.text)
+        if not key or key in {normalise(t) for t in (entry.question, *entry.alternates)}:
+            continue
+        confirmation = found.setdefault((entry.id, key), Confirmation(entry, item.text.strip()))
+        confirmation.count += 1
+        if filename not in confirmation.questionnaires:
+            confirmation.questionnaires.append(filename)
+    return sorted(found.values(), key=lambda c: (-c.count, c.entry.id))[:limit]
 
 
 # --- coverage ------------------------------------------------------------------------

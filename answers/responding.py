@@ -460,7 +460,7 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
         if item.status != ItemStatus.accepted or not (item.answer or item.comment):
             continue
         if item.entry_id is not None and (item.answer, item.comment) == (item.suggested_answer, item.suggested_comment):
-            continue  # taken from the bank unchanged: nothing new to learn
+            continue  # the bank's answer unchanged: no new answer (its wording: curation.confirmed_wordings)
         answer = learned_verdict(item.answer or "")
         comment = (item.comment or "").strip()
         existing = index.get((normalise(item.text), scope))

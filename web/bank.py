@@ -294,7 +294,29 @@ def due():
 
 @bp.get("/bank/hygiene")
 def hygiene():
-    return render_template("bank/hygiene.html", report=curation.hygiene(session=get_session()), today=dt.date.today())
+    session = get_session()
+    return render_template(
+        "bank/hygiene.html",
+        report=curation.hygiene(session=session),
+        confirmations=curation.confirmed_wordings(session=session),
+        today=dt.date.today(),
+    )
+
+
+@bp.post("/bank/<int:entry_id>/alternates")
+def add_alternate(entry_id: int):
+    """A curator accepts a wording confirmed in review as another phrasing of the entry."""
+    _entry_or_404(entry_id)
+    try:
+        text = text_field(request.form, "text", max_length=4000) or ""
+        bank.add_alternate(entry_id, text, session=get_session(), actor=actor()[0])
+    except (BadField, bank.EntryError) as exc:
+        get_session().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("bank.hygiene"), code=303)
+    _changed()
+    flash(f"Added as a wording of entry #{entry_id}: it is matched exactly from now on.", "info")
+    return redirect(url_for("bank.hygiene"), code=303)
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -337,7 +359,11 @@ def resolve():
             message = f"Kept entry #{keep}; the other(s) retired."
         else:
             curation.dismiss(kind, ids, session=session, actor=actor()[0])
-            message = "Marked as fine."
+            message = (
+                "Hidden: these wordings are not offered again until the entry changes."
+                if kind == "confirmed"
+                else "Marked as fine."
+            )
     except (ValueError, LookupError) as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -98,6 +98,7 @@ RULES: dict[str, Rule] = {
     "bank.hygiene": BANK,
     "bank.merge": BANK,
     "bank.resolve": BANK,
+    "bank.add_alternate": BANK,
     "bank.coverage": BANK,
     "bank.transfer": CURATOR,
     "bank.import_preview": BANK,
