@@ -29,6 +29,8 @@ def _entry(session, question, answer="Yes", comment="", **kw):
         ("N/A", "We encrypt all data.", False),
         ("No", "", False),
         ("No", "Our team reviews logs weekly, but not automatically.", False),
+        ("No", "The Acceptable Use Policy prohibits card numbers in prompts.", False),  # a name, not a claim
+        ("No", "The platform uses TLS 1.3 everywhere.", True),
     ],
 )
 def test_verdict_contradicting_its_comment(answer, comment, flagged):
