@@ -144,3 +144,59 @@ def test_edit_approve_then_used_in_a_questionnaire(live_app, chromium, tmp_path)
     page.screenshot(path=str(tmp_path / "bank-list.png"), full_page=False)
     print(f"screenshots: {tmp_path}")
     page.close()
+
+
+UNSURE = "Is there a written plan for handling security incidents?"
+
+
+def test_a_wording_confirmed_in_review_becomes_an_alternate(live_app, chromium, tmp_path):  # noqa: F811
+    """A reviewer accepts a doubtful match; the curator adds the wording to the entry on the
+    hygiene page; the next questionnaire with that wording is matched exactly."""
+    app, base = live_app
+    make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Security"
+    ws.append(["ID", "Question", "Answer", "Comments"])
+    ws.append(["IR-01", UNSURE, None, None])
+    dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+    ws.add_data_validation(dv)
+    dv.add("C2")
+    source = tmp_path / "incident-questionnaire.xlsx"
+    wb.save(source)
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "curator@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+
+    def item():
+        found = page.locator("article.item").filter(has=page.get_by_text(UNSURE, exact=True))
+        assert found.count() == 1
+        return found
+
+    # 1. the demo bank's incident-response entry is only a review-tier match: a person decides
+    _upload(page, base, source, "First Customer")
+    assert _tier(item()) == "review"
+    item().locator("button[value=accepted]").click()
+    item().locator(".save-note").wait_for()
+    assert item().locator(".save-note").inner_text() == "Saved."
+
+    # 2. the curator sees the confirmed wording on the hygiene page and adds it
+    page.goto(f"{base}/bank/hygiene")
+    card = page.locator(".card.finding").filter(has_text=UNSURE)
+    assert card.count() == 1
+    assert "incident-questionnaire" in card.inner_text()
+    page.screenshot(path=str(tmp_path / "hygiene-confirmed.png"), full_page=True)
+    card.locator("button:has-text('Add as alternate')").click()
+    page.wait_for_url(re.compile(r"/bank/hygiene$"))
+    assert "matched exactly from now on" in page.locator("body").inner_text()
+    assert page.locator(".card.finding").filter(has_text=UNSURE).count() == 0
+
+    # 3. the same wording in the next questionnaire is an exact match
+    _upload(page, base, source, "Second Customer")
+    assert _tier(item()) == "exact"
+    assert item().locator("select[name=answer]").input_value() == "Yes"
