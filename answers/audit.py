@@ -36,7 +36,16 @@ def _canonical(event: AuditEvent) -> bytes:
 
 
 def _last(session: Session) -> AuditEvent | None:
+    """The chain's head. Inside a transaction that already appended an event, that event:
+    once it wrote, the transaction holds SQLite's write lock until it ends, so nobody else
+    appended since (a 5,000-entry import: one head query instead of 5,000)."""
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1]
     return session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+
+
+_HEAD = "answerbank.audit_head"
 
 
 def record(
@@ -63,9 +72,8 @@ def record(
     )
     session.add(event)
     session.flush()  # assigns the id, which the hash covers
-    event.hash = hashlib.sha256(_canonical(event)).hexdigest()
-    session.add(event)
-    session.flush()
+    event.hash = hashlib.sha256(_canonical(event)).hexdigest()  # written by the next flush or the commit
+    session.info[_HEAD] = (session.get_transaction(), event)
     return event
 
 
