@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from answers.models import AuditEvent, utcnow
@@ -42,10 +43,15 @@ def _last(session: Session) -> AuditEvent | None:
     cached = session.info.get(_HEAD)
     if cached is not None and cached[0] is session.get_transaction():
         return cached[1]
+    if session.get_bind().dialect.name == "postgresql":
+        # appends serialise on PostgreSQL too: held until this transaction ends, so no
+        # other transaction can read the same head and fork the chain
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     return session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
 
 
 _HEAD = "answerbank.audit_head"
+_CHAIN_LOCK = 0x41424155  # "ABAU": the audit chain's advisory lock key
 
 
 def record(

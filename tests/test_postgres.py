@@ -32,3 +32,41 @@ def test_init_db_demo_on_postgres(postgres_url, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_concurrent_audited_writes_keep_one_chain_on_postgres(postgres_url, tmp_path):
+    """Two sessions appending at once must not both read the same head (a forked chain)."""
+    import threading
+
+    from sqlalchemy import create_engine
+    from sqlmodel import Session, SQLModel
+
+    from answers import audit
+
+    name = f"answerbank_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(postgres_url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        SQLModel.metadata.create_all(engine)
+
+        def writer(n: int) -> None:
+            for i in range(15):
+                with Session(engine) as session:
+                    audit.record(session, "test.write", actor=f"writer{n}", details={"i": i})
+                    audit.record(session, "test.write", actor=f"writer{n}", details={"i": i, "second": True})
+                    session.commit()
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        with Session(engine) as session:
+            assert audit.verify(session) == 90
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
