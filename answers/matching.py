@@ -255,7 +255,12 @@ _PHRASES: list[tuple[str, str]] = [
     ),
     (r"recovery time objectives?|rto", "rto"),
     (r"recovery point objectives?|rpo", "rpo"),
-    (r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?", "thirdparty"),
+    # "your cloud vendor", "your hosting provider": someone else than "you, the vendor"
+    (
+        r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?"
+        r"|(?:your|their) (?:cloud |hosting |infrastructure |iaas |paas )?(?:vendors?|providers?)",
+        "thirdparty",
+    ),
     (r"audit (?:logs?|trails?)|logging|logs?|logged", "log"),
     (r"passwords?|passphrases?", "password"),
     (r"enforc(?:e|es|ed|ing)|requir(?:e|es|ed|ing)|mandatory|mandated?", "require"),

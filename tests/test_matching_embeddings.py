@@ -108,3 +108,28 @@ def test_query_cache_returns_the_same_vectors_and_stays_bounded(tmp_path: Path):
     assert np.array_equal(again, first[1:])
     small.encode_queries(texts[:1])  # evicted by the bound: encoded again
     assert small.cache_misses == 5 and len(small._cache) == 3
+
+
+def test_your_cloud_vendor_is_a_third_party_not_the_respondent(embedder):
+    # CAIQ 3 EKM-04.3 against HECVAT 3 DCTR-17: "you" keep keys in the cloud, "your cloud
+    # vendor" can read them: written at 71 before "your cloud vendor" folded to third party
+    keys = BankEntry(1, "Does your cloud vendor have access to your encryption keys?", answer="No")
+    bank = [keys, *(BankEntry(i + 2, q, answer="Yes") for i, q in enumerate(OTHER_QUESTIONS))]
+    index = BankIndex.build(bank, embedder=embedder)
+    stored, hosting = index.match(
+        [
+            Query("Do you store encryption keys in the cloud?"),
+            Query("Can your hosting provider access your encryption keys?"),
+        ]
+    )
+    assert stored.tier in ("review", "none") and stored.score < 60  # was 70: one point from written
+    assert hosting.entry_id == 1
+
+
+OTHER_QUESTIONS = [
+    "Is customer data encrypted at rest?",
+    "Are encryption keys rotated at least annually?",
+    "Do you use a hardware security module for key storage?",
+    "Is data encrypted in transit with TLS 1.2 or higher?",
+    "Do you host the service in a public cloud?",
+]
