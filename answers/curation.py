@@ -42,7 +42,8 @@ _BLOCK = 512
 _NEGATION = re.compile(r"\b(no|not|never|none|neither|nor|cannot|without)\b|n't\b", re.IGNORECASE)
 # the verb in lower case only: "The Acceptable Use Policy prohibits ..." names a policy
 _AFFIRMATIVE = re.compile(
-    r"^(yes\b|(we|our \w+|the \w+|all \w+)\s+(?:\w+ly\s+)?(?-i:encrypts?|uses?|requires?|enforces?|maintains?|performs?|"
+    r"^(yes\b|(we|our \w+|the \w+|all \w+)\s+(?:\w+ly\s+)?"
+    r"(?-i:encrypts?|uses?|requires?|enforces?|maintains?|performs?|"
     r"conducts?|has|have|provides?|supports?|logs?|monitors?|stores?|reviews?|tests?|trains?|implements?|"
     r"protects?|backs? up|is|are)\b)",
     re.IGNORECASE,
