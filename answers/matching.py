@@ -749,11 +749,11 @@ class BankIndex:
         # a word swapped for another (VPN -> admin) changes the question; a word added
         # on one side only usually elaborates it. A swap of one or two distinguishing
         # words in otherwise shared wording is the classic false friend: "MFA for VPN
-        # access" vs "MFA for administrative access".
+        # access" vs "MFA for administrative access"; so is one where the shared wording is
+        # all generic ("documented privacy management process" vs "... patch ...").
         q_specific = {t for t in q_only if t not in _GENERIC}
         p_specific = {t for t in p_only if t not in _GENERIC}
-        shared = {t for t in q & p if t not in _GENERIC}
-        if q_specific and p_specific and len(q_specific) <= 2 and len(p_specific) <= 2 and shared:
+        if q_specific and p_specific and len(q_specific) <= 2 and len(p_specific) <= 2:
             penalty += SWAP_PENALTY * min(1.0, min(wq, wp))
         else:
             penalty += SUBSTITUTION_PENALTY * min(wq, wp, 1.5)

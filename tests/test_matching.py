@@ -307,3 +307,11 @@ def test_a_question_asked_under_another_condition_is_left_for_review():
         match_one([BankEntry(4, "If you don't support SSO, " + mfa, "Yes")], "If you do not support SSO, " + mfa).tier
         == "high"
     )
+
+
+def test_a_swapped_subject_is_not_high_when_only_generic_words_are_shared():
+    # HECVAT 4 PRPO-01 against HECVAT 3 PPPR-02: "documented", "management" and "process"
+    # are generic; the one word that carries the question differs
+    patch = BankEntry(9, "Do you have a documented patch management process?", answer="Yes")
+    assert match_one([patch, *BANK], "Do you have a documented privacy management process?").tier != "high"
+    assert match_one([patch, *BANK], "Is there a documented process for patch management?").entry_id == 9
