@@ -45,7 +45,7 @@ answer, half of them near misses; 2 shared cores, 2026-11). "written" = exact + 
     mode      top-1   written precision   written coverage   no-answer written
     dense     0.989   1.000 (65 written)  0.361              0 of 40   (int8 MatMuls, VNNI)
     dense     0.983   1.000 (66 written)  0.367              0 of 40   (float MatMuls)
-    lexical   0.878   1.000 (54 written)  0.300              0 of 40
+    lexical   0.872   1.000 (54 written)  0.300              0 of 40
 
 Threshold sweep behind the constants (precision / coverage of written answers):
 dense high >= 62: 0.96 / 0.53, >= 65: 0.99 / 0.48, >= 68: 1.00 / 0.41 -> HIGH_SCORE_DENSE 70;
