@@ -431,6 +431,11 @@ class EntryNotFound(LookupError):
     pass
 
 
+def wordings(entry: Entry) -> set[str]:
+    """The normalised texts that name `entry`: its question and its alternates."""
+    return {normalise(t) for t in (entry.question, *entry.alternates)}
+
+
 def get_entry(entry_id: int, *, session: Session) -> Entry:
     entry = session.get(Entry, entry_id)
     if entry is None:
@@ -533,7 +538,7 @@ def add_alternate(
         raise EntryError("the wording to add: at most 4,000 characters")
     if entry.status == EntryStatus.retired:
         raise EntryError(f"entry {entry_id} is retired: restore a version first")
-    if normalise(text) in {normalise(t) for t in (entry.question, *entry.alternates)}:
+    if normalise(text) in wordings(entry):
         return entry
     return update_entry(
         entry_id, EntryUpdate(alternates=[*entry.alternates, text]), session=session, actor=actor, note=note
@@ -590,11 +595,7 @@ def refresh_conflicts(question: str, *, session: Session, actor: str) -> None:
     from answers.learn import same_verdict
 
     key = normalise(question)
-    live = [
-        e
-        for e in session.exec(select(Entry).where(Entry.status != EntryStatus.retired))
-        if key in {normalise(t) for t in (e.question, *e.alternates)}
-    ]
+    live = [e for e in session.exec(select(Entry).where(Entry.status != EntryStatus.retired)) if key in wordings(e)]
     for e in live:
         if e.conflict and all(same_verdict(e.answer, o.answer) for o in live if o.id != e.id):
             e.conflict = False
@@ -700,7 +701,7 @@ def merge_entries(keep_id: int, merge_ids: Sequence[int], *, session: Session, a
         if entry_products(other.id, session=session) != scope:
             raise EntryError(f"entry {other.id} is for other products than entry {keep_id}: not merged")
     before = snapshot(keep, scope)
-    seen = {normalise(keep.question)} | {normalise(a) for a in keep.alternates}
+    seen = wordings(keep)
     alternates = list(keep.alternates)
     tags = list(keep.tags)
     sources = [s.strip() for s in keep.source.split(";") if s.strip()]

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from answers import audit
-from answers.bank import get_entry
+from answers.bank import get_entry, wordings
 from answers.matching import normalise
 from answers.models import (
     Entry,
@@ -267,11 +267,14 @@ def confirmed_wordings(*, session: Session, limit: int = 200) -> list[Confirmati
         for d in session.exec(select(HygieneDismissal).where(HygieneDismissal.kind == "confirmed"))
     }
     found: dict[tuple[int, str], Confirmation] = {}
+    known: dict[int, set[str]] = {}  # entry id -> its wordings, once per entry
     for item, entry, filename in rows:
         if (entry.id, entry.revision) in dismissed or not _person_decided(item) or not _same_answer(item, entry):
             continue
+        if entry.id not in known:
+            known[entry.id] = wordings(entry)
         key = normalise(item.text)
-        if not key or key in {normalise(t) for t in (entry.question, *entry.alternates)}:
+        if not key or key in known[entry.id]:
             continue
         confirmation = found.setdefault((entry.id, key), Confirmation(entry, item.text.strip()))
         confirmation.count += 1
