@@ -664,10 +664,10 @@ class BankIndex:
             t_set = process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=None, workers=-1)
             t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
             dense = None
-            q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
             ph_rows = np.fromiter((p.phrasing for p in pairs), dtype=np.int64, count=len(pairs))
             if query_vecs is not None and self._ph_vectors is not None:
                 group_vecs = query_vecs[qidx]
+                q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
                 cos = np.empty(len(pairs), dtype=np.float32)
                 for lo in range(0, len(pairs), 8192):  # in blocks: the gathered rows stay small
                     hi = lo + 8192
