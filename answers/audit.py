@@ -36,6 +36,10 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+_HEAD = "answerbank.audit_head"  # session.info key: (transaction, the event it appended last)
+_CHAIN_LOCK = 0x41424155  # "ABAU": the audit chain's advisory lock key
+
+
 def _last(session: Session) -> AuditEvent | None:
     """The chain's head. Inside a transaction that already appended an event, that event:
     once it wrote, the transaction holds SQLite's write lock until it ends, so nobody else
@@ -48,10 +52,6 @@ def _last(session: Session) -> AuditEvent | None:
         # other transaction can read the same head and fork the chain
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     return session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
-
-
-_HEAD = "answerbank.audit_head"
-_CHAIN_LOCK = 0x41424155  # "ABAU": the audit chain's advisory lock key
 
 
 def record(
