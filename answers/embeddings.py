@@ -376,8 +376,8 @@ class MiniLMEmbedder:
     scale comes from all the texts in it, so its vector would depend on its neighbours
     (cosine down to 0.980 to the same text alone); one per call keeps a text's vector a
     function of the text, as on the float path, and closest to float (cosine >= 0.987,
-    mean 0.995). Load: 0.35-0.55 s per
-    process on either path (the int8 graph rewrite 0.04 s).
+    mean 0.995). Load: 0.35-0.55 s per process on either path (the int8 graph rewrite
+    and fusion 0.06 s).
 
     ``int8``: None decides by ``ANSWERBANK_EMBEDDINGS_INT8`` and the CPU (``int8_wanted``);
     True or False ask for a path. Asked-for int8 that cannot be built (``onnx`` missing,
