@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "questionnaires"
 
+INSTRUCTURE_BANK = (
+    "hecvat/instructure_Canvas LMS HECVAT Full (v3.04, 2024-12).xlsx",
+    "caiq/instructure_Instructure CAIQ (v4.0.3).xlsx",
+)
+VSAQ_FILES = ("webapp", "security_privacy_programs", "infrastructure", "physical_and_datacenter")
+
 EVALUATIONS = [
     # (name, learn from, answer, kind, labels): without labels the target's own answers
     # are the truth; with labels (bench/labels/*.csv, hand-made: which source questions
@@ -83,6 +89,23 @@ EVALUATIONS = [
         "across families",
         ("hecvat3_caiq4.csv", "reverse"),
     ),
+    # a bank learned from both of one vendor's questionnaires, answering questionnaires
+    # of other families; "source": the truth is the bank's answer only (the third-party
+    # questionnaire holds another vendor's answers, the VSAQ files none)
+    (
+        "HECVAT 3.04 + CAIQ 4.0.3 -> customer third-party questionnaire (labelled)",
+        INSTRUCTURE_BANK,
+        "other/D3c3pt1c0nCyber_third-party IT and data security questionnaire (app-uploads 047f031).xlsx",
+        "across families",
+        ("instructure_thirdparty.csv", "forward", "source"),
+    ),
+    (
+        "HECVAT 3.04 + CAIQ 4.0.3 -> Google VSAQ, 4 questionnaires (labelled)",
+        INSTRUCTURE_BANK,
+        tuple(f"vsa/google-vsaq_{name}.json" for name in VSAQ_FILES),
+        "across families",
+        ("instructure_vsaq.csv", "forward", "source"),
+    ),
 ]
 LABELS = ROOT / "bench" / "labels"
 
@@ -105,11 +128,32 @@ def read_labels(name: str, direction: str) -> dict[str, set[str]]:
     return same
 
 
-def run(source: str, target: str):
-    """Learn ``source`` into an empty bank, suggest for ``target`` with its answers hidden.
+def _load(paths: str | tuple[str, ...]):
+    """One questionnaire from a corpus file, or the questions of several in one."""
+    from bench.vsaq import load_vsaq
+    from importers import load
+    from importers.base import ParsedQuestionnaire
 
-    Returns (source questionnaire, target questionnaire, suggestions, seconds spent
-    suggesting, {entry id: the source question id it was learned from}).
+    parts = []
+    for path in (paths,) if isinstance(paths, str) else paths:
+        file = CORPUS / path
+        parts.append(load_vsaq(file) if file.suffix == ".json" else load(file.read_bytes(), file.name))
+    if len(parts) == 1:
+        return parts[0]
+    return ParsedQuestionnaire(
+        family=parts[0].family,
+        version=parts[0].version,
+        format=parts[0].format,
+        questions=[q for part in parts for q in part.questions],
+    )
+
+
+def run(source: str | tuple[str, ...], target: str | tuple[str, ...]):
+    """Learn ``source`` (one file or several) into an empty bank, suggest for ``target``
+    with its answers hidden.
+
+    Returns (source questionnaire(s) as one, target questionnaire, suggestions, seconds
+    spent suggesting, {entry id: the source question id it was learned from}).
     """
     from sqlmodel import Session
 
@@ -118,14 +162,13 @@ def run(source: str, target: str):
     from answers.learn import learn
     from answers.models import Entry
     from app import create_app
-    from importers import load
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": "/tmp"})
     suggest.invalidate()
     with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-        src = load((CORPUS / source).read_bytes(), Path(source).name)
-        learn(src, session=session, source=Path(source).name)
-        tgt = load((CORPUS / target).read_bytes(), Path(target).name)
+        for path in (source,) if isinstance(source, str) else source:
+            learn(_load(path), session=session, source=Path(path).name)
+        src, tgt = _load(source), _load(target)
         blank = [dataclasses.replace(q, answer=None, comment=None) for q in tgt.questions]
         started = time.perf_counter()
         results = suggest.suggest_for(blank, version_line=tgt.version_line, product=None, session=session)
@@ -138,21 +181,25 @@ def truth_of(src, labelled):
     """question -> its true verdict, or None when it is not answerable.
 
     Unlabelled: the target's own answer. Labelled: the target's own answer where it has
-    one, else the labelled source questions' (when they agree); a question without a
-    labelled equivalent holding a verdict is not answerable.
+    one (unless the labels say ``source``: another vendor's answers), else the labelled
+    source questions' (when they agree); a question without a labelled equivalent
+    holding a verdict is not answerable.
     """
     from answers.verdicts import canonical_verdict
 
     if not labelled:
         return lambda q: canonical_verdict(q.answer or "")
-    same = read_labels(*labelled)
+    same = read_labels(*labelled[:2])
+    own = labelled[2:] != ("source",)
     source_verdict = {q.id: canonical_verdict(q.answer or "") for q in src.questions}
 
     def truth(q):
-        verdicts = {source_verdict.get(i) for i in same.get(q.id, ())} - {None}
+        # labels name a question by its id, or by sheet!row where ids are missing or repeat
+        equivalents = same.get(q.id or "", ()) or same.get(f"{q.sheet}!{q.row}", ())
+        verdicts = {source_verdict.get(i) for i in equivalents} - {None}
         if not verdicts:
             return None
-        return canonical_verdict(q.answer or "") or (verdicts.pop() if len(verdicts) == 1 else None)
+        return (own and canonical_verdict(q.answer or "")) or (verdicts.pop() if len(verdicts) == 1 else None)
 
     return truth
 
