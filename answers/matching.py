@@ -424,7 +424,7 @@ def snapshot_fingerprint(entries: Iterable[BankEntry], embedder: Embedder | None
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # tens of thousands per batch: no per-object dict
 class _Pair:
     query: int
     phrasing: int
@@ -665,9 +665,9 @@ class BankIndex:
             t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
             dense = None
             ph_rows = np.fromiter((p.phrasing for p in pairs), dtype=np.int64, count=len(pairs))
+            q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
             if query_vecs is not None and self._ph_vectors is not None:
                 group_vecs = query_vecs[qidx]
-                q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
                 cos = np.empty(len(pairs), dtype=np.float32)
                 for lo in range(0, len(pairs), 8192):  # in blocks: the gathered rows stay small
                     hi = lo + 8192
@@ -678,13 +678,12 @@ class BankIndex:
             q_sets = [frozenset(t) for t in q_tokens]
             q_clauses = [question_clauses(q.text) for q in queries]
             # the word comparison is the costly part: only for each query's best few pairs
-            # (a penalty only lowers a score, so the rest cannot overtake them)
-            penalised: set[int] = set()
-            by_query: dict[int, list[int]] = {}
-            for n, p in enumerate(pairs):
-                by_query.setdefault(p.query, []).append(n)
-            for ns in by_query.values():
-                penalised.update(sorted(ns, key=lambda n: -base[n])[:PENALTY_K])
+            # (a penalty only lowers a score, so the rest cannot overtake them). Pairs come
+            # grouped by query: a stable sort by query, then falling base score (ties keep
+            # pair order), and the first PENALTY_K of each group
+            order = np.lexsort((-base, q_rows))
+            starts = np.searchsorted(q_rows[order], q_rows[order], side="left")
+            penalised = order[np.arange(len(order)) - starts < PENALTY_K].tolist()
             # unexamined pairs: assume the worst case so they never outrank an examined one
             penalty = np.full(len(pairs), SWAP_PENALTY)
             for n in penalised:
