@@ -92,6 +92,18 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+try:  # CPython's regex parser: only to find the literal parts of the phrase patterns
+    from re import _constants as _sre
+    from re import _parser as _sre_parse_module
+
+    _sre_parse = _sre_parse_module.parse
+except ImportError:  # pragma: no cover - another Python: every pattern always runs
+    _sre = None
+
+    def _sre_parse(source: str) -> list:
+        raise ImportError("no regex parser")
+
+
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
 _LEADING_NUMBER = re.compile(r"^\s*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\(?[a-z][.)])\s+", re.IGNORECASE)
@@ -295,7 +307,63 @@ _PHRASES: list[tuple[str, str]] = [
     (r"1 years?|12 months", "1year"),
     (r"24 hours|1 day", "1day"),
 ]
-_PHRASE_RES = [(re.compile(rf"\b(?:{pat})\b"), repl) for pat, repl in _PHRASES]
+
+
+def _leads(items: list) -> set[str] | None:
+    """Strings one of which every match of a parsed regex sequence starts with (None:
+    not known)."""
+    lead = ""
+    for op, av in items:
+        if op is _sre.LITERAL:
+            lead += chr(av)
+            continue
+        if op is _sre.AT and not lead:
+            continue  # \b before the first character: zero width
+        inner = None
+        if op is _sre.BRANCH:
+            branches = [_leads(b) for b in av[1]]
+            inner = set().union(*branches) if all(branches) else None
+        elif op is _sre.SUBPATTERN:
+            inner = _leads(av[-1])
+        if inner:
+            return {lead + x for x in inner}
+        break
+    return {lead} if lead else None
+
+
+def _anchors(items: list) -> set[str] | None:
+    """Strings one of which every match of a parsed regex sequence contains (None: not
+    known): its first mandatory literal part, alternatives unioned."""
+    items = list(items)
+    for i, (op, av) in enumerate(items):
+        found = None
+        if op in (_sre.LITERAL, _sre.BRANCH, _sre.SUBPATTERN):
+            found = _leads(items[i:])
+            if not found and op is _sre.SUBPATTERN:
+                found = _anchors(av[-1])
+            if not found and op is _sre.BRANCH:
+                branches = [_anchors(b) for b in av[1]]
+                found = set().union(*branches) if all(branches) else None
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            found = _anchors(av[2])
+        if found:
+            return found
+    return None
+
+
+def _phrase_rule(pattern: str, repl: str) -> tuple[re.Pattern[str], str, tuple[str, ...] | None]:
+    """(compiled pattern, replacement, anchors): a text holding none of the anchors cannot
+    match, so ``canonical_tokens`` skips the pass (about 70 patterns; most texts hit a
+    few). Anchors come from the parsed pattern; None (always run) when not derivable."""
+    source = rf"\b(?:{pattern})\b"
+    try:
+        anchors = _anchors(_sre_parse(source))
+    except Exception:  # the parser is CPython's internal one: never let it stop matching
+        anchors = None
+    return re.compile(source), repl, tuple(sorted(anchors)) if anchors else None
+
+
+_PHRASE_RES = [_phrase_rule(pat, repl) for pat, repl in _PHRASES]
 
 _STOPWORDS = frozenset(
     """a an the and or of to in on for by with from at as is are was were be been being do does did done
@@ -359,8 +427,9 @@ _LIFECYCLE = frozenset(_stem(w) for w in _LIFECYCLE_WORDS)
 def canonical_tokens(text: str) -> list[str]:
     """Content tokens of ``text``: normalised, phrases folded, stopwords dropped, stemmed."""
     norm = normalise(text).replace("_", " ")
-    for pattern, repl in _PHRASE_RES:
-        norm = pattern.sub(repl, norm)
+    for pattern, repl, anchors in _PHRASE_RES:
+        if anchors is None or any(a in norm for a in anchors):
+            norm = pattern.sub(repl, norm)
     return [_stem(w) for w in norm.split() if w not in _STOPWORDS]
 
 

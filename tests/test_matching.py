@@ -315,3 +315,33 @@ def test_a_swapped_subject_is_not_high_when_only_generic_words_are_shared():
     patch = BankEntry(9, "Do you have a documented patch management process?", answer="Yes")
     assert match_one([patch, *BANK], "Do you have a documented privacy management process?").tier != "high"
     assert match_one([patch, *BANK], "Is there a documented process for patch management?").entry_id == 9
+
+
+def _every_phrase_pass(text: str) -> list[str]:
+    """canonical_tokens as it was before the anchor check: every pattern on every text."""
+    from answers.matching import _PHRASE_RES, _STOPWORDS, _stem, normalise
+
+    norm = normalise(text).replace("_", " ")
+    for pattern, repl, _ in _PHRASE_RES:
+        norm = pattern.sub(repl, norm)
+    return [_stem(w) for w in norm.split() if w not in _STOPWORDS]
+
+
+def test_phrase_anchors_skip_only_passes_that_cannot_match():
+    import random
+
+    from answers.matching import _PHRASE_RES, canonical_tokens
+    from bench.paraphrases import BANK, NO_ANSWER, PARAPHRASES
+
+    # every pattern has anchors, and each anchor is a real part of some match
+    assert all(anchors for _, _, anchors in _PHRASE_RES)
+    texts = [q for _, q, _ in BANK] + [t for t, _ in PARAPHRASES] + list(NO_ANSWER)
+    # chained folds: a pass that only matches what an earlier pass wrote
+    texts += ["one year", "at least once a year", "two factor login", "SOC two Type II", "24 x 7 x 365"]
+    texts += ["Privacy awareness training", "your cloud vendor", "can not back up", "twelve months, 1 day"]
+    # random word salads over the patterns' own vocabulary
+    words = sorted({w for pattern, _, anchors in _PHRASE_RES for a in anchors for w in a.split()})
+    words += ["the", "at", "least", "data", "plan", "s", "ing", "ed"]
+    rng = random.Random(5)
+    texts += [" ".join(rng.choices(words, k=rng.randint(2, 12))) for _ in range(3000)]
+    assert [canonical_tokens(t) for t in texts] == [_every_phrase_pass(t) for t in texts]
