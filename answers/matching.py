@@ -534,6 +534,8 @@ class BankIndex:
     _exact_id: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     _max_idf: float = 1.0
     _weights: dict[str, float] = field(default_factory=dict)
+    #: per entry: its normalised (answer, comment), compared for the margin rule
+    _answer_keys: list[tuple[str, str]] = field(default_factory=list)
 
     # -- build ---------------------------------------------------------------
 
@@ -571,6 +573,7 @@ class BankIndex:
             if entry.question_id and entry.version_line:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
+        index._answer_keys = [_answer_key(e) for e in live]
         index._ph_entry = np.asarray(ph_entry, dtype=np.int64)
         index._ph_products = np.fromiter((bool(live[i].products) for i in ph_entry), dtype=bool, count=len(ph_entry))
         index._build_bm25()
@@ -859,7 +862,8 @@ class BankIndex:
         if top_i in exact:
             tier = "exact" if _usable(top) else "review"
         else:
-            rival = next((s for s, i, _ in ranked[1:] if not _same_answer(self.entries[i], top)), None)
+            top_answer = self._answer_keys[top_i]
+            rival = next((s for s, i, _ in ranked[1:] if self._answer_keys[i] != top_answer), None)
             tier = _tier(top_score, top, high, review)
             if tier == "high" and rival is not None and top_score - rival < HIGH_MARGIN:
                 tier = "review"
@@ -960,8 +964,9 @@ def _usable(entry: BankEntry) -> bool:
     return entry.status == "approved" and not entry.stale
 
 
-def _same_answer(a: BankEntry, b: BankEntry) -> bool:
-    return normalise(a.answer) == normalise(b.answer) and normalise(a.comment) == normalise(b.comment)
+def _answer_key(entry: BankEntry) -> tuple[str, str]:
+    """What a written suggestion of ``entry`` says: entries with equal keys give the same cells."""
+    return normalise(entry.answer), normalise(entry.comment)
 
 
 def _tier(score: float, entry: BankEntry, high: int, review: int) -> str:
