@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from answers.matching import BankEntry, BankIndex, Embedder, Query, embed_text, text_hash
+from answers.matching import BankEntry, BankIndex, Embedder, Query, Suggestion, embed_text, text_hash
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
 from answers.verdicts import map_verdict
 from importers import ParsedQuestionnaire, Question
@@ -262,6 +262,25 @@ def _fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
     return answer, comment, True
 
 
+def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question) -> list[Alternative]:
+    """For a question nothing matches well enough to write: the entries the matcher still
+    ranked first, each as an alternative of tier ``none`` (never written, never bulk
+    accepted), so a reviewer can take one in a click. Across questionnaire families the
+    right entry scores low but is often among them: on the labelled cross-family
+    evaluations it is ranked first for 9 of 17 answerable questions and in the first six
+    for 14 (bench/bench_corpus_eval.py). Once taken and accepted, the wording is offered
+    to curators as an alternate (bank hygiene page), and the next such question is exact."""
+    ranked = [(s.entry_id, s.score)] + [(a.entry_id, a.score) for a in s.alternatives]
+    weak = []
+    for entry_id, score in ranked:
+        entry = rows.get(entry_id) if entry_id is not None else None
+        if entry is None or score <= 0:
+            continue
+        answer, comment, _ = _fit(entry, q)
+        weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))
+    return weak
+
+
 def suggest_for(
     questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
 ) -> list[Suggested]:
@@ -282,7 +301,9 @@ def suggest_for(
     out: list[Suggested] = []
     for q, s in zip(questions, index.match(queries, product=product), strict=True):
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
-            out.append(Suggested(entry_id=None, score=float(s.score), tier="none", answer=None, comment=None))
+            weak = _weak_candidates(s, rows, q)
+            note = "no match good enough to write; weak candidates listed" if weak else ""
+            out.append(Suggested(None, float(s.score), "none", None, None, weak, note))
             continue
         entry = rows[s.entry_id]
         answer, comment, fits = _fit(entry, q)

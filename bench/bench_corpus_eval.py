@@ -6,7 +6,10 @@ the target's real answer is a verdict (Yes / No / N/A); for the labelled evaluat
 (rewritten or other-family questionnaires, bench/labels/) it must also have a labelled
 equivalent in the source. Coverage: share of answerable questions written (tier exact or
 high). Precision: share of written verdicts equal to the real one; a verdict written on
-a question with no labelled equivalent counts as wrong.
+a question with no labelled equivalent counts as wrong. Offered (labelled only): share
+of answerable questions whose labelled equivalent the reviewer is shown, written or not
+(the suggestion, an alternative, or a weak candidate of a question left empty): what one
+click in review answers.
 Usage: python bench/bench_corpus_eval.py [--lexical] [--show-wrong] [NAME-FILTER ...]
 """
 
@@ -155,7 +158,7 @@ def run(source: str | tuple[str, ...], target: str | tuple[str, ...]):
     Returns (source questionnaire(s) as one, target questionnaire, suggestions, seconds
     spent suggesting, {entry id: the source question id it was learned from}).
     """
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from answers import suggest
     from answers.db import get_engine
@@ -173,8 +176,17 @@ def run(source: str | tuple[str, ...], target: str | tuple[str, ...]):
         started = time.perf_counter()
         results = suggest.suggest_for(blank, version_line=tgt.version_line, product=None, session=session)
         secs = time.perf_counter() - started
-        entry_qid = {r.entry_id: session.get(Entry, r.entry_id).question_id for r in results if r.entry_id}
+        entry_qid = {e.id: e.question_id for e in session.exec(select(Entry)).all()}
     return src, tgt, results, secs, entry_qid
+
+
+def equivalents_of(labelled):
+    """question -> the source question ids labelled `same` (empty without labels)."""
+    if not labelled:
+        return lambda q: ()
+    same = read_labels(*labelled[:2])
+    # labels name a question by its id, or by sheet!row where ids are missing or repeat
+    return lambda q: same.get(q.id or "", ()) or same.get(f"{q.sheet}!{q.row}", ())
 
 
 def truth_of(src, labelled):
@@ -189,14 +201,12 @@ def truth_of(src, labelled):
 
     if not labelled:
         return lambda q: canonical_verdict(q.answer or "")
-    same = read_labels(*labelled[:2])
+    equivalents = equivalents_of(labelled)
     own = labelled[2:] != ("source",)
     source_verdict = {q.id: canonical_verdict(q.answer or "") for q in src.questions}
 
     def truth(q):
-        # labels name a question by its id, or by sheet!row where ids are missing or repeat
-        equivalents = same.get(q.id or "", ()) or same.get(f"{q.sheet}!{q.row}", ())
-        verdicts = {source_verdict.get(i) for i in equivalents} - {None}
+        verdicts = {source_verdict.get(i) for i in equivalents(q)} - {None}
         if not verdicts:
             return None
         return (own and canonical_verdict(q.answer or "")) or (verdicts.pop() if len(verdicts) == 1 else None)
@@ -218,7 +228,7 @@ def main() -> int:
     )
     print(
         f"{'evaluation':60} {'answerable':>10} {'written':>8} {'coverage':>9} {'precision':>9} "
-        f"{'review':>7} {'secs':>6}"
+        f"{'review':>7} {'offered':>8} {'secs':>6}"
     )
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
     for name, source, target, kind, labelled in EVALUATIONS:
@@ -228,8 +238,8 @@ def main() -> int:
             print(f"{name[:60]:60} skipped: bench/labels/{labelled[0]} is absent")
             continue
         src, tgt, results, secs, entry_qid = run(source, target)
-        truth = truth_of(src, labelled)
-        answerable = written = correct = review = unsupported = 0
+        truth, equivalents = truth_of(src, labelled), equivalents_of(labelled)
+        answerable = written = correct = review = unsupported = offered = 0
         wrong = []
         for q, s in zip(tgt.questions, results, strict=True):
             written_now = s.tier in ("exact", "high") and s.answer is not None
@@ -252,6 +262,8 @@ def main() -> int:
                     )
                 continue
             answerable += 1
+            shown = {s.entry_id} | {a.entry_id for a in s.alternatives}
+            offered += bool({entry_qid.get(e) for e in shown if e} & set(equivalents(q)))
             if written_now:
                 written += 1
                 if canonical_verdict(s.answer) == real_verdict:
@@ -264,9 +276,10 @@ def main() -> int:
                 review += 1
         coverage = (written - unsupported) / answerable if answerable else 0
         precision = correct / written if written else 1
+        shown = f"{offered / answerable:8.1%}" if labelled and answerable else f"{'-':>8}"
         print(
             f"{name[:60]:60} {answerable:10} {written:8} {coverage:9.1%} {precision:9.1%} "
-            f"{review:7} {secs:6.2f} ({kind})"
+            f"{review:7} {shown} {secs:6.2f} ({kind})"
         )
         if show_wrong:
             for w in wrong:
