@@ -5,7 +5,9 @@ back, so the product has no importer for it. The files are not strict JSON (a ``
 licence header, string literals joined with ``+`` across lines); items nest in blocks.
 Answerable items (``line``, ``box``, ``radiogroup``, ``checkgroup``) become questions
 with id ``<file stem>:<item id>`` (``<file stem>:#<position>`` for the few without) and
-the text stripped of HTML; a radiogroup's labels are its choices.
+the text stripped of HTML, each with a stand-in answer cell (column 1 of a row per item)
+so a suggestion can be written; no choices: a radiogroup's labels are sentences ("Yes,
+we have a published security contact ..."), and the bench measures matching.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from importers.base import ParsedQuestionnaire, Question
+from importers.base import CellRef, ParsedQuestionnaire, Question
 
 ANSWERABLE = ("line", "box", "radiogroup", "checkgroup")
 _TAG = re.compile(r"<[^>]+>")
@@ -44,15 +46,13 @@ def load_vsaq(path: Path) -> ParsedQuestionnaire:
         text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", item.get("text") or ""))).strip()
         if not text:
             continue  # a checkgroup of options without a question of its own
-        choices = tuple(label for choice in item.get("choices") or () for label in choice.values())
         questions.append(
             Question(
                 sheet=stem,
                 row=n,
                 id=f"{stem}:{item.get('id') or f'#{n}'}",  # a few items have no id
                 text=text,
-                answer_cell=None,
-                choices=choices if item["type"] == "radiogroup" else (),
+                answer_cell=CellRef(stem, n, 1),
             )
         )
     return ParsedQuestionnaire(family="vsaq", version=None, format="json", questions=questions)
