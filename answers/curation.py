@@ -126,7 +126,7 @@ def similar_pairs(texts: list[str], cutoff: float = DUPLICATE_CUTOFF) -> list[tu
         stop = min(start + _BLOCK, len(ordered))
         end = bisect.bisect_right(lengths, lengths[stop - 1] * stretch + 1)
         scores = process.cdist(
-            ordered[start:stop], ordered[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=1
+            ordered[start:stop], ordered[start:end], scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=-1
         )
         rows, cols = np.nonzero(scores)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
