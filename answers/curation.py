@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from answers.models import (
     Item,
     ItemStatus,
     Questionnaire,
+    WordingDismissal,
     utcnow,
 )
 from answers.verdicts import canonical_verdict
@@ -173,14 +175,13 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
     return report
 
 
-DISMISSABLE = ("duplicate", "opposite", "self", "learned", "confirmed")
+DISMISSABLE = ("duplicate", "opposite", "self", "learned")
 
 
 def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) -> None:
     """Mark a finding as fine ("not a conflict" / "not a duplicate"); clears learning's
-    `conflict` flags on these entries. Kind "confirmed" ("not the same question") takes one
-    entry: it hides every wording confirmed for that entry until the entry changes, and
-    leaves its `conflict` flag alone. One commit."""
+    `conflict` flags on these entries. One commit. (A confirmed wording is dismissed one
+    wording at a time: ``dismiss_wording``.)"""
     if kind not in DISMISSABLE:
         raise ValueError(f"unknown finding kind {kind!r}")
     entries = sorted((get_entry(i, session=session) for i in dict.fromkeys(entry_ids)), key=lambda e: e.id)
@@ -200,7 +201,7 @@ def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) ->
             )
         )
     for e in entries:
-        if e.conflict and kind != "confirmed":
+        if e.conflict:
             e.conflict = False
             session.add(e)
     audit.record(
@@ -215,6 +216,37 @@ def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) ->
 
 
 # --- wordings confirmed in review ----------------------------------------------------
+
+
+def _wording_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def dismiss_wording(entry_id: int, text: str, *, session: Session, actor: str) -> None:
+    """ "Not the same question": the wording ``text`` confirmed in review is not offered
+    for the entry again while the entry keeps its revision; the entry's other confirmed
+    wordings stay. Raises ValueError for an empty wording, EntryNotFound. One commit."""
+    entry = get_entry(entry_id, session=session)
+    if not normalise(text or ""):
+        raise ValueError("no wording given")
+    session.add(
+        WordingDismissal(
+            entry_id=entry.id,
+            revision=entry.revision,
+            wording_hash=_wording_hash(text),
+            by=actor,
+            at=utcnow(),
+        )
+    )
+    audit.record(
+        session,
+        "hygiene.dismiss",
+        actor=actor,
+        object_type="entry",
+        object_id=entry.id,
+        details={"kind": "confirmed", "entries": [entry.id], "wording": text.strip()[:300]},
+    )
+    session.commit()
 
 
 @dataclass
@@ -252,9 +284,10 @@ def _person_decided(item: Item) -> bool:
 def confirmed_wordings(*, session: Session, limit: int = 200) -> list[Confirmation]:
     """Accepted items whose answer came unchanged from a live entry the matcher was not sure
     about, grouped by (entry, normalised wording), most confirmed first. Wordings already
-    the entry's question or an alternate are left out. A "confirmed" dismissal of an entry
-    hides all its confirmations while the entry keeps that revision: any edit of the entry
-    (adding an alternate too) shows the remaining ones again."""
+    the entry's question or an alternate are left out, and so is a wording a curator
+    called "not the same question" while the entry keeps that revision (any edit of the
+    entry offers it again). Before wordings were dismissed one by one, a dismissal hid all
+    of an entry's wordings: such rows (HygieneDismissal "confirmed") still do."""
     rows = session.exec(
         select(Item, Entry, Questionnaire.filename)
         .join(Entry, Entry.id == Item.entry_id)
@@ -262,19 +295,22 @@ def confirmed_wordings(*, session: Session, limit: int = 200) -> list[Confirmati
         .where(Item.status == ItemStatus.accepted, Entry.status != EntryStatus.retired)
         .order_by(Questionnaire.uploaded_at.desc(), Item.position)  # type: ignore[attr-defined]
     )
-    dismissed = {
+    whole_entry = {
         (d.entry_a, d.revision_a)
         for d in session.exec(select(HygieneDismissal).where(HygieneDismissal.kind == "confirmed"))
     }
+    dismissed = {(d.entry_id, d.revision, d.wording_hash) for d in session.exec(select(WordingDismissal))}
     found: dict[tuple[int, str], Confirmation] = {}
     known: dict[int, set[str]] = {}  # entry id -> its wordings, once per entry
     for item, entry, filename in rows:
-        if (entry.id, entry.revision) in dismissed or not _person_decided(item) or not _same_answer(item, entry):
+        if (entry.id, entry.revision) in whole_entry or not _person_decided(item) or not _same_answer(item, entry):
             continue
         if entry.id not in known:
             known[entry.id] = wordings(entry)
         key = normalise(item.text)
         if not key or key in known[entry.id]:
+            continue
+        if (entry.id, entry.revision, _wording_hash(item.text)) in dismissed:
             continue
         confirmation = found.setdefault((entry.id, key), Confirmation(entry, item.text.strip()))
         confirmation.count += 1
@@ -305,13 +341,15 @@ class Topic:
 
 def coverage(*, session: Session, days: int = 90, limit_per_topic: int = 50) -> list[Topic]:
     """Questions of questionnaires uploaded in the last `days` that found no good match
-    (tier `none`), deduplicated by normalised text and grouped by their section (or sheet),
-    biggest topic first."""
+    (tier `none`) and for which no reviewer took an entry either, deduplicated by
+    normalised text and grouped by their section (or sheet), biggest topic first."""
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     rows = session.exec(
         select(Item)
         .join(Questionnaire, Questionnaire.id == Item.questionnaire_id)
-        .where(Item.tier == "none", Questionnaire.uploaded_at >= since)
+        # a reviewer who took an entry for it (a weak candidate) found the bank covers it:
+        # that wording goes to "confirmed in review" instead
+        .where(Item.tier == "none", Item.entry_id.is_(None), Questionnaire.uploaded_at >= since)  # type: ignore[union-attr]
         .order_by(Item.questionnaire_id, Item.position)
     )
     topics: dict[str, dict[str, Gap]] = {}

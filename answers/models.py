@@ -285,6 +285,20 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(default="", max_length=64)
 
 
+class WordingDismissal(SQLModel, table=True):
+    """A curator said a wording confirmed in review is "not the same question" as the
+    entry: that wording alone is not offered for the entry again while the entry keeps
+    this revision. Keyed by the sha256 of the normalised wording (questions run to 4,000
+    characters)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    revision: int
+    wording_hash: str = Field(max_length=64)
+    by: str = Field(default="", max_length=320)
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
 class HygieneDismissal(SQLModel, table=True):
     """A curator said a hygiene finding is fine ("not a conflict", "not a duplicate"):
     it stays hidden while both entries keep the revisions they had then."""

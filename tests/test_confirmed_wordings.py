@@ -135,10 +135,10 @@ def test_not_the_same_question_hides_the_wording_until_the_entry_changes(
     _pin(app, qid, "MFA-01", tier="review")
     _accept(reviewer, qid, "MFA-01")
     entry_id = _mfa_entry(app)
-    r = curator_client.post("/bank/resolve", data={"entry": str(entry_id), "kind": "confirmed"})
+    r = curator_client.post("/bank/resolve", data={"entry": str(entry_id), "kind": "confirmed", "text": MFA})
     assert r.status_code == 303
     page = curator_client.get("/bank/hygiene").get_data(as_text=True)
-    assert "not offered again until the entry changes" in page and MFA not in page
+    assert "not offered for the entry again until the entry changes" in page and MFA not in page
     assert _confirmed(app) == []
     with db(app) as s:
         bank.update_entry(entry_id, EntryUpdate(comment="Hardware keys for everyone"), session=s, actor="c")
@@ -173,3 +173,56 @@ def test_add_alternate_refuses_retired_entries(session):
         bank.add_alternate(entry.id, "Is access logged?", session=session, actor="t")
     with pytest.raises(bank.EntryNotFound):
         bank.add_alternate(9999, "Is access logged?", session=session, actor="t")
+
+
+def _upload_and_accept(app, client, questions, accept: str) -> int:
+    """Upload a questionnaire of ``questions`` and accept ``accept`` with the MFA entry's
+    answer as a person-decided (review-tier) match."""
+    from tests.review_builders import multipart, questionnaire_xlsx
+
+    r = client.post("/questionnaires/upload", **multipart(questionnaire_xlsx(questions), f"{accept}.xlsx"))
+    questionnaire = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    _pin(app, questionnaire, accept, tier="review", entry_id=_mfa_entry(app), suggested_answer="Yes")
+    _accept(client, questionnaire, accept, answer="Yes", comment="Hardware keys")
+    return questionnaire
+
+
+def test_not_the_same_question_hides_only_that_wording(app, reviewer, qid, curator_client):  # noqa: F811
+    other = "Do privileged users need a second factor to sign in?"
+    _pin(app, qid, "MFA-01", tier="review")
+    _accept(reviewer, qid, "MFA-01")
+    _upload_and_accept(app, reviewer, [("MFA-02", other)], "MFA-02")
+    entry_id = _mfa_entry(app)
+    assert sorted(c[1] for c in _confirmed(app)) == sorted([MFA, other])
+    r = curator_client.post("/bank/resolve", data={"entry": str(entry_id), "kind": "confirmed", "text": other})
+    assert r.status_code == 303
+    assert [c[1] for c in _confirmed(app)] == [MFA]  # the other wording of the same entry stays
+    # the same wording in a later questionnaire stays hidden too (matched by normalised text)
+    _upload_and_accept(app, reviewer, [("MFA-03", other.upper())], "MFA-03")
+    assert [c[1] for c in _confirmed(app)] == [MFA]
+    with db(app) as s:
+        bank.update_entry(entry_id, EntryUpdate(owner="iam@x.test"), session=s, actor="c")
+    # a new revision: offered again (shown in the latest questionnaire's spelling)
+    assert sorted(c[1].casefold() for c in _confirmed(app)) == sorted([MFA.casefold(), other.casefold()])
+
+
+def test_a_dismissal_without_the_wording_is_refused(app, reviewer, qid, curator_client):  # noqa: F811
+    _pin(app, qid, "MFA-01", tier="review")
+    _accept(reviewer, qid, "MFA-01")
+    r = curator_client.post(
+        "/bank/resolve", data={"entry": str(_mfa_entry(app)), "kind": "confirmed"}, follow_redirects=True
+    )
+    assert r.status_code == 200 and "no wording given" in r.get_data(as_text=True)
+    assert [c[1] for c in _confirmed(app)] == [MFA]
+
+
+def test_an_entry_wide_dismissal_from_before_still_hides_all_its_wordings(app, reviewer, qid):  # noqa: F811
+    from answers.models import HygieneDismissal
+
+    _pin(app, qid, "MFA-01", tier="review")
+    _accept(reviewer, qid, "MFA-01")
+    with db(app) as s:
+        entry = s.get(Entry, _mfa_entry(app))
+        s.add(HygieneDismissal(kind="confirmed", entry_a=entry.id, revision_a=entry.revision, by="old"))
+        s.commit()
+    assert _confirmed(app) == []

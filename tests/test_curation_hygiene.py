@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from answers import bank, curation
-from answers.models import EntryCreate, EntryStatus, Item, Questionnaire
+from answers.models import Entry, EntryCreate, EntryStatus, Item, Questionnaire
 
 
 def _entry(session, question, answer="Yes", comment="", **kw):
@@ -99,9 +99,22 @@ def test_coverage_groups_recent_unmatched_questions_by_section(session):
     session.add(new)
     session.flush()
 
-    def item(q, pos, text, section, tier="none"):
+    taken = Entry(question="Is there a DPO?", answer="Yes")
+    session.add(taken)
+    session.flush()
+
+    def item(q, pos, text, section, tier="none", entry_id=None):
         session.add(
-            Item(questionnaire_id=q.id, position=pos, sheet="S", row=pos, text=text, section=section, tier=tier)
+            Item(
+                questionnaire_id=q.id,
+                position=pos,
+                sheet="S",
+                row=pos,
+                text=text,
+                section=section,
+                tier=tier,
+                entry_id=entry_id,
+            )
         )
 
     item(new, 1, "Do you have a SOC 2 report?", "Compliance")
@@ -109,6 +122,9 @@ def test_coverage_groups_recent_unmatched_questions_by_section(session):
     item(new, 3, "Is there an ISO 27001 certificate?", "Compliance")
     item(new, 4, "Do you encrypt?", "Crypto", tier="exact")
     item(new, 5, "Who is your DPO?", None)
+    item(
+        new, 6, "Have you appointed a data protection officer?", "Privacy", entry_id=taken.id
+    )  # a weak candidate taken
     item(old, 1, "An old unanswered question?", "Legacy")
     session.commit()
     topics = curation.coverage(session=session, days=90)

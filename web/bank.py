@@ -357,13 +357,12 @@ def resolve():
                     bank.retire(other, session=session, actor=actor()[0], note=f"conflict resolved: kept #{keep}")
             bank.clear_conflict([int(keep)], session=session, actor=actor()[0])
             message = f"Kept entry #{keep}; the other(s) retired."
+        elif kind == "confirmed":
+            curation.dismiss_wording(ids[0], request.form.get("text", ""), session=session, actor=actor()[0])
+            message = "Hidden: this wording is not offered for the entry again until the entry changes."
         else:
             curation.dismiss(kind, ids, session=session, actor=actor()[0])
-            message = (
-                "Hidden: these wordings are not offered again until the entry changes."
-                if kind == "confirmed"
-                else "Marked as fine."
-            )
+            message = "Marked as fine."
     except (ValueError, LookupError) as exc:
         session.rollback()
         flash(str(exc), "error")
