@@ -200,3 +200,61 @@ def test_a_wording_confirmed_in_review_becomes_an_alternate(live_app, chromium, 
     _upload(page, base, source, "Second Customer")
     assert _tier(item()) == "exact"
     assert item().locator("select[name=answer]").input_value() == "Yes"
+
+
+LOGOUT = "Does the product have automatic logout functionality?"
+
+
+def test_a_weak_candidate_taken_in_review_is_offered_as_an_alternate(live_app, chromium, tmp_path):  # noqa: F811
+    """Nothing in the demo bank matches "automatic logout" well enough to write, but its
+    session-timeout entry is the first weak candidate: the reviewer takes it in a click,
+    accepts, and the curator finds the wording on the hygiene page."""
+    from answers.embeddings import load_default_embedder
+
+    if load_default_embedder() is None:
+        pytest.skip("no embedding model (not installed, or ANSWERBANK_EMBEDDINGS=off): lexical mode cannot rank this")
+    app, base = live_app
+    make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Product"
+    ws.append(["ID", "Question", "Answer", "Comments"])
+    ws.append(["PR-07", LOGOUT, None, None])
+    dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+    ws.add_data_validation(dv)
+    dv.add("C2")
+    source = tmp_path / "customer-questionnaire.xlsx"
+    wb.save(source)
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "curator@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+    _upload(page, base, source, "Customer")
+
+    def item():
+        return page.locator("article.item").filter(has=page.get_by_text(LOGOUT, exact=True))
+
+    assert _tier(item()) == "none"
+    assert item().locator("select[name=answer]").input_value() == ""  # nothing written
+    weak = item().locator("details.alternatives")
+    assert "weak candidate" in weak.locator("summary").inner_text()
+    weak.locator("summary").click()
+    page.screenshot(path=str(tmp_path / "weak-candidates.png"), full_page=True)
+    candidate = weak.locator("li").filter(has_text="Do user sessions time out after a period of inactivity?")
+    assert candidate.count() == 1 and weak.locator("li").first.inner_text() == candidate.inner_text()
+    candidate.locator("button:has-text('Use this')").click()
+    page.wait_for_load_state()
+    assert item().locator("select[name=answer]").input_value() == "Yes"
+    assert "time out after a period of inactivity" in item().locator("p.source").inner_text()
+    item().locator("button[value=accepted]").click()
+    item().locator(".save-note").wait_for()
+    assert item().locator(".save-note").inner_text() == "Saved."
+
+    page.goto(f"{base}/bank/hygiene")
+    card = page.locator(".card.finding").filter(has_text=LOGOUT)
+    assert card.count() == 1 and "customer-questionnaire" in card.inner_text()
+    page.close()
