@@ -223,9 +223,9 @@ def _wording_hash(text: str) -> str:
 
 
 def dismiss_wording(entry_id: int, text: str, *, session: Session, actor: str) -> None:
-    """ "Not the same question": the wording ``text`` confirmed in review is not offered
-    for the entry again while the entry keeps its revision; the entry's other confirmed
-    wordings stay. Raises ValueError for an empty wording, EntryNotFound. One commit."""
+    """A curator's "not the same question": the wording ``text`` confirmed in review is
+    not offered for the entry again while the entry keeps its revision; the entry's other
+    confirmed wordings stay. Raises ValueError for an empty wording, EntryNotFound. One commit."""
     entry = get_entry(entry_id, session=session)
     if not normalise(text or ""):
         raise ValueError("no wording given")

@@ -303,7 +303,17 @@ def suggest_for(
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
             weak = _weak_candidates(s, rows, q)
             note = "no match good enough to write; weak candidates listed" if weak else ""
-            out.append(Suggested(None, float(s.score), "none", None, None, weak, note))
+            out.append(
+                Suggested(
+                    entry_id=None,
+                    score=float(s.score),
+                    tier="none",
+                    answer=None,
+                    comment=None,
+                    alternatives=weak,
+                    note=note,
+                )
+            )
             continue
         entry = rows[s.entry_id]
         answer, comment, fits = _fit(entry, q)
