@@ -25,20 +25,37 @@ EDITED_COMMENT = "Keys live in the customer's own KMS (AWS, Azure or GCP); revok
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _questionnaire(path: Path) -> Path:
-    """ID | Question | Answer (Yes/No dropdown) | Comments, with our question and two others."""
+def _questionnaire(path: Path, rows: list[tuple[str, str]] | None = None, sheet: str = "Security") -> Path:
+    """ID | Question | Answer (Yes/No dropdown) | Comments; by default our question and two others."""
+    rows = rows or [
+        ("SEC-01", "Is there a documented incident response plan reviewed annually?"),
+        ("SEC-02", QUESTION),
+        ("SEC-03", "Do you perform background checks on contractors with production access?"),
+    ]
     wb = Workbook()
     ws = wb.active
-    ws.title = "Security"
+    ws.title = sheet
     ws.append(["ID", "Question", "Answer", "Comments"])
-    ws.append(["SEC-01", "Is there a documented incident response plan reviewed annually?", None, None])
-    ws.append(["SEC-02", QUESTION, None, None])
-    ws.append(["SEC-03", "Do you perform background checks on contractors with production access?", None, None])
+    for question_id, text in rows:
+        ws.append([question_id, text, None, None])
     dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
     ws.add_data_validation(dv)
-    dv.add("C2:C4")
+    dv.add(f"C2:C{len(rows) + 1}")
     wb.save(path)
     return path
+
+
+def _curator_page(app, chromium, base: str):  # noqa: F811
+    """A browser page signed in as a new curator."""
+    make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "curator@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+    return page
 
 
 def _upload(page, base: str, source: Path, customer: str) -> None:
@@ -153,25 +170,8 @@ def test_a_wording_confirmed_in_review_becomes_an_alternate(live_app, chromium, 
     """A reviewer accepts a doubtful match; the curator adds the wording to the entry on the
     hygiene page; the next questionnaire with that wording is matched exactly."""
     app, base = live_app
-    make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Security"
-    ws.append(["ID", "Question", "Answer", "Comments"])
-    ws.append(["IR-01", UNSURE, None, None])
-    dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
-    ws.add_data_validation(dv)
-    dv.add("C2")
-    source = tmp_path / "incident-questionnaire.xlsx"
-    wb.save(source)
-
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", "curator@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+    source = _questionnaire(tmp_path / "incident-questionnaire.xlsx", [("IR-01", UNSURE)])
+    page = _curator_page(app, chromium, base)
 
     def item():
         found = page.locator("article.item").filter(has=page.get_by_text(UNSURE, exact=True))
@@ -214,25 +214,8 @@ def test_a_weak_candidate_taken_in_review_is_offered_as_an_alternate(live_app, c
     if load_default_embedder() is None:
         pytest.skip("no embedding model (not installed, or ANSWERBANK_EMBEDDINGS=off): lexical mode cannot rank this")
     app, base = live_app
-    make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Product"
-    ws.append(["ID", "Question", "Answer", "Comments"])
-    ws.append(["PR-07", LOGOUT, None, None])
-    dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
-    ws.add_data_validation(dv)
-    dv.add("C2")
-    source = tmp_path / "customer-questionnaire.xlsx"
-    wb.save(source)
-
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", "curator@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+    source = _questionnaire(tmp_path / "customer-questionnaire.xlsx", [("PR-07", LOGOUT)], sheet="Product")
+    page = _curator_page(app, chromium, base)
     _upload(page, base, source, "Customer")
 
     def item():
