@@ -16,7 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from answers.models import Role
 from tests.auth_helpers import PASSWORD, make_user
-from tests.test_browser_review import chromium, live_app  # noqa: F401 (fixtures)
+from tests.test_browser_review import chromium, live_app, sign_in  # noqa: F401 (fixtures)
 
 QUESTION = "Do you support customer-managed encryption keys for model fine-tuning data?"
 FIRST_COMMENT = "Keys live in the customer's KMS; we never see them."
@@ -45,16 +45,12 @@ def _questionnaire(path: Path, rows: list[tuple[str, str]] | None = None, sheet:
     return path
 
 
-def _curator_page(app, chromium, base: str):  # noqa: F811
-    """A browser page signed in as a new curator."""
+def _curator_page(app, chromium, base: str, start: str = "/login"):  # noqa: F811
+    """A browser page signed in as a new curator, on ``start``."""
     make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(15_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", "curator@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+    sign_in(page, base, "curator@example.com", start=start)
     return page
 
 
@@ -78,17 +74,9 @@ def _tier(item) -> str:
 
 def test_edit_approve_then_used_in_a_questionnaire(live_app, chromium, tmp_path):  # noqa: F811
     app, base = live_app
-    make_user(app, "curator@example.com", Role.curator, password=PASSWORD)
     source = _questionnaire(tmp_path / "fine-tuning-questionnaire.xlsx")
-
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/bank/new")
-    assert "/login" in page.url
-    page.fill("input[name=email]", "curator@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/bank/new$"))
+    page = _curator_page(app, chromium, base, start="/bank/new")
+    assert page.url.endswith("/bank/new")
 
     # 1. a new entry through the form: it is a draft
     form = page.locator("form.entry-form")

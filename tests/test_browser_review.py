@@ -74,6 +74,17 @@ def chromium():
             browser.close()
 
 
+def sign_in(page, base: str, email: str, start: str = "/login") -> None:
+    """Open ``start`` (a page that asks to sign in first), sign in as ``email`` and land
+    back on it (or on the home page, starting from the login page)."""
+    page.goto(f"{base}{start}")
+    assert "/login" in page.url, f"{start} should ask to sign in first"
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/(?!login)[^?]*$"))
+
+
 def _where(article) -> tuple[str, int]:
     m = re.fullmatch(r"(.*) row (\d+)", article.locator("header small").inner_text().strip())
     assert m, "the item header names its sheet and row"
@@ -96,12 +107,8 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
 
     page = chromium.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
     page.set_default_timeout(30_000)
-    page.goto(f"{base}/questionnaires/upload")
-    assert "/login" in page.url
-    page.fill("input[name=email]", "seller@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/questionnaires/upload$"))
+    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
+    assert page.url.endswith("/questionnaires/upload")
 
     page.set_input_files("#file", str(source))
     page.fill("input[name=customer]", "Example University")
