@@ -262,6 +262,11 @@ def _fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
     return answer, comment, True
 
 
+#: Weak candidates scoring below this are noise (no shared topic); the right entries across
+#: families scored 8 and up on the labelled evaluations.
+WEAK_CANDIDATE_FLOOR = 5
+
+
 def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question) -> list[Alternative]:
     """For a question nothing matches well enough to write: the entries the matcher still
     ranked first, each as an alternative of tier ``none`` (never written, never bulk
@@ -274,7 +279,7 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question) -> list
     weak = []
     for entry_id, score in ranked:
         entry = rows.get(entry_id) if entry_id is not None else None
-        if entry is None or score <= 0:
+        if entry is None or score < WEAK_CANDIDATE_FLOOR:
             continue
         answer, comment, _ = _fit(entry, q)
         weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))

@@ -215,6 +215,10 @@ def test_a_weak_candidate_taken_in_review_is_offered_as_an_alternate(live_app, c
     assert "weak candidate" in weak.locator("summary").inner_text()
     weak.locator("summary").click()
     page.screenshot(path=str(tmp_path / "weak-candidates.png"), full_page=True)
+    # a decision saved in place first: the candidates' form must post the item's new version
+    item().locator("button[value=needs_review]").click()
+    item().locator(".save-note").wait_for()
+    assert item().locator(".save-note").inner_text() == "Saved."
     candidate = weak.locator("li").filter(has_text="Do user sessions time out after a period of inactivity?")
     assert candidate.count() == 1 and weak.locator("li").first.inner_text() == candidate.inner_text()
     candidate.locator("button:has-text('Use this')").click()

@@ -41,7 +41,10 @@
         return;
       }
       article.setAttribute("data-version", res.body.lock_version);
-      form.elements.lock_version.value = res.body.lock_version;
+      // every form of the item (its decision and its other matches) posts the new version
+      article.querySelectorAll("input[name=lock_version]").forEach(function (input) {
+        input.value = res.body.lock_version;
+      });
       article.className = "item current status-" + res.body.status;
       article.querySelector(".state").textContent =
         res.body.status.replace("_", " ") + (res.body.assignee ? " → " + res.body.assignee : "");
