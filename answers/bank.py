@@ -107,10 +107,14 @@ def entry_products(entry_id: int, *, session: Session) -> list[str]:
     return sorted(rows)
 
 
-def _set_products(entry: Entry, names: Iterable[str], *, session: Session) -> list[str]:
-    for link in session.exec(select(EntryProduct).where(EntryProduct.entry_id == entry.id)):
-        session.delete(link)
-    session.flush()  # the deletes must precede re-inserts of the same key
+def _set_products(entry: Entry, names: Iterable[str], *, session: Session, new: bool = False) -> list[str]:
+    """Scope ``entry`` to the products ``names`` (created as needed); ``new``: the entry
+    was just added and has no links yet, so there is nothing to look up or delete (a bank
+    import adds thousands: 5,000 entries without vectors 5.0 -> 4.0 s)."""
+    if not new:
+        for link in session.exec(select(EntryProduct).where(EntryProduct.entry_id == entry.id)):
+            session.delete(link)
+        session.flush()  # the deletes must precede re-inserts of the same key
     out = []
     for name in sorted({n.strip() for n in names if n.strip()}):
         product = get_or_create_product(name, session=session)
@@ -126,7 +130,7 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
         entry.approved_at, entry.approved_by = utcnow(), actor
     session.add(entry)
     session.flush()
-    products = _set_products(entry, data.products, session=session)
+    products = _set_products(entry, data.products, session=session, new=True)
     session.add(
         EntryVersion(
             entry_id=entry.id, revision=1, snapshot=snapshot(entry, products), changed_by=actor, note="created"
