@@ -149,16 +149,22 @@ def bank_export_command(file: str) -> None:
 
 
 @bank_group.command("reindex")
-def bank_reindex_command() -> None:
+@click.option(
+    "--drop-other-models",
+    is_flag=True,
+    help="Also drop the vectors of every model but the running one (after an upgrade renamed the model).",
+)
+def bank_reindex_command(drop_other_models: bool) -> None:
     """Compute the missing sentence vectors of the bank and drop orphaned ones."""
     from answers import suggest
 
     session = db.get_session()
     if suggest.embedder() is None:
         click.echo("Embeddings unavailable (model not installed or ANSWERBANK_EMBEDDINGS=off): lexical matching.")
-    computed, dropped = suggest.reindex_vectors(session)
+    computed, dropped = suggest.reindex_vectors(session, drop_other_models=drop_other_models)
     session.commit()
-    click.echo(f"Bank vectors: {computed} computed, {dropped} orphaned dropped.")
+    what = "dropped (orphans and other models)" if drop_other_models else "orphaned dropped"
+    click.echo(f"Bank vectors: {computed} computed, {dropped} {what}.")
 
 
 @click.command("autofill")

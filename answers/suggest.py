@@ -220,17 +220,22 @@ def ensure_vectors(session: Session, entries: Iterable[Entry] | None = None) -> 
     return len(missing)
 
 
-def reindex_vectors(session: Session) -> tuple[int, int]:
+def reindex_vectors(session: Session, *, drop_other_models: bool = False) -> tuple[int, int]:
     """Drop orphaned EntryVector rows (a text no live entry has any more, or a second row
     for the same model and text), then compute the missing ones of the live entries.
+    Rows of other models are kept (a deployment that moves between CPUs switches between
+    the float and the int8 model) unless ``drop_other_models``: then only the running
+    model's rows stay (after an upgrade renamed the model; none stay without a model).
     Returns (computed, dropped). Flushes, never commits."""
+    model = embedder()
+    current = model.name if model is not None else None
     live = list(session.exec(select(Entry).where(Entry.status != EntryStatus.retired)))
     used = {text_hash(t) for e in live for t in (e.question, *e.alternates)}
     seen: set[tuple[str, str]] = set()
     dropped = 0
     for row in session.exec(select(EntryVector).order_by(EntryVector.id)):
         key = (row.model, row.text_hash)
-        if row.text_hash not in used or key in seen:
+        if row.text_hash not in used or key in seen or (drop_other_models and row.model != current):
             session.delete(row)
             dropped += 1
         seen.add(key)

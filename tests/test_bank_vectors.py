@@ -223,3 +223,18 @@ def test_a_new_model_name_recomputes_the_bank_vectors_and_keeps_the_old_ones(ses
     renamed.calls.clear()
     assert suggest.reindex_vectors(session) == (0, 0)  # nothing missing; the old model's rows are no orphans
     assert renamed.calls == []
+
+
+def test_reindex_can_drop_the_vectors_of_a_retired_model_name(app, runner, session, fake, monkeypatch):
+    bank.import_entries(BANK, session=session)
+    session.commit()
+    renamed = CountingEmbedder()
+    renamed.name = "counting-fake-fused"  # an upgrade renamed the model
+    monkeypatch.setattr(suggest, "_embedder", renamed)
+    result = runner.invoke(args=["bank", "reindex"])
+    assert result.exit_code == 0 and f"{len(ALL_TEXTS)} computed, 0 orphaned dropped" in result.output
+    result = runner.invoke(args=["bank", "reindex", "--drop-other-models"])
+    assert result.exit_code == 0, result.output
+    assert f"0 computed, {len(ALL_TEXTS)} dropped (orphans and other models)" in result.output
+    session.expire_all()
+    assert {v.model for v in session.exec(select(EntryVector))} == {"counting-fake-fused"}
