@@ -147,6 +147,31 @@ def test_int8_graph_refuses_a_graph_without_int8_weights(tmp_path):
         embeddings.int8_graph(path)
 
 
+def test_int8_graph_refuses_a_graph_without_encoder_layers(tmp_path):
+    """An int8 weight MatMul alone (the dequantisation pattern of the pinned model) is
+    quantised, but without attention layers to fuse the graph is not the model we pin."""
+    onnx = pytest.importorskip("onnx", reason="the int8 path needs the onnx package")
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((4, 4), np.int8), "w_q")
+    scale = numpy_helper.from_array(np.full((1, 4), 0.5, np.float32), "w_scale")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["w_q"], ["w_f"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", ["w_f", "w_scale"], ["w"]),
+            helper.make_node("MatMul", ["x", "w"], ["y"]),
+        ],
+        "int8-matmul-only",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [weight, scale],
+    )
+    path = tmp_path / "matmul.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    with pytest.raises(ValueError, match="no attention layer"):
+        embeddings.int8_graph(path)
+
+
 def test_int8_graph_keeps_the_shipped_int8_weights(paths):
     onnx = pytest.importorskip("onnx", reason="the int8 path needs the onnx package")
     from onnx import TensorProto, numpy_helper
