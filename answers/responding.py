@@ -260,7 +260,28 @@ class Decision:
     comment: str | None = None
     status: str | None = None
     assignee: str | None = None
-    entry_id: int | None = None  # "choose another match": take that alternative's answer
+    entry_id: int | None = None  # "choose another match": an alternative's, or any live entry's, answer
+
+
+def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
+    """A live bank entry a reviewer picked for ``item`` by hand, as an alternative (score
+    0, tier none, ``found``), its answer fitted to the cell. DecisionError for an unknown
+    or retired entry, or one scoped to other products than the questionnaire's."""
+    from answers.bank import entry_products
+    from answers.models import EntryStatus
+    from answers.suggest import Alternative, fit
+
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.status == EntryStatus.retired:
+        raise DecisionError(f"entry {entry_id} is not a live bank entry")
+    scope = entry_products(entry.id, session=session)
+    if scope:
+        q = session.get(Questionnaire, item.questionnaire_id)
+        product = session.get(Product, q.product_id).name if q and q.product_id else None
+        if product not in scope:
+            raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
+    answer, comment, _ = fit(entry, question_of(item))
+    return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
 
 def decide(
@@ -286,7 +307,10 @@ def decide(
     if decision.entry_id is not None:
         alt = next((a for a in item.alternatives if a.get("entry_id") == decision.entry_id), None)
         if alt is None and decision.entry_id != item.entry_id:
-            raise DecisionError(f"entry {decision.entry_id} is not among this question's matches")
+            # found in the bank by the reviewer: kept among the matches, so the choice shows
+            # and counts as a person's (wordings confirmed in review)
+            alt = _found_match(item, decision.entry_id, session=session)
+            item.alternatives = [*item.alternatives, alt]
         if alt is not None:
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
             item.entry_id = decision.entry_id

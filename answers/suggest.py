@@ -248,7 +248,7 @@ def invalidate() -> None:
         _cache.clear()
 
 
-def _fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
+def fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
     """(answer, comment, fits) for writing `entry` into `q`'s cells."""
     comment = entry.comment or None
     choices = tuple(q.mark_cells) if q.mark_cells else q.choices
@@ -286,7 +286,7 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question) -> list
         entry = rows.get(entry_id) if entry_id is not None else None
         if entry is None or score < WEAK_CANDIDATE_FLOOR:
             continue
-        answer, comment, _ = _fit(entry, q)
+        answer, comment, _ = fit(entry, q)
         weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))
     return weak
 
@@ -326,7 +326,7 @@ def suggest_for(
             )
             continue
         entry = rows[s.entry_id]
-        answer, comment, fits = _fit(entry, q)
+        answer, comment, fits = fit(entry, q)
         tier, note = s.tier, ""
         if not fits and tier in ("exact", "high"):
             tier, note = "review", f"the bank's answer {entry.answer!r} is not one of this cell's values"
@@ -337,7 +337,7 @@ def suggest_for(
             alt_entry = rows.get(alt.entry_id)
             if alt_entry is None or alt.tier == "none":  # unrelated entries are no alternative
                 continue
-            a_answer, a_comment, a_fits = _fit(alt_entry, q)
+            a_answer, a_comment, a_fits = fit(alt_entry, q)
             alternatives.append(
                 Alternative(
                     entry_id=alt.entry_id,

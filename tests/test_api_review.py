@@ -193,7 +193,7 @@ def test_stale_lock_version_is_409_and_changes_nothing(api, uploaded):
         ({"status": "done"}, "status must be one of"),
         ({"answer": 5}, "answer: expected text"),
         ({"lock_version": "abc"}, "lock_version: expected a whole number"),
-        ({"entry_id": 99999}, "not among this question's matches"),
+        ({"entry_id": 99999}, "not a live bank entry"),
     ],
 )
 def test_bad_patch_bodies_are_400(api, uploaded, body, needle):

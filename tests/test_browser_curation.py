@@ -233,3 +233,27 @@ def test_a_weak_candidate_taken_in_review_is_offered_as_an_alternate(live_app, c
     card = page.locator(".card.finding").filter(has_text=LOGOUT)
     assert card.count() == 1 and "customer-questionnaire" in card.inner_text()
     page.close()
+
+
+def test_a_reviewer_finds_the_answer_in_the_bank(live_app, chromium, tmp_path):  # noqa: F811
+    """From a question's "Find another answer in the bank" link: search, take an entry, and
+    the review page shows the question filled with that entry's answer."""
+    app, base = live_app
+    asked = "Are idle users signed out of the console automatically?"
+    source = _questionnaire(tmp_path / "customer.xlsx", [("PR-09", asked)])
+    page = _curator_page(app, chromium, base)
+    _upload(page, base, source, "Customer")
+    item = page.locator("article.item").filter(has=page.get_by_text(asked))
+    item.get_by_role("link", name="Find another answer in the bank").click()
+    page.wait_for_url(re.compile(r"/items/\d+/find$"))
+    page.fill("input[name=q]", "session inactivity")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"/find\?q="))
+    found = page.locator("ul.found li").filter(has_text="Do user sessions time out after a period of inactivity?")
+    assert found.count() == 1
+    page.screenshot(path=str(tmp_path / "find-in-bank.png"), full_page=True)
+    found.get_by_role("button", name="Use this").click()
+    page.wait_for_url(re.compile(r"/questionnaires/\d+#item-\d+$"))
+    assert item.locator("select[name=answer]").input_value() == "Yes"
+    assert "time out after a period of inactivity" in item.locator("p.source").inner_text()
+    page.close()

@@ -132,6 +132,40 @@ def review(questionnaire_id: int):
     )
 
 
+@bp.get("/<int:questionnaire_id>/items/<int:item_id>/find")
+def find(questionnaire_id: int, item_id: int):
+    """Search the bank for one question's answer when none of its matches is right: the
+    entries this questionnaire may use (company-wide or of its product), "Use this" on
+    each (it posts to ``decide``, which checks the scope again)."""
+    from answers import bank
+
+    session = get_session()
+    try:
+        q = responding.get_questionnaire(questionnaire_id, session=session)
+        item = responding.get_item(item_id, session=session)
+        if item.questionnaire_id != q.id:
+            raise LookupError
+    except LookupError:
+        abort(404)
+    query = request.args.get("q", "").strip()[:200]
+    product = session.get(Product, q.product_id).name if q.product_id else None
+    results, total = [], 0
+    if query:
+        found = bank.search(bank.SearchFilters(query=query, sort="usage"), session=session, per_page=FIND_LIMIT * 2)
+        total = found.total
+        results = [e for e in found.entries if _may_answer(found.products.get(e.id, []), product)][:FIND_LIMIT]
+    return render_template("questionnaires/find.html", q=q, item=item, query=query, results=results, total=total)
+
+
+#: Bank entries listed on the find page (the most used first).
+FIND_LIMIT = 25
+
+
+def _may_answer(scope: list[str], product: str | None) -> bool:
+    """An entry of ``scope`` (empty: company-wide) may answer a questionnaire for ``product``."""
+    return not scope or product in scope
+
+
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 

@@ -75,6 +75,7 @@ RULES: dict[str, Rule] = {
     "questionnaires.upload": SALES,
     "questionnaires.review": SALES,
     "questionnaires.decide": SALES,
+    "questionnaires.find": SALES,
     "questionnaires.accept_all": SALES,
     "questionnaires.export": SALES,
     "questionnaires.propose": SALES,

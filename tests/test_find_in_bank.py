@@ -1,0 +1,150 @@
+"""A reviewer finds the right answer in the bank when none of a question's matches is it:
+any live entry the questionnaire may use (company-wide or of its product), fitted to the
+cell, kept among the item's matches and offered to curators as a confirmed wording."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from answers import bank, curation
+from answers.models import Entry, EntryCreate, Item
+from answers.suggest import invalidate
+from tests.auth_helpers import db
+from tests.review_builders import BANK, SHEET, multipart, questionnaire_xlsx
+
+QUESTION = "Does the product have automatic logout functionality?"
+TIMEOUT = "Do user sessions time out after a period of inactivity?"
+
+
+@pytest.fixture
+def seeded(app):
+    """The review bank plus a company-wide timeout entry, one scoped to product "Mobile"
+    and a retired one; their ids by question."""
+    with db(app) as s:
+        invalidate()
+        bank.import_entries(
+            [*BANK, EntryCreate(question=TIMEOUT, answer="Yes", comment="After 30 minutes idle")], session=s
+        )
+        bank.import_entries(
+            [EntryCreate(question="Do mobile app sessions time out?", answer="No", comment="Kept signed in")],
+            session=s,
+            product="Mobile",
+        )
+        old = bank.create_entry(EntryCreate(question="Do sessions time out after 8 hours?", answer="Yes"), session=s)
+        bank.retire(old.id, session=s, actor="curator")
+        return {e.question: e.id for e in s.exec(select(Entry)).all()}
+
+
+def _upload(client, **fields) -> int:
+    data = questionnaire_xlsx([("LOG-01", QUESTION)])
+    r = client.post("/questionnaires/upload", **multipart(data, "customer.xlsx", **fields))
+    assert r.status_code == 303, r.get_data(as_text=True)
+    return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+def _item(app, qid: int) -> Item:
+    with db(app) as s:
+        return s.exec(select(Item).where(Item.questionnaire_id == qid)).one()
+
+
+def _listed(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'name="entry_id" value="(\d+)"', html)]
+
+
+def test_the_review_page_links_each_question_to_a_bank_search(app, sales_client, seeded):
+    qid = _upload(sales_client)
+    item = _item(app, qid)
+    page = sales_client.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert f"/questionnaires/{qid}/items/{item.id}/find" in page
+    blank = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find")
+    assert blank.status_code == 200 and QUESTION in blank.get_data(as_text=True)
+    assert _listed(blank.get_data(as_text=True)) == []  # nothing searched yet
+
+
+def test_search_lists_only_live_entries_this_questionnaire_may_use(app, sales_client, seeded):
+    qid = _upload(sales_client)  # no product: company-wide entries only
+    item = _item(app, qid)
+    html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find?q=time+out").get_data(as_text=True)
+    assert _listed(html) == [seeded[TIMEOUT]]  # not the Mobile one, not the retired one
+    assert "No entry of the bank" in sales_client.get(
+        f"/questionnaires/{qid}/items/{item.id}/find?q=kerberos"
+    ).get_data(as_text=True)
+
+
+def test_a_product_questionnaire_also_sees_its_products_entries(app, sales_client, seeded):
+    qid = _upload(sales_client, product="Mobile")
+    item = _item(app, qid)
+    html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find?q=time+out").get_data(as_text=True)
+    assert sorted(_listed(html)) == sorted([seeded[TIMEOUT], seeded["Do mobile app sessions time out?"]])
+
+
+def _without_matches(app, qid: int) -> Item:
+    """The item as if the matcher had offered nothing (which it does depends on the mode)."""
+    with db(app) as s:
+        item = s.exec(select(Item).where(Item.questionnaire_id == qid)).one()
+        item.alternatives, item.entry_id, item.tier = [], None, "none"
+        s.add(item)
+        s.commit()
+        return item
+
+
+def test_using_a_found_entry_fills_the_item_and_confirms_the_wording(app, sales_client, seeded):
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}", data={"entry_id": seeded[TIMEOUT], "lock_version": item.lock_version}
+    )
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"#item-{item.id}")
+    item = _item(app, qid)
+    assert (item.entry_id, item.answer, item.comment, item.status.value) == (
+        seeded[TIMEOUT],
+        "Yes",
+        "After 30 minutes idle",
+        "pending",
+    )
+    found = [a for a in item.alternatives if a.get("found")]
+    assert [(a["entry_id"], a["tier"], a["answer"]) for a in found] == [(seeded[TIMEOUT], "none", "Yes")]
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"status": "accepted", "lock_version": item.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 200, r.get_json()
+    ws = load_workbook(io.BytesIO(sales_client.get(f"/questionnaires/{qid}/export").data))[SHEET]
+    assert (ws["C2"].value, ws["D2"].value) == ("Yes", "After 30 minutes idle")
+    with db(app) as s:
+        assert [(c.entry.id, c.text) for c in curation.confirmed_wordings(session=s)] == [(seeded[TIMEOUT], QUESTION)]
+
+
+@pytest.mark.parametrize(
+    ("pick", "message"),
+    [
+        ("Do sessions time out after 8 hours?", "is not a live bank entry"),
+        ("Do mobile app sessions time out?", "answers for Mobile only"),
+        (None, "is not a live bank entry"),
+    ],
+)
+def test_entries_a_questionnaire_may_not_use_are_refused(app, sales_client, seeded, pick, message):
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    entry_id = seeded[pick] if pick else 99_999
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"entry_id": entry_id, "lock_version": item.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 400 and message in r.get_json()["error"]
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.lock_version) == (item.entry_id, None, item.lock_version)
+
+
+def test_an_item_of_another_questionnaire_is_not_found(app, sales_client, seeded):
+    first, second = _upload(sales_client), _upload(sales_client)
+    item = _item(app, first)
+    assert sales_client.get(f"/questionnaires/{second}/items/{item.id}/find?q=x").status_code == 404
+    assert sales_client.get(f"/questionnaires/{first}/items/99999/find").status_code == 404
