@@ -263,6 +263,12 @@ class Decision:
     entry_id: int | None = None  # "choose another match": an alternative's, or any live entry's, answer
 
 
+def may_answer(scope: Sequence[str], product: str | None) -> bool:
+    """An entry scoped to the products ``scope`` (empty: company-wide) may answer a
+    questionnaire for ``product``: an answer never bleeds into another product's file."""
+    return not scope or product in scope
+
+
 def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
     """A live bank entry a reviewer picked for ``item`` by hand, as an alternative (score
     0, tier none, ``found``), its answer fitted to the cell. DecisionError for an unknown
@@ -278,7 +284,7 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
     if scope:
         q = session.get(Questionnaire, item.questionnaire_id)
         product = session.get(Product, q.product_id).name if q and q.product_id else None
-        if product not in scope:
+        if not may_answer(scope, product):
             raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
     answer, comment, _ = fit(entry, question_of(item))
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}

@@ -132,6 +132,10 @@ def review(questionnaire_id: int):
     )
 
 
+#: Bank entries listed on the find page (the most used first).
+FIND_LIMIT = 25
+
+
 @bp.get("/<int:questionnaire_id>/items/<int:item_id>/find")
 def find(questionnaire_id: int, item_id: int):
     """Search the bank for one question's answer when none of its matches is right: the
@@ -153,17 +157,9 @@ def find(questionnaire_id: int, item_id: int):
     if query:
         found = bank.search(bank.SearchFilters(query=query, sort="usage"), session=session, per_page=FIND_LIMIT * 2)
         total = found.total
-        results = [e for e in found.entries if _may_answer(found.products.get(e.id, []), product)][:FIND_LIMIT]
+        usable = [e for e in found.entries if responding.may_answer(found.products.get(e.id, []), product)]
+        results = usable[:FIND_LIMIT]
     return render_template("questionnaires/find.html", q=q, item=item, query=query, results=results, total=total)
-
-
-#: Bank entries listed on the find page (the most used first).
-FIND_LIMIT = 25
-
-
-def _may_answer(scope: list[str], product: str | None) -> bool:
-    """An entry of ``scope`` (empty: company-wide) may answer a questionnaire for ``product``."""
-    return not scope or product in scope
 
 
 def _wants_json() -> bool:
