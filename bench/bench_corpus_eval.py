@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -214,6 +215,20 @@ def truth_of(src, labelled):
     return truth
 
 
+_VERDICT_HEAD = re.compile(r"^\s*([^.,;:(]+)")
+
+
+def written_verdict(answer: str | None) -> str | None:
+    """The verdict a written answer gives: the whole cell ("Yes"), or its head where one
+    free-text cell carries verdict and comment ("Yes. Sessions expire after 30 minutes")."""
+    from answers.verdicts import canonical_verdict
+
+    if answer is None:
+        return None
+    head = _VERDICT_HEAD.match(answer)
+    return canonical_verdict(answer) or (canonical_verdict(head.group(1)) if head else None)
+
+
 def main() -> int:
     if not CORPUS.is_dir():
         print(f"skipped: {CORPUS} is absent")
@@ -221,7 +236,6 @@ def main() -> int:
     if "--lexical" in sys.argv:
         os.environ["ANSWERBANK_EMBEDDINGS"] = "off"
     show_wrong = "--show-wrong" in sys.argv
-    from answers.verdicts import canonical_verdict
 
     print(
         f"matching mode: {'lexical' if os.environ.get('ANSWERBANK_EMBEDDINGS') == 'off' else 'embeddings if installed'}"
@@ -246,7 +260,7 @@ def main() -> int:
             real_verdict = truth(q)
             if real_verdict is None:
                 # labelled: a verdict written where the source has no equivalent is wrong
-                if labelled and written_now and canonical_verdict(s.answer) is not None:
+                if labelled and written_now and written_verdict(s.answer) is not None:
                     unsupported += 1
                     written += 1
                     wrong.append(
@@ -266,7 +280,7 @@ def main() -> int:
             offered += bool({entry_qid.get(e) for e in shown if e} & set(equivalents(q)))
             if written_now:
                 written += 1
-                if canonical_verdict(s.answer) == real_verdict:
+                if written_verdict(s.answer) == real_verdict:
                     correct += 1
                 else:
                     wrong.append(

@@ -59,15 +59,14 @@ def paraphrase_outcomes(embedder) -> list[Outcome]:
 
 
 def corpus_outcomes(source: str, target: str, labelled) -> list[Outcome]:
-    from answers.verdicts import canonical_verdict
-    from bench.bench_corpus_eval import run, truth_of
+    from bench.bench_corpus_eval import run, truth_of, written_verdict
 
     src, tgt, results, _, _ = run(source, target)
     truth = truth_of(src, labelled)
     outcomes = []
     for q, s in zip(tgt.questions, results, strict=True):
         real = truth(q)
-        written = canonical_verdict(s.answer) if s.answer is not None else None
+        written = written_verdict(s.answer)
         if real is None and (not labelled or written is None):
             continue  # not answerable and nothing wrong could be written
         outcomes.append(
