@@ -154,6 +154,10 @@ LIFECYCLE_PENALTY = 20.0
 #: directory integration?" against the same question unconditioned): the answer given
 #: for one population does not necessarily hold for the other, so a person checks.
 CONDITION_PENALTY = 25.0
+#: One side asks a second thing in the same question ("Is the process documented, and
+#: does it classify changes by impact?"), the other does not: an answer to the one
+#: thing is no answer to both (``asks_two_things``).
+COMPOUND_PENALTY = 25.0
 #: Short-list sizes per query.
 SPARSE_K = 20
 DENSE_K = 20
@@ -448,6 +452,25 @@ def question_clauses(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS, frozenset(canonical_tokens(found.group(0)))
 
 
+# "..., and does it ...?", "... and do you ...?": a second question joined to the first
+_SECOND_QUESTION = re.compile(
+    r"\band\s+(?:does|do|is|are|has|have|can|will|was|were)\s+"
+    r"(?:it|you|they|this|that|these|those|the|your|there)\b"
+)
+_SENTENCES = re.compile(r"[^.?!]+[.?!]*")
+
+
+@functools.lru_cache(maxsize=32_768)
+def asks_two_things(text: str) -> bool:
+    """A question sentence of ``text`` joins a second question to the first with "and"
+    plus an auxiliary and a subject ("Are audit records generated, and do they contain
+    ...?"); statements around it (a preamble) do not count."""
+    return any(
+        sentence.rstrip().endswith("?") and _SECOND_QUESTION.search(sentence.casefold())
+        for sentence in _SENTENCES.findall(text or "")
+    )
+
+
 def main_clause_negations(text: str) -> frozenset[str]:
     """Negation tokens of ``text`` outside a leading conditional clause."""
     return question_clauses(text)[0]
@@ -522,6 +545,8 @@ class BankIndex:
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
     #: per phrasing: (main-clause negations, leading-condition tokens)
     _ph_clauses: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    #: per phrasing: ``asks_two_things``
+    _ph_compound: list[bool] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
     #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
     _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
@@ -570,6 +595,7 @@ class BankIndex:
                 index._ph_canon.append(" ".join(tokens))
                 index._ph_tokens.append(frozenset(tokens))
                 index._ph_clauses.append(question_clauses(text))
+                index._ph_compound.append(asks_two_things(text))
             if entry.question_id and entry.version_line:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
@@ -749,6 +775,7 @@ class BankIndex:
             base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
             q_sets = [frozenset(t) for t in q_tokens]
             q_clauses = [question_clauses(q.text) for q in queries]
+            q_compound = [asks_two_things(q.text) for q in queries]
             # the word comparison is the costly part: only for each query's best few pairs
             # (a penalty only lowers a score, so the rest cannot overtake them). Pairs come
             # grouped by query: a stable sort by query, then falling base score (ties keep
@@ -761,7 +788,11 @@ class BankIndex:
             for n in penalised:
                 p = pairs[n]
                 penalty[n] = self._penalty(
-                    q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], self._ph_clauses[p.phrasing]
+                    q_sets[p.query],
+                    self._ph_tokens[p.phrasing],
+                    q_clauses[p.query],
+                    self._ph_clauses[p.phrasing],
+                    q_compound[p.query] != self._ph_compound[p.phrasing],
                 )
             bonus = np.where(self._ph_products[ph_rows], PRODUCT_BONUS, 0)
             score = np.clip(base - penalty, 0.0, 100.0) + bonus
@@ -794,6 +825,7 @@ class BankIndex:
         p: frozenset[str],
         q_clauses: tuple[frozenset[str], frozenset[str]] | None = None,
         p_clauses: tuple[frozenset[str], frozenset[str]] | None = None,
+        one_asks_two_things: bool = False,
     ) -> float:
         """False-friend penalty: what one side says and the other does not.
 
@@ -807,6 +839,8 @@ class BankIndex:
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
+        if one_asks_two_things:
+            penalty += COMPOUND_PENALTY
         q_num, p_num = _specifiers(q), _specifiers(p)
         if q_num and p_num and q_num != p_num:
             penalty += SPECIFIER_PENALTY

@@ -345,3 +345,22 @@ def test_phrase_anchors_skip_only_passes_that_cannot_match():
     rng = random.Random(5)
     texts += [" ".join(rng.choices(words, k=rng.randint(2, 12))) for _ in range(3000)]
     assert [canonical_tokens(t) for t in texts] == [_every_phrase_pass(t) for t in texts]
+
+
+CHANGE = BankEntry(7, "Do you have a documented change management process?", answer="Yes")
+
+
+def test_a_question_that_asks_a_second_thing_is_not_written_from_an_answer_to_the_first():
+    from answers.matching import asks_two_things
+
+    compound = "Is your change management process documented, and does it classify changes by impact?"
+    assert asks_two_things(compound) and not asks_two_things(CHANGE.question)
+    # a statement before the question is no second question
+    assert not asks_two_things("Changes are reviewed and is that enough. Is the process documented?")
+    without = match_one([CHANGE, *BANK], "Is your change management process documented?")
+    assert (without.entry_id, without.tier) == (7, "high")
+    both = match_one([CHANGE, *BANK], compound)
+    assert both.entry_id == 7 and both.tier in ("review", "none")
+    # both sides asking two things: nothing to hold against the match
+    twice = BankEntry(8, compound, answer="No")
+    assert match_one([twice, *BANK], compound.replace("Is your", "Is the")).tier in ("exact", "high")
