@@ -275,18 +275,19 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
     or retired entry, or one scoped to other products than the questionnaire's."""
     from answers.bank import entry_products
     from answers.models import EntryStatus
-    from answers.suggest import Alternative, fit
+    from answers.suggest import Alternative, fit, references_elsewhere
 
     entry = session.get(Entry, entry_id)
     if entry is None or entry.status == EntryStatus.retired:
         raise DecisionError(f"entry {entry_id} is not a live bank entry")
+    q = session.get(Questionnaire, item.questionnaire_id)
     scope = entry_products(entry.id, session=session)
     if scope:
-        q = session.get(Questionnaire, item.questionnaire_id)
         product = session.get(Product, q.product_id).name if q and q.product_id else None
         if not may_answer(scope, product):
             raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
-    answer, comment, _ = fit(entry, question_of(item))
+    foreign = bool(q) and bool(references_elsewhere(entry, _version_line(q)))
+    answer, comment, _ = fit(entry, question_of(item), drop_comment=foreign)
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -248,9 +249,34 @@ def invalidate() -> None:
         _cache.clear()
 
 
-def fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
-    """(answer, comment, fits) for writing `entry` into `q`'s cells."""
-    comment = entry.comment or None
+#: A question id as answers cite them: "See VULN-02", "Please see IPY-01.1" (two digits, so
+#: "AES-256" or "SHA-256" are not ids).
+_QUESTION_REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{2}(?:\.\d{1,2})?\b")
+
+
+def references_elsewhere(entry: Entry, version_line: str) -> tuple[str, ...]:
+    """Question ids ``entry``'s answer or comment points to ("See VULN-02 for details")
+    when the questionnaire being answered is not of the entry's own version line: there
+    that id is another question, or none. Ids of home-made (generic) questionnaires mean
+    nothing outside their own file, so references there always count."""
+    own = _version_line(entry)
+    if own and own == version_line and not own.startswith("generic"):
+        return ()
+    return tuple(sorted(set(_QUESTION_REFERENCE.findall(f"{entry.answer or ''} {entry.comment or ''}"))))
+
+
+def _reference_is_the_answer(entry: Entry) -> bool:
+    """The reference stands where the answer is: in the answer, or in the comment of a
+    text-only entry (which a free-text cell takes as its answer)."""
+    return not entry.answer or bool(_QUESTION_REFERENCE.search(entry.answer))
+
+
+def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str | None, str | None, bool]:
+    """(answer, comment, fits) for writing `entry` into `q`'s cells; ``drop_comment``: the
+    comment is not to be sent (it points to another questionnaire's questions)."""
+    if drop_comment and _reference_is_the_answer(entry):
+        return None, None, False
+    comment = None if drop_comment else entry.comment or None
     choices = tuple(q.mark_cells) if q.mark_cells else q.choices
     if not entry.answer:  # a text-only entry: its comment is the answer of a free-text cell
         if choices or q.answer_cell is None:
@@ -272,7 +298,7 @@ def fit(entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
 WEAK_CANDIDATE_FLOOR = 5
 
 
-def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question) -> list[Alternative]:
+def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version_line: str) -> list[Alternative]:
     """For a question nothing matches well enough to write: the entries the matcher still
     ranked first, each as an alternative of tier ``none`` (never written, never bulk
     accepted), so a reviewer can take one in a click. Across questionnaire families the
@@ -286,7 +312,7 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question) -> list
         entry = rows.get(entry_id) if entry_id is not None else None
         if entry is None or score < WEAK_CANDIDATE_FLOOR:
             continue
-        answer, comment, _ = fit(entry, q)
+        answer, comment, _ = fit(entry, q, drop_comment=bool(references_elsewhere(entry, version_line)))
         weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))
     return weak
 
@@ -311,7 +337,7 @@ def suggest_for(
     out: list[Suggested] = []
     for q, s in zip(questions, index.match(queries, product=product), strict=True):
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
-            weak = _weak_candidates(s, rows, q)
+            weak = _weak_candidates(s, rows, q, version_line)
             note = "no match good enough to write; weak candidates listed" if weak else ""
             out.append(
                 Suggested(
@@ -326,10 +352,16 @@ def suggest_for(
             )
             continue
         entry = rows[s.entry_id]
-        answer, comment, fits = fit(entry, q)
+        refs = references_elsewhere(entry, version_line)
+        answer, comment, fits = fit(entry, q, drop_comment=bool(refs))
         tier, note = s.tier, ""
-        if not fits and tier in ("exact", "high"):
+        if refs and _reference_is_the_answer(entry):
+            tier = "review" if tier in ("exact", "high") else tier
+            note = f"the bank's answer points to {', '.join(refs)} of another questionnaire: not valid here"
+        elif not fits and tier in ("exact", "high"):
             tier, note = "review", f"the bank's answer {entry.answer!r} is not one of this cell's values"
+        elif refs:
+            note = f"the bank's comment was left out: it points to {', '.join(refs)} of another questionnaire"
         if q.answer_cell is None and not q.mark_cells:
             tier, note = "review", "the questionnaire has no answer cell for this question"
         alternatives = []
@@ -337,7 +369,9 @@ def suggest_for(
             alt_entry = rows.get(alt.entry_id)
             if alt_entry is None or alt.tier == "none":  # unrelated entries are no alternative
                 continue
-            a_answer, a_comment, a_fits = fit(alt_entry, q)
+            a_answer, a_comment, a_fits = fit(
+                alt_entry, q, drop_comment=bool(references_elsewhere(alt_entry, version_line))
+            )
             alternatives.append(
                 Alternative(
                     entry_id=alt.entry_id,
