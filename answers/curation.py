@@ -36,7 +36,7 @@ from answers.models import (
     WordingDismissal,
     utcnow,
 )
-from answers.verdicts import canonical_verdict
+from answers.verdicts import canonical_verdict, question_references
 
 DUPLICATE_CUTOFF = 90  # token_sort_ratio on normalised questions; 90+ reads as "the same question"
 _BLOCK = 512
@@ -70,6 +70,10 @@ class Finding:
 class HygieneReport:
     duplicates: list[Finding] = field(default_factory=list)
     conflicts: list[Finding] = field(default_factory=list)
+    #: entries whose answer or comment points to other questions of their questionnaire
+    #: ("See VULN-02"): sent to any other questionnaire, the pointer is left out or the
+    #: answer waits for review, so a self-contained answer serves everywhere
+    pointers: list[tuple[Entry, tuple[str, ...]]] = field(default_factory=list)
 
 
 def first_sentence(text: str) -> str:
@@ -172,6 +176,9 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
         reason = contradicts_itself(e.answer, e.comment)
         if reason and ("self", e.id, None) not in dismissed and len(report.conflicts) < limit * 2:
             report.conflicts.append(Finding("self", [e], 100.0, reason))
+        refs = question_references(f"{e.answer or ''} {e.comment or ''}")
+        if refs and len(report.pointers) < limit:
+            report.pointers.append((e, refs))
     return report
 
 

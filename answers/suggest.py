@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from sqlmodel import Session, select
 
 from answers.matching import BankEntry, BankIndex, Embedder, Query, Suggestion, embed_text, text_hash
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
-from answers.verdicts import map_verdict
+from answers.verdicts import map_verdict, question_references
 from importers import ParsedQuestionnaire, Question
 
 log = logging.getLogger(__name__)
@@ -249,11 +248,6 @@ def invalidate() -> None:
         _cache.clear()
 
 
-#: A question id as answers cite them: "See VULN-02", "Please see IPY-01.1" (two digits, so
-#: "AES-256" or "SHA-256" are not ids).
-_QUESTION_REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{2}(?:\.\d{1,2})?\b")
-
-
 def references_elsewhere(entry: Entry, version_line: str) -> tuple[str, ...]:
     """Question ids ``entry``'s answer or comment points to ("See VULN-02 for details")
     when the questionnaire being answered is not of the entry's own version line: there
@@ -262,13 +256,13 @@ def references_elsewhere(entry: Entry, version_line: str) -> tuple[str, ...]:
     own = _version_line(entry)
     if own and own == version_line and not own.startswith("generic"):
         return ()
-    return tuple(sorted(set(_QUESTION_REFERENCE.findall(f"{entry.answer or ''} {entry.comment or ''}"))))
+    return question_references(f"{entry.answer or ''} {entry.comment or ''}")
 
 
 def _reference_is_the_answer(entry: Entry) -> bool:
     """The reference stands where the answer is: in the answer, or in the comment of a
     text-only entry (which a free-text cell takes as its answer)."""
-    return not entry.answer or bool(_QUESTION_REFERENCE.search(entry.answer))
+    return not entry.answer or bool(question_references(entry.answer))
 
 
 def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str | None, str | None, bool]:

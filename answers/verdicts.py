@@ -86,3 +86,14 @@ def map_verdict(verdict: str, choices: Sequence[str]) -> str | None:
     if len(matches) == 1:
         return matches[0]
     return None  # none, or ambiguous ('Yes' and 'Y' both offered is handled above by spelling)
+
+
+#: A question id as answers cite them: "See VULN-02", "Please see IPY-01.1" (two digits, so
+#: "AES-256" or "SHA-256" are not ids).
+_QUESTION_REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{2}(?:\.\d{1,2})?\b")
+
+
+def question_references(text: str | None) -> tuple[str, ...]:
+    """The question ids ``text`` points to, sorted ("See VULN-02 and VULN-04" -> VULN-02,
+    VULN-04): numbering of one questionnaire, meaningless in another."""
+    return tuple(sorted(set(_QUESTION_REFERENCE.findall(text or ""))))

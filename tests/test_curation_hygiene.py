@@ -152,3 +152,22 @@ def test_similar_pairs_equal_a_brute_force_token_sort_ratio():
     }
     assert {(i, j) for i, j, _ in curation.similar_pairs(texts, cutoff=90)} == want
     assert want  # the sample does contain pairs
+
+
+def test_answers_that_point_to_other_questions_are_listed_for_rewriting(app, session, curator_client):
+    bank.import_entries(
+        [
+            EntryCreate(question="Do you share scan results?", answer="Yes", comment="Please see VULN-02."),
+            EntryCreate(question="Contact email?", comment="See GNRL-08 and GNRL-09.", family="hecvat", version="3.04"),
+            EntryCreate(question="Is data encrypted at rest?", answer="Yes", comment="AES-256 with SHA-256 keys"),
+        ],
+        session=session,
+    )
+    report = curation.hygiene(session=session)
+    assert [(e.question, refs) for e, refs in report.pointers] == [
+        ("Do you share scan results?", ("VULN-02",)),
+        ("Contact email?", ("GNRL-08", "GNRL-09")),
+    ]
+    page = curator_client.get("/bank/hygiene").get_data(as_text=True)
+    assert "Answers that point to other questions" in page
+    assert "points to GNRL-08, GNRL-09 of HECVAT 3.04" in page and "AES-256" not in page
