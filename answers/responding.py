@@ -462,6 +462,7 @@ def autofill(
                 "score": round(s.score, 1),
                 "entry_id": s.entry_id,
                 "written": write,
+                "note": s.note,  # why a match was held back or shortened, when it was
             }
         )
     out = writer(parsed.format)(data, values)

@@ -115,8 +115,10 @@ def test_autofill_writes_confident_answers_and_reports_every_question(runner, se
         "score",
         "entry_id",
         "written",
+        "note",
     }
     assert rows[0]["tier"] == "exact" and rows[0]["written"] is True and rows[0]["cell"] == "C2"
+    assert rows[0]["note"] == ""
     assert rows[1]["written"] is False and rows[1]["tier"] in ("none", "review")
     assert rows[3]["written"] is False
 
@@ -127,6 +129,7 @@ def test_autofill_never_writes_a_verdict_the_cell_does_not_allow(runner, session
     assert result.exit_code == 0, result.output
     row = json.loads(report.read_text())[0]
     assert row["tier"] == "review" and row["written"] is False
+    assert row["note"] == "the bank's answer 'Within 72 hours' is not one of this cell's values"
     assert load_workbook(out)["Vendor Security"]["C2"].value is None
 
 
