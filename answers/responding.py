@@ -175,8 +175,13 @@ def _create_items(q: Questionnaire, parsed: ParsedQuestionnaire, *, session: Ses
     return items
 
 
+def product_of(q: Questionnaire, *, session: Session) -> str | None:
+    """The product ``q`` is answered for (None: company-wide)."""
+    return session.get(Product, q.product_id).name if q.product_id else None
+
+
 def _suggest(q: Questionnaire, items: Sequence[Item], *, parsed: ParsedQuestionnaire | None, session: Session) -> None:
-    product = session.get(Product, q.product_id).name if q.product_id else None
+    product = product_of(q, session=session)
     version_line = parsed.version_line if parsed else _version_line(q)
     suggestions = suggest_for(
         [question_of(i) for i in items], version_line=version_line, product=product, session=session
@@ -280,13 +285,11 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
     entry = session.get(Entry, entry_id)
     if entry is None or entry.status == EntryStatus.retired:
         raise DecisionError(f"entry {entry_id} is not a live bank entry")
-    q = session.get(Questionnaire, item.questionnaire_id)
+    q = get_questionnaire(item.questionnaire_id, session=session)
     scope = entry_products(entry.id, session=session)
-    if scope:
-        product = session.get(Product, q.product_id).name if q and q.product_id else None
-        if not may_answer(scope, product):
-            raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
-    foreign = bool(q) and bool(references_elsewhere(entry, _version_line(q)))
+    if not may_answer(scope, product_of(q, session=session)):
+        raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
+    foreign = bool(references_elsewhere(entry, _version_line(q)))
     answer, comment, _ = fit(entry, question_of(item), drop_comment=foreign)
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
@@ -483,7 +486,7 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
     from answers.models import EntryCreate, EntryStatus
 
     q = get_questionnaire(questionnaire_id, session=session)
-    product = session.get(Product, q.product_id).name if q.product_id else None
+    product = product_of(q, session=session)
     scope = (product,) if product else ()
     index = question_index(session=session)
     created = 0

@@ -152,7 +152,7 @@ def find(questionnaire_id: int, item_id: int):
     except LookupError:
         abort(404)
     query = request.args.get("q", "").strip()[:200]
-    product = session.get(Product, q.product_id).name if q.product_id else None
+    product = responding.product_of(q, session=session)
     results, total = [], 0
     if query:
         found = bank.search(bank.SearchFilters(query=query, sort="usage"), session=session, per_page=FIND_LIMIT * 2)
