@@ -176,7 +176,7 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
         reason = contradicts_itself(e.answer, e.comment)
         if reason and ("self", e.id, None) not in dismissed and len(report.conflicts) < limit * 2:
             report.conflicts.append(Finding("self", [e], 100.0, reason))
-        refs = question_references(f"{e.answer or ''} {e.comment or ''}")
+        refs = question_references(e.answer, e.comment)
         if refs and len(report.pointers) < limit:
             report.pointers.append((e, refs))
     return report

@@ -280,7 +280,7 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
     or retired entry, or one scoped to other products than the questionnaire's."""
     from answers.bank import entry_products
     from answers.models import EntryStatus
-    from answers.suggest import Alternative, fit, references_elsewhere
+    from answers.suggest import Alternative, fit_for
 
     entry = session.get(Entry, entry_id)
     if entry is None or entry.status == EntryStatus.retired:
@@ -289,8 +289,7 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
     scope = entry_products(entry.id, session=session)
     if not may_answer(scope, product_of(q, session=session)):
         raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
-    foreign = bool(references_elsewhere(entry, _version_line(q)))
-    answer, comment, _ = fit(entry, question_of(item), drop_comment=foreign)
+    answer, comment, _ = fit_for(entry, question_of(item), _version_line(q))
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
 

@@ -256,7 +256,7 @@ def references_elsewhere(entry: Entry, version_line: str) -> tuple[str, ...]:
     own = _version_line(entry)
     if own and own == version_line and not own.startswith("generic"):
         return ()
-    return question_references(f"{entry.answer or ''} {entry.comment or ''}")
+    return question_references(entry.answer, entry.comment)
 
 
 def _reference_is_the_answer(entry: Entry) -> bool:
@@ -287,6 +287,12 @@ def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str |
     return answer, comment, True
 
 
+def fit_for(entry: Entry, q: Question, version_line: str) -> tuple[str | None, str | None, bool]:
+    """``fit`` for a questionnaire of ``version_line``: without a comment that points to
+    questions of another questionnaire."""
+    return fit(entry, q, drop_comment=bool(references_elsewhere(entry, version_line)))
+
+
 #: Weak candidates scoring below this are noise (no shared topic); the right entries across
 #: families scored 8 and up on the labelled evaluations.
 WEAK_CANDIDATE_FLOOR = 5
@@ -306,7 +312,7 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version
         entry = rows.get(entry_id) if entry_id is not None else None
         if entry is None or score < WEAK_CANDIDATE_FLOOR:
             continue
-        answer, comment, _ = fit(entry, q, drop_comment=bool(references_elsewhere(entry, version_line)))
+        answer, comment, _ = fit_for(entry, q, version_line)
         weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))
     return weak
 
@@ -363,9 +369,7 @@ def suggest_for(
             alt_entry = rows.get(alt.entry_id)
             if alt_entry is None or alt.tier == "none":  # unrelated entries are no alternative
                 continue
-            a_answer, a_comment, a_fits = fit(
-                alt_entry, q, drop_comment=bool(references_elsewhere(alt_entry, version_line))
-            )
+            a_answer, a_comment, a_fits = fit_for(alt_entry, q, version_line)
             alternatives.append(
                 Alternative(
                     entry_id=alt.entry_id,

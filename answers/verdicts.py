@@ -93,7 +93,7 @@ def map_verdict(verdict: str, choices: Sequence[str]) -> str | None:
 _QUESTION_REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{2}(?:\.\d{1,2})?\b")
 
 
-def question_references(text: str | None) -> tuple[str, ...]:
-    """The question ids ``text`` points to, sorted ("See VULN-02 and VULN-04" -> VULN-02,
+def question_references(*texts: str | None) -> tuple[str, ...]:
+    """The question ids ``texts`` point to, sorted ("See VULN-02 and VULN-04" -> VULN-02,
     VULN-04): numbering of one questionnaire, meaningless in another."""
-    return tuple(sorted(set(_QUESTION_REFERENCE.findall(text or ""))))
+    return tuple(sorted({ref for text in texts for ref in _QUESTION_REFERENCE.findall(text or "")}))
