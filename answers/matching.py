@@ -442,14 +442,21 @@ def canonical_tokens(text: str) -> list[str]:
 _LEADING_CONDITION = re.compile(r"^\s*(?:for|if|when|where|unless|in case)\b[^,?;:]{0,100},\s*(?=\S)", re.IGNORECASE)
 
 
+#: What a question's structure says beside its words: (negation tokens outside a leading
+#: conditional clause, content tokens of that clause, whether it asks two things).
+Clauses = tuple[frozenset[str], frozenset[str], bool]
+
+
 @functools.lru_cache(maxsize=32_768)
-def question_clauses(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(negation tokens outside a leading conditional clause, content tokens of that clause)."""
+def question_clauses(text: str) -> Clauses:
+    """``Clauses`` of ``text``, remembered (a phrasing meets many queries)."""
     text = text or ""
+    compound = asks_two_things(text)
     found = _LEADING_CONDITION.match(text)
     if not found:  # most questions: the whole text is the main clause, its tokens known
-        return frozenset(_tokens_of(text)) & _NEGATIONS, frozenset()
-    return frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS, frozenset(canonical_tokens(found.group(0)))
+        return frozenset(_tokens_of(text)) & _NEGATIONS, frozenset(), compound
+    main = frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS
+    return main, frozenset(canonical_tokens(found.group(0))), compound
 
 
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
@@ -460,7 +467,6 @@ _SECOND_QUESTION = re.compile(
 _SENTENCES = re.compile(r"[^.?!]+[.?!]*")
 
 
-@functools.lru_cache(maxsize=32_768)
 def asks_two_things(text: str) -> bool:
     """A question sentence of ``text`` joins a second question to the first with "and"
     plus an auxiliary and a subject ("Are audit records generated, and do they contain
@@ -543,10 +549,8 @@ class BankIndex:
     _ph_text: list[str] = field(default_factory=list)
     _ph_canon: list[str] = field(default_factory=list)
     _ph_tokens: list[frozenset[str]] = field(default_factory=list)
-    #: per phrasing: (main-clause negations, leading-condition tokens)
-    _ph_clauses: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
-    #: per phrasing: ``asks_two_things``
-    _ph_compound: list[bool] = field(default_factory=list)
+    #: per phrasing: ``question_clauses``
+    _ph_clauses: list[Clauses] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
     #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
     _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
@@ -595,7 +599,6 @@ class BankIndex:
                 index._ph_canon.append(" ".join(tokens))
                 index._ph_tokens.append(frozenset(tokens))
                 index._ph_clauses.append(question_clauses(text))
-                index._ph_compound.append(asks_two_things(text))
             if entry.question_id and entry.version_line:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
@@ -775,7 +778,6 @@ class BankIndex:
             base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
             q_sets = [frozenset(t) for t in q_tokens]
             q_clauses = [question_clauses(q.text) for q in queries]
-            q_compound = [asks_two_things(q.text) for q in queries]
             # the word comparison is the costly part: only for each query's best few pairs
             # (a penalty only lowers a score, so the rest cannot overtake them). Pairs come
             # grouped by query: a stable sort by query, then falling base score (ties keep
@@ -788,11 +790,7 @@ class BankIndex:
             for n in penalised:
                 p = pairs[n]
                 penalty[n] = self._penalty(
-                    q_sets[p.query],
-                    self._ph_tokens[p.phrasing],
-                    q_clauses[p.query],
-                    self._ph_clauses[p.phrasing],
-                    q_compound[p.query] != self._ph_compound[p.phrasing],
+                    q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], self._ph_clauses[p.phrasing]
                 )
             bonus = np.where(self._ph_products[ph_rows], PRODUCT_BONUS, 0)
             score = np.clip(base - penalty, 0.0, 100.0) + bonus
@@ -823,23 +821,22 @@ class BankIndex:
         self,
         q: frozenset[str],
         p: frozenset[str],
-        q_clauses: tuple[frozenset[str], frozenset[str]] | None = None,
-        p_clauses: tuple[frozenset[str], frozenset[str]] | None = None,
-        one_asks_two_things: bool = False,
+        q_clauses: Clauses | None = None,
+        p_clauses: Clauses | None = None,
     ) -> float:
         """False-friend penalty: what one side says and the other does not.
 
         ``q_clauses`` / ``p_clauses``: ``question_clauses`` of each side (default: every
-        negation counts, no leading condition).
+        negation counts, no leading condition, one question).
         """
         penalty = 0.0
-        q_neg, q_cond = q_clauses if q_clauses is not None else (q & _NEGATIONS, frozenset())
-        p_neg, p_cond = p_clauses if p_clauses is not None else (p & _NEGATIONS, frozenset())
+        q_neg, q_cond, q_two = q_clauses if q_clauses is not None else (q & _NEGATIONS, frozenset(), False)
+        p_neg, p_cond, p_two = p_clauses if p_clauses is not None else (p & _NEGATIONS, frozenset(), False)
         if q_neg != p_neg:
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
-        if one_asks_two_things:
+        if q_two != p_two:
             penalty += COMPOUND_PENALTY
         q_num, p_num = _specifiers(q), _specifiers(p)
         if q_num and p_num and q_num != p_num:
