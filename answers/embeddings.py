@@ -231,7 +231,6 @@ def _fuse_layers(model) -> None:
 
     Layers are found by the pinned model's bias names (``...layer.N.attention.self.
     query.bias`` and its siblings); ValueError when a layer is not shaped as expected."""
-    import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
