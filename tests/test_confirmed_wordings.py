@@ -44,10 +44,16 @@ def _mfa_entry(app) -> int:
         return s.exec(select(Entry.id).where(Entry.question == "Do you enforce MFA for all admin accounts?")).one()
 
 
+def _confirm_mfa(app, client, questionnaire_id) -> int:
+    """The reviewer accepts MFA-01's doubtful (review-tier) match unchanged; the MFA entry's id."""
+    _pin(app, questionnaire_id, "MFA-01", tier="review")
+    _accept(client, questionnaire_id, "MFA-01")
+    return _mfa_entry(app)
+
+
 def test_a_review_tier_match_accepted_unchanged_is_a_confirmed_wording(app, reviewer, qid, curator_client):  # noqa: F811
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
-    assert _confirmed(app) == [(_mfa_entry(app), MFA, ["vendor.xlsx"], 1)]
+    entry_id = _confirm_mfa(app, reviewer, qid)
+    assert _confirmed(app) == [(entry_id, MFA, ["vendor.xlsx"], 1)]
     page = curator_client.get("/bank/hygiene").get_data(as_text=True)
     assert "Wordings confirmed in review" in page and MFA in page and "in vendor.xlsx" in page
     assert "Add as alternate" in page and "Not the same question" in page
@@ -101,9 +107,7 @@ def test_a_curator_adds_the_wording_and_the_next_questionnaire_matches_it_exactl
     qid,  # noqa: F811
     curator_client,
 ):
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
-    entry_id = _mfa_entry(app)
+    entry_id = _confirm_mfa(app, reviewer, qid)
     r = curator_client.post(f"/bank/{entry_id}/alternates", data={"text": MFA})
     assert r.status_code == 303 and r.headers["Location"].endswith("/bank/hygiene")
     page = curator_client.get("/bank/hygiene").get_data(as_text=True)
@@ -132,9 +136,7 @@ def test_not_the_same_question_hides_the_wording_until_the_entry_changes(
     qid,  # noqa: F811
     curator_client,
 ):
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
-    entry_id = _mfa_entry(app)
+    entry_id = _confirm_mfa(app, reviewer, qid)
     r = curator_client.post("/bank/resolve", data={"entry": str(entry_id), "kind": "confirmed", "text": MFA})
     assert r.status_code == 303
     page = curator_client.get("/bank/hygiene").get_data(as_text=True)
@@ -149,9 +151,7 @@ def test_not_the_same_question_hides_the_wording_until_the_entry_changes(
 
 
 def test_only_curators_add_alternates_and_bad_input_is_refused(app, reviewer, qid, people):  # noqa: F811
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
-    entry_id = _mfa_entry(app)
+    entry_id = _confirm_mfa(app, reviewer, qid)
     assert reviewer.post(f"/bank/{entry_id}/alternates", data={"text": MFA}).status_code == 403
     assert reviewer.post("/bank/resolve", data={"entry": str(entry_id), "kind": "confirmed"}).status_code == 403
     curator = signed_in(app, people["curator"])
@@ -189,8 +189,7 @@ def _upload_and_accept(app, client, questions, accept: str) -> int:
 
 def test_not_the_same_question_hides_only_that_wording(app, reviewer, qid, curator_client):  # noqa: F811
     other = "Do privileged users need a second factor to sign in?"
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
+    _confirm_mfa(app, reviewer, qid)
     _upload_and_accept(app, reviewer, [("MFA-02", other)], "MFA-02")
     entry_id = _mfa_entry(app)
     assert sorted(c[1] for c in _confirmed(app)) == sorted([MFA, other])
@@ -207,8 +206,7 @@ def test_not_the_same_question_hides_only_that_wording(app, reviewer, qid, curat
 
 
 def test_a_dismissal_without_the_wording_is_refused(app, reviewer, qid, curator_client):  # noqa: F811
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
+    _confirm_mfa(app, reviewer, qid)
     r = curator_client.post(
         "/bank/resolve", data={"entry": str(_mfa_entry(app)), "kind": "confirmed"}, follow_redirects=True
     )
@@ -219,8 +217,7 @@ def test_a_dismissal_without_the_wording_is_refused(app, reviewer, qid, curator_
 def test_an_entry_wide_dismissal_from_before_still_hides_all_its_wordings(app, reviewer, qid):  # noqa: F811
     from answers.models import HygieneDismissal
 
-    _pin(app, qid, "MFA-01", tier="review")
-    _accept(reviewer, qid, "MFA-01")
+    _confirm_mfa(app, reviewer, qid)
     with db(app) as s:
         entry = s.get(Entry, _mfa_entry(app))
         s.add(HygieneDismissal(kind="confirmed", entry_a=entry.id, revision_a=entry.revision, by="old"))
