@@ -132,16 +132,23 @@ def read_labels(name: str, direction: str) -> dict[str, set[str]]:
     return same
 
 
-def _load(paths: str | tuple[str, ...]):
-    """One questionnaire from a corpus file, or the questions of several in one."""
+def _files(paths: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (paths,) if isinstance(paths, str) else paths
+
+
+def _read(path: str):
+    """One corpus file as a questionnaire (VSAQ JSON through bench/vsaq.py)."""
     from bench.vsaq import load_vsaq
     from importers import load
+
+    file = CORPUS / path
+    return load_vsaq(file) if file.suffix == ".json" else load(file.read_bytes(), file.name)
+
+
+def _joined(parts: list):
+    """The questions of several questionnaires as one (the first one's family)."""
     from importers.base import ParsedQuestionnaire
 
-    parts = []
-    for path in (paths,) if isinstance(paths, str) else paths:
-        file = CORPUS / path
-        parts.append(load_vsaq(file) if file.suffix == ".json" else load(file.read_bytes(), file.name))
     if len(parts) == 1:
         return parts[0]
     return ParsedQuestionnaire(
@@ -170,9 +177,10 @@ def run(source: str | tuple[str, ...], target: str | tuple[str, ...]):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": "/tmp"})
     suggest.invalidate()
     with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-        for path in (source,) if isinstance(source, str) else source:
-            learn(_load(path), session=session, source=Path(path).name)
-        src, tgt = _load(source), _load(target)
+        sources = [(path, _read(path)) for path in _files(source)]
+        for path, parsed in sources:
+            learn(parsed, session=session, source=Path(path).name)
+        src, tgt = _joined([parsed for _, parsed in sources]), _joined([_read(p) for p in _files(target)])
         blank = [dataclasses.replace(q, answer=None, comment=None) for q in tgt.questions]
         started = time.perf_counter()
         results = suggest.suggest_for(blank, version_line=tgt.version_line, product=None, session=session)
