@@ -635,6 +635,17 @@ def versions(entry_id: int, *, session: Session) -> list[EntryVersion]:
     )
 
 
+def _restored_scope(old: EntryVersion, current: list[str]) -> list[str]:
+    """The product scope a restore brings back: the old revision's. Learning once saved its
+    revisions with `products: []` whatever the entry's scope; such a row says nothing about
+    the scope, so the entry keeps its current products (a restore must never widen an
+    entry's answer to every product)."""
+    products = list(old.snapshot.get("products") or [])
+    if not products and current and old.note == "learned":
+        return list(current)
+    return products
+
+
 def restore_version(entry_id: int, revision: int, *, session: Session, actor: str) -> Entry:
     """Bring back the fields of an old revision as a NEW revision (history is never rewritten).
     The restored entry is a draft unless the old revision was approved and is not stale."""
@@ -656,7 +667,7 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
     entry.status = status
     if status == EntryStatus.approved:
         entry.approved_at, entry.approved_by = utcnow(), actor
-    products = _set_products(entry, snap.get("products") or [], session=session)
+    products = _set_products(entry, _restored_scope(old, before["products"]), session=session)
     _new_version(
         entry,
         before,

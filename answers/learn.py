@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from answers import audit, verdicts
-from answers.bank import _add_entry, snapshot
+from answers.bank import _add_entry, entry_products, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import ensure_vectors
@@ -148,8 +148,10 @@ def _merge_source(
     session: Session,
     actor: str,
 ) -> None:
-    """Record another source for the same answer: a new revision only when something changes."""
-    before = snapshot(entry)
+    """Record another source for the same answer: a new revision only when something changes.
+    The snapshot records the entry's real product scope (a restore brings that back)."""
+    products = entry_products(entry.id, session=session)
+    before = snapshot(entry, products)
     sources = [s.strip() for s in entry.source.split(";") if s.strip()]
     if source and source not in sources:
         sources.append(source)
@@ -158,7 +160,7 @@ def _merge_source(
         entry.comment = comment
     if entry.question_id is None and q_id:
         entry.question_id, entry.family, entry.version = q_id, parsed.family, parsed.version
-    after = snapshot(entry)
+    after = snapshot(entry, products)
     if after == before:
         return
     entry.revision += 1
