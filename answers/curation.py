@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from answers import audit
-from answers.bank import get_entry, wordings
+from answers.bank import EntryError, _retire, entry_products, get_entry, products_of, wordings
 from answers.matching import normalise
 from answers.models import (
     Entry,
@@ -64,6 +64,9 @@ class Finding:
     entries: list[Entry]
     score: float = 100.0
     reason: str = ""
+    #: the product scope all its entries share ([] = company-wide): one card never mixes
+    #: products, so resolving it never touches another product's answer
+    products: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -164,9 +167,9 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
             report.duplicates.append(Finding("duplicate", [a, b], score))
     seen_pairs = {tuple(sorted(e.id for e in f.entries)) for f in report.conflicts}
     flagged = [e for e in live if e.conflict]
-    groups: dict[str, list[Entry]] = {}
-    for e in flagged:
-        groups.setdefault(normalise(e.question), []).append(e)
+    groups: dict[tuple[str, tuple[int, ...]], list[Entry]] = {}
+    for e in flagged:  # per product scope: one product's conflict is not another's
+        groups.setdefault((normalise(e.question), scopes.get(e.id, ())), []).append(e)
     for group in groups.values():
         key = tuple(sorted(e.id for e in group))
         if len(group) == 2 and key in seen_pairs:
@@ -179,7 +182,54 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
         refs = question_references(e.answer, e.comment)
         if refs and len(report.pointers) < limit:
             report.pointers.append((e, refs))
+    names = products_of([e.id for f in report.conflicts for e in f.entries], session=session)
+    for f in report.conflicts:
+        f.products = names.get(f.entries[0].id, [])
     return report
+
+
+def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str) -> list[int]:
+    """Resolve a conflict: keep `keep_id`, retire the other `entry_ids`, clear the kept
+    entry's conflict flag. Everything is checked first (the kept entry exists, is live and
+    is one of `entry_ids`; every other entry exists and has the kept one's product scope),
+    then all of it happens in one commit, or nothing does. Returns the retired ids.
+    Raises EntryNotFound, EntryError."""
+    ids = list(dict.fromkeys(entry_ids))
+    if keep_id not in ids:
+        raise EntryError(f"entry {keep_id} is not one of the entries of this finding: nothing changed")
+    keep = get_entry(keep_id, session=session)
+    if keep.status == EntryStatus.retired:
+        raise EntryError(f"entry {keep_id} is retired: cannot keep it; nothing changed")
+    scope = entry_products(keep.id, session=session)
+    others = [get_entry(i, session=session) for i in ids if i != keep_id]
+    if not others:
+        raise EntryError("choose at least one other entry to retire")
+    for other in others:
+        theirs = entry_products(other.id, session=session)
+        if theirs != scope:
+            raise EntryError(
+                f"entry {other.id} is for {', '.join(theirs) or 'all products'}, entry {keep_id} for "
+                f"{', '.join(scope) or 'all products'}: keeping one would leave the other product without "
+                "an answer; nothing changed"
+            )
+    retired = []
+    for other in others:
+        if other.status != EntryStatus.retired:
+            _retire(other, session=session, actor=actor, note=f"conflict resolved: kept #{keep_id}")
+            retired.append(other.id)
+    if keep.conflict:
+        keep.conflict = False
+        session.add(keep)
+        audit.record(
+            session,
+            "entry.conflict_cleared",
+            actor=actor,
+            object_type="entry",
+            object_id=keep.id,
+            details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
+        )
+    session.commit()
+    return retired
 
 
 DISMISSABLE = ("duplicate", "opposite", "self", "learned")

@@ -84,3 +84,70 @@ def test_restoring_an_old_learned_row_without_products_keeps_the_current_scope(s
     assert bank.entry_products(entry.id, session=session) == ["Canvas"]
     assert not _autofill(session, SSO).report[0]["written"]
     assert _autofill(session, SSO, product="Canvas").report[0]["written"]
+
+
+# --- 2./3. conflict cards per product scope; keep-one is checked first, all or nothing --
+
+
+def _learned_conflict(session, product):
+    first = learn(_parsed("Yes"), session=session, source=f"{product}-a.xlsx", product=product)
+    second = learn(_parsed("No"), session=session, source=f"{product}-b.xlsx", product=product)
+    return first.entry_ids[0], second.entry_ids[0]
+
+
+def test_learned_conflicts_are_grouped_by_product_and_keep_refuses_other_products(session):
+    from answers import curation
+
+    canvas = _learned_conflict(session, "Canvas")
+    credentials = _learned_conflict(session, "Credentials")
+    learned = [f for f in curation.hygiene(session=session).conflicts if f.kind in ("learned", "opposite")]
+    assert sorted((f.products, sorted(e.id for e in f.entries)) for f in learned) == [
+        (["Canvas"], sorted(canvas)),
+        (["Credentials"], sorted(credentials)),
+    ]
+    import pytest
+
+    with pytest.raises(bank.EntryError, match="nothing changed"):
+        curation.keep_one(canvas[0], [*canvas, *credentials], session=session, actor="cur@example.com")
+    session.rollback()
+    for i in (*canvas, *credentials):
+        assert bank.get_entry(i, session=session).status != "retired"
+
+
+def test_hygiene_page_shows_the_scope_and_resolve_refuses_other_products(curator_client, session):
+    canvas = _learned_conflict(session, "Canvas")
+    credentials = _learned_conflict(session, "Credentials")
+    page = curator_client.get("/bank/hygiene").get_data(as_text=True)
+    assert "for Canvas" in page and "for Credentials" in page
+    response = curator_client.post(
+        "/bank/resolve", data={"entry": [*canvas, *credentials], "keep": canvas[0]}, follow_redirects=True
+    )
+    assert "nothing changed" in response.get_data(as_text=True)
+    session.expire_all()
+    assert all(bank.get_entry(i, session=session).status != "retired" for i in (*canvas, *credentials))
+
+
+def test_resolve_checks_everything_before_retiring_anything(curator_client, session):
+    a, b = _learned_conflict(session, "Canvas")
+    page = curator_client.post("/bank/resolve", data={"entry": [a], "keep": 999999}, follow_redirects=True)
+    assert "nothing changed" in page.get_data(as_text=True) or "not found" in page.get_data(as_text=True)
+    curator_client.post("/bank/resolve", data={"entry": [a, b], "keep": 999999})
+    session.expire_all()
+    assert bank.get_entry(a, session=session).status != "retired"
+    assert bank.get_entry(b, session=session).status != "retired"
+    # keep must be one of the entries
+    curator_client.post("/bank/resolve", data={"entry": [a, b], "keep": 3})
+    session.expire_all()
+    assert bank.get_entry(a, session=session).status != "retired"
+    assert bank.get_entry(b, session=session).status != "retired"
+    # a retired entry cannot be the one kept
+    bank.retire(b, session=session, actor="cur@example.com")
+    curator_client.post("/bank/resolve", data={"entry": [a, b], "keep": b})
+    session.expire_all()
+    assert bank.get_entry(a, session=session).status != "retired"
+    # the valid case still works
+    c = learn(_parsed("No"), session=session, source="c.xlsx", product="Canvas").entry_ids[0]
+    assert curator_client.post("/bank/resolve", data={"entry": [a, c], "keep": a}).status_code == 303
+    session.expire_all()
+    assert bank.get_entry(c, session=session).status == "retired"
+    assert not bank.get_entry(a, session=session).conflict

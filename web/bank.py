@@ -352,10 +352,7 @@ def resolve():
         if not ids:
             raise ValueError("no entries given")
         if keep.isdigit():
-            for other in ids:
-                if other != int(keep):
-                    bank.retire(other, session=session, actor=actor()[0], note=f"conflict resolved: kept #{keep}")
-            bank.clear_conflict([int(keep)], session=session, actor=actor()[0])
+            curation.keep_one(int(keep), ids, session=session, actor=actor()[0])
             message = f"Kept entry #{keep}; the other(s) retired."
         elif kind == "confirmed":
             curation.dismiss_wording(ids[0], request.form.get("text", ""), session=session, actor=actor()[0])
