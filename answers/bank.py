@@ -551,10 +551,16 @@ def add_alternate(
 
 def approve(entry_id: int, *, session: Session, actor: str, review_by: dt.date | None = None) -> Entry:
     """Make an entry usable for `exact`/`high`. A stale (or undated) entry gets a fresh
-    review-by date (`review_by`, default a year from today): approval is the review."""
+    review-by date (`review_by`, default a year from today): approval is the review.
+    Raises EntryError for a retired entry or a `review_by` in the past (it would be stale
+    the moment it is approved)."""
     entry = get_entry(entry_id, session=session)
     if entry.status == EntryStatus.retired:
         raise EntryError(f"entry {entry_id} is retired: restore a version first")
+    if review_by is not None and review_by < dt.date.today():
+        raise EntryError(
+            f"the review-by date {review_by.isoformat()} has passed: choose today or a later date to approve"
+        )
     before = snapshot(entry, entry_products(entry.id, session=session))
     entry.status = EntryStatus.approved
     if review_by is not None:
@@ -662,11 +668,13 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
     entry.alternates, entry.tags = list(snap.get("alternates") or []), list(snap.get("tags") or [])
     entry.review_by = dt.date.fromisoformat(snap["review_by"]) if snap.get("review_by") else None
     status = EntryStatus(snap.get("status") or "draft")
-    if status == EntryStatus.retired:
-        status = EntryStatus.draft
+    if status == EntryStatus.retired or (status == EntryStatus.approved and is_stale(entry)):
+        status = EntryStatus.draft  # a stale approval is no approval: a curator approves it anew
     entry.status = status
     if status == EntryStatus.approved:
         entry.approved_at, entry.approved_by = utcnow(), actor
+    else:
+        entry.approved_at, entry.approved_by = None, None
     products = _set_products(entry, _restored_scope(old, before["products"]), session=session)
     _new_version(
         entry,

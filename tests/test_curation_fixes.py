@@ -151,3 +151,31 @@ def test_resolve_checks_everything_before_retiring_anything(curator_client, sess
     session.expire_all()
     assert bank.get_entry(c, session=session).status == "retired"
     assert not bank.get_entry(a, session=session).conflict
+
+
+# --- 4. stale approvals ---------------------------------------------------------------
+
+
+def test_restoring_an_approved_revision_past_its_review_date_brings_back_a_draft(session):
+    import pytest
+
+    entry = bank.create_entry(
+        bank.EntryCreate(question=SSO, answer="Yes", status="approved", review_by=TODAY - dt.timedelta(days=10)),
+        session=session,
+        actor="cur@example.com",
+    )
+    bank.update_entry(entry.id, bank.EntryUpdate(answer="No"), session=session, actor="cur@example.com")
+    bank.restore_version(entry.id, 1, session=session, actor="cur@example.com")
+    assert entry.answer == "Yes" and entry.status == "draft" and entry.approved_at is None
+    with pytest.raises(bank.EntryError, match="has passed"):
+        bank.approve(entry.id, session=session, actor="cur@example.com", review_by=TODAY - dt.timedelta(days=1))
+    session.rollback()
+    assert bank.get_entry(entry.id, session=session).status == "draft"
+    bank.approve(entry.id, session=session, actor="cur@example.com", review_by=TODAY)
+    assert entry.status == "approved"
+    # a fresh approved revision still comes back approved
+    bank.update_entry(entry.id, bank.EntryUpdate(comment="SAML 2.0."), session=session, actor="cur@example.com")
+    revision = entry.revision
+    bank.update_entry(entry.id, bank.EntryUpdate(status="draft"), session=session, actor="cur@example.com")
+    bank.restore_version(entry.id, revision, session=session, actor="cur@example.com")
+    assert entry.status == "approved"
