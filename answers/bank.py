@@ -505,10 +505,31 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
 def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: str, note: str = "edited") -> Entry:
     """Apply the fields set in `data` as a new revision (none when nothing changed).
 
-    Status stays as it is unless `data.status` is set (see the module note above).
+    Status stays as it is unless `data.status` is set (see the module note above). A status
+    change obeys the rules of the use case it stands for: a retired entry comes back only by
+    Restore; approving needs a review-by date that has not passed (a stale or undated entry
+    gets a fresh one, as in `approve`); retiring clears the conflicts the entry caused
+    (`retire`, as a revision of its own after the other changes).
     Raises EntryNotFound, EntryError."""
     entry = get_entry(entry_id, session=session)
     changes = _validated(data.model_dump(exclude_unset=True))
+    target = EntryStatus(changes["status"]) if "status" in changes else None
+    retiring = False
+    if target is not None and target != entry.status:
+        if entry.status == EntryStatus.retired:
+            raise EntryError(f"entry {entry_id} is retired: use Restore on a revision to bring it back")
+        if target == EntryStatus.retired:
+            retiring = True
+            del changes["status"]
+        elif target == EntryStatus.approved:
+            review_by = changes.get("review_by") or entry.review_by
+            if changes.get("review_by") and changes["review_by"] < dt.date.today():
+                raise EntryError(
+                    f"the review-by date {changes['review_by'].isoformat()} has passed: "
+                    "choose today or a later date to approve"
+                )
+            if review_by is None or review_by < dt.date.today():
+                changes["review_by"] = dt.date.today() + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
     before = snapshot(entry, entry_products(entry.id, session=session))
     products_changes = changes.pop("products", None)
     for key, value in changes.items():
@@ -522,6 +543,8 @@ def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: s
     if entry.status != EntryStatus.approved:
         entry.approved_at, entry.approved_by = None, None
     _new_version(entry, before, products, session=session, actor=actor, note=note, action="entry.update")
+    if retiring:
+        _retire(entry, session=session, actor=actor, note="retired")
     ensure_vectors(session, [entry])
     session.commit()
     return entry

@@ -179,3 +179,56 @@ def test_restoring_an_approved_revision_past_its_review_date_brings_back_a_draft
     bank.update_entry(entry.id, bank.EntryUpdate(status="draft"), session=session, actor="cur@example.com")
     bank.restore_version(entry.id, revision, session=session, actor="cur@example.com")
     assert entry.status == "approved"
+
+
+# --- 5. status changes by edit / PATCH obey Approve and Retire ------------------------
+
+
+def _form(entry, **changes):
+    data = {
+        "question": entry.question,
+        "answer": entry.answer,
+        "comment": entry.comment,
+        "owner": entry.owner,
+        "status": str(entry.status),
+        "revision": entry.revision,
+    }
+    data.update(changes)
+    return data
+
+
+def test_edit_form_retiring_an_entry_clears_the_rivals_conflict(curator_client, session):
+    a, b = _learned_conflict(session, "Canvas")
+    rival = bank.get_entry(b, session=session)
+    response = curator_client.post(f"/bank/{a}/edit", data=_form(bank.get_entry(a, session=session), status="retired"))
+    assert response.status_code == 303
+    session.expire_all()
+    assert bank.get_entry(a, session=session).status == "retired"
+    assert not bank.get_entry(b, session=session).conflict and rival.id == b
+
+
+def test_patch_cannot_revive_a_retired_entry_and_approval_gets_a_fresh_date(app, people, session):
+    from tests.auth_helpers import bearer, token_for
+
+    client = app.test_client()
+    headers = bearer(token_for(app, people["curator"]))
+    entry = bank.create_entry(
+        bank.EntryCreate(question=SSO, answer="Yes", review_by=TODAY - dt.timedelta(days=5)),
+        session=session,
+        actor="cur@example.com",
+    )
+    approved = client.patch(f"/api/v1/entries/{entry.id}", json={"status": "approved"}, headers=headers)
+    assert approved.status_code == 200 and approved.get_json()["stale"] is False
+    assert client.patch(f"/api/v1/entries/{entry.id}", json={"status": "draft"}, headers=headers).status_code == 200
+    refused = client.patch(
+        f"/api/v1/entries/{entry.id}",
+        json={"status": "approved", "review_by": (TODAY - dt.timedelta(days=1)).isoformat()},
+        headers=headers,
+    )
+    assert refused.status_code == 400 and "has passed" in refused.get_json()["error"]
+    session.expire_all()  # the API changed it in its own session
+    bank.retire(entry.id, session=session, actor="cur@example.com")
+    revived = client.patch(f"/api/v1/entries/{entry.id}", json={"status": "approved"}, headers=headers)
+    assert revived.status_code == 400 and "Restore" in revived.get_json()["error"]
+    session.expire_all()
+    assert bank.get_entry(entry.id, session=session).status == "retired"
