@@ -435,6 +435,15 @@ class EntryNotFound(LookupError):
     pass
 
 
+class StaleRevision(EntryError):
+    """The entry changed since the editor read it: saving would silently overwrite the
+    other change. `current` is the entry's revision now."""
+
+    def __init__(self, message: str, current: int) -> None:
+        super().__init__(message)
+        self.current = current
+
+
 def wordings(entry: Entry) -> set[str]:
     """The normalised texts that name `entry`: its question and its alternates."""
     return {normalise(t) for t in (entry.question, *entry.alternates)}
@@ -502,8 +511,20 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: str, note: str = "edited") -> Entry:
+def update_entry(
+    entry_id: int,
+    data: EntryUpdate,
+    *,
+    session: Session,
+    actor: str,
+    note: str = "edited",
+    expected_revision: int | None = None,
+) -> Entry:
     """Apply the fields set in `data` as a new revision (none when nothing changed).
+
+    `expected_revision`: the revision the editor started from; when the entry has moved
+    on since, StaleRevision is raised and nothing changes (two curators editing the same
+    entry: the second save must not silently undo the first).
 
     Status stays as it is unless `data.status` is set (see the module note above). A status
     change obeys the rules of the use case it stands for: a retired entry comes back only by
@@ -512,6 +533,13 @@ def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: s
     (`retire`, as a revision of its own after the other changes).
     Raises EntryNotFound, EntryError."""
     entry = get_entry(entry_id, session=session)
+    if expected_revision is not None and expected_revision != entry.revision:
+        who = entry_changed_by(entry, session=session)
+        raise StaleRevision(
+            f"entry {entry_id} was changed since you opened it (you started from revision "
+            f"{expected_revision}; it is now at revision {entry.revision}{f' by {who}' if who else ''})",
+            entry.revision,
+        )
     changes = _validated(data.model_dump(exclude_unset=True))
     target = EntryStatus(changes["status"]) if "status" in changes else None
     retiring = False
@@ -548,6 +576,16 @@ def update_entry(entry_id: int, data: EntryUpdate, *, session: Session, actor: s
     ensure_vectors(session, [entry])
     session.commit()
     return entry
+
+
+def entry_changed_by(entry: Entry, *, session: Session) -> str:
+    """Who wrote the entry's current revision ('' when unknown)."""
+    row = session.exec(
+        select(EntryVersion.changed_by).where(
+            EntryVersion.entry_id == entry.id, EntryVersion.revision == entry.revision
+        )
+    ).first()
+    return row or ""
 
 
 def add_alternate(

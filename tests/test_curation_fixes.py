@@ -232,3 +232,35 @@ def test_patch_cannot_revive_a_retired_entry_and_approval_gets_a_fresh_date(app,
     assert revived.status_code == 400 and "Restore" in revived.get_json()["error"]
     session.expire_all()
     assert bank.get_entry(entry.id, session=session).status == "retired"
+
+
+# --- 6. a stale save is refused -------------------------------------------------------
+
+
+def test_a_second_curators_stale_edit_is_refused_and_keeps_the_typed_text(curator_client, session):
+    entry = bank.create_entry(bank.EntryCreate(question=SSO, answer="Yes"), session=session, actor="cur@example.com")
+    page = curator_client.get(f"/bank/{entry.id}/edit").get_data(as_text=True)
+    assert 'name="revision" value="1"' in page
+    first = curator_client.post(f"/bank/{entry.id}/edit", data=_form(entry, comment="First curator's text."))
+    assert first.status_code == 303
+    stale = curator_client.post(f"/bank/{entry.id}/edit", data=_form(entry, comment="Second curator's text."))
+    body = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "changed since you opened it" in body
+    assert "Second curator&#39;s text." in body and 'name="revision" value="2"' in body
+    session.expire_all()
+    assert bank.get_entry(entry.id, session=session).comment == "First curator's text."
+
+
+def test_patch_with_a_stale_revision_is_a_409(app, people, session):
+    from tests.auth_helpers import bearer, token_for
+
+    client = app.test_client()
+    headers = bearer(token_for(app, people["curator"]))
+    entry = bank.create_entry(bank.EntryCreate(question=SSO, answer="Yes"), session=session, actor="cur@example.com")
+    url = f"/api/v1/entries/{entry.id}"
+    assert client.patch(url, json={"comment": "A", "revision": 1}, headers=headers).status_code == 200
+    stale = client.patch(url, json={"comment": "B", "revision": 1}, headers=headers)
+    assert stale.status_code == 409 and "revision" in stale.get_json()["error"]
+    assert client.patch(url, json={"revision": "2"}, headers=headers).status_code == 400
+    assert client.patch(url, json={"comment": "C"}, headers=headers).status_code == 200  # revision is optional
+    assert client.get(url, headers=headers).get_json()["comment"] == "C"

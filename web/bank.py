@@ -214,6 +214,7 @@ def edit_form(entry_id: int):
         "review_by": e.review_by.isoformat() if e.review_by else "",
         "products": ", ".join(bank.entry_products(e.id, session=get_session())),
         "status": str(e.status),
+        "revision": str(e.revision),
     }
     return render_template("bank/edit.html", entry=e, form=form, statuses=[s.value for s in EntryStatus])
 
@@ -221,8 +222,27 @@ def edit_form(entry_id: int):
 @bp.post("/bank/<int:entry_id>/edit")
 def update(entry_id: int):
     e = _entry_or_404(entry_id)
+    revision = request.form.get("revision", "")
     try:
-        bank.update_entry(e.id, _form_update(request.form), session=get_session(), actor=actor()[0])
+        bank.update_entry(
+            e.id,
+            _form_update(request.form),
+            session=get_session(),
+            actor=actor()[0],
+            expected_revision=int(revision) if revision.isdigit() else None,
+        )
+    except bank.StaleRevision as exc:
+        get_session().rollback()
+        # the typed text stays; the form now carries the current revision, so saving
+        # again is a deliberate overwrite
+        return render_template(
+            "bank/edit.html",
+            entry=e,
+            form={**request.form.to_dict(), "revision": str(exc.current)},
+            error=f"{exc}. Your text is kept below: compare it with the entry's history, "
+            "then save again to replace that revision with it.",
+            statuses=[s.value for s in EntryStatus],
+        ), 409
     except (BadField, bank.EntryError, ValidationError) as exc:
         get_session().rollback()
         return render_template(
@@ -547,12 +567,18 @@ def api_patch(entry_id: int):
     if data is None:
         return _api_error("expected a JSON object body")
     e = _entry_or_404(entry_id)
+    revision = data.pop("revision", None)  # optional: the revision the client read
+    if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+        return _api_error("revision must be an integer")
     unknown = set(data) - _PATCHABLE
     if unknown:
         return _api_error(f"unknown field(s): {', '.join(sorted(unknown))}")
     try:
         update = EntryUpdate.model_validate(data)
-        bank.update_entry(e.id, update, session=get_session(), actor=actor()[0])
+        bank.update_entry(e.id, update, session=get_session(), actor=actor()[0], expected_revision=revision)
+    except bank.StaleRevision as exc:
+        get_session().rollback()
+        return _api_error(str(exc), 409)
     except (ValidationError, bank.EntryError) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
