@@ -115,7 +115,9 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
     """Import entries from csv or xlsx (question,answer,comment,alternates,tags,owner)."""
     data = read_input(file)
     try:
-        entries = bank.read_bank_file(data, Path(file).name)
+        entries = bank.read_bank_file(
+            data, Path(file).name, known_products=bank.product_names(session=db.get_session())
+        )
     except bank.BankFileError as exc:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)

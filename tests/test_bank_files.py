@@ -180,3 +180,85 @@ def test_export_to_unknown_extension_exits_2(runner, tmp_path):
     result = runner.invoke(args=["bank", "export", str(tmp_path / "bank.json")])
     assert result.exit_code == 2
     assert ".csv or .xlsx" in result.output
+
+
+# --- round trip of product scope, status, review-by and source ---------------------------
+
+
+def _entry(session, question, *, products=(), status=EntryStatus.approved, **fields):
+    from answers.models import EntryCreate
+
+    data = EntryCreate(question=question, answer="Yes", products=list(products), status=status, **fields)
+    return bank.create_entry(data, session=session)
+
+
+def _scoped(session):
+    """{(question, products): (answer, status)} of the live entries."""
+    out = {}
+    for e in session.exec(select(Entry).where(Entry.status != EntryStatus.retired)):
+        out[(e.question, tuple(bank.entry_products(e.id, session=session)))] = (e.answer, e.status.value)
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_import_keeps_product_scope_status_and_review_by(runner, session, tmp_path, suffix):
+    import datetime as dt
+
+    _entry(session, "Do you support SSO?", products=["Canvas"], review_by=dt.date(2027, 3, 1), source="hecvat.xlsx")
+    other = _entry(session, "Do you support SSO?", products=["Lumen"], status=EntryStatus.draft)
+    other.answer = "No"
+    session.add(other)
+    session.commit()
+    _entry(session, "Do you encrypt data at rest?")
+    before = _scoped(session)
+    out = tmp_path / f"bank{suffix}"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    for entry in session.exec(select(Entry)).all():  # an empty bank with the products still known
+        bank.retire(entry.id, session=session, actor="test")
+
+    result = runner.invoke(args=["bank", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 created" in result.output
+    assert _scoped(session) == before
+    canvas = session.exec(
+        select(Entry).where(Entry.question == "Do you support SSO?", Entry.answer == "Yes", Entry.revision == 1)
+    ).one()
+    assert canvas.review_by == dt.date(2027, 3, 1)
+    assert canvas.source == "hecvat.xlsx"
+    # nothing Canvas-only became company-wide
+    assert ("Do you support SSO?", ()) not in _scoped(session)
+
+
+def test_import_refuses_a_row_with_an_unknown_product(runner, session, tmp_path):
+    _entry(session, "Seed", products=["Canvas"])
+    path = tmp_path / "bank.csv"
+    path.write_bytes(
+        _csv([["Q one", "Yes", "Canvas"], ["Q two", "Yes", "Canvs"]], header=["question", "answer", "products"])
+    )
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "row 3: unknown product(s) 'Canvs'" in result.output
+    assert session.exec(select(Entry).where(Entry.question == "Q one")).first() is None
+
+
+def test_import_status_column_and_fallback(runner, session, tmp_path):
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv([["Q1", "Yes", "draft"], ["Q2", "Yes", ""]], header=["question", "answer", "status"]))
+    result = runner.invoke(args=["bank", "import", str(path), "--status", "approved"])
+    assert result.exit_code == 0, result.output
+    assert session.exec(select(Entry).where(Entry.question == "Q1")).one().status == EntryStatus.draft
+    assert session.exec(select(Entry).where(Entry.question == "Q2")).one().status == EntryStatus.approved
+    path.write_bytes(_csv([["Q3", "Yes", "retired"]], header=["question", "answer", "status"]))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "status must be draft or approved" in result.output
+
+
+def test_same_question_for_two_products_in_one_file_is_not_a_duplicate(session):
+    rows = [["Q", "Yes", "Canvas"], ["Q", "No", "Lumen"], ["Q", "N/A", ""]]
+    entries = bank.read_bank_file(_csv(rows, header=["question", "answer", "products"]), "b.csv")
+    assert [e.products for e in entries] == [["Canvas"], ["Lumen"], []]
+    with pytest.raises(bank.BankFileError, match="row 3: the same question as row 2"):
+        bank.read_bank_file(
+            _csv([["Q", "Yes", "Canvas"], ["q?", "No", "Canvas"]], ["question", "answer", "products"]), "b.csv"
+        )
