@@ -262,3 +262,46 @@ def test_same_question_for_two_products_in_one_file_is_not_a_duplicate(session):
         bank.read_bank_file(
             _csv([["Q", "Yes", "Canvas"], ["q?", "No", "Canvas"]], ["question", "answer", "products"]), "b.csv"
         )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_reimporting_an_unchanged_export_changes_nothing(runner, session, tmp_path, suffix):
+    _entry(session, "Do you support SSO?", products=["Canvas"], source="hecvat.xlsx", tags=["sso"])
+    _entry(session, "Do you support SSO?", products=["Lumen"], status=EntryStatus.draft)
+    _entry(session, "Do you encrypt data at rest?", comment="AES-256", alternates=["Encryption at rest?"])
+    out = tmp_path / f"bank{suffix}"
+    runner.invoke(args=["bank", "export", str(out)])
+    versions_before = len(session.exec(select(EntryVersion)).all())
+    result = runner.invoke(args=["bank", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 3 unchanged" in result.output
+    assert len(session.exec(select(EntryVersion)).all()) == versions_before
+    session.expire_all()
+    assert {e.source for e in session.exec(select(Entry))} == {"hecvat.xlsx", ""}
+    draft = session.exec(select(Entry).where(Entry.status == EntryStatus.draft)).one()
+    assert bank.entry_products(draft.id, session=session) == ["Lumen"]
+
+
+def test_a_column_absent_from_the_file_leaves_that_field_alone(runner, session, tmp_path):
+    _entry(
+        session, "Do you encrypt data at rest?", comment="AES-256", alternates=["At rest?"], tags=["enc"], owner="sec@x"
+    )
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv([["Do you encrypt data at rest?", "No"]], header=["question", "answer"]))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert "1 updated" in result.output, result.output
+    entry = session.exec(select(Entry)).one()
+    session.refresh(entry)
+    assert (entry.answer, entry.comment, entry.alternates, entry.tags, entry.owner) == (
+        "No",
+        "AES-256",
+        ["At rest?"],
+        ["enc"],
+        "sec@x",
+    )
+    # a present but empty cell clears the field
+    path.write_bytes(_csv([["Do you encrypt data at rest?", "No", ""]], header=["question", "answer", "comment"]))
+    runner.invoke(args=["bank", "import", str(path)])
+    session.refresh(entry)
+    assert entry.comment == ""
+    assert entry.owner == "sec@x"
