@@ -38,6 +38,9 @@ from answers.models import (
     utcnow,
 )
 from answers.suggest import ensure_vectors
+from importers import QuestionnaireImportError
+from importers._safety import preflight
+from importers._xlsx import cell_text, open_workbook
 
 BANK_COLUMNS = (
     "question",
@@ -262,23 +265,19 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise BankFileError(f"the CSV file is malformed: {exc}") from exc
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
+def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
+    """The first worksheet's cell texts, read with the questionnaire importers' safe package
+    reader: zip bombs, DOCTYPE/ENTITY XML, encrypted and legacy files are refused with a
+    BankFileError (openpyxl would inflate a bomb in full)."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        preflight(data, filename)
+        sheets = open_workbook(data, filename).sheets()
+    except QuestionnaireImportError as exc:
         raise BankFileError(f"the xlsx file cannot be read: {exc}") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else str(v) for v in row])
-        return rows
-    finally:
-        workbook.close()
+    if not sheets:
+        raise BankFileError(f"{filename}: the workbook has no worksheet")
+    sheet = sheets[0]
+    return [[cell_text(sheet.value(r, c)) for c in range(1, sheet.max_col + 1)] for r in sheet.rows()]
 
 
 def _parse_review_by(value: str) -> dt.date | None:
@@ -312,7 +311,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     if lower.endswith(".csv"):
         rows = _read_csv(data)
     elif lower.endswith((".xlsx", ".xlsm")):
-        rows = _read_xlsx(data)
+        rows = _read_xlsx(data, filename)
     else:
         raise BankFileError(f"{filename}: bank files are .csv or .xlsx")
     rows = [r for r in rows if any(c.strip() for c in r)]

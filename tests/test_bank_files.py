@@ -305,3 +305,52 @@ def test_a_column_absent_from_the_file_leaves_that_field_alone(runner, session, 
     session.refresh(entry)
     assert entry.comment == ""
     assert entry.owner == "sec@x"
+
+
+# --- unsafe xlsx packages ------------------------------------------------------------------
+
+
+def _with_member(xlsx: bytes, name: str, content: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == name:
+                data = content
+            dst.writestr(info.filename, data)
+        if name not in src.namelist():
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    return _with_member(_xlsx(ROWS), "xl/media/padding.bin", b"\0" * (8 * 1024 * 1024))
+
+
+def _xxe() -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(_xlsx(ROWS))) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + sheet.split(b"?>", 1)[-1]
+    return _with_member(_xlsx(ROWS), "xl/worksheets/sheet1.xml", evil)
+
+
+def _encrypted() -> bytes:
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 64
+
+
+@pytest.mark.parametrize(
+    "build,reason", [(_bomb, "zip bomb"), (_xxe, "DOCTYPE or ENTITY"), (_encrypted, "password-protected")]
+)
+def test_bank_import_refuses_unsafe_xlsx_in_one_line(runner, session, tmp_path, build, reason):
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(build())
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert reason in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert session.exec(select(Entry)).all() == []
