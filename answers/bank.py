@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,29 @@ class ImportResult:
 
 
 # --- entries -------------------------------------------------------------------------
+
+# C0 controls (but tab, newline, carriage return) and DEL: no one types them, the form lets
+# them through from a paste, and XML 1.0 (so xlsx) cannot hold most of them.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TEXT_FIELDS = ("question", "answer", "comment", "owner", "alternates", "tags", "products")
+
+
+def control_character_problem(fields: dict[str, Any]) -> str | None:
+    """A message naming the first text field (of `_TEXT_FIELDS` in `fields`) that holds a
+    control character other than tab, newline or carriage return; None when all are clean."""
+    for key in _TEXT_FIELDS:
+        value = fields.get(key)
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if isinstance(text, str) and (m := _CONTROL_RE.search(text)):
+                return f"{key}: contains the control character U+{ord(m.group()):04X}; remove it and save again"
+    return None
+
+
+def _check_text(fields: dict[str, Any]) -> None:
+    problem = control_character_problem(fields)
+    if problem:
+        raise EntryError(problem)
 
 
 def snapshot(entry: Entry, products: Sequence[str] = ()) -> dict[str, Any]:
@@ -163,7 +187,9 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
 
 
 def create_entry(data: EntryCreate, *, session: Session, actor: str = "system") -> Entry:
-    """Add one entry (revision 1). Returns it committed."""
+    """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
+    control characters."""
+    _check_text(data.model_dump())
     entry = _add_entry(data, session=session, actor=actor)
     ensure_vectors(session, [entry])
     session.commit()
@@ -363,6 +389,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                 fields["review_by"] = _parse_review_by(cells["review_by"])
             except ValueError:
                 row_problems.append(f"review_by must be a date like 2027-01-31, not {cells['review_by']!r}")
+        if problem := control_character_problem(fields):
+            row_problems.append(problem)
         if row_problems:
             problems.append(f"row {number}: {'; '.join(row_problems)}")
             continue
@@ -472,6 +500,7 @@ def export_bank(filename: str, *, session: Session) -> bytes:
         return buffer.getvalue().encode("utf-8-sig")
     if lower.endswith(".xlsx"):
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         from openpyxl.styles import Alignment, Font
 
         workbook = Workbook()
@@ -480,7 +509,7 @@ def export_bank(filename: str, *, session: Session) -> bytes:
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 cell = sheet.cell(row=r, column=c)
-                cell.value = value
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML cannot hold them
                 cell.data_type = "s"  # text stays text, even "=..."
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         for cell in sheet[1]:
@@ -567,6 +596,7 @@ def _new_version(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
+    _check_text(changes)
     out = dict(changes)
     if "question" in out:
         out["question"] = (out["question"] or "").strip()

@@ -354,3 +354,9 @@ def test_bank_import_refuses_unsafe_xlsx_in_one_line(runner, session, tmp_path, 
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert session.exec(select(Entry)).all() == []
+
+
+def test_a_bank_file_row_with_control_characters_is_a_bad_row():
+    with pytest.raises(bank.BankFileError) as caught:
+        bank.read_bank_file(_csv([["Q\x01", "Yes"], ["Fine\nmultiline\ttext", "Yes"]], ["question", "answer"]), "b.csv")
+    assert caught.value.problems == ["row 2: question: contains the control character U+0001; remove it and save again"]

@@ -523,7 +523,7 @@ def api_create():
         return _api_error("expected a JSON object body")
     try:
         entry = bank.create_entry(EntryCreate.model_validate(data), session=get_session(), actor=actor()[0])
-    except ValidationError as exc:
+    except (ValidationError, bank.EntryError) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
     _changed()
