@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 from sqlalchemy import String, cast, func, or_, update
 from sqlmodel import Session, select
@@ -42,6 +43,7 @@ from answers.suggest import ensure_vectors
 from importers import QuestionnaireImportError
 from importers._safety import preflight
 from importers._xlsx import cell_text, open_workbook
+from importers.base import CellValue
 
 BANK_COLUMNS = (
     "question",
@@ -291,10 +293,20 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise BankFileError(f"the CSV file is malformed: {exc}") from exc
 
 
-def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
-    """The first worksheet's cell texts, read with the questionnaire importers' safe package
-    reader: zip bombs, DOCTYPE/ENTITY XML, encrypted and legacy files are refused with a
-    BankFileError (openpyxl would inflate a bomb in full)."""
+def _xlsx_text(value: CellValue) -> str:
+    """A typed cell as the text a person reads in it: 1 -> '1', 2.5 -> '2.5', a date ->
+    '2027-01-31', TRUE/FALSE -> 'Yes'/'No' (the bank's verdict words, not Excel's)."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return cell_text(value)
+
+
+def _read_xlsx(data: bytes, filename: str) -> tuple[list[tuple[int, list[str]]], dict[int, list[str]]]:
+    """([(sheet row number, cell texts)], {row number: addresses of formula cells}) of the
+    first worksheet, read with the questionnaire importers' safe package reader: zip bombs,
+    DOCTYPE/ENTITY XML, encrypted and legacy files are refused with a BankFileError
+    (openpyxl would inflate a bomb in full). Formula cells are reported, not read: their
+    cached value is often missing (a file written by a script) and would import as ''."""
     try:
         preflight(data, filename)
         sheets = open_workbook(data, filename).sheets()
@@ -303,7 +315,13 @@ def _read_xlsx(data: bytes, filename: str) -> list[list[str]]:
     if not sheets:
         raise BankFileError(f"{filename}: the workbook has no worksheet")
     sheet = sheets[0]
-    return [[cell_text(sheet.value(r, c)) for c in range(1, sheet.max_col + 1)] for r in sheet.rows()]
+    formulas: dict[int, list[str]] = {}
+    for r, c in sorted(sheet.formulas):
+        formulas.setdefault(r, []).append(f"{get_column_letter(c)}{r}")
+    last_row = max([sheet.max_row, *formulas])
+    last_col = max([sheet.max_col, *(c for _, c in sheet.formulas)])
+    rows = [(r, [_xlsx_text(sheet.value(r, c)) for c in range(1, last_col + 1)]) for r in range(1, last_row + 1)]
+    return rows, formulas
 
 
 def _parse_review_by(value: str) -> dt.date | None:
@@ -334,16 +352,20 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     if len(data) > MAX_BANK_FILE_BYTES:
         raise BankFileError(f"{filename}: the file is over {MAX_BANK_FILE_BYTES // 1_048_576} MB")
     lower = filename.lower()
+    formulas: dict[int, list[str]] = {}
     if lower.endswith(".csv"):
-        rows = _read_csv(data)
+        numbered = list(enumerate(_read_csv(data), start=1))
     elif lower.endswith((".xlsx", ".xlsm")):
-        rows = _read_xlsx(data, filename)
+        numbered, formulas = _read_xlsx(data, filename)
     else:
         raise BankFileError(f"{filename}: bank files are .csv or .xlsx")
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
+    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r) or n in formulas]
+    if not numbered:
         raise BankFileError(f"{filename}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
+    header_number, header_row = numbered[0]
+    if header_number in formulas:
+        raise BankFileError(f"{filename}: the header cell {formulas[header_number][0]} holds a formula")
+    header = [h.strip().lower() for h in header_row]
     while header and not header[-1]:
         header.pop()
     unknown = [h for h in header if h not in BANK_COLUMNS]
@@ -355,7 +377,13 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     entries: list[EntryCreate] = []
     problems: list[str] = []
     seen: dict[tuple[str, tuple[str, ...]], int] = {}
-    for number, raw in enumerate(rows[1:], start=2):
+    for number, raw in numbered[1:]:
+        if number in formulas:
+            cells_named = ", ".join(formulas[number])
+            problems.append(
+                f"row {number}: cell {cells_named} holds a formula; bank files take plain text (paste as values)"
+            )
+            continue
         cells = {name: _unescape((raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:

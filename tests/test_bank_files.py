@@ -20,11 +20,15 @@ def _csv(rows, header=HEADER) -> bytes:
 
 
 def _xlsx(rows, header=HEADER) -> bytes:
+    """Every cell as typed; text starting with '=' stays text (openpyxl would make it a formula)."""
     wb = Workbook()
     ws = wb.active
     ws.append(header)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -360,3 +364,40 @@ def test_a_bank_file_row_with_control_characters_is_a_bad_row():
     with pytest.raises(bank.BankFileError) as caught:
         bank.read_bank_file(_csv([["Q\x01", "Yes"], ["Fine\nmultiline\ttext", "Yes"]], ["question", "answer"]), "b.csv")
     assert caught.value.problems == ["row 2: question: contains the control character U+0001; remove it and save again"]
+
+
+def test_a_formula_cell_in_a_bank_xlsx_is_a_bad_row_naming_the_cell(runner, session, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["question", "answer", "comment"])
+    ws.append(["Do you encrypt data at rest?", "Yes", "AES-256"])
+    ws.append(["Where is your trust page?", "Yes", '=HYPERLINK("https://trust.example.com")'])
+    ws.append([None, None, "=1+1"])  # no cached value anywhere in the row: still reported
+    out = io.BytesIO()
+    wb.save(out)
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(out.getvalue())
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "row 3: cell C3 holds a formula" in result.output
+    assert "row 4: cell C4 holds a formula" in result.output
+    assert session.exec(select(Entry)).all() == []
+
+
+def test_typed_xlsx_cells_read_as_the_text_a_person_sees():
+    import datetime as dt
+
+    rows = [
+        ["Number of data centres?", 3, 2.5, True, "", dt.datetime(2027, 1, 31)],
+        ["Pen test?", False, "", "", "", None],
+    ]
+    entries = bank.read_bank_file(
+        _xlsx(rows, ["question", "answer", "comment", "tags", "owner", "review_by"]), "b.xlsx"
+    )
+    assert (entries[0].answer, entries[0].comment, entries[0].tags, entries[0].review_by) == (
+        "3",
+        "2.5",
+        ["Yes"],
+        dt.date(2027, 1, 31),
+    )
+    assert entries[1].answer == "No"
