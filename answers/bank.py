@@ -11,12 +11,14 @@ import datetime as dt
 import difflib
 import io
 import json
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 from sqlalchemy import String, cast, func, or_, update
 from sqlmodel import Session, select
@@ -38,8 +40,24 @@ from answers.models import (
     utcnow,
 )
 from answers.suggest import ensure_vectors
+from importers import QuestionnaireImportError
+from importers._safety import preflight
+from importers._xlsx import cell_text, open_workbook
+from importers.base import CellValue
 
-BANK_COLUMNS = ("question", "answer", "comment", "alternates", "tags", "owner")
+BANK_COLUMNS = (
+    "question",
+    "answer",
+    "comment",
+    "alternates",
+    "tags",
+    "owner",
+    "products",
+    "status",
+    "review_by",
+    "source",
+)
+_IMPORT_STATUSES = ("draft", "approved")
 DEMO_BANK = Path(__file__).with_name("demo_bank.csv")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_BANK_FILE_BYTES = 20 * 1024 * 1024
@@ -68,6 +86,29 @@ class ImportResult:
 
 
 # --- entries -------------------------------------------------------------------------
+
+# C0 controls (but tab, newline, carriage return) and DEL: no one types them, the form lets
+# them through from a paste, and XML 1.0 (so xlsx) cannot hold most of them.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TEXT_FIELDS = ("question", "answer", "comment", "owner", "alternates", "tags", "products")
+
+
+def control_character_problem(fields: dict[str, Any]) -> str | None:
+    """A message naming the first text field (of `_TEXT_FIELDS` in `fields`) that holds a
+    control character other than tab, newline or carriage return; None when all are clean."""
+    for key in _TEXT_FIELDS:
+        value = fields.get(key)
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if isinstance(text, str) and (m := _CONTROL_RE.search(text)):
+                return f"{key}: contains the control character U+{ord(m.group()):04X}; remove it and save again"
+    return None
+
+
+def _check_text(fields: dict[str, Any]) -> None:
+    problem = control_character_problem(fields)
+    if problem:
+        raise EntryError(problem)
 
 
 def snapshot(entry: Entry, products: Sequence[str] = ()) -> dict[str, Any]:
@@ -148,24 +189,35 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
 
 
 def create_entry(data: EntryCreate, *, session: Session, actor: str = "system") -> Entry:
-    """Add one entry (revision 1). Returns it committed."""
+    """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
+    control characters."""
+    _check_text(data.model_dump())
     entry = _add_entry(data, session=session, actor=actor)
     ensure_vectors(session, [entry])
     session.commit()
     return entry
 
 
-def _update_entry(entry: Entry, data: EntryCreate, *, session: Session, actor: str) -> bool:
-    """Apply the fields of `data` to `entry` as a new revision. False when nothing changed."""
-    before = snapshot(entry, entry_products(entry.id, session=session))
-    for key in ("question", "answer", "comment", "alternates", "tags", "owner", "status", "review_by", "source"):
-        value = getattr(data, key)
-        if key in ("review_by",) and value is None:
-            continue
-        if key == "source" and not value:
-            continue
-        setattr(entry, key, value)
-    products = _set_products(entry, data.products, session=session)
+_IMPORTED_FIELDS = ("question", "answer", "comment", "alternates", "tags", "owner", "review_by", "source")
+
+
+def _update_entry(
+    entry: Entry,
+    data: EntryCreate,
+    *,
+    products: Sequence[str],
+    status: EntryStatus,
+    session: Session,
+    actor: str,
+) -> bool:
+    """Apply the imported fields of `data` (those the file had a column for) and `status` to
+    `entry`, whose product scope is `products`, as a new revision. False, and nothing
+    written, when nothing changed: re-importing an unchanged export is a no-op."""
+    before = snapshot(entry, products)
+    for key in _IMPORTED_FIELDS:
+        if key in data.model_fields_set:
+            setattr(entry, key, getattr(data, key))
+    entry.status = status
     after = snapshot(entry, products)
     if after == before:
         return False
@@ -173,6 +225,8 @@ def _update_entry(entry: Entry, data: EntryCreate, *, session: Session, actor: s
     entry.updated_at = utcnow()
     if entry.status == EntryStatus.approved and before["status"] != "approved":
         entry.approved_at, entry.approved_by = utcnow(), actor
+    if entry.status != EntryStatus.approved:
+        entry.approved_at, entry.approved_by = None, None
     session.add(entry)
     session.add(
         EntryVersion(entry_id=entry.id, revision=entry.revision, snapshot=after, changed_by=actor, note="import")
@@ -239,56 +293,97 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise BankFileError(f"the CSV file is malformed: {exc}") from exc
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    import zipfile
+def _xlsx_text(value: CellValue) -> str:
+    """A typed cell as the text a person reads in it: 1 -> '1', 2.5 -> '2.5', a date ->
+    '2027-01-31', TRUE/FALSE -> 'Yes'/'No' (the bank's verdict words, not Excel's)."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return cell_text(value)
 
-    from openpyxl import load_workbook
 
+def _read_xlsx(data: bytes, filename: str) -> tuple[list[tuple[int, list[str]]], dict[int, list[str]]]:
+    """([(sheet row number, cell texts)], {row number: addresses of formula cells}) of the
+    first worksheet, read with the questionnaire importers' safe package reader: zip bombs,
+    DOCTYPE/ENTITY XML, encrypted and legacy files are refused with a BankFileError
+    (openpyxl would inflate a bomb in full). Formula cells are reported, not read: their
+    cached value is often missing (a file written by a script) and would import as ''."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        preflight(data, filename)
+        sheets = open_workbook(data, filename).sheets()
+    except QuestionnaireImportError as exc:
         raise BankFileError(f"the xlsx file cannot be read: {exc}") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else str(v) for v in row])
-        return rows
-    finally:
-        workbook.close()
+    if not sheets:
+        raise BankFileError(f"{filename}: the workbook has no worksheet")
+    sheet = sheets[0]
+    formulas: dict[int, list[str]] = {}
+    for r, c in sorted(sheet.formulas):
+        formulas.setdefault(r, []).append(f"{get_column_letter(c)}{r}")
+    last_row = max([sheet.max_row, *formulas])
+    last_col = max([sheet.max_col, *(c for _, c in sheet.formulas)])
+    rows = [(r, [_xlsx_text(sheet.value(r, c)) for c in range(1, last_col + 1)]) for r in range(1, last_row + 1)]
+    return rows, formulas
 
 
-def read_bank_file(data: bytes, filename: str) -> list[EntryCreate]:
+def _parse_review_by(value: str) -> dt.date | None:
+    """An ISO date ('2027-01-31'; a spreadsheet date-time keeps its date part) or None."""
+    if not value:
+        return None
+    if len(value) > 10 and value[10] in " T":
+        value = value[:10]
+    return dt.date.fromisoformat(value)
+
+
+def product_names(*, session: Session) -> set[str]:
+    return set(session.exec(select(Product.name)))
+
+
+def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str] | None = None) -> list[EntryCreate]:
     """Parse a bank file (csv or xlsx with the header `question,answer,comment,alternates,
-    tags,owner`; alternates one per line, tags separated by `;` or `,`).
+    tags,owner,products,status,review_by,source`; only question and answer are required;
+    alternates one per line, tags separated by `;` or `,`, products by `;`).
+
+    Each EntryCreate carries exactly the columns the file has in `model_fields_set`: an
+    absent column leaves that field of an existing entry alone, a present empty cell clears
+    it. `known_products`: the product names a `products` cell may use (None: not checked).
+    Rows with the same question and product scope are refused.
 
     Raises BankFileError listing every bad row; returns nothing partial.
     """
     if len(data) > MAX_BANK_FILE_BYTES:
         raise BankFileError(f"{filename}: the file is over {MAX_BANK_FILE_BYTES // 1_048_576} MB")
     lower = filename.lower()
+    formulas: dict[int, list[str]] = {}
     if lower.endswith(".csv"):
-        rows = _read_csv(data)
+        numbered = list(enumerate(_read_csv(data), start=1))
     elif lower.endswith((".xlsx", ".xlsm")):
-        rows = _read_xlsx(data)
+        numbered, formulas = _read_xlsx(data, filename)
     else:
         raise BankFileError(f"{filename}: bank files are .csv or .xlsx")
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
+    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r) or n in formulas]
+    if not numbered:
         raise BankFileError(f"{filename}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
+    header_number, header_row = numbered[0]
+    if header_number in formulas:
+        raise BankFileError(f"{filename}: the header cell {formulas[header_number][0]} holds a formula")
+    header = [h.strip().lower() for h in header_row]
     while header and not header[-1]:
         header.pop()
     unknown = [h for h in header if h not in BANK_COLUMNS]
-    if unknown or "question" not in header or "answer" not in header:
+    if unknown or "question" not in header or "answer" not in header or len(set(header)) != len(header):
         raise BankFileError(
-            f"{filename}: the header must be {','.join(BANK_COLUMNS)}"
+            f"{filename}: the header must be question,answer and any of {','.join(BANK_COLUMNS[2:])}"
             + (f" (unknown column(s): {', '.join(unknown)})" if unknown else "")
         )
     entries: list[EntryCreate] = []
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(rows[1:], start=2):
+    seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    for number, raw in numbered[1:]:
+        if number in formulas:
+            cells_named = ", ".join(formulas[number])
+            problems.append(
+                f"row {number}: cell {cells_named} holds a formula; bank files take plain text (paste as values)"
+            )
+            continue
         cells = {name: _unescape((raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
@@ -297,22 +392,43 @@ def read_bank_file(data: bytes, filename: str) -> list[EntryCreate]:
         if not cells.get("question"):
             problems.append(f"row {number}: question is empty")
             continue
-        key = normalise(cells["question"])
+        fields: dict[str, Any] = {"question": cells["question"], "answer": cells["answer"]}
+        for name in ("comment", "owner", "source"):
+            if name in cells:
+                fields[name] = cells[name]
+        if "alternates" in cells:
+            fields["alternates"] = _split_list(cells["alternates"], lines_only=True)
+        if "tags" in cells:
+            fields["tags"] = _split_list(cells["tags"], lines_only=False)
+        row_problems = []
+        if "products" in cells:
+            names = sorted({p.strip() for p in cells["products"].replace("\n", ";").split(";") if p.strip()})
+            missing = [n for n in names if known_products is not None and n not in known_products]
+            if missing:
+                row_problems.append(f"unknown product(s) {', '.join(map(repr, missing))}")
+            fields["products"] = names
+        if cells.get("status"):
+            if cells["status"].lower() not in _IMPORT_STATUSES:
+                row_problems.append(f"status must be draft or approved, not {cells['status']!r}")
+            else:
+                fields["status"] = EntryStatus(cells["status"].lower())
+        if "review_by" in cells:
+            try:
+                fields["review_by"] = _parse_review_by(cells["review_by"])
+            except ValueError:
+                row_problems.append(f"review_by must be a date like 2027-01-31, not {cells['review_by']!r}")
+        if problem := control_character_problem(fields):
+            row_problems.append(problem)
+        if row_problems:
+            problems.append(f"row {number}: {'; '.join(row_problems)}")
+            continue
+        key = (normalise(cells["question"]), tuple(fields.get("products", ())))
         if key in seen:
             problems.append(f"row {number}: the same question as row {seen[key]}")
             continue
         seen[key] = number
         try:
-            entries.append(
-                EntryCreate(
-                    question=cells["question"],
-                    answer=cells.get("answer", ""),
-                    comment=cells.get("comment", ""),
-                    alternates=_split_list(cells.get("alternates", ""), lines_only=True),
-                    tags=_split_list(cells.get("tags", ""), lines_only=False),
-                    owner=cells.get("owner", ""),
-                )
-            )
+            entries.append(EntryCreate(**fields))
         except ValidationError as exc:
             reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             problems.append(f"row {number}: {reasons}")
@@ -330,22 +446,32 @@ def import_entries(
     status: EntryStatus = EntryStatus.approved,
     source: str = "",
 ) -> ImportResult:
-    """Add or update entries (same question and product scope: a new revision). One commit."""
+    """Add or update entries; one commit. An entry is identified by (normalised question,
+    product scope). A row's scope is its `products` column when the file has one, else
+    `product`; its status is its `status` cell when set, else `status`. Fields the file has
+    no column for keep their value on existing entries. Raises BankFileError (nothing
+    written) when a row names a product that does not exist."""
     result = ImportResult()
-    products = [product.strip()] if product and product.strip() else []
+    default_scope = [product.strip()] if product and product.strip() else []
+    known = product_names(session=session)
+    unknown = sorted({n for d in entries if "products" in d.model_fields_set for n in d.products if n not in known})
+    if unknown:
+        raise BankFileError(f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported")
     index = question_index(session=session)
     touched: list[Entry] = []
     for data in entries:
-        data = data.model_copy(update={"status": status, "products": products, "source": data.source or source})
-        key = (normalise(data.question), tuple(products))
+        scope = sorted(data.products) if "products" in data.model_fields_set else default_scope
+        row_status = data.status if "status" in data.model_fields_set else status
+        key = (normalise(data.question), tuple(scope))
         existing = index.get(key)
         if existing is None:
+            data = data.model_copy(update={"status": row_status, "products": scope, "source": data.source or source})
             entry = _add_entry(data, session=session, actor=actor)
             index[key] = entry
             result.created += 1
         else:
             entry = existing
-            if _update_entry(entry, data, session=session, actor=actor):
+            if _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor):
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -368,8 +494,23 @@ def export_rows(*, session: Session, include_retired: bool = False) -> list[list
     query = select(Entry).order_by(Entry.id)
     if not include_retired:
         query = query.where(Entry.status != EntryStatus.retired)
-    for e in session.exec(query):
-        rows.append([e.question, e.answer, e.comment, "\n".join(e.alternates), "; ".join(e.tags), e.owner])
+    entries = list(session.exec(query))
+    scopes = products_of([e.id for e in entries], session=session)
+    for e in entries:
+        rows.append(
+            [
+                e.question,
+                e.answer,
+                e.comment,
+                "\n".join(e.alternates),
+                "; ".join(e.tags),
+                e.owner,
+                "; ".join(scopes.get(e.id, [])),
+                e.status.value if isinstance(e.status, EntryStatus) else str(e.status),
+                e.review_by.isoformat() if e.review_by else "",
+                e.source,
+            ]
+        )
     return rows
 
 
@@ -387,6 +528,7 @@ def export_bank(filename: str, *, session: Session) -> bytes:
         return buffer.getvalue().encode("utf-8-sig")
     if lower.endswith(".xlsx"):
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         from openpyxl.styles import Alignment, Font
 
         workbook = Workbook()
@@ -395,12 +537,12 @@ def export_bank(filename: str, *, session: Session) -> bytes:
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 cell = sheet.cell(row=r, column=c)
-                cell.value = value
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML cannot hold them
                 cell.data_type = "s"  # text stays text, even "=..."
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for letter, width in zip("ABCDEF", (60, 12, 70, 50, 25, 30), strict=True):
+        for letter, width in zip("ABCDEFGHIJ", (60, 12, 70, 50, 25, 30, 25, 10, 12, 30), strict=True):
             sheet.column_dimensions[letter].width = width
         sheet.freeze_panes = "A2"
         out = io.BytesIO()
@@ -491,6 +633,7 @@ def _new_version(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
+    _check_text(changes)
     out = dict(changes)
     if "question" in out:
         out["question"] = (out["question"] or "").strip()

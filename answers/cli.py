@@ -112,10 +112,13 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
 @click.option("--product", default=None, help="Scope the imported entries to this product.")
 @click.option("--status", type=STATUS, default="approved", show_default=True)
 def bank_import_command(file: str, product: str | None, status: str) -> None:
-    """Import entries from csv or xlsx (question,answer,comment,alternates,tags,owner)."""
+    """Import entries from csv or xlsx: question,answer and any of comment, alternates, tags,
+    owner, products, status, review_by, source (an absent column leaves that field alone)."""
     data = read_input(file)
     try:
-        entries = bank.read_bank_file(data, Path(file).name)
+        entries = bank.read_bank_file(
+            data, Path(file).name, known_products=bank.product_names(session=db.get_session())
+        )
     except bank.BankFileError as exc:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)

@@ -20,11 +20,15 @@ def _csv(rows, header=HEADER) -> bytes:
 
 
 def _xlsx(rows, header=HEADER) -> bytes:
+    """Every cell as typed; text starting with '=' stays text (openpyxl would make it a formula)."""
     wb = Workbook()
     ws = wb.active
     ws.append(header)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -180,3 +184,220 @@ def test_export_to_unknown_extension_exits_2(runner, tmp_path):
     result = runner.invoke(args=["bank", "export", str(tmp_path / "bank.json")])
     assert result.exit_code == 2
     assert ".csv or .xlsx" in result.output
+
+
+# --- round trip of product scope, status, review-by and source ---------------------------
+
+
+def _entry(session, question, *, products=(), status=EntryStatus.approved, **fields):
+    from answers.models import EntryCreate
+
+    data = EntryCreate(question=question, answer="Yes", products=list(products), status=status, **fields)
+    return bank.create_entry(data, session=session)
+
+
+def _scoped(session):
+    """{(question, products): (answer, status)} of the live entries."""
+    out = {}
+    for e in session.exec(select(Entry).where(Entry.status != EntryStatus.retired)):
+        out[(e.question, tuple(bank.entry_products(e.id, session=session)))] = (e.answer, e.status.value)
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_import_keeps_product_scope_status_and_review_by(runner, session, tmp_path, suffix):
+    import datetime as dt
+
+    _entry(session, "Do you support SSO?", products=["Canvas"], review_by=dt.date(2027, 3, 1), source="hecvat.xlsx")
+    other = _entry(session, "Do you support SSO?", products=["Lumen"], status=EntryStatus.draft)
+    other.answer = "No"
+    session.add(other)
+    session.commit()
+    _entry(session, "Do you encrypt data at rest?")
+    before = _scoped(session)
+    out = tmp_path / f"bank{suffix}"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    for entry in session.exec(select(Entry)).all():  # an empty bank with the products still known
+        bank.retire(entry.id, session=session, actor="test")
+
+    result = runner.invoke(args=["bank", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 created" in result.output
+    assert _scoped(session) == before
+    canvas = session.exec(
+        select(Entry).where(Entry.question == "Do you support SSO?", Entry.answer == "Yes", Entry.revision == 1)
+    ).one()
+    assert canvas.review_by == dt.date(2027, 3, 1)
+    assert canvas.source == "hecvat.xlsx"
+    # nothing Canvas-only became company-wide
+    assert ("Do you support SSO?", ()) not in _scoped(session)
+
+
+def test_import_refuses_a_row_with_an_unknown_product(runner, session, tmp_path):
+    _entry(session, "Seed", products=["Canvas"])
+    path = tmp_path / "bank.csv"
+    path.write_bytes(
+        _csv([["Q one", "Yes", "Canvas"], ["Q two", "Yes", "Canvs"]], header=["question", "answer", "products"])
+    )
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "row 3: unknown product(s) 'Canvs'" in result.output
+    assert session.exec(select(Entry).where(Entry.question == "Q one")).first() is None
+
+
+def test_import_status_column_and_fallback(runner, session, tmp_path):
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv([["Q1", "Yes", "draft"], ["Q2", "Yes", ""]], header=["question", "answer", "status"]))
+    result = runner.invoke(args=["bank", "import", str(path), "--status", "approved"])
+    assert result.exit_code == 0, result.output
+    assert session.exec(select(Entry).where(Entry.question == "Q1")).one().status == EntryStatus.draft
+    assert session.exec(select(Entry).where(Entry.question == "Q2")).one().status == EntryStatus.approved
+    path.write_bytes(_csv([["Q3", "Yes", "retired"]], header=["question", "answer", "status"]))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "status must be draft or approved" in result.output
+
+
+def test_same_question_for_two_products_in_one_file_is_not_a_duplicate(session):
+    rows = [["Q", "Yes", "Canvas"], ["Q", "No", "Lumen"], ["Q", "N/A", ""]]
+    entries = bank.read_bank_file(_csv(rows, header=["question", "answer", "products"]), "b.csv")
+    assert [e.products for e in entries] == [["Canvas"], ["Lumen"], []]
+    with pytest.raises(bank.BankFileError, match="row 3: the same question as row 2"):
+        bank.read_bank_file(
+            _csv([["Q", "Yes", "Canvas"], ["q?", "No", "Canvas"]], ["question", "answer", "products"]), "b.csv"
+        )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_reimporting_an_unchanged_export_changes_nothing(runner, session, tmp_path, suffix):
+    _entry(session, "Do you support SSO?", products=["Canvas"], source="hecvat.xlsx", tags=["sso"])
+    _entry(session, "Do you support SSO?", products=["Lumen"], status=EntryStatus.draft)
+    _entry(session, "Do you encrypt data at rest?", comment="AES-256", alternates=["Encryption at rest?"])
+    out = tmp_path / f"bank{suffix}"
+    runner.invoke(args=["bank", "export", str(out)])
+    versions_before = len(session.exec(select(EntryVersion)).all())
+    result = runner.invoke(args=["bank", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 3 unchanged" in result.output
+    assert len(session.exec(select(EntryVersion)).all()) == versions_before
+    session.expire_all()
+    assert {e.source for e in session.exec(select(Entry))} == {"hecvat.xlsx", ""}
+    draft = session.exec(select(Entry).where(Entry.status == EntryStatus.draft)).one()
+    assert bank.entry_products(draft.id, session=session) == ["Lumen"]
+
+
+def test_a_column_absent_from_the_file_leaves_that_field_alone(runner, session, tmp_path):
+    _entry(
+        session, "Do you encrypt data at rest?", comment="AES-256", alternates=["At rest?"], tags=["enc"], owner="sec@x"
+    )
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv([["Do you encrypt data at rest?", "No"]], header=["question", "answer"]))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert "1 updated" in result.output, result.output
+    entry = session.exec(select(Entry)).one()
+    session.refresh(entry)
+    assert (entry.answer, entry.comment, entry.alternates, entry.tags, entry.owner) == (
+        "No",
+        "AES-256",
+        ["At rest?"],
+        ["enc"],
+        "sec@x",
+    )
+    # a present but empty cell clears the field
+    path.write_bytes(_csv([["Do you encrypt data at rest?", "No", ""]], header=["question", "answer", "comment"]))
+    runner.invoke(args=["bank", "import", str(path)])
+    session.refresh(entry)
+    assert entry.comment == ""
+    assert entry.owner == "sec@x"
+
+
+# --- unsafe xlsx packages ------------------------------------------------------------------
+
+
+def _with_member(xlsx: bytes, name: str, content: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == name:
+                data = content
+            dst.writestr(info.filename, data)
+        if name not in src.namelist():
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    return _with_member(_xlsx(ROWS), "xl/media/padding.bin", b"\0" * (8 * 1024 * 1024))
+
+
+def _xxe() -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(_xlsx(ROWS))) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + sheet.split(b"?>", 1)[-1]
+    return _with_member(_xlsx(ROWS), "xl/worksheets/sheet1.xml", evil)
+
+
+def _encrypted() -> bytes:
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 64
+
+
+@pytest.mark.parametrize(
+    "build,reason", [(_bomb, "zip bomb"), (_xxe, "DOCTYPE or ENTITY"), (_encrypted, "password-protected")]
+)
+def test_bank_import_refuses_unsafe_xlsx_in_one_line(runner, session, tmp_path, build, reason):
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(build())
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert reason in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert session.exec(select(Entry)).all() == []
+
+
+def test_a_bank_file_row_with_control_characters_is_a_bad_row():
+    with pytest.raises(bank.BankFileError) as caught:
+        bank.read_bank_file(_csv([["Q\x01", "Yes"], ["Fine\nmultiline\ttext", "Yes"]], ["question", "answer"]), "b.csv")
+    assert caught.value.problems == ["row 2: question: contains the control character U+0001; remove it and save again"]
+
+
+def test_a_formula_cell_in_a_bank_xlsx_is_a_bad_row_naming_the_cell(runner, session, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["question", "answer", "comment"])
+    ws.append(["Do you encrypt data at rest?", "Yes", "AES-256"])
+    ws.append(["Where is your trust page?", "Yes", '=HYPERLINK("https://trust.example.com")'])
+    ws.append([None, None, "=1+1"])  # no cached value anywhere in the row: still reported
+    out = io.BytesIO()
+    wb.save(out)
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(out.getvalue())
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert "row 3: cell C3 holds a formula" in result.output
+    assert "row 4: cell C4 holds a formula" in result.output
+    assert session.exec(select(Entry)).all() == []
+
+
+def test_typed_xlsx_cells_read_as_the_text_a_person_sees():
+    import datetime as dt
+
+    rows = [
+        ["Number of data centres?", 3, 2.5, True, "", dt.datetime(2027, 1, 31)],
+        ["Pen test?", False, "", "", "", None],
+    ]
+    entries = bank.read_bank_file(
+        _xlsx(rows, ["question", "answer", "comment", "tags", "owner", "review_by"]), "b.xlsx"
+    )
+    assert (entries[0].answer, entries[0].comment, entries[0].tags, entries[0].review_by) == (
+        "3",
+        "2.5",
+        ["Yes"],
+        dt.date(2027, 1, 31),
+    )
+    assert entries[1].answer == "No"

@@ -216,3 +216,25 @@ def test_review_page_flags_a_stale_entry(sales_client, session):
     )
     page = sales_client.get(uploaded.headers["Location"]).get_data(as_text=True)
     assert 'class="tier tier-review"' in page and 'class="badge stale"' in page
+
+
+def test_control_characters_are_refused_on_input_and_never_break_the_xlsx_export(app, people, curator_client, session):
+    form = {"question": "Do you scan\x01 for malware?", "answer": "Yes"}
+    page = curator_client.post("/bank/new", data=form)
+    assert page.status_code == 400 and "U+0001" in page.get_data(as_text=True)
+    assert _count(session) == 0
+    api = app.test_client()
+    headers = bearer(token_for(app, people["curator"]))
+    created = api.post("/api/v1/entries", json={"question": "Q", "answer": "Yes", "comment": "a\x0bb"}, headers=headers)
+    assert created.status_code == 400 and "U+000B" in created.get_json()["error"]
+    e = _entry(session, "Do you encrypt data at rest?", comment="Line one\nLine two\tand a tab.")
+    edited = curator_client.post(f"/bank/{e.id}/edit", data={"question": e.question, "answer": "Yes\x1f"})
+    assert edited.status_code == 400 and "U+001F" in edited.get_data(as_text=True)
+    # an entry stored before this check (or by another path) still exports
+    e.comment = "Legacy\x01 text\x0b with controls"
+    session.add(e)
+    session.commit()
+    response = curator_client.get("/bank/export?format=xlsx")
+    assert response.status_code == 200
+    rows = bank.read_bank_file(response.data, "bank.xlsx")
+    assert rows[0].comment == "Legacy text with controls"

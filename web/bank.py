@@ -440,7 +440,7 @@ def import_preview():
         return _import_form(error="status must be approved or draft"), 400
     data = file.read()
     try:
-        rows = bank.read_bank_file(data, file.filename)
+        rows = bank.read_bank_file(data, file.filename, known_products=bank.product_names(session=get_session()))
     except bank.BankFileError as exc:
         return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename), 400
     stored = secrets.token_hex(16)
@@ -469,7 +469,9 @@ def import_confirm():
     if not path.is_file():
         return _import_form(error="this preview was already imported or has expired"), 400
     try:
-        rows = bank.read_bank_file(path.read_bytes(), ticket["filename"])
+        rows = bank.read_bank_file(
+            path.read_bytes(), ticket["filename"], known_products=bank.product_names(session=get_session())
+        )
         result = bank.import_entries(
             rows,
             session=get_session(),
@@ -538,7 +540,7 @@ def api_create():
         return _api_error("expected a JSON object body")
     try:
         entry = bank.create_entry(EntryCreate.model_validate(data), session=get_session(), actor=actor()[0])
-    except ValidationError as exc:
+    except (ValidationError, bank.EntryError) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
     _changed()
@@ -597,7 +599,7 @@ def api_import():
     if status not in ("approved", "draft"):
         return _api_error("status must be approved or draft")
     try:
-        rows = bank.read_bank_file(file.read(), file.filename)
+        rows = bank.read_bank_file(file.read(), file.filename, known_products=bank.product_names(session=get_session()))
     except bank.BankFileError as exc:
         return jsonify(error=exc.args[0], problems=exc.problems), 422
     if request.form.get("dry_run") == "1":
