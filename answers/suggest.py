@@ -29,7 +29,7 @@ from answers.matching import (
     text_hash,
 )
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
-from answers.verdicts import map_verdict, question_references
+from answers.verdicts import asks_for_date, is_date, is_verdict, map_verdict, question_references
 from importers import ParsedQuestionnaire, Question
 
 log = logging.getLogger(__name__)
@@ -358,6 +358,18 @@ class _Rivals:
         return sorted(found)
 
 
+def _is_date_answer(entry: Entry, q: Question) -> bool:
+    """The entry's answer is a date (it parses as one, or the question asks for one and the
+    answer is no verdict): true on the day it was given, stale on any other."""
+    answer = entry.answer or entry.comment
+    if is_date(answer):
+        return True
+    return bool(answer.strip()) and not is_verdict(answer) and (asks_for_date(q.text) or asks_for_date(entry.question))
+
+
+DATE_NOTE = "the bank's answer is a date: dates are filled by a person"
+
+
 def _conflict_note(rival_ids: Sequence[int]) -> str:
     named = f" (entries {', '.join(f'#{i}' for i in rival_ids)})" if rival_ids else ""
     return f"the bank holds disagreeing answers to this question{named}: a curator picks one"
@@ -411,6 +423,9 @@ def suggest_for(
             note = f"the bank's comment was left out: it points to {', '.join(refs)} of another questionnaire"
         if q.answer_cell is None and not q.mark_cells:
             tier, note = "review", "the questionnaire has no answer cell for this question"
+        if _is_date_answer(entry, q):
+            tier = "review" if tier in ("exact", "high") else tier
+            note = "; ".join(filter(None, (DATE_NOTE, note)))
         rival_ids = rivals.of(entry) if entry.conflict else []
         if entry.conflict:  # learned from sources that disagree: never picked silently
             tier = "review" if tier in ("exact", "high") else tier
@@ -421,7 +436,12 @@ def suggest_for(
             if alt_entry is None or (alt.tier == "none" and alt.entry_id not in rival_ids):
                 continue  # unrelated entries are no alternative; a rival always is
             a_answer, a_comment, a_fits = fit_for(alt_entry, q, version_line)
-            usable = a_fits and alt.tier not in ("exact", "none") and not alt_entry.conflict
+            usable = (
+                a_fits
+                and alt.tier not in ("exact", "none")
+                and not alt_entry.conflict
+                and not _is_date_answer(alt_entry, q)
+            )
             alternatives.append(
                 Alternative(
                     entry_id=alt.entry_id,
