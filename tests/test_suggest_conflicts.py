@@ -97,3 +97,17 @@ def test_a_conflict_resolved_by_a_curator_writes_again(runner, session, tmp_path
     bank.clear_conflict([second.id], session=session, actor="curator@example.com")
     s = _suggest(session, REMOVABLE)
     assert (s.tier, s.entry_id, s.answer, s.note) == ("exact", second.id, "Yes", "")
+
+
+def test_a_conflict_dismissed_in_another_session_is_seen_by_the_cached_index(app, runner, session, tmp_path):
+    from sqlmodel import Session
+
+    from answers.db import get_engine
+
+    first, second = _conflicting_bank(runner, session, tmp_path)
+    assert _suggest(session, REMOVABLE).tier == "review"  # the index and its rows are cached now
+    with Session(get_engine(app)) as other:  # a curator's request: flags cleared, no new revision
+        bank.clear_conflict([first.id, second.id], session=other, actor="curator@example.com")
+    with Session(get_engine(app)) as fresh:
+        s = _suggest(fresh, REMOVABLE)
+    assert (s.tier, s.note) == ("exact", "")
