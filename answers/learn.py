@@ -7,6 +7,7 @@ flagged `conflict` for a curator; nothing is picked silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -20,6 +21,7 @@ from importers import ParsedQuestionnaire
 
 MAX_VERDICT = 200
 _DISPLAY = {"yes": "Yes", "no": "No", "n/a": "N/A"}
+_SPACE = re.compile(r"\s+")
 
 
 def learned_verdict(answer: str) -> str:
@@ -29,7 +31,9 @@ def learned_verdict(answer: str) -> str:
 
 
 def same_verdict(a: str, b: str) -> bool:
-    return learned_verdict(a).casefold() == learned_verdict(b).casefold()
+    """The same answer: the same verdict, or the same text once case and whitespace are
+    set aside (a line break followed by a space in one source is no disagreement)."""
+    return _SPACE.sub(" ", learned_verdict(a)).casefold() == _SPACE.sub(" ", learned_verdict(b)).casefold()
 
 
 @dataclass

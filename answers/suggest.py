@@ -18,9 +18,18 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from answers.matching import BankEntry, BankIndex, Embedder, Query, Suggestion, embed_text, text_hash
+from answers.matching import (
+    BankEntry,
+    BankIndex,
+    Embedder,
+    Query,
+    Suggestion,
+    embed_text,
+    normalise,
+    text_hash,
+)
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
-from answers.verdicts import map_verdict, question_references
+from answers.verdicts import asks_for_date, is_date, is_verdict, map_verdict, question_references
 from importers import ParsedQuestionnaire, Question
 
 log = logging.getLogger(__name__)
@@ -78,7 +87,9 @@ def _bank_version(session: Session) -> tuple:
     """Cheap fingerprint of the bank: changes whenever an entry or its scope changes."""
     entries = session.exec(select(func.count(Entry.id), func.max(Entry.updated_at), func.sum(Entry.revision))).one()
     links = session.exec(select(func.count()).select_from(EntryProduct)).one()
-    return (*entries, links, dt.date.today())  # the date: staleness moves with it
+    # a curator clearing a conflict changes neither revision nor updated_at
+    conflicts = session.exec(select(func.count(Entry.id)).where(Entry.conflict == True)).one()  # noqa: E712
+    return (*entries, links, conflicts, dt.date.today())  # the date: staleness moves with it
 
 
 def snapshot(session: Session) -> tuple[list[BankEntry], dict[int, Entry]]:
@@ -317,6 +328,53 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version
     return weak
 
 
+class _Rivals:
+    """The entries a conflicted entry disagrees with: live entries also flagged by learning,
+    in the same product scope, sharing a wording (question or alternate), with another
+    answer. Built on first use: most banks have no conflicts."""
+
+    def __init__(self, index: BankIndex, rows: dict[int, Entry]) -> None:
+        self._index, self._rows = index, rows
+        self._by_wording: dict[tuple[tuple[str, ...], str], list[int]] | None = None
+        self._scopes: dict[int, tuple[str, ...]] = {}
+
+    def of(self, entry: Entry) -> list[int]:
+        from answers.learn import same_verdict  # learn imports this module
+
+        if self._by_wording is None:
+            self._scopes = {b.entry_id: b.products for b in self._index.entries}
+            self._by_wording = {}
+            for e in self._rows.values():
+                if e.conflict:
+                    for text in {normalise(t) for t in (e.question, *e.alternates)}:
+                        self._by_wording.setdefault((self._scopes.get(e.id, ()), text), []).append(e.id)
+        scope = self._scopes.get(entry.id, ())
+        found: list[int] = []
+        for text in dict.fromkeys(normalise(t) for t in (entry.question, *entry.alternates)):
+            for other_id in self._by_wording.get((scope, text), []):
+                other = self._rows[other_id]
+                if other_id != entry.id and other_id not in found and not same_verdict(entry.answer, other.answer):
+                    found.append(other_id)
+        return sorted(found)
+
+
+def _is_date_answer(entry: Entry, q: Question) -> bool:
+    """The entry's answer is a date (it parses as one, or the question asks for one and the
+    answer is no verdict): true on the day it was given, stale on any other."""
+    answer = entry.answer or entry.comment
+    if is_date(answer):
+        return True
+    return bool(answer.strip()) and not is_verdict(answer) and (asks_for_date(q.text) or asks_for_date(entry.question))
+
+
+DATE_NOTE = "the bank's answer is a date: dates are filled by a person"
+
+
+def _conflict_note(rival_ids: Sequence[int]) -> str:
+    named = f" (entries {', '.join(f'#{i}' for i in rival_ids)})" if rival_ids else ""
+    return f"the bank holds disagreeing answers to this question{named}: a curator picks one"
+
+
 def suggest_for(
     questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
 ) -> list[Suggested]:
@@ -335,6 +393,7 @@ def suggest_for(
         for q in questions
     ]
     out: list[Suggested] = []
+    rivals = _Rivals(index, rows)
     for q, s in zip(questions, index.match(queries, product=product), strict=True):
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
             weak = _weak_candidates(s, rows, q, version_line)
@@ -364,21 +423,42 @@ def suggest_for(
             note = f"the bank's comment was left out: it points to {', '.join(refs)} of another questionnaire"
         if q.answer_cell is None and not q.mark_cells:
             tier, note = "review", "the questionnaire has no answer cell for this question"
+        if _is_date_answer(entry, q):
+            tier = "review" if tier in ("exact", "high") else tier
+            note = "; ".join(filter(None, (DATE_NOTE, note)))
+        rival_ids = rivals.of(entry) if entry.conflict else []
+        if entry.conflict:  # learned from sources that disagree: never picked silently
+            tier = "review" if tier in ("exact", "high") else tier
+            note = "; ".join(filter(None, (_conflict_note(rival_ids), note)))
         alternatives = []
         for alt in s.alternatives:
             alt_entry = rows.get(alt.entry_id)
-            if alt_entry is None or alt.tier == "none":  # unrelated entries are no alternative
-                continue
+            if alt_entry is None or (alt.tier == "none" and alt.entry_id not in rival_ids):
+                continue  # unrelated entries are no alternative; a rival always is
             a_answer, a_comment, a_fits = fit_for(alt_entry, q, version_line)
+            usable = (
+                a_fits
+                and alt.tier not in ("exact", "none")
+                and not alt_entry.conflict
+                and not _is_date_answer(alt_entry, q)
+            )
             alternatives.append(
                 Alternative(
                     entry_id=alt.entry_id,
                     score=float(alt.score),
-                    tier=alt.tier if a_fits and alt.tier != "exact" else "review",
+                    tier=alt.tier if usable else "review",
                     question=alt_entry.question,
                     answer=a_answer,
                     comment=a_comment,
                 )
             )
+        listed = {a.entry_id for a in alternatives}
+        for rival_id in rival_ids:  # the reviewer chooses between the disagreeing answers
+            if rival_id not in listed:
+                rival = rows[rival_id]
+                r_answer, r_comment, _ = fit_for(rival, q, version_line)
+                alternatives.append(
+                    Alternative(rival_id, float(s.score), "review", rival.question, r_answer, r_comment)
+                )
         out.append(Suggested(s.entry_id, float(s.score), tier, answer, comment, alternatives, note))
     return out

@@ -6,6 +6,7 @@ the cell does not allow, and never turns an unknown verdict into N/A.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -97,3 +98,46 @@ def question_references(*texts: str | None) -> tuple[str, ...]:
     """The question ids ``texts`` point to, sorted ("See VULN-02 and VULN-04" -> VULN-02,
     VULN-04): numbering of one questionnaire, meaningless in another."""
     return tuple(sorted({ref for text in texts for ref in _QUESTION_REFERENCE.findall(text or "")}))
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%m/%d/%y",
+    "%d.%m.%Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%B %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %Y",
+    "%b %Y",
+)
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z]+")
+
+
+def is_date(text: str | None) -> bool:
+    """True when ``text`` is a calendar date and nothing else ('2024-05-02',
+    '2024-05-02 00:00:00', '05/02/2024', 'December 1st, 2022', 'May 2024')."""
+    cleaned = _ORDINAL.sub("", _SPACE.sub(" ", (text or "").strip()).rstrip("."))
+    if not cleaned or len(cleaned) > 40:
+        return False
+    for fmt in _DATE_FORMATS:
+        try:
+            dt.datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def asks_for_date(question: str | None) -> bool:
+    """True for a short question that asks for a date ('Date', 'Date completed',
+    'Completion date'), not for one that merely says the word ('Is software kept up to date?')."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", question or "").casefold())
+    return "date" in words and len(words) <= 4 and "up" not in words

@@ -229,3 +229,14 @@ def test_autofill_writes_csv_questionnaires(runner, session, tmp_path):
     result = runner.invoke(args=["autofill", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines()[1] == "Q1,Do you encrypt customer data at rest?,Yes,AES-256."
+
+
+def test_answers_that_differ_only_in_whitespace_are_no_conflict(runner, session, tmp_path):
+    contact = "Vendor Contact Email"
+    first = [("GNRL-08", contact, "Reach out to your manager.\n For new clients, mail info@example.com", None)]
+    second = [("GNRL-08", contact, "Reach out to your manager.\nFor new clients,  mail info@example.com", None)]
+    _learn(runner, tmp_path, first, "a.xlsx")
+    result = _learn(runner, tmp_path, second, "b.xlsx")
+    assert "0 created, 1 merged, 0 conflict(s) flagged" in result.output, result.output
+    [entry] = session.exec(select(Entry)).all()
+    assert not entry.conflict and entry.source == "a.xlsx; b.xlsx"
