@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from exporters.xlsx import WriteBackError
 from importers.base import CellRef, CellValue, QuestionnaireImportError
-from importers.csv import CsvText, read_csv_text
+from importers.csv import DELIMITERS, CsvText, read_csv_text
 
 __all__ = ["WriteBackError", "format_value", "write_back"]
 
@@ -49,7 +49,9 @@ def format_value(value: CellValue) -> str:
 
 
 def _quote(text: str, delimiter: str) -> str:
-    if text == "" or (not any(ch in text for ch in (delimiter, '"', "\n", "\r")) and text == text.strip(" ")):
+    # every delimiter the importer may sniff is quoted, not only this file's: a written
+    # ";" must not make the completed file read as semicolon-separated
+    if text == "" or (not any(ch in text for ch in (*DELIMITERS, '"', "\n", "\r")) and text == text.strip(" ")):
         return text
     return '"' + text.replace('"', '""') + '"'
 

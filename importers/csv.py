@@ -40,7 +40,7 @@ from importers.base import (
 
 __all__ = ["CsvImporter", "CsvRecord", "CsvText", "decode_csv", "read_csv_text"]
 
-_DELIMITERS = (",", ";", "\t", "|")
+DELIMITERS = (",", ";", "\t", "|")
 _TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
 # Formats other importers (or nobody) read: never claim them by content.
 _OTHER_EXTENSIONS = {
@@ -136,7 +136,7 @@ def _sniff_delimiter(text: str) -> str:
     """The delimiter that splits the first records into the most consistent field counts."""
     best, best_score = ",", -1.0
     sample = text[:65536]
-    for delimiter in _DELIMITERS:
+    for delimiter in DELIMITERS:
         try:
             records = _read_records(sample, delimiter, limit=60)
         except csv.Error:
@@ -147,7 +147,14 @@ def _sniff_delimiter(text: str) -> str:
         mode, hits = Counter(counts).most_common(1)[0]
         if mode < 2:
             continue
-        score = hits / len(counts) + min(mode, 10) / 100
+        # a quote inside a field that does not start with one: the quoting belongs to
+        # another delimiter (a ";" written into a comma file's quoted cell, say)
+        stray = sum(
+            1
+            for r in records
+            if any('"' in piece and not piece.lstrip().startswith('"') for piece in r.raw.split(delimiter))
+        )
+        score = hits / len(counts) + min(mode, 10) / 100 - stray / len(records)
         if score > best_score:
             best, best_score = delimiter, score
     return best

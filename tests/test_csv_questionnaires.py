@@ -333,3 +333,18 @@ def test_header_with_extra_labels_and_yes_no_mark_columns():
     assert first.section is None
     written = write_back(data, {**first.cell_values("No"), **second.cell_values("N/A", "Not used")})
     assert [(q.answer, q.comment) for q in parse(written).questions] == [("No", "BitLocker"), ("N/A", "Not used")]
+
+
+@pytest.mark.parametrize(
+    ("answers", "comments"), [(["", ";\r"], [";", ";\r"]), (["", ";\r"], [";0", ";"]), (["a|b", "x"], ["\t", "|"])]
+)
+def test_written_delimiters_of_another_dialect_do_not_change_how_the_file_reads(answers, comments):
+    # found by the property test above: "; " written into a comma file made it sniff as ";"
+    parsed = parse(SYNTHETIC)
+    values = {}
+    for q, answer, comment in zip(parsed.questions, answers, comments, strict=True):
+        values[q.answer_cell] = answer
+        values[q.comment_cell] = comment
+    again = parse(write_back(SYNTHETIC, values))
+    assert [q.id for q in again.questions] == ["A-1", "A-2"]
+    assert [q.comment for q in again.questions] == [format_value(c).strip() or None for c in comments]
