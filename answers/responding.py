@@ -369,24 +369,40 @@ def decide(
     return item
 
 
-def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> int:
-    """Accept every pending suggestion at or above `min_tier`. Returns how many."""
+@dataclass
+class BulkAccepted:
+    """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
+    suggestions left alone because the customer's file already answers the question."""
+
+    accepted: int = 0
+    skipped_answered: int = 0
+
+
+def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> BulkAccepted:
+    """Accept every pending suggestion at or above `min_tier`, except where the file
+    already holds an answer (a bank answer next to the customer's own, maybe contradicting
+    it, is never accepted unread; CLI autofill skips those too). Where the file holds only
+    a comment, the decision keeps that comment."""
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
-    count = 0
+    result = BulkAccepted()
     used: list[int | None] = []
     for item in list_items(questionnaire_id, session=session):
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
         if item.suggested_answer is None and item.suggested_comment is None:
             continue
-        item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        if item.original_answer:
+            result.skipped_answered += 1
+            continue
+        item.answer = item.suggested_answer
+        item.comment = item.original_comment or item.suggested_comment
         item.status = ItemStatus.accepted
         item.decided_at = utcnow()
         item.lock_version += 1
         session.add(item)
         used.append(item.entry_id)
-        count += 1
+        result.accepted += 1
     record_use(used, session=session)
     audit.record(
         session,
@@ -394,10 +410,10 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         actor=actor,
         object_type="questionnaire",
         object_id=questionnaire_id,
-        details={"min_tier": min_tier, "accepted": count},
+        details={"min_tier": min_tier, "accepted": result.accepted, "skipped_answered": result.skipped_answered},
     )
     session.commit()
-    return count
+    return result
 
 
 # --- export --------------------------------------------------------------------------

@@ -238,6 +238,41 @@ def test_bulk_accept_by_tier(api, uploaded):
     assert after["MFA-01"]["answer"] == items["MFA-01"]["suggestion"]["answer"]
 
 
+def prefilled_xlsx(answers: dict[str, str], comments: dict[str, str] | None = None) -> bytes:
+    """The synthetic questionnaire with some answer (C) and comment (D) cells already filled."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    ws = wb[SHEET]
+    for coordinate, value in {**answers, **(comments or {})}.items():
+        ws[coordinate] = value
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_bulk_accept_skips_questions_the_file_already_answers(api):
+    client, headers = api
+    r = upload(api, prefilled_xlsx({"C2": "No"}))
+    qid = r.json["id"]
+    r = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "high"}, headers=headers)
+    assert r.status_code == 200 and r.json["skipped_already_answered"] == 1
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    items = {i["question_id"]: i for i in listed}
+    assert items["ENC-01"]["status"] == "pending" and items["ENC-01"]["answer"] is None
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert got["C2"] == "No" and "D2" not in got  # no bank comment next to the customer's own answer
+
+
+def test_bulk_accept_keeps_the_files_comment(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({}, {"D2": "Customer note"})).json["id"]
+    r = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert r.json["accepted"] == 1 and r.json["skipped_already_answered"] == 0
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("Yes", "Customer note")
+
+
 @pytest.mark.parametrize("bad", ["none", "best", ""])
 def test_bulk_accept_rejects_bad_min_tier(api, uploaded, bad):
     client, headers = api

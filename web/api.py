@@ -170,10 +170,12 @@ def accept(questionnaire_id: int):
         abort(400, description="expected a JSON object body")
     min_tier = data.get("min_tier", request.form.get("min_tier", "high"))
     try:
-        count = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
+        done = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
     except responding.DecisionError as exc:
         return jsonify(error=str(exc)), 400
-    return jsonify(accepted=count, questionnaire=questionnaire_json(q))
+    return jsonify(
+        accepted=done.accepted, skipped_already_answered=done.skipped_answered, questionnaire=questionnaire_json(q)
+    )
 
 
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/export")

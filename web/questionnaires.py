@@ -207,7 +207,7 @@ def accept_all(questionnaire_id: int):
     session = get_session()
     try:
         responding.get_questionnaire(questionnaire_id, session=session)
-        count = responding.accept_all(
+        done = responding.accept_all(
             questionnaire_id, session=session, actor=actor()[0], min_tier=request.form.get("min_tier", "high")
         )
     except LookupError:
@@ -215,7 +215,10 @@ def accept_all(questionnaire_id: int):
     except responding.DecisionError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Accepted {count} suggestion(s).", "info")
+        message = f"Accepted {done.accepted} suggestion(s)."
+        if done.skipped_answered:
+            message += f" Skipped {done.skipped_answered} question(s) the file already answers: review them one by one."
+        flash(message, "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
 
 
