@@ -110,8 +110,9 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
     q: Questionnaire = get_questionnaire(questionnaire_id, session=session)
     rows = []
     for item in list_items(q.id, session=session):
+        # what the completed file holds: a decision (written whole), else the file's own
         answer, comment = final_answer(item)
-        if item.original_answer:
+        if item.status != ItemStatus.accepted:
             answer, comment = item.original_answer, item.original_comment
         rows.append(
             ReportRow(

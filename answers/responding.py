@@ -419,18 +419,28 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
 # --- export --------------------------------------------------------------------------
 
 
+def decision_cells(item: Item, answer: str | None, comment: str | None) -> dict[CellRef, CellValue]:
+    """The cells one accepted decision writes. A decision is written whole, its answer and
+    its comment as decided, never by halves: a cell the file already holds with the decided
+    value is left alone, a cell the file filled but the decision leaves empty is cleared.
+    (Bulk accept never decides a question the file answers, and keeps a file's comment.)
+    Raises ValueError when a mark layout gets an answer that is none of its choices."""
+    question = question_of(item)
+    new_answer = None if answer == (item.original_answer or None) else (answer if answer is not None else "")
+    new_comment = None if comment == (item.original_comment or None) else (comment if comment is not None else "")
+    if new_answer == "" and question.mark_cells:
+        return {**dict.fromkeys(question.mark_cells.values(), ""), **question.cell_values(None, new_comment)}
+    return question.cell_values(new_answer, new_comment)
+
+
 def cell_values(items: Iterable[Item], answers: Iterable[tuple[str | None, str | None]]) -> dict[CellRef, CellValue]:
-    """The cells to write for these items' answers; customer-filled cells are never overwritten."""
+    """The cells to write for these items' decided answers (see ``decision_cells``); an
+    item without a decision leaves its cells, customer-filled or not, as they are."""
     values: dict[CellRef, CellValue] = {}
     for item, (answer, comment) in zip(items, answers, strict=True):
-        question = question_of(item)
-        if item.original_answer:
-            answer = None
-        if item.original_comment:
-            comment = None
         if answer is None and comment is None:
             continue
-        for ref, value in question.cell_values(answer, comment).items():
+        for ref, value in decision_cells(item, answer, comment).items():
             values.setdefault(ref, value)  # questions sharing a merged cell: the first answer wins
     return values
 

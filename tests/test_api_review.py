@@ -341,6 +341,42 @@ def test_export_report_docx(api, uploaded):
     assert "parking spaces" in text
 
 
+def report_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    return "\n".join(
+        [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    )
+
+
+def test_a_decision_on_an_answered_question_writes_answer_and_comment(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({"C2": "Yes"})).json["id"]
+    enc = next(i for i in client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"])
+    assert patch(api, enc, answer="No", comment="Reviewed by hand", status="accepted").status_code == 200
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("No", "Reviewed by hand")
+    report = report_text(client.get(f"{API}/questionnaires/{qid}/export?format=report", headers=headers).data)
+    assert "Answer: No\nComment: Reviewed by hand" in report
+
+
+def test_a_decision_replaces_the_files_lone_comment(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({}, {"D2": "Customer note"})).json["id"]
+    enc = next(i for i in client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"])
+    assert patch(api, enc, answer="Yes", comment="Reviewer note", status="accepted").status_code == 200
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("Yes", "Reviewer note")
+
+
+def test_an_undecided_answered_question_keeps_the_file_in_export_and_report(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({"C2": "No"}, {"D2": "Customer note"})).json["id"]
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("No", "Customer note")
+    report = report_text(client.get(f"{API}/questionnaires/{qid}/export?format=report", headers=headers).data)
+    assert "Answer: No\nComment: Customer note" in report
+
+
 @pytest.mark.parametrize("fmt", ["docx", "pdf", "csv"])
 def test_export_wrong_format_is_400(api, uploaded, fmt):
     client, headers = api

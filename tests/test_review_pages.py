@@ -188,3 +188,19 @@ def test_upload_page_io_is_a_plain_form(reviewer):
     """The page works without JavaScript: a multipart form posting the file field."""
     page = reviewer.get("/questionnaires/upload").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and 'name="file"' in page and "upload.js" in page
+
+
+def test_the_form_of_an_answered_question_shows_the_files_answer(reviewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb.active["C2"], wb.active["D2"] = "No", "Customer note"
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = reviewer.post("/questionnaires/upload", **multipart(buf.getvalue(), "vendor.xlsx"))
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    enc = page[page.index("Do you encrypt customer data at rest?") : page.index("Is multi-factor")]
+    assert "<option selected>No</option>" in enc and "Customer note</textarea>" in enc
+    assert "AES-256</textarea>" not in enc  # accepting unchanged keeps the file's answer and comment
