@@ -440,9 +440,18 @@ def cell_values(items: Iterable[Item], answers: Iterable[tuple[str | None, str |
     for item, (answer, comment) in zip(items, answers, strict=True):
         if answer is None and comment is None:
             continue
-        for ref, value in decision_cells(item, answer, comment).items():
-            values.setdefault(ref, value)  # questions sharing a merged cell: the first answer wins
+        claim(values, decision_cells(item, answer, comment))
     return values
+
+
+def claim(values: dict[CellRef, CellValue], cells: dict[CellRef, CellValue]) -> bool:
+    """Add one answer's ``cells`` to ``values`` whole, or not at all when one of them is
+    already taken with another value (questions sharing a merged cell: the first answer
+    wins, and no cell of a dropped answer is left behind). True when added."""
+    if not cells or any(values.get(ref, value) != value for ref, value in cells.items()):
+        return False
+    values.update(cells)
+    return True
 
 
 # --- headless autofill ---------------------------------------------------------------
@@ -477,7 +486,7 @@ def autofill(
         write = tier_at_least(s.tier, min_tier) and not q.answer and (s.answer is not None or s.comment is not None)
         if write:
             cells = q.cell_values(s.answer, None if q.comment else s.comment)
-            write = bool(cells) and all(values.setdefault(ref, v) == v for ref, v in cells.items())
+            write = claim(values, cells)
         report.append(
             {
                 "sheet": q.sheet,

@@ -377,6 +377,24 @@ def test_an_undecided_answered_question_keeps_the_file_in_export_and_report(api)
     assert "Answer: No\nComment: Customer note" in report
 
 
+def test_export_drops_an_answer_whole_when_its_merged_comment_cell_is_taken(api):
+    from openpyxl import load_workbook
+
+    client, headers = api
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb[SHEET].merge_cells("D3:D4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    qid = upload(api, buf.getvalue()).json["id"]
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    items = {i["question_id"]: i for i in listed}
+    assert patch(api, items["MFA-01"], answer="Yes", comment="Keys", status="accepted").status_code == 200
+    assert patch(api, items["BCP-01"], answer="No", comment="Soon", status="accepted").status_code == 200
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C3"], got["D3"]) == ("Yes", "Keys")
+    assert "C4" not in got  # never the answer of row 4 without its comment
+
+
 @pytest.mark.parametrize("fmt", ["docx", "pdf", "csv"])
 def test_export_wrong_format_is_400(api, uploaded, fmt):
     client, headers = api

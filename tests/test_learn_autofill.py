@@ -229,3 +229,26 @@ def test_autofill_writes_csv_questionnaires(runner, session, tmp_path):
     result = runner.invoke(args=["autofill", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines()[1] == "Q1,Do you encrypt customer data at rest?,Yes,AES-256."
+
+
+def test_an_answer_dropped_for_a_shared_merged_cell_leaves_nothing_behind(runner, session, tmp_path):
+    """Two questions whose comment cells are one merged cell: the first answer is written,
+    the second neither half-written nor reported as written."""
+    import io
+
+    _bank(
+        session,
+        ("Do you encrypt customer data at rest?", "Yes", "AES-256 via AWS KMS.", {}),
+        ("Do you notify customers of a data breach within 72 hours?", "No", "Within 5 days.", {}),
+    )
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx([BLANK[0], BLANK[2]])))
+    wb.active.merge_cells("D2:D3")
+    src, out, report = tmp_path / "merged.xlsx", tmp_path / "out.xlsx", tmp_path / "report.json"
+    wb.save(src)
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())
+    assert [r["written"] for r in rows] == [True, False]
+    sheet = load_workbook(out)["Vendor Security"]
+    assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
+    assert sheet["C3"].value is None  # the dropped answer's own cell stays empty
