@@ -232,6 +232,7 @@ class Progress:
     answered: int = 0
     needs_review: int = 0
     empty: int = 0
+    not_writable: int = 0  # no answer cell of their own (see ``unwritable``), never counted answered
     by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
 
 
@@ -242,12 +243,38 @@ def final_answer(item: Item) -> tuple[str | None, str | None]:
     return None, None
 
 
+def unwritable(items: Iterable[Item]) -> dict[int | None, str]:
+    """The items of one questionnaire whose answer cell is not their own, by item id, with
+    why: a question in a vertical merge below its anchor (C29:C30 merged, the question of
+    row 30) gets the anchor, which the question above already owns; the file has nowhere
+    to hold a second answer. The first question of a cell (by position) owns it."""
+    owners: dict[CellRef, Item] = {}
+    found: dict[int | None, str] = {}
+    for item in sorted(items, key=lambda i: i.position):
+        q = question_of(item)
+        refs = ([q.answer_cell] if q.answer_cell else []) + list(q.mark_cells.values())
+        taken = next((ref for ref in refs if ref in owners), None)
+        if taken is None:
+            owners.update(dict.fromkeys(refs, item))
+            continue
+        owner = owners[taken]
+        found[item.id] = (
+            f"its answer cell lies in the merged cell {taken.coordinate}, which holds the answer of "
+            f"{owner.question_id or f'row {owner.row}'}; the file has no cell of its own for this answer"
+        )
+    return found
+
+
 def progress(items: Iterable[Item]) -> Progress:
     p = Progress()
+    items = list(items)
+    blocked = unwritable(items)
     for item in items:
         p.total += 1
         p.by_tier[item.tier] = p.by_tier.get(item.tier, 0) + 1
-        if item.status == ItemStatus.accepted:
+        if item.id in blocked:
+            p.not_writable += 1
+        elif item.status == ItemStatus.accepted:
             p.answered += 1
         elif item.status in (ItemStatus.needs_review, ItemStatus.assigned) or item.tier in ("exact", "high", "review"):
             p.needs_review += 1
@@ -340,6 +367,10 @@ def decide(
                 raise DecisionError("nothing to accept: give an answer or a comment")
             if decision.answer is None and decision.comment is None:
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        if status == ItemStatus.accepted and item.answer is not None:
+            reason = unwritable(list_items(item.questionnaire_id, session=session)).get(item.id)
+            if reason is not None:
+                raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
         if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
             raise DecisionError("an assigned question needs an assignee")
         item.status = status
@@ -372,10 +403,12 @@ def decide(
 @dataclass
 class BulkAccepted:
     """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
-    suggestions left alone because the customer's file already answers the question."""
+    suggestions left alone because the customer's file already answers the question, and
+    ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``)."""
 
     accepted: int = 0
     skipped_answered: int = 0
+    skipped_unwritable: int = 0
 
 
 def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> BulkAccepted:
@@ -387,13 +420,18 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         raise DecisionError("min_tier must be exact, high or review")
     result = BulkAccepted()
     used: list[int | None] = []
-    for item in list_items(questionnaire_id, session=session):
+    items = list_items(questionnaire_id, session=session)
+    blocked = unwritable(items)
+    for item in items:
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
         if item.suggested_answer is None and item.suggested_comment is None:
             continue
         if item.original_answer:
             result.skipped_answered += 1
+            continue
+        if item.id in blocked:
+            result.skipped_unwritable += 1
             continue
         item.answer = item.suggested_answer
         item.comment = item.original_comment or item.suggested_comment
@@ -410,7 +448,12 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         actor=actor,
         object_type="questionnaire",
         object_id=questionnaire_id,
-        details={"min_tier": min_tier, "accepted": result.accepted, "skipped_answered": result.skipped_answered},
+        details={
+            "min_tier": min_tier,
+            "accepted": result.accepted,
+            "skipped_answered": result.skipped_answered,
+            "skipped_unwritable": result.skipped_unwritable,
+        },
     )
     session.commit()
     return result

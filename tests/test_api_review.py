@@ -395,6 +395,36 @@ def test_export_drops_an_answer_whole_when_its_merged_comment_cell_is_taken(api)
     assert "C4" not in got  # never the answer of row 4 without its comment
 
 
+def merged_answer_cells_xlsx() -> bytes:
+    """MFA-01 (row 3) and BCP-01 (row 4) share the merged answer cell C3:C4."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb[SHEET].merge_cells("C3:C4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_question_without_an_answer_cell_of_its_own_is_not_writable(api):
+    client, headers = api
+    r = upload(api, merged_answer_cells_xlsx())
+    qid = r.json["id"]
+    assert r.json["counts"]["not_writable"] == 1
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    items = {i["question_id"]: i for i in listed}
+    r = patch(api, items["BCP-01"], answer="No", status="accepted")
+    assert r.status_code == 400 and "not writable" in r.json["error"] and "C3" in r.json["error"]
+    r = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "review"}, headers=headers)
+    assert r.json["skipped_not_writable"] == 1 and r.json["questionnaire"]["counts"]["answered"] == r.json["accepted"]
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    assert {i["question_id"]: i["status"] for i in listed}["BCP-01"] == "pending"
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert got["C3"] == items["MFA-01"]["suggestion"]["answer"]  # the anchor keeps its own question's answer
+    report = report_text(client.get(f"{API}/questionnaires/{qid}/export?format=report", headers=headers).data)
+    assert "Not writable in the file" in report
+
+
 @pytest.mark.parametrize("fmt", ["docx", "pdf", "csv"])
 def test_export_wrong_format_is_400(api, uploaded, fmt):
     client, headers = api

@@ -204,3 +204,19 @@ def test_the_form_of_an_answered_question_shows_the_files_answer(reviewer):
     enc = page[page.index("Do you encrypt customer data at rest?") : page.index("Is multi-factor")]
     assert "<option selected>No</option>" in enc and "Customer note</textarea>" in enc
     assert "AES-256</textarea>" not in enc  # accepting unchanged keeps the file's answer and comment
+
+
+def test_a_question_without_an_answer_cell_of_its_own_is_marked_on_the_page(reviewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb.active.merge_cells("C3:C4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = reviewer.post("/questionnaires/upload", **multipart(buf.getvalue(), "vendor.xlsx"))
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    bcp = page[page.index("Do you maintain a tested business continuity plan?") : page.index("parking spaces")]
+    assert "Not writable:" in bcp and "merged cell C3" in bcp and "disabled" in bcp
+    assert "Not writable:" not in page[: page.index("Do you maintain a tested")]

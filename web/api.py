@@ -98,6 +98,7 @@ def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
             "answered": p.answered,
             "needs_review": p.needs_review,
             "empty": p.empty,
+            "not_writable": p.not_writable,
             "by_tier": p.by_tier,
         },
     }
@@ -174,7 +175,10 @@ def accept(questionnaire_id: int):
     except responding.DecisionError as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(
-        accepted=done.accepted, skipped_already_answered=done.skipped_answered, questionnaire=questionnaire_json(q)
+        accepted=done.accepted,
+        skipped_already_answered=done.skipped_answered,
+        skipped_not_writable=done.skipped_unwritable,
+        questionnaire=questionnaire_json(q),
     )
 
 

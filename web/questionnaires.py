@@ -129,6 +129,7 @@ def review(questionnaire_id: int):
         chosen=chosen,
         tiers=responding.TIERS,
         statuses=[s.value for s in ItemStatus],
+        unwritable=responding.unwritable(items),
     )
 
 
@@ -218,6 +219,8 @@ def accept_all(questionnaire_id: int):
         message = f"Accepted {done.accepted} suggestion(s)."
         if done.skipped_answered:
             message += f" Skipped {done.skipped_answered} question(s) the file already answers: review them one by one."
+        if done.skipped_unwritable:
+            message += f" Skipped {done.skipped_unwritable} question(s) with no answer cell of their own in the file."
         flash(message, "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
 
