@@ -220,3 +220,12 @@ def test_a_question_without_an_answer_cell_of_its_own_is_marked_on_the_page(revi
     bcp = page[page.index("Do you maintain a tested business continuity plan?") : page.index("parking spaces")]
     assert "Not writable:" in bcp and "merged cell C3" in bcp and "disabled" in bcp
     assert "Not writable:" not in page[: page.index("Do you maintain a tested")]
+
+
+def test_the_page_never_bulk_accepts_review_matches(reviewer, qid):
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    choices = re.search(r'<select name="min_tier">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'value="(\w+)"', choices) == ["exact", "high"]
+    r = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "review"}, follow_redirects=True)
+    assert "review matches need each one read" in r.get_data(as_text=True)
+    assert items_with(reviewer, qid, status="accepted") == []

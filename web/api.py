@@ -165,6 +165,11 @@ def patch_item(item_id: int):
 
 @bp.post(f"{API}/questionnaires/<int:questionnaire_id>/accept")
 def accept(questionnaire_id: int):
+    """Bulk accept the pending suggestions at or above ``min_tier`` (exact, high - the
+    default - or review), except questions the file already answers or has no answer cell
+    for (counted in ``skipped_already_answered`` / ``skipped_not_writable``). ``review``
+    is for clients that show a person every item first: review-tier matches include
+    inverted meanings, which is why the review page does not offer it."""
     q = _questionnaire(questionnaire_id)
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict):

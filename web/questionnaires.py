@@ -203,14 +203,20 @@ def decide(questionnaire_id: int, item_id: int):
     )
 
 
+#: Tiers the page bulk-accepts at: `review` matches include inverted meanings ("storing
+#: passwords in plaintext?" answered Yes from "passwords hashed"), so each is read first.
+PAGE_BULK_TIERS = ("exact", "high")
+
+
 @bp.post("/<int:questionnaire_id>/accept")
 def accept_all(questionnaire_id: int):
     session = get_session()
+    min_tier = request.form.get("min_tier", "high")
     try:
         responding.get_questionnaire(questionnaire_id, session=session)
-        done = responding.accept_all(
-            questionnaire_id, session=session, actor=actor()[0], min_tier=request.form.get("min_tier", "high")
-        )
+        if min_tier not in PAGE_BULK_TIERS:
+            raise responding.DecisionError("min_tier must be exact or high here: review matches need each one read")
+        done = responding.accept_all(questionnaire_id, session=session, actor=actor()[0], min_tier=min_tier)
     except LookupError:
         abort(404)
     except responding.DecisionError as exc:
