@@ -229,3 +229,9 @@ def test_the_page_never_bulk_accepts_review_matches(reviewer, qid):
     r = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "review"}, follow_redirects=True)
     assert "review matches need each one read" in r.get_data(as_text=True)
     assert items_with(reviewer, qid, status="accepted") == []
+
+
+def test_a_saved_decision_tells_the_page_how_many_are_answered(reviewer, qid):
+    enc = items(reviewer, qid)["ENC-01"]
+    r = decide(reviewer, qid, enc, status="accepted", lock_version=enc["version"])
+    assert r.status_code == 200 and r.json["answered"] == 1

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
@@ -32,8 +33,13 @@ def healthz():
 
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    """JSON errors for the API; the browser pages keep Flask's HTML error pages."""
+    """JSON errors for the API and for page requests that ask for JSON (the review page's
+    script); other browser requests keep Flask's HTML error pages."""
     if request.path.startswith("/api/"):
+        return jsonify(error=exc.description), exc.code
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        if isinstance(exc, CSRFError):  # the session ended (or the page is older than it)
+            return jsonify(error="Not saved - sign in again (your session has ended)."), exc.code
         return jsonify(error=exc.description), exc.code
     return exc
 

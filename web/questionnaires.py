@@ -197,7 +197,9 @@ def decide(questionnaire_id: int, item_id: int):
     if _wants_json():
         from web.api import item_json
 
-        return jsonify(item_json(item))
+        # the page's counter of answered questions follows each save
+        answered = responding.progress(responding.list_items(questionnaire_id, session=session)).answered
+        return jsonify({**item_json(item), "answered": answered})
     return redirect(
         url_for("questionnaires.review", questionnaire_id=questionnaire_id, _anchor=f"item-{item_id}"), code=303
     )
