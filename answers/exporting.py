@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from answers import audit, storage
 from answers.models import Item, ItemStatus, Questionnaire
-from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of
+from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of, unwritable
 from exporters.xlsx import WriteBackError
 
 MIMETYPES = {
@@ -94,9 +94,13 @@ def completed_file(
     return ExportedFile(data, name, MIMETYPES[q.format])
 
 
-def _report_status(item: Item) -> str:
-    """The report's three states, counted like the review page's progress."""
-    if item.original_answer or item.status == ItemStatus.accepted:
+def _report_status(item: Item, *, writable: bool = True) -> str:
+    """The report's states, counted like the review page's progress."""
+    if item.original_answer and item.status != ItemStatus.accepted:
+        return "answered"
+    if not writable:
+        return "not_writable"
+    if item.status == ItemStatus.accepted:
         return "answered"
     if item.status != ItemStatus.pending or item.tier != "none":
         return "needs_review"
@@ -109,10 +113,16 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
 
     q: Questionnaire = get_questionnaire(questionnaire_id, session=session)
     rows = []
-    for item in list_items(q.id, session=session):
+    items = list_items(q.id, session=session)
+    blocked = unwritable(items)
+    for item in items:
+        # what the completed file holds: a decision (written whole), else the file's own
         answer, comment = final_answer(item)
-        if item.original_answer:
+        if item.status != ItemStatus.accepted:
             answer, comment = item.original_answer, item.original_comment
+        writable = item.id not in blocked
+        if not writable and not item.original_answer:
+            answer, comment = None, None  # nothing of a decision reaches the file
         rows.append(
             ReportRow(
                 section=item.section or item.sheet,
@@ -120,7 +130,7 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
                 question=item.text,
                 answer=answer,
                 comment=comment,
-                status=_report_status(item),
+                status=_report_status(item, writable=writable),
                 tier=item.tier,
             )
         )

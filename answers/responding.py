@@ -232,6 +232,7 @@ class Progress:
     answered: int = 0
     needs_review: int = 0
     empty: int = 0
+    not_writable: int = 0  # no answer cell of their own (see ``unwritable``), never counted answered
     by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
 
 
@@ -242,12 +243,38 @@ def final_answer(item: Item) -> tuple[str | None, str | None]:
     return None, None
 
 
+def unwritable(items: Iterable[Item]) -> dict[int | None, str]:
+    """The items of one questionnaire whose answer cell is not their own, by item id, with
+    why: a question in a vertical merge below its anchor (C29:C30 merged, the question of
+    row 30) gets the anchor, which the question above already owns; the file has nowhere
+    to hold a second answer. The first question of a cell (by position) owns it."""
+    owners: dict[CellRef, Item] = {}
+    found: dict[int | None, str] = {}
+    for item in sorted(items, key=lambda i: i.position):
+        q = question_of(item)
+        refs = ([q.answer_cell] if q.answer_cell else []) + list(q.mark_cells.values())
+        taken = next((ref for ref in refs if ref in owners), None)
+        if taken is None:
+            owners.update(dict.fromkeys(refs, item))
+            continue
+        owner = owners[taken]
+        found[item.id] = (
+            f"its answer cell lies in the merged cell {taken.coordinate}, which holds the answer of "
+            f"{owner.question_id or f'row {owner.row}'}; the file has no cell of its own for this answer"
+        )
+    return found
+
+
 def progress(items: Iterable[Item]) -> Progress:
     p = Progress()
+    items = list(items)
+    blocked = unwritable(items)
     for item in items:
         p.total += 1
         p.by_tier[item.tier] = p.by_tier.get(item.tier, 0) + 1
-        if item.status == ItemStatus.accepted:
+        if item.id in blocked:
+            p.not_writable += 1
+        elif item.status == ItemStatus.accepted:
             p.answered += 1
         elif item.status in (ItemStatus.needs_review, ItemStatus.assigned) or item.tier in ("exact", "high", "review"):
             p.needs_review += 1
@@ -340,6 +367,10 @@ def decide(
                 raise DecisionError("nothing to accept: give an answer or a comment")
             if decision.answer is None and decision.comment is None:
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        if status == ItemStatus.accepted and item.answer is not None:
+            reason = unwritable(list_items(item.questionnaire_id, session=session)).get(item.id)
+            if reason is not None:
+                raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
         if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
             raise DecisionError("an assigned question needs an assignee")
         item.status = status
@@ -369,24 +400,47 @@ def decide(
     return item
 
 
-def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> int:
-    """Accept every pending suggestion at or above `min_tier`. Returns how many."""
+@dataclass
+class BulkAccepted:
+    """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
+    suggestions left alone because the customer's file already answers the question, and
+    ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``)."""
+
+    accepted: int = 0
+    skipped_answered: int = 0
+    skipped_unwritable: int = 0
+
+
+def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> BulkAccepted:
+    """Accept every pending suggestion at or above `min_tier`, except where the file
+    already holds an answer (a bank answer next to the customer's own, maybe contradicting
+    it, is never accepted unread; CLI autofill skips those too). Where the file holds only
+    a comment, the decision keeps that comment."""
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
-    count = 0
+    result = BulkAccepted()
     used: list[int | None] = []
-    for item in list_items(questionnaire_id, session=session):
+    items = list_items(questionnaire_id, session=session)
+    blocked = unwritable(items)
+    for item in items:
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
         if item.suggested_answer is None and item.suggested_comment is None:
             continue
-        item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        if item.original_answer:
+            result.skipped_answered += 1
+            continue
+        if item.id in blocked:
+            result.skipped_unwritable += 1
+            continue
+        item.answer = item.suggested_answer
+        item.comment = item.original_comment or item.suggested_comment
         item.status = ItemStatus.accepted
         item.decided_at = utcnow()
         item.lock_version += 1
         session.add(item)
         used.append(item.entry_id)
-        count += 1
+        result.accepted += 1
     record_use(used, session=session)
     audit.record(
         session,
@@ -394,29 +448,53 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         actor=actor,
         object_type="questionnaire",
         object_id=questionnaire_id,
-        details={"min_tier": min_tier, "accepted": count},
+        details={
+            "min_tier": min_tier,
+            "accepted": result.accepted,
+            "skipped_answered": result.skipped_answered,
+            "skipped_unwritable": result.skipped_unwritable,
+        },
     )
     session.commit()
-    return count
+    return result
 
 
 # --- export --------------------------------------------------------------------------
 
 
+def decision_cells(item: Item, answer: str | None, comment: str | None) -> dict[CellRef, CellValue]:
+    """The cells one accepted decision writes. A decision is written whole, its answer and
+    its comment as decided, never by halves: a cell the file already holds with the decided
+    value is left alone, a cell the file filled but the decision leaves empty is cleared.
+    (Bulk accept never decides a question the file answers, and keeps a file's comment.)
+    Raises ValueError when a mark layout gets an answer that is none of its choices."""
+    question = question_of(item)
+    new_answer = None if answer == (item.original_answer or None) else (answer if answer is not None else "")
+    new_comment = None if comment == (item.original_comment or None) else (comment if comment is not None else "")
+    if new_answer == "" and question.mark_cells:
+        return {**dict.fromkeys(question.mark_cells.values(), ""), **question.cell_values(None, new_comment)}
+    return question.cell_values(new_answer, new_comment)
+
+
 def cell_values(items: Iterable[Item], answers: Iterable[tuple[str | None, str | None]]) -> dict[CellRef, CellValue]:
-    """The cells to write for these items' answers; customer-filled cells are never overwritten."""
+    """The cells to write for these items' decided answers (see ``decision_cells``); an
+    item without a decision leaves its cells, customer-filled or not, as they are."""
     values: dict[CellRef, CellValue] = {}
     for item, (answer, comment) in zip(items, answers, strict=True):
-        question = question_of(item)
-        if item.original_answer:
-            answer = None
-        if item.original_comment:
-            comment = None
         if answer is None and comment is None:
             continue
-        for ref, value in question.cell_values(answer, comment).items():
-            values.setdefault(ref, value)  # questions sharing a merged cell: the first answer wins
+        claim(values, decision_cells(item, answer, comment))
     return values
+
+
+def claim(values: dict[CellRef, CellValue], cells: dict[CellRef, CellValue]) -> bool:
+    """Add one answer's ``cells`` to ``values`` whole, or not at all when one of them is
+    already taken with another value (questions sharing a merged cell: the first answer
+    wins, and no cell of a dropped answer is left behind). True when added."""
+    if not cells or any(values.get(ref, value) != value for ref, value in cells.items()):
+        return False
+    values.update(cells)
+    return True
 
 
 # --- headless autofill ---------------------------------------------------------------
@@ -451,7 +529,7 @@ def autofill(
         write = tier_at_least(s.tier, min_tier) and not q.answer and (s.answer is not None or s.comment is not None)
         if write:
             cells = q.cell_values(s.answer, None if q.comment else s.comment)
-            write = bool(cells) and all(values.setdefault(ref, v) == v for ref, v in cells.items())
+            write = claim(values, cells)
         report.append(
             {
                 "sheet": q.sheet,

@@ -176,15 +176,22 @@ _STATUSES = {
     "unanswered": "unanswered",
     "none": "unanswered",
     "": "unanswered",
+    "not_writable": "not_writable",
 }
-_STATUS_LABELS = {"answered": "Answered", "needs_review": "Needs review", "unanswered": "Unanswered"}
+_STATUS_LABELS = {
+    "answered": "Answered",
+    "needs_review": "Needs review",
+    "unanswered": "Unanswered",
+    "not_writable": "Not writable in the file",
+}
 _TIER_ORDER = ("exact", "high", "review", "none")
 
 
 @dataclass(frozen=True)
 class ReportRow:
-    """One question in a response report. `status`: answered, needs_review or unanswered
-    (aliases: accepted, written / review, assigned / none); `tier`: the match tier or None."""
+    """One question in a response report. `status`: answered, needs_review, unanswered or
+    not_writable (the file has no cell of its own for the answer) (aliases: accepted,
+    written / review, assigned / none); `tier`: the match tier or None."""
 
     section: str | None
     id: str | None
@@ -237,7 +244,9 @@ def response_report(
     summary = document.add_table(rows=1, cols=2)
     summary.style = "Table Grid"
     summary.rows[0].cells[0].text, summary.rows[0].cells[1].text = "Status", "Questions"
-    for key in ("answered", "needs_review", "unanswered"):
+    for key in ("answered", "needs_review", "unanswered", "not_writable"):
+        if key == "not_writable" and not counts.get(key):
+            continue  # most files have none: no row that makes readers wonder
         cells = summary.add_row().cells
         cells[0].text, cells[1].text = _STATUS_LABELS[key], str(counts.get(key, 0))
     cells = summary.add_row().cells

@@ -238,6 +238,41 @@ def test_bulk_accept_by_tier(api, uploaded):
     assert after["MFA-01"]["answer"] == items["MFA-01"]["suggestion"]["answer"]
 
 
+def prefilled_xlsx(answers: dict[str, str], comments: dict[str, str] | None = None) -> bytes:
+    """The synthetic questionnaire with some answer (C) and comment (D) cells already filled."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    ws = wb[SHEET]
+    for coordinate, value in {**answers, **(comments or {})}.items():
+        ws[coordinate] = value
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_bulk_accept_skips_questions_the_file_already_answers(api):
+    client, headers = api
+    r = upload(api, prefilled_xlsx({"C2": "No"}))
+    qid = r.json["id"]
+    r = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "high"}, headers=headers)
+    assert r.status_code == 200 and r.json["skipped_already_answered"] == 1
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    items = {i["question_id"]: i for i in listed}
+    assert items["ENC-01"]["status"] == "pending" and items["ENC-01"]["answer"] is None
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert got["C2"] == "No" and "D2" not in got  # no bank comment next to the customer's own answer
+
+
+def test_bulk_accept_keeps_the_files_comment(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({}, {"D2": "Customer note"})).json["id"]
+    r = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert r.json["accepted"] == 1 and r.json["skipped_already_answered"] == 0
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("Yes", "Customer note")
+
+
 @pytest.mark.parametrize("bad", ["none", "best", ""])
 def test_bulk_accept_rejects_bad_min_tier(api, uploaded, bad):
     client, headers = api
@@ -304,6 +339,90 @@ def test_export_report_docx(api, uploaded):
     )
     assert "Do you encrypt customer data at rest?" in text and "AES-256" in text
     assert "parking spaces" in text
+
+
+def report_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    return "\n".join(
+        [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    )
+
+
+def test_a_decision_on_an_answered_question_writes_answer_and_comment(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({"C2": "Yes"})).json["id"]
+    enc = next(i for i in client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"])
+    assert patch(api, enc, answer="No", comment="Reviewed by hand", status="accepted").status_code == 200
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("No", "Reviewed by hand")
+    report = report_text(client.get(f"{API}/questionnaires/{qid}/export?format=report", headers=headers).data)
+    assert "Answer: No\nComment: Reviewed by hand" in report
+
+
+def test_a_decision_replaces_the_files_lone_comment(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({}, {"D2": "Customer note"})).json["id"]
+    enc = next(i for i in client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"])
+    assert patch(api, enc, answer="Yes", comment="Reviewer note", status="accepted").status_code == 200
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("Yes", "Reviewer note")
+
+
+def test_an_undecided_answered_question_keeps_the_file_in_export_and_report(api):
+    client, headers = api
+    qid = upload(api, prefilled_xlsx({"C2": "No"}, {"D2": "Customer note"})).json["id"]
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("No", "Customer note")
+    report = report_text(client.get(f"{API}/questionnaires/{qid}/export?format=report", headers=headers).data)
+    assert "Answer: No\nComment: Customer note" in report
+
+
+def test_export_drops_an_answer_whole_when_its_merged_comment_cell_is_taken(api):
+    from openpyxl import load_workbook
+
+    client, headers = api
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb[SHEET].merge_cells("D3:D4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    qid = upload(api, buf.getvalue()).json["id"]
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    items = {i["question_id"]: i for i in listed}
+    assert patch(api, items["MFA-01"], answer="Yes", comment="Keys", status="accepted").status_code == 200
+    assert patch(api, items["BCP-01"], answer="No", comment="Soon", status="accepted").status_code == 200
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert (got["C3"], got["D3"]) == ("Yes", "Keys")
+    assert "C4" not in got  # never the answer of row 4 without its comment
+
+
+def merged_answer_cells_xlsx() -> bytes:
+    """MFA-01 (row 3) and BCP-01 (row 4) share the merged answer cell C3:C4."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb[SHEET].merge_cells("C3:C4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_question_without_an_answer_cell_of_its_own_is_not_writable(api):
+    client, headers = api
+    r = upload(api, merged_answer_cells_xlsx())
+    qid = r.json["id"]
+    assert r.json["counts"]["not_writable"] == 1
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    items = {i["question_id"]: i for i in listed}
+    r = patch(api, items["BCP-01"], answer="No", status="accepted")
+    assert r.status_code == 400 and "not writable" in r.json["error"] and "C3" in r.json["error"]
+    r = client.post(f"{API}/questionnaires/{qid}/accept", json={"min_tier": "review"}, headers=headers)
+    assert r.json["skipped_not_writable"] == 1 and r.json["questionnaire"]["counts"]["answered"] == r.json["accepted"]
+    listed = client.get(f"{API}/questionnaires/{qid}/items", headers=headers).json["items"]
+    assert {i["question_id"]: i["status"] for i in listed}["BCP-01"] == "pending"
+    got = cells(client.get(f"{API}/questionnaires/{qid}/export", headers=headers).data)
+    assert got["C3"] == items["MFA-01"]["suggestion"]["answer"]  # the anchor keeps its own question's answer
+    report = report_text(client.get(f"{API}/questionnaires/{qid}/export?format=report", headers=headers).data)
+    assert "Not writable in the file" in report
 
 
 @pytest.mark.parametrize("fmt", ["docx", "pdf", "csv"])

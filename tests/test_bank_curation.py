@@ -224,7 +224,7 @@ def test_accepting_an_item_records_use_once(session, app, tmp_path):
         upload_folder=str(tmp_path),
         max_bytes=5_000_000,
     )
-    assert responding.accept_all(q2.id, session=session, actor="s", min_tier="high") == 1
+    assert responding.accept_all(q2.id, session=session, actor="s", min_tier="high").accepted == 1
     session.refresh(e)
     assert e.usage_count == 2
     assert session.exec(select(Item).where(Item.status == ItemStatus.accepted)).all()

@@ -127,10 +127,12 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
     accepted_answer = accept.locator("select[name=answer]").input_value()
     accepted_comment = accept.locator("textarea[name=comment]").input_value()
     assert accepted_answer
+    answered_before = int(page.locator("#count-answered").inner_text())
     accept.locator("p.question").click()
     page.keyboard.press("a")
     accept.locator(".save-note").wait_for()
     assert accept.locator(".save-note").inner_text() == "Saved."
+    assert int(page.locator("#count-answered").inner_text()) == answered_before + 1
     assert "accepted" in accept.locator(".state").inner_text()
 
     # 2. edit: another verdict from the cell's list and a new comment
@@ -174,4 +176,11 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
     assert got.answer == edited_answer and got.comment == "Edited in the browser test"
     got = found[where["assign"]]
     assert got.answer is None and got.comment is None
+
+    # The session ends (cookies gone): a save says so instead of failing silently.
+    page.context.clear_cookies()
+    assign.locator("button[value=needs_review]").click()
+    note = assign.locator(".save-note.error")
+    note.wait_for()
+    assert "sign in again" in note.inner_text()
     page.close()

@@ -240,3 +240,26 @@ def test_answers_that_differ_only_in_whitespace_are_no_conflict(runner, session,
     assert "0 created, 1 merged, 0 conflict(s) flagged" in result.output, result.output
     [entry] = session.exec(select(Entry)).all()
     assert not entry.conflict and entry.source == "a.xlsx; b.xlsx"
+
+
+def test_an_answer_dropped_for_a_shared_merged_cell_leaves_nothing_behind(runner, session, tmp_path):
+    """Two questions whose comment cells are one merged cell: the first answer is written,
+    the second neither half-written nor reported as written."""
+    import io
+
+    _bank(
+        session,
+        ("Do you encrypt customer data at rest?", "Yes", "AES-256 via AWS KMS.", {}),
+        ("Do you notify customers of a data breach within 72 hours?", "No", "Within 5 days.", {}),
+    )
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx([BLANK[0], BLANK[2]])))
+    wb.active.merge_cells("D2:D3")
+    src, out, report = tmp_path / "merged.xlsx", tmp_path / "out.xlsx", tmp_path / "report.json"
+    wb.save(src)
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())
+    assert [r["written"] for r in rows] == [True, False]
+    sheet = load_workbook(out)["Vendor Security"]
+    assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
+    assert sheet["C3"].value is None  # the dropped answer's own cell stays empty

@@ -188,3 +188,50 @@ def test_upload_page_io_is_a_plain_form(reviewer):
     """The page works without JavaScript: a multipart form posting the file field."""
     page = reviewer.get("/questionnaires/upload").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and 'name="file"' in page and "upload.js" in page
+
+
+def test_the_form_of_an_answered_question_shows_the_files_answer(reviewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb.active["C2"], wb.active["D2"] = "No", "Customer note"
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = reviewer.post("/questionnaires/upload", **multipart(buf.getvalue(), "vendor.xlsx"))
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    enc = page[page.index("Do you encrypt customer data at rest?") : page.index("Is multi-factor")]
+    assert "<option selected>No</option>" in enc and "Customer note</textarea>" in enc
+    assert "AES-256</textarea>" not in enc  # accepting unchanged keeps the file's answer and comment
+
+
+def test_a_question_without_an_answer_cell_of_its_own_is_marked_on_the_page(reviewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx()))
+    wb.active.merge_cells("C3:C4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = reviewer.post("/questionnaires/upload", **multipart(buf.getvalue(), "vendor.xlsx"))
+    page = reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    bcp = page[page.index("Do you maintain a tested business continuity plan?") : page.index("parking spaces")]
+    assert "Not writable:" in bcp and "merged cell C3" in bcp and "disabled" in bcp
+    assert "Not writable:" not in page[: page.index("Do you maintain a tested")]
+
+
+def test_the_page_never_bulk_accepts_review_matches(reviewer, qid):
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    choices = re.search(r'<select name="min_tier">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'value="(\w+)"', choices) == ["exact", "high"]
+    r = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "review"}, follow_redirects=True)
+    assert "review matches need each one read" in r.get_data(as_text=True)
+    assert items_with(reviewer, qid, status="accepted") == []
+
+
+def test_a_saved_decision_tells_the_page_how_many_are_answered(reviewer, qid):
+    enc = items(reviewer, qid)["ENC-01"]
+    r = decide(reviewer, qid, enc, status="accepted", lock_version=enc["version"])
+    assert r.status_code == 200 and r.json["answered"] == 1

@@ -41,6 +41,15 @@ def test_form_post_without_csrf_token_is_400(csrf_app):
     assert b"ab_" not in page.data  # no token was created
 
 
+def test_a_script_post_without_csrf_token_gets_a_json_error(csrf_app):
+    """The review page's script asks for JSON: an ended session must not answer it with HTML."""
+    user = make_user(csrf_app, "sales@example.com", "sales")
+    client = signed_in(csrf_app, user)
+    response = client.post("/account/tokens", json={"name": "ci"}, headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.is_json
+    assert "sign in again" in response.json["error"]
+
+
 def test_form_post_with_the_pages_csrf_token_works(csrf_app):
     user = make_user(csrf_app, "sales@example.com", "sales")
     client = signed_in(csrf_app, user)

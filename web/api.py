@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
@@ -32,8 +33,13 @@ def healthz():
 
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    """JSON errors for the API; the browser pages keep Flask's HTML error pages."""
+    """JSON errors for the API and for page requests that ask for JSON (the review page's
+    script); other browser requests keep Flask's HTML error pages."""
     if request.path.startswith("/api/"):
+        return jsonify(error=exc.description), exc.code
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        if isinstance(exc, CSRFError):  # the session ended (or the page is older than it)
+            return jsonify(error="Not saved - sign in again (your session has ended)."), exc.code
         return jsonify(error=exc.description), exc.code
     return exc
 
@@ -98,6 +104,7 @@ def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
             "answered": p.answered,
             "needs_review": p.needs_review,
             "empty": p.empty,
+            "not_writable": p.not_writable,
             "by_tier": p.by_tier,
         },
     }
@@ -164,16 +171,26 @@ def patch_item(item_id: int):
 
 @bp.post(f"{API}/questionnaires/<int:questionnaire_id>/accept")
 def accept(questionnaire_id: int):
+    """Bulk accept the pending suggestions at or above ``min_tier`` (exact, high - the
+    default - or review), except questions the file already answers or has no answer cell
+    for (counted in ``skipped_already_answered`` / ``skipped_not_writable``). ``review``
+    is for clients that show a person every item first: review-tier matches include
+    inverted meanings, which is why the review page does not offer it."""
     q = _questionnaire(questionnaire_id)
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict):
         abort(400, description="expected a JSON object body")
     min_tier = data.get("min_tier", request.form.get("min_tier", "high"))
     try:
-        count = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
+        done = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
     except responding.DecisionError as exc:
         return jsonify(error=str(exc)), 400
-    return jsonify(accepted=count, questionnaire=questionnaire_json(q))
+    return jsonify(
+        accepted=done.accepted,
+        skipped_already_answered=done.skipped_answered,
+        skipped_not_writable=done.skipped_unwritable,
+        questionnaire=questionnaire_json(q),
+    )
 
 
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/export")

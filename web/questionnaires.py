@@ -129,6 +129,7 @@ def review(questionnaire_id: int):
         chosen=chosen,
         tiers=responding.TIERS,
         statuses=[s.value for s in ItemStatus],
+        unwritable=responding.unwritable(items),
     )
 
 
@@ -196,26 +197,39 @@ def decide(questionnaire_id: int, item_id: int):
     if _wants_json():
         from web.api import item_json
 
-        return jsonify(item_json(item))
+        # the page's counter of answered questions follows each save
+        answered = responding.progress(responding.list_items(questionnaire_id, session=session)).answered
+        return jsonify({**item_json(item), "answered": answered})
     return redirect(
         url_for("questionnaires.review", questionnaire_id=questionnaire_id, _anchor=f"item-{item_id}"), code=303
     )
 
 
+#: Tiers the page bulk-accepts at: `review` matches include inverted meanings ("storing
+#: passwords in plaintext?" answered Yes from "passwords hashed"), so each is read first.
+PAGE_BULK_TIERS = ("exact", "high")
+
+
 @bp.post("/<int:questionnaire_id>/accept")
 def accept_all(questionnaire_id: int):
     session = get_session()
+    min_tier = request.form.get("min_tier", "high")
     try:
         responding.get_questionnaire(questionnaire_id, session=session)
-        count = responding.accept_all(
-            questionnaire_id, session=session, actor=actor()[0], min_tier=request.form.get("min_tier", "high")
-        )
+        if min_tier not in PAGE_BULK_TIERS:
+            raise responding.DecisionError("min_tier must be exact or high here: review matches need each one read")
+        done = responding.accept_all(questionnaire_id, session=session, actor=actor()[0], min_tier=min_tier)
     except LookupError:
         abort(404)
     except responding.DecisionError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Accepted {count} suggestion(s).", "info")
+        message = f"Accepted {done.accepted} suggestion(s)."
+        if done.skipped_answered:
+            message += f" Skipped {done.skipped_answered} question(s) the file already answers: review them one by one."
+        if done.skipped_unwritable:
+            message += f" Skipped {done.skipped_unwritable} question(s) with no answer cell of their own in the file."
+        flash(message, "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
 
 

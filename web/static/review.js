@@ -6,6 +6,8 @@
   var csrf = container.getAttribute("data-csrf");
   var items = Array.prototype.slice.call(container.querySelectorAll("article.item"));
   var current = -1;
+  var answeredCounter = document.getElementById("count-answered");
+  var SIGN_IN_AGAIN = "Not saved - sign in again.";
 
   function focusItem(i) {
     if (i < 0 || i >= items.length) return;
@@ -30,7 +32,14 @@
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(data)
     }).then(function (r) {
+      // an ended session answers with a login page or an HTML error, not JSON
+      var type = r.headers.get("Content-Type") || "";
+      if (r.redirected || type.indexOf("application/json") === -1) {
+        return { ok: false, body: { error: SIGN_IN_AGAIN } };
+      }
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    }, function () {
+      return { ok: false, body: { error: "Not saved - the server could not be reached." } };
     }).then(function (res) {
       var note = article.querySelector(".save-note") || document.createElement("p");
       note.className = "save-note";
@@ -48,6 +57,9 @@
       article.className = "item current status-" + res.body.status;
       article.querySelector(".state").textContent =
         res.body.status.replace("_", " ") + (res.body.assignee ? " → " + res.body.assignee : "");
+      if (typeof res.body.answered === "number" && answeredCounter) {
+        answeredCounter.textContent = String(res.body.answered);
+      }
       note.classList.remove("error");
       note.textContent = "Saved.";
     });
