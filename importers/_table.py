@@ -156,6 +156,7 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
         )
     section: str | None = None
     prev: Question | None = None
+    formula_cells: list[CellRef] = []
     for r in range(start, sheet.max_row + 1):
         if r in headers:
             cols = _with_answer_column(sheet, headers[r], headers, result)
@@ -204,21 +205,29 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
         answer_cell = comment_cell = None
         answer = comment = None
         mark_cells: dict[str, CellRef] = {}
+        a_rc: tuple[int, int] | None = None
         if cols.marks:
             mark_cells = {label: CellRef(sheet.name, *sheet.anchor(r, c)) for label, c in cols.marks.items()}
             answer_cell = next(iter(mark_cells.values()))
+            a_rc = (answer_cell.row, answer_cell.column)
             answer = marked({label: sheet.text(ref.row, ref.column) for label, ref in mark_cells.items()})
         elif cols.answer:
             a_rc = sheet.anchor(r, cols.answer)
             answer_cell = CellRef(sheet.name, *a_rc)
-            if not sheet.is_formula(*a_rc):
-                answer = answer_text(sheet.text(*a_rc), text)
+            answer = answer_text(sheet.text(*a_rc), text)
+            if sheet.is_formula(*a_rc):
+                # The workbook computes this answer: read its cached value, never write
+                # over the formula (nor over a shared formula's master).
+                formula_cells.append(answer_cell)
+                answer_cell = None
         if cols.comment:
             c_rc = sheet.anchor(r, cols.comment)
-            if c_rc != (answer_cell.row, answer_cell.column) if answer_cell else True:
+            if c_rc != a_rc:
                 comment_cell = CellRef(sheet.name, *c_rc)
-                if not sheet.is_formula(*c_rc):
-                    comment = answer_text(sheet.text(*c_rc))
+                comment = answer_text(sheet.text(*c_rc))
+                if sheet.is_formula(*c_rc):
+                    formula_cells.append(comment_cell)
+                    comment_cell = None
         q = Question(
             sheet=sheet.name,
             row=r,
@@ -238,7 +247,25 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
         )
         result.questions.append(q)
         prev = q
+    if formula_cells:
+        result.warnings.append(
+            f"{sheet.name}: answer or comment cells {cell_ranges(formula_cells)} hold formulas; their computed "
+            "values are read as answers and the cells are never written"
+        )
     return result
+
+
+def cell_ranges(refs: list[CellRef]) -> str:
+    """[C2, C3, C4, D7] -> 'C2:C4, D7': runs of consecutive rows in one column."""
+    runs: list[list[CellRef]] = []
+    for ref in sorted(refs, key=lambda x: (x.column, x.row)):
+        if runs and runs[-1][-1].column == ref.column and runs[-1][-1].row + 1 == ref.row:
+            runs[-1].append(ref)
+        else:
+            runs.append([ref])
+    return ", ".join(
+        run[0].coordinate if len(run) == 1 else f"{run[0].coordinate}:{run[-1].coordinate}" for run in runs
+    )
 
 
 def _with_answer_column(sheet: Sheet, cols: Columns, headers: dict[int, Columns], result: TableResult) -> Columns:

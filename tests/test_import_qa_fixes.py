@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import zipfile
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 import importers
@@ -54,3 +57,67 @@ def test_autofill_marks_the_yes_column_and_keeps_an_existing_mark(runner, sessio
     assert ws["G3"].value is None and ws["G4"].value is None
     rows = json.loads(report.read_text())
     assert [r["written"] for r in rows] == [False, True]
+
+
+def _rezip(data: bytes, part: str, edit) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            body = src.read(info)
+            out.writestr(info.filename, edit(body) if info.filename == part else body)
+    return buf.getvalue()
+
+
+def _formula_answers_workbook(shared: bool) -> bytes:
+    """Answers in C2:C9 are `=IF(E2>0,"Yes","")` with the cached value "No" (a shared
+    formula mastered in C2 when `shared`)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Security"
+    ws.append(["ID", "Question", "Answer", "Comments", "Score"])
+    for i in range(2, 10):
+        ws.append([f"S-{i}", f"Do you review firewall rule set number {i} every quarter?", f'=IF(E{i}>0,"Yes","")'])
+    ws.append(["S-10", "Do you encrypt customer data at rest?", None])
+
+    def cell(m: re.Match[str]) -> str:
+        row, formula = int(m.group(1)), m.group(2)
+        if not shared:
+            f = f"<f>{formula}</f>"
+        elif row == 2:
+            f = f'<f t="shared" ref="C2:C9" si="0">{formula}</f>'
+        else:
+            f = '<f t="shared" si="0"/>'
+        return f'<c r="C{row}" t="str">{f}<v>No</v></c>'
+
+    def edit(xml: bytes) -> bytes:
+        return re.sub(r'<c r="C(\d+)"[^>]*><f>(.*?)</f><v\s*/?>(?:</v>)?</c>', cell, xml.decode()).encode()
+
+    return _rezip(_bytes(wb), "xl/worksheets/sheet1.xml", edit)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_formula_answer_cells_read_their_cached_value_and_are_never_written(shared):
+    p = importers.load(_formula_answers_workbook(shared), "f.xlsx")
+    formulas, plain = p.questions[:8], p.questions[8]
+    assert all(q.answer == "No" and q.answer_cell is None for q in formulas)
+    assert plain.answer is None and plain.answer_cell.coordinate == "C10"
+    assert any("C2:C9" in w and "formula" in w for w in p.warnings)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_autofill_keeps_formula_answers_and_fills_the_rest(runner, session, tmp_path, shared):
+    for i in range(2, 10):
+        q = f"Do you review firewall rule set number {i} every quarter?"
+        create_entry(EntryCreate(question=q, answer="Yes", status=EntryStatus.approved), session=session)
+    create_entry(
+        EntryCreate(question="Do you encrypt customer data at rest?", answer="Yes", status=EntryStatus.approved),
+        session=session,
+    )
+    src, out = tmp_path / "f.xlsx", tmp_path / "o.xlsx"
+    src.write_bytes(_formula_answers_workbook(shared))
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ws = load_workbook(out)["Security"]
+    assert ws["C2"].value == '=IF(E2>0,"Yes","")'
+    assert ws["C10"].value == "Yes"
