@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import struct
 import zipfile
 
 import pytest
@@ -14,6 +15,8 @@ from openpyxl import Workbook, load_workbook
 import importers
 from answers.bank import create_entry
 from answers.models import EntryCreate, EntryStatus
+from tests.auth_helpers import bearer, token_for
+from tests.test_upload_bad_input import post_file
 
 
 def _bytes(wb: Workbook) -> bytes:
@@ -121,3 +124,30 @@ def test_autofill_keeps_formula_answers_and_fills_the_rest(runner, session, tmp_
     ws = load_workbook(out)["Security"]
     assert ws["C2"].value == '=IF(E2>0,"Yes","")'
     assert ws["C10"].value == "Yes"
+
+
+def _zip_password_protected(data: bytes) -> bytes:
+    """The package with every member flagged encrypted (bit 0 of the general purpose
+    flags), as `zip -P secret` leaves it: zipfile then asks for a password."""
+    out = bytearray(data)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    for info in zf.infolist():
+        assert out[info.header_offset : info.header_offset + 4] == b"PK\x03\x04"
+        out[info.header_offset + 6] |= 0x1
+    pos = zf.start_dir
+    for _ in zf.infolist():
+        assert out[pos : pos + 4] == b"PK\x01\x02"
+        out[pos + 8] |= 0x1
+        n, m, k = struct.unpack("<HHH", out[pos + 28 : pos + 34])
+        pos += 46 + n + m + k
+    return bytes(out)
+
+
+def test_zip_password_protected_workbook_is_refused_as_encrypted(client, app, people):
+    data = _zip_password_protected(_marks_workbook())
+    with pytest.raises(importers.EncryptedFile, match="password-protected"):
+        importers.load(data, "locked.xlsx")
+    headers = bearer(token_for(app, people["sales"]))
+    response = post_file(client, "/api/v1/questionnaires", data, "locked.xlsx", headers)
+    assert response.status_code == 400
+    assert "password-protected" in response.get_json()["error"]
