@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importers._tabletext import mark_columns, marked
 from importers._text import answer_text, looks_like_question, split_numbering
 from importers._xlsx import Sheet, Workbook
-from importers.base import CellRef, Question
+from importers.base import MAX_QUESTIONS, CellRef, Question, too_many_questions
 
 _ID_HEADER = re.compile(
     r"^(#|id|no\.?|nr\.?|num(ber)?|s/?n|sr\.? ?no\.?|sl\.? ?no\.?|seq|"
@@ -246,6 +246,8 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
             mark_cells=mark_cells,
         )
         result.questions.append(q)
+        if len(result.questions) > MAX_QUESTIONS:
+            raise too_many_questions(wb.filename)
         prev = q
     if formula_cells:
         result.warnings.append(

@@ -151,3 +151,46 @@ def test_zip_password_protected_workbook_is_refused_as_encrypted(client, app, pe
     response = post_file(client, "/api/v1/questionnaires", data, "locked.xlsx", headers)
     assert response.status_code == 400
     assert "password-protected" in response.get_json()["error"]
+
+
+def _rows_workbook(n: int) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Export"
+    ws.append(["#", "Question", "Answer", "Comments"])
+    for i in range(n):
+        ws.append([i + 1, f"Do you keep record number {i} for ever?", None, None])
+    return _bytes(wb)
+
+
+def test_a_sheet_over_the_row_limit_is_refused_before_it_is_parsed(monkeypatch, runner, tmp_path):
+    monkeypatch.setattr("importers._xlsx.MAX_SHEET_ROWS", 50)
+    monkeypatch.setattr("importers.base.MAX_SHEET_ROWS", 50)
+    assert len(importers.load(_rows_workbook(40), "ok.xlsx").questions) == 40
+    with pytest.raises(importers.FileTooLarge, match="sheet 'Export' has over 50 rows"):
+        importers.load(_rows_workbook(60), "big.xlsx")
+    src = tmp_path / "big.xlsx"
+    src.write_bytes(_rows_workbook(60))
+    result = runner.invoke(args=["inspect", str(src)])
+    assert result.exit_code == 2 and "over 50 rows" in result.output
+
+
+def test_too_many_questions_is_refused(monkeypatch):
+    monkeypatch.setattr("importers._table.MAX_QUESTIONS", 30)
+    monkeypatch.setattr("importers.base.MAX_QUESTIONS", 30)
+    with pytest.raises(importers.FileTooLarge, match="over 30 questions"):
+        importers.load(_rows_workbook(40), "many.xlsx")
+    monkeypatch.setattr("importers.MAX_QUESTIONS", 30)
+    csv_text = "ID,Question,Answer\n" + "".join(f"Q{i},Do you keep record {i}?,\n" for i in range(40))
+    with pytest.raises(importers.FileTooLarge, match="over 30 questions"):
+        importers.load(csv_text.encode(), "many.csv")
+
+
+def test_a_csv_over_the_row_limit_gets_413_through_the_api(monkeypatch, client, app, people):
+    monkeypatch.setattr("importers.csv.MAX_SHEET_ROWS", 50)
+    monkeypatch.setattr("importers.base.MAX_SHEET_ROWS", 50)
+    data = ("ID,Question,Answer\n" + "".join(f"Q{i},Do you keep record {i}?,\n" for i in range(60))).encode()
+    headers = bearer(token_for(app, people["sales"]))
+    response = post_file(client, "/api/v1/questionnaires", data, "export.csv", headers)
+    assert response.status_code == 413
+    assert "the CSV has over 50 rows" in response.get_json()["error"]
