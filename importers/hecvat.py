@@ -114,6 +114,8 @@ def _read_sheet(wb: Workbook, sheet: Sheet) -> list[Question]:
             if not b and len(a) <= 60 and not re.match(r"^[A-Z]{4}-\d", a) and not a.startswith("Step "):
                 section = a
             continue
+        # HECVAT 4 marks required questions with a trailing "*": not part of the question.
+        b = b.rstrip("* \t")
         if not b:
             continue
         answer_rc = sheet.anchor(r, 3)

@@ -194,3 +194,22 @@ def test_a_csv_over_the_row_limit_gets_413_through_the_api(monkeypatch, client, 
     response = post_file(client, "/api/v1/questionnaires", data, "export.csv", headers)
     assert response.status_code == 413
     assert "the CSV has over 50 rows" in response.get_json()["error"]
+
+
+def test_hecvat_4_required_marker_is_not_part_of_the_question():
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "START HERE"
+    ws.append(["HECVAT - Higher Education Community Vendor Assessment Toolkit", None, "Version 4.1.4"])
+    ws.append(["General Information", None, "Answers", "Additional Information"])
+    ws.append(["GNRL-01", "Vendor name*", None, None])
+    ws.append(["GNRL-02", "Are you storing any passwords in plaintext?*", "No", None])
+    ws.append(["GNRL-03", "Do you have a documented incident response plan? *", None, None])
+    p = importers.load(_bytes(wb), "hecvat4.xlsx")
+    assert p.family == "hecvat"
+    assert [q.text for q in p.questions] == [
+        "Vendor name",
+        "Are you storing any passwords in plaintext?",
+        "Do you have a documented incident response plan?",
+    ]
+    assert p.questions[1].answer == "No"
