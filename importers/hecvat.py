@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from importers._table import cell_ranges
 from importers._text import answer_text
 from importers._xlsx import Sheet, Workbook, is_workbook, open_workbook
 from importers.base import CellRef, NoQuestionsFound, ParsedQuestionnaire, Question
@@ -49,13 +50,14 @@ class HecvatImporter:
         sheets = [s for s in _response_sheets(wb)]
         version = edition = None
         questions: list[Question] = []
+        warnings: list[str] = []
         seen: set[str] = set()
         for sheet in sheets:
             version = version or _version(sheet)
             m = _EDITION.match(sheet.name)
             if m and not edition:
                 edition = m.group(1).title()
-            for q in _read_sheet(wb, sheet):
+            for q in _read_sheet(wb, sheet, warnings):
                 if q.id in seen:
                     continue  # 4.x repeats GNRL rows on every tab through formulas
                 seen.add(q.id or "")
@@ -63,7 +65,12 @@ class HecvatImporter:
         if not questions:
             raise NoQuestionsFound(f"{filename}: HECVAT workbook, but no question rows (id in A, question in B) found")
         return ParsedQuestionnaire(
-            family="hecvat", version=version, format=wb.format, questions=questions, edition=edition
+            family="hecvat",
+            version=version,
+            format=wb.format,
+            questions=questions,
+            edition=edition,
+            warnings=warnings,
         )
 
 
@@ -92,13 +99,16 @@ def _is_header(sheet: Sheet, row: int) -> bool:
     return sheet.text(row, 3).casefold() in _ANSWER_HEADERS and bool(sheet.text(row, 1))
 
 
-def _read_sheet(wb: Workbook, sheet: Sheet) -> list[Question]:
+def _read_sheet(wb: Workbook, sheet: Sheet, warnings: list[str]) -> list[Question]:
+    """The question rows of one response sheet; a warning names answer cells that hold
+    formulas (read, never written)."""
     headers = [r for r in sheet.rows() if _is_header(sheet, r)]
     # Comment column: D where the section headers name it (Triage has none).
     first_d = sheet.text(headers[0], 4).casefold() if headers else ""
     header_d = first_d
     section: str | None = None
     out = []
+    formula_cells: list[CellRef] = []
     for r in sheet.rows():
         a = sheet.text(r, 1)
         b = sheet.text(r, 2)
@@ -122,17 +132,23 @@ def _read_sheet(wb: Workbook, sheet: Sheet) -> list[Question]:
         comment_cell = None
         if any(h in header_d for h in _COMMENT_HEADERS) and sheet.anchor(r, 4) == (r, 4):
             comment_cell = CellRef(sheet.name, r, 4)
-        answer = None if sheet.is_formula(*answer_rc) else answer_text(sheet.text(*answer_rc), b)
-        comment = None
-        if comment_cell and not sheet.is_formula(r, 4):
-            comment = answer_text(sheet.text(r, 4))
+        answer_cell: CellRef | None = CellRef(sheet.name, *answer_rc)
+        answer = answer_text(sheet.text(*answer_rc), b)
+        if sheet.is_formula(*answer_rc):
+            # computed by the workbook: its cached value is the answer, the formula stays
+            formula_cells.append(CellRef(sheet.name, *answer_rc))
+            answer_cell = None
+        comment = answer_text(sheet.text(r, 4)) if comment_cell else None
+        if comment_cell and sheet.is_formula(r, 4):
+            formula_cells.append(comment_cell)
+            comment_cell = None
         out.append(
             Question(
                 sheet=sheet.name,
                 row=r,
                 id=a,
                 text=b,
-                answer_cell=CellRef(sheet.name, *answer_rc),
+                answer_cell=answer_cell,
                 comment_cell=comment_cell,
                 choices=wb.choices(sheet, *answer_rc),
                 section=section,
@@ -141,4 +157,9 @@ def _read_sheet(wb: Workbook, sheet: Sheet) -> list[Question]:
             )
         )
     del first_d
+    if formula_cells:
+        warnings.append(
+            f"{sheet.name}: answer or comment cells {cell_ranges(formula_cells)} hold formulas; their computed "
+            "values are read as answers and the cells are never written"
+        )
     return out

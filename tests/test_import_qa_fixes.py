@@ -213,3 +213,27 @@ def test_hecvat_4_required_marker_is_not_part_of_the_question():
         "Do you have a documented incident response plan?",
     ]
     assert p.questions[1].answer == "No"
+
+
+def test_hecvat_formula_answer_is_read_and_never_written():
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "START HERE"
+    ws.append(["HECVAT - Higher Education Community Vendor Assessment Toolkit", None, "Version 4.1.4"])
+    ws.append(["General Information", None, "Answers", "Additional Information"])
+    ws.append(["GNRL-01", "Vendor name", None, None])
+    ws.append(["GNRL-02", "Are you storing any passwords in plaintext?", '=IF(E4>0,"Yes","")', None])
+    ws.append(["GNRL-03", "Do you have a documented incident response plan?", None, None])
+
+    def edit(xml: bytes) -> bytes:
+        return re.sub(
+            r'<c r="C4"[^>]*><f>(.*?)</f><v\s*/?>(?:</v>)?</c>',
+            r'<c r="C4" t="str"><f>\1</f><v>No</v></c>',
+            xml.decode(),
+        ).encode()
+
+    p = importers.load(_rezip(_bytes(wb), "xl/worksheets/sheet1.xml", edit), "hecvat4.xlsx")
+    q = p.questions[1]
+    assert q.answer == "No" and q.answer_cell is None
+    assert p.questions[2].answer_cell.coordinate == "C5"
+    assert any("C4" in w and "formula" in w for w in p.warnings)
