@@ -57,11 +57,19 @@ class HecvatImporter:
             m = _EDITION.match(sheet.name)
             if m and not edition:
                 edition = m.group(1).title()
-            for q in _read_sheet(wb, sheet, warnings):
+            formula_cells: dict[int, list[CellRef]] = {}
+            kept_formulas: list[CellRef] = []
+            for q in _read_sheet(wb, sheet, formula_cells):
                 if q.id in seen:
                     continue  # 4.x repeats GNRL rows on every tab through formulas
                 seen.add(q.id or "")
                 questions.append(q)
+                kept_formulas += formula_cells.get(q.row, [])
+            if kept_formulas:
+                warnings.append(
+                    f"{sheet.name}: answer or comment cells {cell_ranges(kept_formulas)} hold formulas; their "
+                    "computed values are read as answers and the cells are never written"
+                )
         if not questions:
             raise NoQuestionsFound(f"{filename}: HECVAT workbook, but no question rows (id in A, question in B) found")
         return ParsedQuestionnaire(
@@ -99,16 +107,15 @@ def _is_header(sheet: Sheet, row: int) -> bool:
     return sheet.text(row, 3).casefold() in _ANSWER_HEADERS and bool(sheet.text(row, 1))
 
 
-def _read_sheet(wb: Workbook, sheet: Sheet, warnings: list[str]) -> list[Question]:
-    """The question rows of one response sheet; a warning names answer cells that hold
-    formulas (read, never written)."""
+def _read_sheet(wb: Workbook, sheet: Sheet, formula_cells: dict[int, list[CellRef]]) -> list[Question]:
+    """The question rows of one response sheet; `formula_cells` gets, by row, the answer
+    and comment cells that hold formulas (read, never written)."""
     headers = [r for r in sheet.rows() if _is_header(sheet, r)]
     # Comment column: D where the section headers name it (Triage has none).
     first_d = sheet.text(headers[0], 4).casefold() if headers else ""
     header_d = first_d
     section: str | None = None
     out = []
-    formula_cells: list[CellRef] = []
     for r in sheet.rows():
         a = sheet.text(r, 1)
         b = sheet.text(r, 2)
@@ -136,11 +143,11 @@ def _read_sheet(wb: Workbook, sheet: Sheet, warnings: list[str]) -> list[Questio
         answer = answer_text(sheet.text(*answer_rc), b)
         if sheet.is_formula(*answer_rc):
             # computed by the workbook: its cached value is the answer, the formula stays
-            formula_cells.append(CellRef(sheet.name, *answer_rc))
+            formula_cells.setdefault(r, []).append(CellRef(sheet.name, *answer_rc))
             answer_cell = None
         comment = answer_text(sheet.text(r, 4)) if comment_cell else None
         if comment_cell and sheet.is_formula(r, 4):
-            formula_cells.append(comment_cell)
+            formula_cells.setdefault(r, []).append(comment_cell)
             comment_cell = None
         out.append(
             Question(
@@ -157,9 +164,4 @@ def _read_sheet(wb: Workbook, sheet: Sheet, warnings: list[str]) -> list[Questio
             )
         )
     del first_d
-    if formula_cells:
-        warnings.append(
-            f"{sheet.name}: answer or comment cells {cell_ranges(formula_cells)} hold formulas; their computed "
-            "values are read as answers and the cells are never written"
-        )
     return out

@@ -224,6 +224,10 @@ def test_hecvat_formula_answer_is_read_and_never_written():
     ws.append(["GNRL-01", "Vendor name", None, None])
     ws.append(["GNRL-02", "Are you storing any passwords in plaintext?", '=IF(E4>0,"Yes","")', None])
     ws.append(["GNRL-03", "Do you have a documented incident response plan?", None, None])
+    tab = wb.create_sheet("Product")  # 4.x repeats the GNRL rows on every tab through formulas
+    tab.append(["Product", None, "Answers", "Additional Information"])
+    for r in (3, 4, 5):
+        tab.append([f"GNRL-0{r - 2}", f"='START HERE'!B{r}", f"='START HERE'!C{r}", f"='START HERE'!D{r}"])
 
     def edit(xml: bytes) -> bytes:
         return re.sub(
@@ -232,8 +236,17 @@ def test_hecvat_formula_answer_is_read_and_never_written():
             xml.decode(),
         ).encode()
 
-    p = importers.load(_rezip(_bytes(wb), "xl/worksheets/sheet1.xml", edit), "hecvat4.xlsx")
+    def cache_all(xml: bytes) -> bytes:
+        return re.sub(
+            r'<c r="([A-D]\d+)"[^>]*><f>(.*?)</f><v\s*/?>(?:</v>)?</c>',
+            r'<c r="\1" t="str"><f>\2</f><v>Repeated?</v></c>',
+            xml.decode(),
+        ).encode()
+
+    data = _rezip(_rezip(_bytes(wb), "xl/worksheets/sheet1.xml", edit), "xl/worksheets/sheet2.xml", cache_all)
+    p = importers.load(data, "hecvat4.xlsx")
     q = p.questions[1]
     assert q.answer == "No" and q.answer_cell is None
     assert p.questions[2].answer_cell.coordinate == "C5"
-    assert any("C4" in w and "formula" in w for w in p.warnings)
+    assert [w.split(":")[0] for w in p.warnings] == ["START HERE"]  # not the repeated rows of Product
+    assert "C4" in p.warnings[0] and "formula" in p.warnings[0]
