@@ -58,7 +58,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from answers import cli, db
     from web import register
+    from web.common import BoundedIntConverter, overflow_error
 
+    # before any route is added: every <int:...> id is bounded to 64 bits
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.register_error_handler(OverflowError, overflow_error)
     db.init_app(app)
     cli.init_app(app)
     register(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importers import _safety
 from importers.base import (
+    MAX_QUESTIONS,
     CellRef,
     CellValue,
     CorruptFile,
@@ -21,6 +22,7 @@ from importers.base import (
     UnknownQuestionnaireFormat,
     UnsafeFile,
     UnsupportedFormat,
+    too_many_questions,
 )
 
 __all__ = [
@@ -62,7 +64,8 @@ REGISTRY: list[Importer] = [
 def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedQuestionnaire:
     """Parse an uploaded questionnaire.
 
-    Raises FileTooLarge over `max_bytes`, UnknownQuestionnaireFormat when no registered
+    Raises FileTooLarge over `max_bytes`, over MAX_SHEET_ROWS rows on a sheet (or CSV
+    records) or over MAX_QUESTIONS questions, UnknownQuestionnaireFormat when no registered
     format recognises the file, or the specific error of the format that tried.
     """
     if len(data) > max_bytes:
@@ -74,7 +77,10 @@ def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> P
     _safety.preflight(data, filename)
     for importer in REGISTRY:
         if importer.detect(data, filename):
-            return importer.parse(data, filename)
+            parsed = importer.parse(data, filename)
+            if len(parsed.questions) > MAX_QUESTIONS:
+                raise too_many_questions(filename)
+            return parsed
     raise UnknownQuestionnaireFormat(f"{filename}: not a questionnaire format Answerbank reads (xlsx, xlsm, csv, docx)")
 
 

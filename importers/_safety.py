@@ -25,6 +25,10 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _WORD_DOCUMENT = "WordDocument".encode("utf-16-le")
 
 
+def _password_protected(filename: str) -> str:
+    return f"{filename}: the file is password-protected; remove the password and upload again"
+
+
 def is_zip(data: bytes) -> bool:
     return data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC))
 
@@ -37,7 +41,7 @@ def preflight(data: bytes, filename: str) -> None:
         # Excel and Word store a password-protected xlsx/docx as an OLE2 compound file
         # with an `EncryptedPackage` stream; anything else in OLE2 is a 97-2003 file.
         if _ENCRYPTED_PACKAGE in data or b"EncryptedPackage" in data:
-            raise EncryptedFile(f"{filename}: the file is password-protected; remove the password and upload again")
+            raise EncryptedFile(_password_protected(filename))
         kind = ".doc" if _WORD_DOCUMENT in data else ".xls"
         target = ".docx" if kind == ".doc" else ".xlsx"
         raise UnsupportedFormat(
@@ -50,7 +54,8 @@ def preflight(data: bytes, filename: str) -> None:
 def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
     """Open a zip package after checking its bounds from the central directory.
 
-    Raises CorruptFile when the zip is damaged or truncated, UnsafeFile over the member
+    Raises CorruptFile when the zip is damaged or truncated, EncryptedFile when a member
+    is password-protected (ZipCrypto / AES zip encryption), UnsafeFile over the member
     count, total uncompressed size or per-member compression ratio limits.
     """
     try:
@@ -58,6 +63,10 @@ def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
         raise CorruptFile(f"{filename}: damaged or truncated zip package ({exc})") from exc
     infos = zf.infolist()
+    if any(info.flag_bits & 0x1 for info in infos):
+        # A zip password (`zip -P`, 7-Zip): zipfile would raise RuntimeError on read.
+        zf.close()
+        raise EncryptedFile(_password_protected(filename))
     if len(infos) > MAX_MEMBERS:
         zf.close()
         raise UnsafeFile(f"{filename}: {len(infos):,} package members is over the {MAX_MEMBERS:,} limit")
@@ -88,6 +97,8 @@ def read_member(zf: zipfile.ZipFile, name: str, filename: str) -> bytes:
             out = fh.read(info.file_size + 1)
     except KeyError as exc:
         raise CorruptFile(f"{filename}: package part {name} is missing") from exc
+    except RuntimeError as exc:  # zipfile's "is encrypted, password required"
+        raise EncryptedFile(_password_protected(filename)) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise CorruptFile(f"{filename}: package part {name} is damaged ({exc})") from exc
     if len(out) > info.file_size:

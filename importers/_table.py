@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from importers._tabletext import mark_columns, marked
 from importers._text import answer_text, looks_like_question, split_numbering
 from importers._xlsx import Sheet, Workbook
-from importers.base import CellRef, Question
+from importers.base import MAX_QUESTIONS, CellRef, Question, too_many_questions
 
 _ID_HEADER = re.compile(
     r"^(#|id|no\.?|nr\.?|num(ber)?|s/?n|sr\.? ?no\.?|sl\.? ?no\.?|seq|"
@@ -63,6 +64,7 @@ class Columns:
     id: int | None = None
     section: int | None = None
     header_row: int | None = None
+    marks: dict[str, int] = field(default_factory=dict)  # Yes / No / N/A mark columns
 
 
 @dataclass
@@ -82,7 +84,9 @@ def header_columns(sheet: Sheet, row: int) -> Columns | None:
         role = header_role(text)
         if role and role not in roles:
             roles[role] = col
-    if "question" not in roles or len(roles) < 2:
+    # `Yes | No | N/A` columns answer by a mark (an x under the answer), as in the CSV reader.
+    marks = {} if "answer" in roles else mark_columns(texts.items())
+    if "question" not in roles or len(roles) + bool(marks) < 2:
         return None
     return Columns(
         question=roles["question"],
@@ -91,6 +95,7 @@ def header_columns(sheet: Sheet, row: int) -> Columns | None:
         id=roles.get("id"),
         section=roles.get("section"),
         header_row=row,
+        marks=marks,
     )
 
 
@@ -151,6 +156,7 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
         )
     section: str | None = None
     prev: Question | None = None
+    formula_cells: list[CellRef] = []
     for r in range(start, sheet.max_row + 1):
         if r in headers:
             cols = _with_answer_column(sheet, headers[r], headers, result)
@@ -175,7 +181,7 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
                 if len(left[0]) <= 100 and not left[0].endswith(":"):
                     section = left[0]
                 prev = None
-            elif answer_here and not qid and prev is not None and cols.answer:
+            elif answer_here and not qid and prev is not None and cols.answer and not cols.marks:
                 extra = answer_text(answer_here)
                 if extra and not sheet.is_formula(r, cols.answer):
                     prev.answer = f"{prev.answer}\n{extra}" if prev.answer else extra
@@ -198,17 +204,30 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
             continue
         answer_cell = comment_cell = None
         answer = comment = None
-        if cols.answer:
+        mark_cells: dict[str, CellRef] = {}
+        a_rc: tuple[int, int] | None = None
+        if cols.marks:
+            mark_cells = {label: CellRef(sheet.name, *sheet.anchor(r, c)) for label, c in cols.marks.items()}
+            answer_cell = next(iter(mark_cells.values()))
+            a_rc = (answer_cell.row, answer_cell.column)
+            answer = marked({label: sheet.text(ref.row, ref.column) for label, ref in mark_cells.items()})
+        elif cols.answer:
             a_rc = sheet.anchor(r, cols.answer)
             answer_cell = CellRef(sheet.name, *a_rc)
-            if not sheet.is_formula(*a_rc):
-                answer = answer_text(sheet.text(*a_rc), text)
+            answer = answer_text(sheet.text(*a_rc), text)
+            if sheet.is_formula(*a_rc):
+                # The workbook computes this answer: read its cached value, never write
+                # over the formula (nor over a shared formula's master).
+                formula_cells.append(answer_cell)
+                answer_cell = None
         if cols.comment:
             c_rc = sheet.anchor(r, cols.comment)
-            if c_rc != (answer_cell.row, answer_cell.column) if answer_cell else True:
+            if c_rc != a_rc:
                 comment_cell = CellRef(sheet.name, *c_rc)
-                if not sheet.is_formula(*c_rc):
-                    comment = answer_text(sheet.text(*c_rc))
+                comment = answer_text(sheet.text(*c_rc))
+                if sheet.is_formula(*c_rc):
+                    formula_cells.append(comment_cell)
+                    comment_cell = None
         q = Question(
             sheet=sheet.name,
             row=r,
@@ -216,14 +235,39 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
             text=text,
             answer_cell=answer_cell,
             comment_cell=comment_cell,
-            choices=wb.choices(sheet, answer_cell.row, answer_cell.column) if answer_cell else (),
+            choices=tuple(mark_cells)
+            if mark_cells
+            else wb.choices(sheet, answer_cell.row, answer_cell.column)
+            if answer_cell
+            else (),
             section=section,
             answer=answer,
             comment=comment,
+            mark_cells=mark_cells,
         )
         result.questions.append(q)
+        if len(result.questions) > MAX_QUESTIONS:
+            raise too_many_questions(wb.filename)
         prev = q
+    if formula_cells:
+        result.warnings.append(
+            f"{sheet.name}: answer or comment cells {cell_ranges(formula_cells)} hold formulas; their computed "
+            "values are read as answers and the cells are never written"
+        )
     return result
+
+
+def cell_ranges(refs: list[CellRef]) -> str:
+    """[C2, C3, C4, D7] -> 'C2:C4, D7': runs of consecutive rows in one column."""
+    runs: list[list[CellRef]] = []
+    for ref in sorted(refs, key=lambda x: (x.column, x.row)):
+        if runs and runs[-1][-1].column == ref.column and runs[-1][-1].row + 1 == ref.row:
+            runs[-1].append(ref)
+        else:
+            runs.append([ref])
+    return ", ".join(
+        run[0].coordinate if len(run) == 1 else f"{run[0].coordinate}:{run[-1].coordinate}" for run in runs
+    )
 
 
 def _with_answer_column(sheet: Sheet, cols: Columns, headers: dict[int, Columns], result: TableResult) -> Columns:
@@ -231,6 +275,12 @@ def _with_answer_column(sheet: Sheet, cols: Columns, headers: dict[int, Columns]
     the question (and of the comment column), said in a warning."""
     if cols.answer:
         return cols
+    if cols.marks:
+        # Marks answer the question; `answer` points at the first mark column so the
+        # continuation-row logic has a column, never an unheaded empty one.
+        return Columns(
+            cols.question, min(cols.marks.values()), cols.comment, cols.id, cols.section, cols.header_row, cols.marks
+        )
     header_row = cols.header_row or 0
     end = min([r for r in headers if r > header_row] + [sheet.max_row + 1])
     used = {c for (r, c) in sheet.cells if header_row <= r < end}

@@ -24,7 +24,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
 
 from importers._safety import check_xml, is_zip, open_zip, read_member
-from importers.base import CellValue, CorruptFile, UnsupportedFormat
+from importers.base import MAX_SHEET_ROWS, CellValue, CorruptFile, UnsupportedFormat, too_many_rows
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -35,6 +35,7 @@ XM_NS = "http://schemas.microsoft.com/office/excel/2006/main"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's grid: a damaged address beyond it is refused
 _CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _NAME_RE = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
 
 Box = tuple[int, int, int, int]  # min_row, min_col, max_row, max_col
@@ -233,7 +234,19 @@ class Workbook:
         sheet = Sheet(name=name, state=self._states.get(name, "visible"))
         if path not in self._names:
             return sheet  # a chartsheet or a dangling relationship: no cells
-        root = self._xml(path)
+        raw = self._read(path)
+        # Count rows on the bytes before building the tree: a 300k-row export would take
+        # gigabytes and minutes to parse, to be refused afterwards.
+        rows = 0
+        for _ in _ROW_TAG.finditer(raw):
+            rows += 1
+            if rows > MAX_SHEET_ROWS:
+                raise too_many_rows(self.filename, f"sheet {name!r}")
+        try:
+            root = etree.fromstring(raw, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise CorruptFile(f"{self.filename}: {path} is not well-formed XML ({exc})") from exc
+        del raw
         strings, dates = self._strings, self._date_styles
         for col in root.iter(_q("col")):
             if col.get("hidden") in ("1", "true"):

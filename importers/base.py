@@ -16,6 +16,11 @@ from typing import Protocol
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | None
 
+# A questionnaire has 100-1,000 questions (SIG Full about 1,900 on one sheet). Far past
+# these a file is a data export, not a questionnaire: refused early, before parsing it all.
+MAX_QUESTIONS = 5_000
+MAX_SHEET_ROWS = 20_000
+
 _A1 = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
 
 
@@ -218,6 +223,19 @@ class FileTooLarge(QuestionnaireImportError):
     """Over the configured size limit."""
 
     http_status = 413
+
+
+def too_many_rows(filename: str, where: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"{filename}: {where} has over {MAX_SHEET_ROWS:,} rows; a questionnaire has at most a few thousand "
+        "(remove the extra rows or split the file)"
+    )
+
+
+def too_many_questions(filename: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"{filename}: over {MAX_QUESTIONS:,} questions; a questionnaire has at most a few thousand (split the file)"
+    )
 
 
 class Importer(Protocol):

@@ -30,12 +30,14 @@ from importers._tabletext import (
     question_like,
 )
 from importers.base import (
+    MAX_SHEET_ROWS,
     CellRef,
     CorruptFile,
     NoQuestionsFound,
     ParsedQuestionnaire,
     Question,
     UnsupportedFormat,
+    too_many_rows,
 )
 
 __all__ = ["CsvImporter", "CsvRecord", "CsvText", "decode_csv", "read_csv_text"]
@@ -111,6 +113,10 @@ def decode_csv(data: bytes, filename: str) -> tuple[str, str, bytes]:
         return body.decode("latin-1"), "latin-1", b""
 
 
+class _TooManyRecords(Exception):
+    """More lines than MAX_SHEET_ROWS: read_csv_text turns it into FileTooLarge."""
+
+
 def _read_records(text: str, delimiter: str, limit: int | None = None) -> list[CsvRecord]:
     """Split `text` into records with the csv module, keeping each record's source text.
 
@@ -129,6 +135,8 @@ def _read_records(text: str, delimiter: str, limit: int | None = None) -> list[C
         records.append(CsvRecord(fields, raw))
         if limit is not None and len(records) >= limit:
             break
+        if limit is None and len(records) > MAX_SHEET_ROWS:
+            raise _TooManyRecords  # a data export, not a questionnaire: stop splitting it
     return records
 
 
@@ -167,6 +175,8 @@ def read_csv_text(data: bytes, filename: str) -> CsvText:
     csv.field_size_limit(max(csv.field_size_limit(), _MAX_FIELD))
     try:
         records = _read_records(text, delimiter)
+    except _TooManyRecords:
+        raise too_many_rows(filename, "the CSV") from None
     except csv.Error as exc:
         raise CorruptFile(f"{filename}: unreadable CSV ({exc})") from exc
     return CsvText(encoding, bom, delimiter, records)

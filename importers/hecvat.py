@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from importers._table import cell_ranges
 from importers._text import answer_text
 from importers._xlsx import Sheet, Workbook, is_workbook, open_workbook
 from importers.base import CellRef, NoQuestionsFound, ParsedQuestionnaire, Question
@@ -49,21 +50,35 @@ class HecvatImporter:
         sheets = [s for s in _response_sheets(wb)]
         version = edition = None
         questions: list[Question] = []
+        warnings: list[str] = []
         seen: set[str] = set()
         for sheet in sheets:
             version = version or _version(sheet)
             m = _EDITION.match(sheet.name)
             if m and not edition:
                 edition = m.group(1).title()
-            for q in _read_sheet(wb, sheet):
+            formula_cells: dict[int, list[CellRef]] = {}
+            kept_formulas: list[CellRef] = []
+            for q in _read_sheet(wb, sheet, formula_cells):
                 if q.id in seen:
                     continue  # 4.x repeats GNRL rows on every tab through formulas
                 seen.add(q.id or "")
                 questions.append(q)
+                kept_formulas += formula_cells.get(q.row, [])
+            if kept_formulas:
+                warnings.append(
+                    f"{sheet.name}: answer or comment cells {cell_ranges(kept_formulas)} hold formulas; their "
+                    "computed values are read as answers and the cells are never written"
+                )
         if not questions:
             raise NoQuestionsFound(f"{filename}: HECVAT workbook, but no question rows (id in A, question in B) found")
         return ParsedQuestionnaire(
-            family="hecvat", version=version, format=wb.format, questions=questions, edition=edition
+            family="hecvat",
+            version=version,
+            format=wb.format,
+            questions=questions,
+            edition=edition,
+            warnings=warnings,
         )
 
 
@@ -92,7 +107,9 @@ def _is_header(sheet: Sheet, row: int) -> bool:
     return sheet.text(row, 3).casefold() in _ANSWER_HEADERS and bool(sheet.text(row, 1))
 
 
-def _read_sheet(wb: Workbook, sheet: Sheet) -> list[Question]:
+def _read_sheet(wb: Workbook, sheet: Sheet, formula_cells: dict[int, list[CellRef]]) -> list[Question]:
+    """The question rows of one response sheet; `formula_cells` gets, by row, the answer
+    and comment cells that hold formulas (read, never written)."""
     headers = [r for r in sheet.rows() if _is_header(sheet, r)]
     # Comment column: D where the section headers name it (Triage has none).
     first_d = sheet.text(headers[0], 4).casefold() if headers else ""
@@ -114,23 +131,31 @@ def _read_sheet(wb: Workbook, sheet: Sheet) -> list[Question]:
             if not b and len(a) <= 60 and not re.match(r"^[A-Z]{4}-\d", a) and not a.startswith("Step "):
                 section = a
             continue
+        # HECVAT 4 marks required questions with a trailing "*": not part of the question.
+        b = b.rstrip("* \t")
         if not b:
             continue
         answer_rc = sheet.anchor(r, 3)
         comment_cell = None
         if any(h in header_d for h in _COMMENT_HEADERS) and sheet.anchor(r, 4) == (r, 4):
             comment_cell = CellRef(sheet.name, r, 4)
-        answer = None if sheet.is_formula(*answer_rc) else answer_text(sheet.text(*answer_rc), b)
-        comment = None
-        if comment_cell and not sheet.is_formula(r, 4):
-            comment = answer_text(sheet.text(r, 4))
+        answer_cell: CellRef | None = CellRef(sheet.name, *answer_rc)
+        answer = answer_text(sheet.text(*answer_rc), b)
+        if sheet.is_formula(*answer_rc):
+            # computed by the workbook: its cached value is the answer, the formula stays
+            formula_cells.setdefault(r, []).append(CellRef(sheet.name, *answer_rc))
+            answer_cell = None
+        comment = answer_text(sheet.text(r, 4)) if comment_cell else None
+        if comment_cell and sheet.is_formula(r, 4):
+            formula_cells.setdefault(r, []).append(comment_cell)
+            comment_cell = None
         out.append(
             Question(
                 sheet=sheet.name,
                 row=r,
                 id=a,
                 text=b,
-                answer_cell=CellRef(sheet.name, *answer_rc),
+                answer_cell=answer_cell,
                 comment_cell=comment_cell,
                 choices=wb.choices(sheet, *answer_rc),
                 section=section,

@@ -23,10 +23,12 @@ from answers import bank, curation
 from answers.db import get_session
 from answers.models import Entry, EntryCreate, EntryStatus, EntryUpdate
 from answers.suggest import invalidate
-from web.common import BadField, actor, parse_date, parse_int, text_field
+from web.common import BadField, actor, bounded_query_int, parse_date, parse_int, text_field
 
 bp = Blueprint("bank", __name__)
 PER_PAGE = 50
+MAX_PAGE = 1_000_000  # past the last page shows no entries; past this would overflow the OFFSET
+MAX_DAYS = 36_500  # a review window of a century; more overflows the date arithmetic
 _IMPORT_MAX_AGE = 3600
 _STORED = re.compile(r"^[0-9a-f]{32}$")
 
@@ -124,7 +126,7 @@ def _changed():
 def index():
     session = get_session()
     filters = _filters(request.args)
-    page_no = parse_int(request.args.get("page"), "page") if request.args.get("page", "").isdigit() else 1
+    page_no = bounded_query_int(request.args, "page", 1, low=1, high=MAX_PAGE)
     try:
         page = bank.search(filters, session=session, page=page_no or 1, per_page=PER_PAGE)
     except bank.EntryError as exc:
@@ -307,7 +309,7 @@ def restore(entry_id: int):
 
 @bp.get("/bank/due")
 def due():
-    days = parse_int(request.args.get("days"), "days") if request.args.get("days", "").isdigit() else 30
+    days = bounded_query_int(request.args, "days", 30, low=0, high=MAX_DAYS)
     groups = bank.due_for_review(session=get_session(), within_days=days or 0)
     return render_template("bank/due.html", groups=groups, days=days, today=dt.date.today())
 
@@ -391,7 +393,7 @@ def resolve():
 
 @bp.get("/bank/coverage")
 def coverage():
-    days = parse_int(request.args.get("days"), "days") if request.args.get("days", "").isdigit() else 90
+    days = bounded_query_int(request.args, "days", 90, low=0, high=MAX_DAYS)
     return render_template(
         "bank/coverage.html", topics=curation.coverage(session=get_session(), days=days or 90), days=days
     )
@@ -520,7 +522,7 @@ def _json_object() -> dict[str, Any] | None:
 def api_list():
     try:
         filters = _filters(request.args)
-        page = parse_int(request.args.get("page"), "page") or 1
+        page = min(parse_int(request.args.get("page"), "page") or 1, MAX_PAGE)
         per_page = parse_int(request.args.get("per_page"), "per_page") or PER_PAGE
         result = bank.search(filters, session=get_session(), page=page, per_page=per_page)
     except (BadField, bank.EntryError) as exc:

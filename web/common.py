@@ -3,10 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+
+from werkzeug.routing import IntegerConverter
 
 from web.security import client_ip, current_user
 
-__all__ = ["BadField", "actor", "client_ip", "decide_from", "ingest_upload", "parse_date", "parse_int", "text_field"]
+__all__ = [
+    "INT64_MAX",
+    "BadField",
+    "BoundedIntConverter",
+    "actor",
+    "bounded_query_int",
+    "client_ip",
+    "decide_from",
+    "ingest_upload",
+    "overflow_error",
+    "parse_date",
+    "parse_int",
+    "text_field",
+]
+
+# Ids are 64-bit in every database we run on: a larger number is no id (SQLite raises
+# OverflowError binding it, a 500), so it is refused at the edge.
+INT64_MAX = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` bounded to 64-bit: /questionnaires/99999999999999999999999 is a 404."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed=False):
+        super().__init__(map, fixed_digits, min, INT64_MAX if max is None else max, signed)
+
+
+def overflow_error(exc: OverflowError):
+    """Last resort for a number too large for a date or the database: 400, not a 500.
+    JSON under /api, an HTML page elsewhere."""
+    from flask import jsonify, request
+    from werkzeug.exceptions import BadRequest
+
+    message = "a number in the request is out of range"
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), 400
+    return BadRequest(message)
 
 
 def actor() -> tuple[str, int | None]:
@@ -36,9 +75,23 @@ def parse_int(value: object, field: str) -> int | None:
     if isinstance(value, bool):
         raise BadField(f"{field}: expected a whole number")
     try:
-        return int(str(value).strip())
-    except ValueError as exc:
+        number = int(str(value).strip())
+    except ValueError as exc:  # also past Python's 4,300-digit limit
         raise BadField(f"{field}: expected a whole number") from exc
+    if not -INT64_MAX - 1 <= number <= INT64_MAX:
+        raise BadField(f"{field}: the number is out of range")
+    return number
+
+
+def bounded_query_int(args: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    """A page or day count from the query string, clamped to low..high (`?page=9999...`
+    shows the last page rather than overflowing); missing or not digits: `default`."""
+    raw = (args.get(name) or "").strip()
+    if not raw.isdigit() or not raw.isascii():
+        return default
+    if len(raw) > len(str(high)):
+        return high
+    return min(max(int(raw), low), high)
 
 
 def text_field(data: dict, field: str, *, max_length: int = 10_000) -> str | None:
