@@ -127,11 +127,42 @@ def snapshot(entry: Entry, products: Sequence[str] = ()) -> dict[str, Any]:
     }
 
 
+def find_product(name: str | None, *, session: Session) -> Product | None:
+    """The stored product a user means by ``name``: surrounding spaces are dropped and case
+    is ignored (matching ignores it too), an exact spelling wins. None when ``name`` is
+    blank or no product has that name. The one lookup CLI, web and API share."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    product = session.exec(select(Product).where(Product.name == name)).first()
+    if product is None:
+        wanted = name.casefold()
+        product = next((p for p in session.exec(select(Product)) if p.name.casefold() == wanted), None)
+    return product
+
+
+def known_products(names: Iterable[str], *, session: Session) -> list[str]:
+    """The stored names of the products ``names`` (see find_product), sorted, without
+    duplicates. Raises EntryError naming the unknown ones: like a questionnaire upload, a
+    typed-in entry cannot invent a product (a bank import's --product can)."""
+    found: set[str] = set()
+    unknown = []
+    for name in names:
+        product = find_product(name, session=session)
+        if product is None:
+            unknown.append(name.strip())
+        else:
+            found.add(product.name)
+    if unknown:
+        raise EntryError(f"products: unknown product(s) {', '.join(map(repr, unknown))}")
+    return sorted(found)
+
+
 def get_or_create_product(name: str, *, session: Session) -> Product:
     name = name.strip()
     if not name:
         raise ValueError("product name must not be empty")
-    product = session.exec(select(Product).where(Product.name == name)).first()
+    product = find_product(name, session=session)
     if product is None:
         product = Product(name=name)
         session.add(product)
@@ -159,8 +190,11 @@ def _set_products(entry: Entry, names: Iterable[str], *, session: Session, new: 
     out = []
     for name in sorted({n.strip() for n in names if n.strip()}):
         product = get_or_create_product(name, session=session)
+        if product.name in out:  # "Canvas" and "canvas" are one product
+            continue
         session.add(EntryProduct(entry_id=entry.id, product_id=product.id))
-        out.append(name)
+        out.append(product.name)
+    out.sort()
     session.flush()
     return out
 
@@ -452,7 +486,8 @@ def import_entries(
     no column for keep their value on existing entries. Raises BankFileError (nothing
     written) when a row names a product that does not exist."""
     result = ImportResult()
-    default_scope = [product.strip()] if product and product.strip() else []
+    found = find_product(product, session=session)
+    default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
     known = product_names(session=session)
     unknown = sorted({n for d in entries if "products" in d.model_fields_set for n in d.products if n not in known})
     if unknown:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from answers import audit, verdicts
-from answers.bank import _add_entry, entry_products, snapshot
+from answers.bank import _add_entry, entry_products, find_product, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import ensure_vectors
@@ -71,7 +71,8 @@ def learn(
     actor: str = "system",
 ) -> LearnResult:
     """Add every answered question of `parsed` to the bank. One commit."""
-    scope = (product.strip(),) if product and product.strip() else ()
+    found = find_product(product, session=session)
+    scope = (found.name,) if found else (product.strip(),) if product and product.strip() else ()
     index = _scope_index(session, scope)
     result = LearnResult()
     for q in parsed.questions:

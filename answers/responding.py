@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from answers import audit, storage
-from answers.bank import record_use
+from answers.bank import find_product, record_use
 from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, utcnow
 from answers.suggest import Suggested, ensure_vectors, suggest_for
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
@@ -147,7 +147,7 @@ def ingest(
 def _product(name: str | None, *, session: Session) -> Product | None:
     if not name or not name.strip():
         return None
-    product = session.exec(select(Product).where(Product.name == name.strip())).first()
+    product = find_product(name, session=session)
     if product is None:
         raise ValueError(f"unknown product {name.strip()!r}")
     return product
@@ -521,7 +521,8 @@ def autofill(
         raise DecisionError("min_tier must be exact, high or review")
     parsed = load(data, _display_name(filename), max_bytes=max_bytes)
     if product is not None:
-        _product(product, session=session)
+        found = _product(product, session=session)
+        product = found.name if found else None  # " Canvas" / "canvas" answer for Canvas
     suggestions = suggest_for(parsed.questions, version_line=parsed.version_line, product=product, session=session)
     values: dict[CellRef, CellValue] = {}
     report = []

@@ -238,3 +238,32 @@ def test_control_characters_are_refused_on_input_and_never_break_the_xlsx_export
     assert response.status_code == 200
     rows = bank.read_bank_file(response.data, "bank.xlsx")
     assert rows[0].comment == "Legacy text with controls"
+
+
+def test_api_refuses_junk_list_values_retired_creates_and_unknown_products(app, people, session):
+    client = app.test_client()
+    headers = bearer(token_for(app, people["curator"]))
+    _entry(session, "Seed?", products=["Canvas"])  # Canvas exists now
+    cases = [
+        ({"alternates": [1, None, {"a": 1}]}, "alternates"),
+        ({"alternates": ["ok", " "]}, "alternates"),
+        ({"tags": "a,b"}, "tags"),
+        ({"products": "Canvas"}, "products"),
+        ({"status": "retired"}, "status"),
+        ({"products": ["NoSuch"]}, "NoSuch"),
+    ]
+    for extra, named in cases:
+        r = client.post(
+            "/api/v1/entries", json={"question": "Is MFA enforced?", "answer": "Yes", **extra}, headers=headers
+        )
+        assert r.status_code == 400 and named in r.get_json()["error"], (extra, r.get_json())
+    assert _count(session) == 1
+    created = client.post(
+        "/api/v1/entries", json={"question": "Is MFA enforced?", "products": [" canvas"]}, headers=headers
+    )
+    assert created.status_code == 201 and created.get_json()["products"] == ["Canvas"]
+    entry_id = created.get_json()["id"]
+    for extra, named in cases[:4] + cases[5:]:
+        r = client.patch(f"/api/v1/entries/{entry_id}", json=extra, headers=headers)
+        assert r.status_code == 400 and named in r.get_json()["error"], (extra, r.get_json())
+    assert bank.get_entry(entry_id, session=session).revision == 1

@@ -170,6 +170,28 @@ def test_autofill_product_answers_never_bleed_into_other_products(runner, sessio
     assert sheet["C2"].value is None and sheet["C3"].value is None
 
 
+@pytest.mark.parametrize("spelling", [" Lumen Dedicated", "lumen dedicated", "LUMEN DEDICATED "])
+def test_autofill_product_ignores_surrounding_spaces_and_case(runner, session, tmp_path, spelling):
+    _bank(
+        session,
+        ("Do you offer a dedicated single-tenant deployment?", "Yes", "Dedicated.", {"products": ["Lumen Dedicated"]}),
+    )
+    rows = [("Q9", "Do you offer a dedicated single-tenant deployment?", None, None)]
+    result, out, _report = _autofill(runner, tmp_path, rows, "--product", spelling)
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out)["Vendor Security"]["C2"].value == "Yes"
+
+
+def test_learn_product_spelled_differently_joins_the_stored_product(runner, session, tmp_path):
+    from answers.bank import entry_products
+
+    _bank(session, ("Seed question?", "Yes", "", {"products": ["Lumen Dedicated"]}))
+    result = _learn(runner, tmp_path, COMPLETED[:1], "completed.xlsx", "--product", " lumen dedicated")
+    assert result.exit_code == 0, result.output
+    entry = session.exec(select(Entry).where(Entry.question_id == "SEC-01")).one()
+    assert entry_products(entry.id, session=session) == ["Lumen Dedicated"]
+
+
 def test_stale_and_draft_entries_are_not_written(runner, session, tmp_path):
     import datetime as dt
 

@@ -105,7 +105,7 @@ def _form_update(form) -> EntryUpdate:
         owner=text_field(form, "owner", max_length=320) or "",
         review_by=parse_date(form.get("review_by"), "review by"),
         status=EntryStatus(status) if status else None,
-        products=_tags(form.get("products")),
+        products=bank.known_products(_tags(form.get("products")), session=get_session()),
     )
 
 
@@ -163,7 +163,7 @@ def create():
             tags=_tags(form.get("tags")),
             owner=text_field(form, "owner", max_length=320) or "",
             review_by=parse_date(form.get("review_by"), "review by"),
-            products=_tags(form.get("products")),
+            products=bank.known_products(_tags(form.get("products")), session=get_session()),
             status=EntryStatus.draft,  # a typed-in entry is a draft until approved
         )
         entry = bank.create_entry(data, session=get_session(), actor=actor()[0])
@@ -513,6 +513,24 @@ def _api_error(message: str, status: int = 400):
     return jsonify(error=message), status
 
 
+def _checked_body(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """``data`` with its product names as stored; BadField / EntryError naming the field
+    when a list holds anything but non-empty strings (1, null and {} would otherwise be
+    stored as the wordings "1", "None" and "{...}"), when a comma-joined string stands in
+    for a list, when a new entry is not draft or approved, or a product is unknown."""
+    for key in ("alternates", "tags", "products"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise BadField(f"{key}: a list of non-empty strings")
+    if creating and data.get("status", EntryStatus.draft.value) not in (EntryStatus.draft, EntryStatus.approved):
+        raise BadField("status: a new entry is draft or approved")
+    if data.get("products") is not None:
+        data = {**data, "products": bank.known_products(data["products"], session=get_session())}
+    return data
+
+
 def _json_object() -> dict[str, Any] | None:
     data = request.get_json(silent=True)
     return data if isinstance(data, dict) else None
@@ -541,8 +559,9 @@ def api_create():
     if data is None:
         return _api_error("expected a JSON object body")
     try:
+        data = _checked_body(data, creating=True)
         entry = bank.create_entry(EntryCreate.model_validate(data), session=get_session(), actor=actor()[0])
-    except (ValidationError, bank.EntryError) as exc:
+    except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
     _changed()
@@ -578,12 +597,12 @@ def api_patch(entry_id: int):
     if unknown:
         return _api_error(f"unknown field(s): {', '.join(sorted(unknown))}")
     try:
-        update = EntryUpdate.model_validate(data)
+        update = EntryUpdate.model_validate(_checked_body(data, creating=False))
         bank.update_entry(e.id, update, session=get_session(), actor=actor()[0], expected_revision=revision)
     except bank.StaleRevision as exc:
         get_session().rollback()
         return _api_error(str(exc), 409)
-    except (ValidationError, bank.EntryError) as exc:
+    except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
     _changed()
