@@ -199,7 +199,7 @@ def _set_products(entry: Entry, names: Iterable[str], *, session: Session, new: 
     return out
 
 
-def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
+def _add_entry(data: EntryCreate, *, session: Session, actor: str, ip: str | None = None) -> Entry:
     entry = Entry.model_validate(data.model_dump(exclude={"products"}))
     if entry.status == EntryStatus.approved:
         entry.approved_at, entry.approved_by = utcnow(), actor
@@ -215,6 +215,7 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
         session,
         "entry.create",
         actor=actor,
+        ip=ip,
         object_type="entry",
         object_id=entry.id,
         details={"after": snapshot(entry, products)},
@@ -222,11 +223,11 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str) -> Entry:
     return entry
 
 
-def create_entry(data: EntryCreate, *, session: Session, actor: str = "system") -> Entry:
+def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", ip: str | None = None) -> Entry:
     """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
     control characters."""
     _check_text(data.model_dump())
-    entry = _add_entry(data, session=session, actor=actor)
+    entry = _add_entry(data, session=session, actor=actor, ip=ip)
     ensure_vectors(session, [entry])
     session.commit()
     return entry
@@ -243,6 +244,7 @@ def _update_entry(
     status: EntryStatus,
     session: Session,
     actor: str,
+    ip: str | None = None,
 ) -> bool:
     """Apply the imported fields of `data` (those the file had a column for) and `status` to
     `entry`, whose product scope is `products`, as a new revision. False, and nothing
@@ -269,6 +271,7 @@ def _update_entry(
         session,
         "entry.update",
         actor=actor,
+        ip=ip,
         object_type="entry",
         object_id=entry.id,
         details={"before": before, "after": after},
@@ -476,6 +479,7 @@ def import_entries(
     *,
     session: Session,
     actor: str = "system",
+    ip: str | None = None,
     product: str | None = None,
     status: EntryStatus = EntryStatus.approved,
     source: str = "",
@@ -501,12 +505,12 @@ def import_entries(
         existing = index.get(key)
         if existing is None:
             data = data.model_copy(update={"status": row_status, "products": scope, "source": data.source or source})
-            entry = _add_entry(data, session=session, actor=actor)
+            entry = _add_entry(data, session=session, actor=actor, ip=ip)
             index[key] = entry
             result.created += 1
         else:
             entry = existing
-            if _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor):
+            if _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip):
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -517,6 +521,7 @@ def import_entries(
         session,
         "bank.import",
         actor=actor,
+        ip=ip,
         details={"source": source, "product": product, "created": result.created, "updated": result.updated},
     )
     session.commit()
@@ -645,6 +650,7 @@ def _new_version(
     *,
     session: Session,
     actor: str,
+    ip: str | None = None,
     note: str,
     action: str,
 ) -> bool:
@@ -660,6 +666,7 @@ def _new_version(
         session,
         action,
         actor=actor,
+        ip=ip,
         object_type="entry",
         object_id=entry.id,
         details={"before": before, "after": after, "note": note},
@@ -695,6 +702,7 @@ def update_entry(
     *,
     session: Session,
     actor: str,
+    ip: str | None = None,
     note: str = "edited",
     expected_revision: int | None = None,
 ) -> Entry:
@@ -748,9 +756,9 @@ def update_entry(
         entry.approved_at, entry.approved_by = utcnow(), actor
     if entry.status != EntryStatus.approved:
         entry.approved_at, entry.approved_by = None, None
-    _new_version(entry, before, products, session=session, actor=actor, note=note, action="entry.update")
+    _new_version(entry, before, products, session=session, actor=actor, ip=ip, note=note, action="entry.update")
     if retiring:
-        _retire(entry, session=session, actor=actor, note="retired")
+        _retire(entry, session=session, actor=actor, ip=ip, note="retired")
     ensure_vectors(session, [entry])
     session.commit()
     return entry
@@ -767,7 +775,13 @@ def entry_changed_by(entry: Entry, *, session: Session) -> str:
 
 
 def add_alternate(
-    entry_id: int, text: str, *, session: Session, actor: str, note: str = "alternate confirmed in review"
+    entry_id: int,
+    text: str,
+    *,
+    session: Session,
+    actor: str,
+    ip: str | None = None,
+    note: str = "alternate confirmed in review",
 ) -> Entry:
     """Add `text` as another wording of the entry's question: a new revision (status kept),
     so the matcher answers it `exact` from now on. Nothing happens when the entry already
@@ -784,11 +798,13 @@ def add_alternate(
     if normalise(text) in wordings(entry):
         return entry
     return update_entry(
-        entry_id, EntryUpdate(alternates=[*entry.alternates, text]), session=session, actor=actor, note=note
+        entry_id, EntryUpdate(alternates=[*entry.alternates, text]), session=session, actor=actor, ip=ip, note=note
     )
 
 
-def approve(entry_id: int, *, session: Session, actor: str, review_by: dt.date | None = None) -> Entry:
+def approve(
+    entry_id: int, *, session: Session, actor: str, ip: str | None = None, review_by: dt.date | None = None
+) -> Entry:
     """Make an entry usable for `exact`/`high`. A stale (or undated) entry gets a fresh
     review-by date (`review_by`, default a year from today): approval is the review.
     Raises EntryError for a retired entry or a `review_by` in the past (it would be stale
@@ -808,37 +824,37 @@ def approve(entry_id: int, *, session: Session, actor: str, review_by: dt.date |
         entry.review_by = dt.date.today() + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
     entry.approved_at, entry.approved_by = utcnow(), actor
     if not _new_version(
-        entry, before, before["products"], session=session, actor=actor, note="approved", action="entry.approve"
+        entry, before, before["products"], session=session, actor=actor, ip=ip, note="approved", action="entry.approve"
     ):
         session.add(entry)  # re-approval of an unchanged approved entry still stamps who and when
-        audit.record(session, "entry.approve", actor=actor, object_type="entry", object_id=entry.id)
+        audit.record(session, "entry.approve", actor=actor, ip=ip, object_type="entry", object_id=entry.id)
     session.commit()
     return entry
 
 
-def retire(entry_id: int, *, session: Session, actor: str, note: str = "retired") -> Entry:
+def retire(entry_id: int, *, session: Session, actor: str, ip: str | None = None, note: str = "retired") -> Entry:
     """Take an entry out of matching; its history stays. Clears conflicts it caused."""
     entry = get_entry(entry_id, session=session)
-    _retire(entry, session=session, actor=actor, note=note)
+    _retire(entry, session=session, actor=actor, ip=ip, note=note)
     session.commit()
     return entry
 
 
-def _retire(entry: Entry, *, session: Session, actor: str, note: str) -> None:
+def _retire(entry: Entry, *, session: Session, actor: str, ip: str | None = None, note: str) -> None:
     before = snapshot(entry, entry_products(entry.id, session=session))
     entry.status = EntryStatus.retired
     entry.approved_at, entry.approved_by = None, None
     was_conflicted, entry.conflict = entry.conflict, False
     changed = _new_version(
-        entry, before, before["products"], session=session, actor=actor, note=note, action="entry.retire"
+        entry, before, before["products"], session=session, actor=actor, ip=ip, note=note, action="entry.retire"
     )
     if not changed and was_conflicted:
         session.add(entry)
     session.flush()
-    refresh_conflicts(entry.question, session=session, actor=actor)
+    refresh_conflicts(entry.question, session=session, actor=actor, ip=ip)
 
 
-def refresh_conflicts(question: str, *, session: Session, actor: str) -> None:
+def refresh_conflicts(question: str, *, session: Session, actor: str, ip: str | None = None) -> None:
     """Clear the `conflict` flag of live entries on `question` whose rivals are all gone or
     now agree with them (flush only)."""
     from answers.learn import same_verdict
@@ -849,11 +865,11 @@ def refresh_conflicts(question: str, *, session: Session, actor: str) -> None:
         if e.conflict and all(same_verdict(e.answer, o.answer) for o in live if o.id != e.id):
             e.conflict = False
             session.add(e)
-            audit.record(session, "entry.conflict_cleared", actor=actor, object_type="entry", object_id=e.id)
+            audit.record(session, "entry.conflict_cleared", actor=actor, ip=ip, object_type="entry", object_id=e.id)
     session.flush()
 
 
-def clear_conflict(entry_ids: Sequence[int], *, session: Session, actor: str) -> None:
+def clear_conflict(entry_ids: Sequence[int], *, session: Session, actor: str, ip: str | None = None) -> None:
     """A curator says these entries do not conflict: clear their flags. One commit."""
     for entry_id in entry_ids:
         entry = get_entry(entry_id, session=session)
@@ -864,6 +880,7 @@ def clear_conflict(entry_ids: Sequence[int], *, session: Session, actor: str) ->
                 session,
                 "entry.conflict_cleared",
                 actor=actor,
+                ip=ip,
                 object_type="entry",
                 object_id=entry.id,
                 details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
@@ -891,7 +908,7 @@ def _restored_scope(old: EntryVersion, current: list[str]) -> list[str]:
     return products
 
 
-def restore_version(entry_id: int, revision: int, *, session: Session, actor: str) -> Entry:
+def restore_version(entry_id: int, revision: int, *, session: Session, actor: str, ip: str | None = None) -> Entry:
     """Bring back the fields of an old revision as a NEW revision (history is never rewritten).
     The restored entry is a draft unless the old revision was approved and is not stale."""
     entry = get_entry(entry_id, session=session)
@@ -921,6 +938,7 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
         products,
         session=session,
         actor=actor,
+        ip=ip,
         note=f"restored revision {revision}",
         action="entry.restore",
     )
@@ -944,7 +962,9 @@ def version_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, li
     return out
 
 
-def merge_entries(keep_id: int, merge_ids: Sequence[int], *, session: Session, actor: str) -> Entry:
+def merge_entries(
+    keep_id: int, merge_ids: Sequence[int], *, session: Session, actor: str, ip: str | None = None
+) -> Entry:
     """Fold `merge_ids` into `keep_id`: their questions and alternates become alternates,
     tags and sources are united, usage adds up; the merged entries are retired with a note
     naming the kept one (their own history stays). Entries of different product scopes are
@@ -982,10 +1002,10 @@ def merge_entries(keep_id: int, merge_ids: Sequence[int], *, session: Session, a
     keep.alternates, keep.tags, keep.source = alternates, tags, "; ".join(sources)[:500]
     keep.conflict = False
     note = "merged " + ", ".join(f"#{o.id}" for o in others)
-    _new_version(keep, before, scope, session=session, actor=actor, note=note, action="entry.merge")
+    _new_version(keep, before, scope, session=session, actor=actor, ip=ip, note=note, action="entry.merge")
     for other in others:
-        _retire(other, session=session, actor=actor, note=f"merged into #{keep.id}")
-    refresh_conflicts(keep.question, session=session, actor=actor)
+        _retire(other, session=session, actor=actor, ip=ip, note=f"merged into #{keep.id}")
+    refresh_conflicts(keep.question, session=session, actor=actor, ip=ip)
     ensure_vectors(session, [keep])
     session.commit()
     return keep

@@ -188,7 +188,7 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
     return report
 
 
-def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str) -> list[int]:
+def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str, ip: str | None = None) -> list[int]:
     """Resolve a conflict: keep `keep_id`, retire the other `entry_ids`, clear the kept
     entry's conflict flag. Everything is checked first (the kept entry exists, is live and
     is one of `entry_ids`; every other entry exists and has the kept one's product scope),
@@ -215,7 +215,7 @@ def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str
     retired = []
     for other in others:
         if other.status != EntryStatus.retired:
-            _retire(other, session=session, actor=actor, note=f"conflict resolved: kept #{keep_id}")
+            _retire(other, session=session, actor=actor, ip=ip, note=f"conflict resolved: kept #{keep_id}")
             retired.append(other.id)
     if keep.conflict:
         keep.conflict = False
@@ -224,6 +224,7 @@ def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str
             session,
             "entry.conflict_cleared",
             actor=actor,
+            ip=ip,
             object_type="entry",
             object_id=keep.id,
             details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
@@ -235,7 +236,7 @@ def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str
 DISMISSABLE = ("duplicate", "opposite", "self", "learned")
 
 
-def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) -> None:
+def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str, ip: str | None = None) -> None:
     """Mark a finding as fine ("not a conflict" / "not a duplicate"); clears learning's
     `conflict` flags on these entries. One commit. (A confirmed wording is dismissed one
     wording at a time: ``dismiss_wording``.)"""
@@ -265,6 +266,7 @@ def dismiss(kind: str, entry_ids: list[int], *, session: Session, actor: str) ->
         session,
         "hygiene.dismiss",
         actor=actor,
+        ip=ip,
         object_type="entry",
         object_id=entries[0].id,
         details={"kind": kind, "entries": [e.id for e in entries]},
@@ -279,7 +281,7 @@ def _wording_hash(text: str) -> str:
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
 
 
-def dismiss_wording(entry_id: int, text: str, *, session: Session, actor: str) -> None:
+def dismiss_wording(entry_id: int, text: str, *, session: Session, actor: str, ip: str | None = None) -> None:
     """A curator's "not the same question": the wording ``text`` confirmed in review is
     not offered for the entry again while the entry keeps its revision; the entry's other
     confirmed wordings stay. Raises ValueError for an empty wording, EntryNotFound. One commit."""
@@ -299,6 +301,7 @@ def dismiss_wording(entry_id: int, text: str, *, session: Session, actor: str) -
         session,
         "hygiene.dismiss",
         actor=actor,
+        ip=ip,
         object_type="entry",
         object_id=entry.id,
         details={"kind": "confirmed", "entries": [entry.id], "wording": text.strip()[:300]},

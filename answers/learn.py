@@ -111,14 +111,15 @@ def learn(
             existing.conflict = True
             session.add(existing)
             session.add(entry)
-            audit.record(
-                session,
-                "entry.conflict",
-                actor=actor,
-                object_type="entry",
-                object_id=entry.id,
-                details={"with": existing.id, "source": source},
-            )
+            for flagged, rival in ((entry, existing), (existing, entry)):  # both now carry the flag
+                audit.record(
+                    session,
+                    "entry.conflict",
+                    actor=actor,
+                    object_type="entry",
+                    object_id=flagged.id,
+                    details={"with": rival.id, "source": source},
+                )
             result.conflicts += 1
         else:
             index[key] = entry
@@ -173,4 +174,12 @@ def _merge_source(
     session.add(entry)
     session.add(
         EntryVersion(entry_id=entry.id, revision=entry.revision, snapshot=after, changed_by=actor, note="learned")
+    )
+    audit.record(  # a revision like any edit (it can fill the comment): the trail shows it
+        session,
+        "entry.learn",
+        actor=actor,
+        object_type="entry",
+        object_id=entry.id,
+        details={"before": before, "after": after, "note": "learned", "source": source},
     )

@@ -267,3 +267,25 @@ def test_api_refuses_junk_list_values_retired_creates_and_unknown_products(app, 
         r = client.patch(f"/api/v1/entries/{entry_id}", json=extra, headers=headers)
         assert r.status_code == 400 and named in r.get_json()["error"], (extra, r.get_json())
     assert bank.get_entry(entry_id, session=session).revision == 1
+
+
+def test_bank_changes_in_the_browser_record_the_ip_like_logins(curator_client, session):
+    from answers.models import AuditEvent
+
+    e = _entry(session, "Do you scan for vulnerabilities?")
+    other = _entry(session, "Do you scan for vulnerabilities weekly?")
+    ip = {"environ_base": {"REMOTE_ADDR": "198.51.100.7"}}
+    steps = [
+        (f"/bank/{e.id}/edit", {"question": e.question, "answer": "Yes", "comment": "Daily."}),
+        (f"/bank/{e.id}/approve", {}),
+        (f"/bank/{e.id}/retire", {}),
+        (f"/bank/{e.id}/restore", {"revision": "2"}),
+        ("/bank/merge", {"keep": e.id, "merge": other.id}),
+        ("/bank/new", {"question": "Do you log access?", "answer": "Yes"}),
+    ]
+    for url, data in steps:
+        assert curator_client.post(url, data=data, **ip).status_code == 303, url
+    events = session.exec(select(AuditEvent).where(AuditEvent.action.startswith("entry."))).all()
+    bank_events = [ev for ev in events if ev.actor == "curator@example.com"]
+    assert {ev.action for ev in bank_events} >= {"entry.update", "entry.approve", "entry.retire", "entry.create"}
+    assert all(ev.ip == "198.51.100.7" for ev in bank_events), [(ev.action, ev.ip) for ev in bank_events]

@@ -285,3 +285,22 @@ def test_an_answer_dropped_for_a_shared_merged_cell_leaves_nothing_behind(runner
     sheet = load_workbook(out)["Vendor Security"]
     assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
     assert sheet["C3"].value is None  # the dropped answer's own cell stays empty
+
+
+def test_learning_audits_a_filled_comment_and_the_conflict_on_both_entries(runner, session, tmp_path):
+    from answers.models import AuditEvent
+
+    _learn(runner, tmp_path, [("SEC-01", COMPLETED[0][1], "Yes", None)])
+    entry = session.exec(select(Entry)).one()
+    _learn(runner, tmp_path, [("SEC-01", COMPLETED[0][1], "Yes", "AES-256.")], "second.xlsx")
+    session.refresh(entry)
+    assert entry.comment == "AES-256." and entry.revision == 2
+    learned = session.exec(select(AuditEvent).where(AuditEvent.action == "entry.learn")).one()
+    assert learned.object_id == str(entry.id) and learned.details["after"]["comment"] == "AES-256."
+    _learn(runner, tmp_path, [("SEC-01", COMPLETED[0][1], "No", None)], "third.xlsx")
+    rival = session.exec(select(Entry).where(Entry.answer == "No")).one()
+    conflicts = session.exec(select(AuditEvent).where(AuditEvent.action == "entry.conflict")).all()
+    assert sorted((c.object_id, c.details["with"]) for c in conflicts) == sorted(
+        [(str(rival.id), entry.id), (str(entry.id), rival.id)]
+    )
+    assert audit.verify(session) > 0

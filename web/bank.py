@@ -23,7 +23,7 @@ from answers import bank, curation
 from answers.db import get_session
 from answers.models import Entry, EntryCreate, EntryStatus, EntryUpdate
 from answers.suggest import invalidate
-from web.common import BadField, actor, bounded_query_int, parse_date, parse_int, text_field
+from web.common import BadField, actor, bounded_query_int, client_ip, parse_date, parse_int, text_field
 
 bp = Blueprint("bank", __name__)
 PER_PAGE = 50
@@ -166,7 +166,7 @@ def create():
             products=bank.known_products(_tags(form.get("products")), session=get_session()),
             status=EntryStatus.draft,  # a typed-in entry is a draft until approved
         )
-        entry = bank.create_entry(data, session=get_session(), actor=actor()[0])
+        entry = bank.create_entry(data, session=get_session(), actor=actor()[0], ip=client_ip())
     except (BadField, ValidationError, ValueError) as exc:
         get_session().rollback()
         message = _message(exc)
@@ -231,6 +231,7 @@ def update(entry_id: int):
             _form_update(request.form),
             session=get_session(),
             actor=actor()[0],
+            ip=client_ip(),
             expected_revision=int(revision) if revision.isdigit() else None,
         )
     except bank.StaleRevision as exc:
@@ -262,7 +263,7 @@ def update(entry_id: int):
 def _simple_action(entry_id: int, action, done: str, **kwargs):
     _entry_or_404(entry_id)
     try:
-        action(entry_id, session=get_session(), actor=actor()[0], **kwargs)
+        action(entry_id, session=get_session(), actor=actor()[0], ip=client_ip(), **kwargs)
     except (bank.EntryError, LookupError) as exc:
         get_session().rollback()
         flash(str(exc), "error")
@@ -331,7 +332,7 @@ def add_alternate(entry_id: int):
     _entry_or_404(entry_id)
     try:
         text = text_field(request.form, "text", max_length=4000) or ""
-        bank.add_alternate(entry_id, text, session=get_session(), actor=actor()[0])
+        bank.add_alternate(entry_id, text, session=get_session(), actor=actor()[0], ip=client_ip())
     except (BadField, bank.EntryError) as exc:
         get_session().rollback()
         flash(str(exc), "error")
@@ -353,7 +354,7 @@ def merge():
         flash("choose the entry to keep and the entries to merge into it", "error")
         return redirect(url_for("bank.hygiene"), code=303)
     try:
-        bank.merge_entries(int(keep), merge_ids, session=get_session(), actor=actor()[0])
+        bank.merge_entries(int(keep), merge_ids, session=get_session(), actor=actor()[0], ip=client_ip())
     except (bank.EntryError, LookupError) as exc:
         get_session().rollback()
         flash(str(exc), "error")
@@ -374,13 +375,15 @@ def resolve():
         if not ids:
             raise ValueError("no entries given")
         if keep.isdigit():
-            curation.keep_one(int(keep), ids, session=session, actor=actor()[0])
+            curation.keep_one(int(keep), ids, session=session, actor=actor()[0], ip=client_ip())
             message = f"Kept entry #{keep}; the other(s) retired."
         elif kind == "confirmed":
-            curation.dismiss_wording(ids[0], request.form.get("text", ""), session=session, actor=actor()[0])
+            curation.dismiss_wording(
+                ids[0], request.form.get("text", ""), session=session, actor=actor()[0], ip=client_ip()
+            )
             message = "Hidden: this wording is not offered for the entry again until the entry changes."
         else:
-            curation.dismiss(kind, ids, session=session, actor=actor()[0])
+            curation.dismiss(kind, ids, session=session, actor=actor()[0], ip=client_ip())
             message = "Marked as fine."
     except (ValueError, LookupError) as exc:
         session.rollback()
@@ -478,6 +481,7 @@ def import_confirm():
             rows,
             session=get_session(),
             actor=actor()[0],
+            ip=client_ip(),
             product=ticket.get("product") or None,
             status=EntryStatus(ticket["status"]),
             source=ticket["filename"],
@@ -560,7 +564,9 @@ def api_create():
         return _api_error("expected a JSON object body")
     try:
         data = _checked_body(data, creating=True)
-        entry = bank.create_entry(EntryCreate.model_validate(data), session=get_session(), actor=actor()[0])
+        entry = bank.create_entry(
+            EntryCreate.model_validate(data), session=get_session(), actor=actor()[0], ip=client_ip()
+        )
     except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
@@ -598,7 +604,9 @@ def api_patch(entry_id: int):
         return _api_error(f"unknown field(s): {', '.join(sorted(unknown))}")
     try:
         update = EntryUpdate.model_validate(_checked_body(data, creating=False))
-        bank.update_entry(e.id, update, session=get_session(), actor=actor()[0], expected_revision=revision)
+        bank.update_entry(
+            e.id, update, session=get_session(), actor=actor()[0], ip=client_ip(), expected_revision=revision
+        )
     except bank.StaleRevision as exc:
         get_session().rollback()
         return _api_error(str(exc), 409)
@@ -629,6 +637,7 @@ def api_import():
         rows,
         session=get_session(),
         actor=actor()[0],
+        ip=client_ip(),
         product=request.form.get("product") or None,
         status=EntryStatus(status),
         source=file.filename[:200],
