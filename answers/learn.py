@@ -78,7 +78,9 @@ def learn(
     for q in parsed.questions:
         answer = (q.answer or "").strip()
         comment = (q.comment or "").strip()
-        if not answer or not q.text.strip():
+        # a comment without a verdict is still an answer: it is learned as text, with an
+        # empty verdict, the way a long free-text answer is
+        if not (answer or comment) or not q.text.strip():
             result.skipped += 1
             continue
         verdict = learned_verdict(answer)

@@ -304,3 +304,14 @@ def test_learning_audits_a_filled_comment_and_the_conflict_on_both_entries(runne
         [(str(rival.id), entry.id), (str(entry.id), rival.id)]
     )
     assert audit.verify(session) > 0
+
+
+def test_learn_keeps_a_comment_whose_verdict_cell_is_empty(runner, session, tmp_path):
+    rows = [("HL-02", "Describe your incident response process.", None, "A 24/7 on-call team triages alerts.")]
+    result = _learn(runner, tmp_path, rows)
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output and "0 unanswered skipped" in result.output
+    entry = session.exec(select(Entry)).one()
+    assert (entry.answer, entry.comment) == ("", "A 24/7 on-call team triages alerts.")
+    again = _learn(runner, tmp_path, rows, "second.xlsx")
+    assert "1 merged" in again.output and len(session.exec(select(Entry)).all()) == 1
