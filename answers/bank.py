@@ -1086,6 +1086,31 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _word_condition(word: str, *, sqlite: bool):
+    """An entry's question, comment, answer or alternates contain ``word``, ignoring case.
+    SQLite's ILIKE folds ASCII only: there, both sides are casefolded in Python (functions
+    registered in answers.db). PostgreSQL's ILIKE folds Unicode; its alternates are JSON
+    text with non-ASCII escaped, so the escaped spelling is tried too."""
+    if sqlite:
+        pattern = _like(word.casefold())
+        return or_(
+            func.ab_casefold(Entry.question).like(pattern, escape="\\"),
+            func.ab_casefold(Entry.comment).like(pattern, escape="\\"),
+            func.ab_casefold(Entry.answer).like(pattern, escape="\\"),
+            func.ab_casefold_json(Entry.alternates).like(pattern, escape="\\"),
+        )
+    pattern = _like(word)
+    alternates = cast(Entry.alternates, String)
+    return or_(
+        Entry.question.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+        Entry.comment.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+        Entry.answer.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+        alternates.ilike(pattern, escape="\\"),
+        alternates.ilike(_like(json.dumps(word)[1:-1]), escape="\\"),
+        alternates.ilike(_like(json.dumps(word.lower())[1:-1]), escape="\\"),
+    )
+
+
 def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page: int = 50) -> Page:
     """Entries matching every filter, one page of them. Plain SQL (LIKE), so it runs the
     same on SQLite and PostgreSQL. Raises EntryError for an unknown status or sort."""
@@ -1098,16 +1123,9 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
             conditions.append(Entry.status == EntryStatus(filters.status))
         except ValueError as exc:
             raise EntryError(f"status must be draft, approved, retired or all, not {filters.status!r}") from exc
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for word in filters.query.split()[:8]:
-        pattern = _like(word)
-        conditions.append(
-            or_(
-                Entry.question.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Entry.comment.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Entry.answer.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                cast(Entry.alternates, String).ilike(pattern, escape="\\"),
-            )
-        )
+        conditions.append(_word_condition(word, sqlite=sqlite))
     if filters.tag:
         conditions.append(cast(Entry.tags, String).ilike(_like(json.dumps(filters.tag.strip())), escape="\\"))
     if filters.owner:

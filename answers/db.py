@@ -6,6 +6,8 @@ on first use within a request (or CLI command) and `teardown_appcontext` closes 
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,6 +17,24 @@ from sqlmodel import Session, SQLModel, create_engine, func, select
 from answers import models
 
 _ENGINE_KEY = "answerbank.engine"
+
+
+def casefold(value: object) -> str | None:
+    """SQLite's `ab_casefold(text)`: SQLite's own LIKE and lower() fold ASCII only, so bank
+    search compares Python-casefolded text ("VERSCHLÜSSELN" finds "verschlüsseln")."""
+    return None if value is None else str(value).casefold()
+
+
+def casefold_json_list(value: object) -> str | None:
+    """SQLite's `ab_casefold_json(json)`: a JSON list of strings as its casefolded lines
+    (the stored JSON escapes non-ASCII: "verschl\\u00fcsselt" would never match)."""
+    if value is None:
+        return None
+    try:
+        items = json.loads(str(value))
+    except ValueError:
+        return str(value).casefold()
+    return "\n".join(map(str, items)).casefold() if isinstance(items, list) else str(items).casefold()
 
 
 def make_engine(url: str) -> Engine:
@@ -27,6 +47,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            dbapi_conn.create_function("ab_casefold", 1, casefold, deterministic=True)
+            dbapi_conn.create_function("ab_casefold_json", 1, casefold_json_list, deterministic=True)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if url not in ("sqlite://", "sqlite:///:memory:"):

@@ -229,3 +229,19 @@ def test_accepting_an_item_records_use_once(session, app, tmp_path):
     assert e.usage_count == 2
     assert session.exec(select(Item).where(Item.status == ItemStatus.accepted)).all()
     assert json.dumps(bank.snapshot(e))  # snapshots stay JSON
+
+
+def test_search_folds_non_ascii_case_and_finds_non_ascii_alternates(session):
+    a = _entry(session, "Werden Daten verschlüsseln übertragen?")
+    b = _entry(session, "Do you encrypt data?", alternates=["Daten werden verschlüsselt"])
+    c = _entry(session, "Is 100% of STRASSE traffic logged?")
+
+    def ids(query):
+        return {e.id for e in bank.search(bank.SearchFilters(query=query), session=session).entries}
+
+    assert ids("VERSCHLÜSSELN") == {a.id}
+    assert ids("ÜBERTRAGEN") == {a.id}
+    assert ids("verschlüsselt") == {b.id}
+    assert ids("VERSCHLÜSSELT") == {b.id}
+    assert ids("straße") == {c.id}  # casefold: ß is ss
+    assert ids("100%") == {c.id} and ids("10_%") == set()  # wildcards stay literal
