@@ -303,15 +303,22 @@ def _split_list(value: str, *, lines_only: bool) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+_GUARDED = "=+-@'"
+
+
 def _unescape(value: str) -> str:
-    """Undo the export's formula guard: a leading ' before = + - @ is ours."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+    """Undo the export's guard: a leading ' before = + - @ or another ' is ours (one only:
+    the export doubles an apostrophe that belongs to the text, so "'-1" survives)."""
+    if len(value) > 1 and value[0] == "'" and value[1] in _GUARDED:
         return value[1:]
     return value
 
 
-def _escape(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+def _escape(value: str, *, formulas: bool = True) -> str:
+    """The reverse of _unescape: a ' before text a spreadsheet would run as a formula
+    (`formulas`: csv, where cells carry no type) and before text _unescape would change."""
+    guard = (formulas and value.startswith(_FORMULA_PREFIXES)) or _unescape(value) != value
+    return "'" + value if guard else value
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -324,10 +331,13 @@ def _read_csv(data: bytes) -> list[list[str]]:
             raise BankFileError("the CSV file is neither UTF-8 nor Windows-1252 text") from exc
     if "\x00" in text:
         raise BankFileError("the CSV file contains binary data (NUL bytes)")
+    # strict: an unclosed or stray quote is an error, not one giant cell swallowing the
+    # rest of the file ('"unterminated,Yes' was imported as a single question)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        return list(reader)
     except csv.Error as exc:
-        raise BankFileError(f"the CSV file is malformed: {exc}") from exc
+        raise BankFileError(f"the CSV file is malformed at line {reader.line_num}: {exc} (check the quotes)") from exc
 
 
 def _xlsx_text(value: CellValue) -> str:
@@ -577,7 +587,8 @@ def export_bank(filename: str, *, session: Session) -> bytes:
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 cell = sheet.cell(row=r, column=c)
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML cannot hold them
+                # text cells never run as formulas; only what the import would strip is guarded
+                cell.value = _escape(ILLEGAL_CHARACTERS_RE.sub("", value), formulas=False)  # XML cannot hold them
                 cell.data_type = "s"  # text stays text, even "=..."
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         for cell in sheet[1]:

@@ -401,3 +401,22 @@ def test_typed_xlsx_cells_read_as_the_text_a_person_sees():
         dt.date(2027, 1, 31),
     )
     assert entries[1].answer == "No"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_genuine_leading_apostrophe_survives_export_and_import(runner, session, tmp_path, suffix):
+    comments = ["'-1", "'=SUM is how we quote", "'tis encrypted", "-1", "=not a formula", "''double"]
+    for i, comment in enumerate(comments):
+        _entry(session, f"Question {i}?", comment=comment)
+    out = tmp_path / f"bank{suffix}"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    rows = bank.read_bank_file(out.read_bytes(), out.name)
+    assert [r.comment for r in rows] == comments
+
+
+def test_a_csv_with_an_unclosed_quote_is_refused(runner, session, tmp_path):
+    source = tmp_path / "bad.csv"
+    source.write_bytes(b'question,answer\r\nDo you encrypt?,Yes\r\n"unterminated,Yes\r\n')
+    result = runner.invoke(args=["bank", "import", str(source)])
+    assert result.exit_code != 0 and "malformed" in result.output and "quote" in result.output
+    assert session.exec(select(Entry)).all() == []
