@@ -450,7 +450,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         row_problems = []
         if "products" in cells:
             names = sorted({p.strip() for p in cells["products"].replace("\n", ";").split(";") if p.strip()})
-            missing = [n for n in names if known_products is not None and n not in known_products]
+            known_folded = {k.casefold() for k in known_products or ()}
+            missing = [n for n in names if known_products is not None and n.casefold() not in known_folded]
             if missing:
                 row_problems.append(f"unknown product(s) {', '.join(map(repr, missing))}")
             fields["products"] = names
@@ -503,13 +504,19 @@ def import_entries(
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
     known = product_names(session=session)
-    unknown = sorted({n for d in entries if "products" in d.model_fields_set for n in d.products if n not in known})
+    stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
+    unknown = sorted(
+        {n for d in entries if "products" in d.model_fields_set for n in d.products if n.casefold() not in stored}
+    )
     if unknown:
         raise BankFileError(f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported")
     index = question_index(session=session)
     touched: list[Entry] = []
     for data in entries:
-        scope = sorted(data.products) if "products" in data.model_fields_set else default_scope
+        if "products" in data.model_fields_set:
+            scope = sorted({stored[n.casefold()] for n in data.products})
+        else:
+            scope = default_scope
         row_status = data.status if "status" in data.model_fields_set else status
         key = (normalise(data.question), tuple(scope))
         existing = index.get(key)
@@ -1151,11 +1158,12 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
         if filters.product == "-":  # company-wide only
             conditions.append(~Entry.id.in_(select(EntryProduct.entry_id)))  # type: ignore[union-attr]
         else:
+            product = find_product(filters.product, session=session)  # spelled any case
             conditions.append(
                 Entry.id.in_(  # type: ignore[union-attr]
                     select(EntryProduct.entry_id)
                     .join(Product, Product.id == EntryProduct.product_id)
-                    .where(Product.name == filters.product)
+                    .where(Product.id == (product.id if product else None))
                 )
             )
     orders = {

@@ -420,3 +420,17 @@ def test_a_csv_with_an_unclosed_quote_is_refused(runner, session, tmp_path):
     result = runner.invoke(args=["bank", "import", str(source)])
     assert result.exit_code != 0 and "malformed" in result.output and "quote" in result.output
     assert session.exec(select(Entry)).all() == []
+
+
+def test_a_products_cell_spelled_in_another_case_names_the_stored_product(runner, session, tmp_path):
+    seed = _entry(session, "Seed?", products=["Canvas"])
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"question,answer,products\r\nDo you encrypt?,Yes,canvas\r\n")
+    for _ in range(2):  # the second import finds the same entry: no duplicate
+        result = runner.invoke(args=["bank", "import", str(source)])
+        assert result.exit_code == 0, result.output
+    entry = session.exec(select(Entry).where(Entry.question == "Do you encrypt?")).one()
+    assert bank.entry_products(entry.id, session=session) == ["Canvas"]
+    assert [p.name for p in session.exec(select(Product)).all()] == ["Canvas"]
+    found = bank.search(bank.SearchFilters(product=" CANVAS"), session=session).entries
+    assert {e.id for e in found} == {seed.id, entry.id}
