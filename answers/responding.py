@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from answers import audit, storage
 from answers.bank import record_use
-from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, utcnow
+from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, QuestionnaireWarning, utcnow
 from answers.suggest import Suggested, ensure_vectors, suggest_for
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
@@ -126,6 +126,8 @@ def ingest(
         session.add(q)
         session.flush()
         items = _create_items(q, parsed, session=session)
+        for position, warning in enumerate(parsed.warnings):
+            session.add(QuestionnaireWarning(questionnaire_id=q.id, position=position, text=warning))
         _suggest(q, items, parsed=parsed, session=session)
         audit.record(
             session,
@@ -217,6 +219,17 @@ def get_questionnaire(questionnaire_id: int, *, session: Session) -> Questionnai
 
 def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
     return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
+
+
+def import_warnings(questionnaire_id: int, *, session: Session) -> list[str]:
+    """What the importer warned about this questionnaire at upload, in its order."""
+    return list(
+        session.exec(
+            select(QuestionnaireWarning.text)
+            .where(QuestionnaireWarning.questionnaire_id == questionnaire_id)
+            .order_by(QuestionnaireWarning.position)
+        )
+    )
 
 
 def get_item(item_id: int, *, session: Session) -> Item:

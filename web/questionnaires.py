@@ -130,6 +130,7 @@ def review(questionnaire_id: int):
         tiers=responding.TIERS,
         statuses=[s.value for s in ItemStatus],
         unwritable=responding.unwritable(items),
+        import_warnings=responding.import_warnings(q.id, session=session),
     )
 
 
