@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from answers import audit, storage
 from answers.bank import record_use
 from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, QuestionnaireWarning, utcnow
-from answers.suggest import Suggested, ensure_vectors, suggest_for
+from answers.suggest import Suggested, ensure_vectors, suggest_for, with_comment
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
 log = logging.getLogger(__name__)
@@ -482,6 +482,11 @@ def decision_cells(item: Item, answer: str | None, comment: str | None) -> dict[
     (Bulk accept never decides a question the file answers, and keeps a file's comment.)
     Raises ValueError when a mark layout gets an answer that is none of its choices."""
     question = question_of(item)
+    if comment and question.comment_cell is None and not question.choices and not question.mark_cells:
+        if question.answer_cell is not None:
+            # one free-text cell and no comment column: the comment goes with the answer
+            # (as bank suggestions do, ``suggest.fit``) rather than nowhere
+            answer, comment = (with_comment(answer, comment) if answer else comment), None
     new_answer = None if answer == (item.original_answer or None) else (answer if answer is not None else "")
     new_comment = None if comment == (item.original_comment or None) else (comment if comment is not None else "")
     if new_answer == "" and question.mark_cells:

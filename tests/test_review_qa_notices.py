@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from tests.review_builders import load_bank, multipart, questionnaire_xlsx
 
@@ -57,3 +57,53 @@ def test_review_page_shows_the_importer_warnings(reviewer):
 def test_review_page_without_warnings_shows_no_notice(reviewer):
     qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
     assert "import-warnings" not in reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+
+
+def _accept(client, qid: int, item_id: int, **body):
+    return client.post(
+        f"/questionnaires/{qid}/items/{item_id}",
+        json={"status": "accepted", **body},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_comment_goes_into_a_free_text_answer_cell_without_a_comment_column(reviewer):
+    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    first, second, _ = item_ids(reviewer, qid)
+    assert _accept(reviewer, qid, first, answer="Yes", comment="AES-256 with keys in a KMS").status_code == 200
+    assert _accept(reviewer, qid, second, answer="", comment="Hardware keys for every admin").status_code == 200
+    exported = reviewer.get(f"/questionnaires/{qid}/export?format=original")
+    ws = load_workbook(io.BytesIO(exported.data)).active
+    assert ws["C1"].value == "Yes. AES-256 with keys in a KMS"
+    assert ws["C2"].value == "Hardware keys for every admin"
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "a comment is written into the answer cell after the answer" in page
+
+
+def dropdown_only_xlsx() -> bytes:
+    """An answer column with a Yes/No dropdown and no comment column."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Q"
+    ws.append(["ID", "Question", "Answer"])
+    for n, text in enumerate(NO_HEADER_QUESTIONS, 1):
+        ws.append([f"Q-{n}", text, None])
+    dv = DataValidation(type="list", formula1='"Yes,No"')
+    ws.add_data_validation(dv)
+    dv.add("C2:C4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewer):
+    qid = upload(reviewer, dropdown_only_xlsx(), "dropdown.xlsx")
+    first = item_ids(reviewer, qid)[0]
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "a comment is saved here but not written to the file" in page
+    r = _accept(reviewer, qid, first, answer="Yes", comment="AES-256")
+    assert r.status_code == 200 and r.get_json()["status"] == "accepted"
+    ws = load_workbook(io.BytesIO(reviewer.get(f"/questionnaires/{qid}/export?format=original").data)).active
+    assert ws["C2"].value == "Yes"
