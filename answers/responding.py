@@ -296,6 +296,30 @@ def progress(items: Iterable[Item]) -> Progress:
     return p
 
 
+@dataclass
+class Unaccepted:
+    """Suggestions export does not write yet: ``total`` not accepted, ``confident`` of
+    them exact or high matches."""
+
+    total: int = 0
+    confident: int = 0
+
+
+def unaccepted(items: Iterable[Item]) -> Unaccepted:
+    """The suggested answers not accepted (only accepted decisions are written)."""
+    items = list(items)
+    blocked = unwritable(items)
+    found = Unaccepted()
+    for item in items:
+        if item.status == ItemStatus.accepted or item.id in blocked or item.tier == "none":
+            continue
+        if item.suggested_answer is None and item.suggested_comment is None:
+            continue
+        found.total += 1
+        found.confident += item.tier in ("exact", "high")
+    return found
+
+
 # --- decisions -----------------------------------------------------------------------
 
 

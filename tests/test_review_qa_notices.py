@@ -107,3 +107,16 @@ def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewe
     assert r.status_code == 200 and r.get_json()["status"] == "accepted"
     ws = load_workbook(io.BytesIO(reviewer.get(f"/questionnaires/{qid}/export?format=original").data)).active
     assert ws["C2"].value == "Yes"
+
+
+def test_download_area_says_how_many_suggestions_are_not_accepted(reviewer):
+    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    m = re.search(r"(\d+) suggestions? (?:are|is) not accepted yet \((\d+) confident match", page)
+    assert m, "no notice next to Download"
+    total, confident = int(m.group(1)), int(m.group(2))
+    assert total >= confident >= 1
+    assert "only accepted answers are written to the file" in page
+    reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "high"})
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "confident match" not in page

@@ -131,6 +131,7 @@ def review(questionnaire_id: int):
         statuses=[s.value for s in ItemStatus],
         unwritable=responding.unwritable(items),
         import_warnings=responding.import_warnings(q.id, session=session),
+        unaccepted=responding.unaccepted(items),
     )
 
 
