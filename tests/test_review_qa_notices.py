@@ -120,3 +120,14 @@ def test_download_area_says_how_many_suggestions_are_not_accepted(reviewer):
     reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "high"})
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
     assert "confident match" not in page
+
+
+def test_an_upload_error_is_shown_once(reviewer):
+    r = reviewer.post("/questionnaires/upload", **multipart(b"not a spreadsheet at all", "notes.xlsx"))
+    assert r.status_code >= 400
+    page = r.get_data(as_text=True)
+    box = re.search(r'<p class="error-box" role="alert">(.*?)</p>', page, re.S)
+    assert box, page
+    assert page.count(box.group(1)) == 1
+    # nor flashed for the next page
+    assert box.group(1) not in reviewer.get("/questionnaires/").get_data(as_text=True)

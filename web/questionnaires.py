@@ -83,7 +83,6 @@ def upload():
         message = str(exc)
     else:
         return redirect(url_for("questionnaires.review", questionnaire_id=q.id), code=303)
-    flash(message, "error")
     return (
         render_template(
             "questionnaires/upload.html", limit_mb=_upload_limit_mb(), products=_products(), form=form, error=message
