@@ -1031,6 +1031,16 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _compact_word(word: str) -> str:
+    """A search word lower-cased, without hyphens and spaces: "Multi-Factor" -> "multifactor"."""
+    return word.lower().replace("-", "").replace(" ", "")
+
+
+def _compact(column: Any) -> Any:
+    """``_compact_word`` in SQL (replace() and lower() run the same on SQLite and PostgreSQL)."""
+    return func.replace(func.replace(func.lower(column), "-", ""), " ", "")
+
+
 def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page: int = 50) -> Page:
     """Entries matching every filter, one page of them. Plain SQL (LIKE), so it runs the
     same on SQLite and PostgreSQL. Raises EntryError for an unknown status or sort."""
@@ -1045,14 +1055,13 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
             raise EntryError(f"status must be draft, approved, retired or all, not {filters.status!r}") from exc
     for word in filters.query.split()[:8]:
         pattern = _like(word)
-        conditions.append(
-            or_(
-                Entry.question.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Entry.comment.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Entry.answer.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                cast(Entry.alternates, String).ilike(pattern, escape="\\"),
-            )
-        )
+        columns = (Entry.question, Entry.comment, Entry.answer, cast(Entry.alternates, String))
+        matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]
+        compact = _compact_word(word)
+        if compact:
+            # "SOC2" finds "SOC 2", "multifactor" finds "multi-factor" (and the other way)
+            matches += [_compact(column).like(_like(compact), escape="\\") for column in columns]
+        conditions.append(or_(*matches))
     if filters.tag:
         conditions.append(cast(Entry.tags, String).ilike(_like(json.dumps(filters.tag.strip())), escape="\\"))
     if filters.owner:
