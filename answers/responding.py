@@ -357,6 +357,21 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
 
+def _assignee(value: str) -> str | None:
+    """The expert a question is sent to: an email address (users have no other name),
+    lower-cased; None for a blank. DecisionError for anything else."""
+    from answers.users import UserError, normalise_email
+
+    if not value.strip():
+        return None
+    try:
+        return normalise_email(value)
+    except UserError as exc:
+        raise DecisionError(
+            f"the assignee must be the expert's email address (name@company.com), not {value.strip()[:80]!r}"
+        ) from exc
+
+
 def decide(
     item_id: int,
     decision: Decision,
@@ -412,7 +427,7 @@ def decide(
             raise DecisionError("an assigned question needs an assignee")
         item.status = status
     if decision.assignee is not None:
-        item.assignee = decision.assignee.strip()[:320] or None
+        item.assignee = _assignee(decision.assignee)
     item.decided_by, item.decided_at = actor_id, utcnow()
     item.lock_version += 1
     session.add(item)

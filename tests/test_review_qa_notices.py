@@ -131,3 +131,18 @@ def test_an_upload_error_is_shown_once(reviewer):
     assert page.count(box.group(1)) == 1
     # nor flashed for the next page
     assert box.group(1) not in reviewer.get("/questionnaires/").get_data(as_text=True)
+
+
+def test_send_to_expert_on_the_page_needs_an_email_address(reviewer):
+    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    first = item_ids(reviewer, qid)[0]
+    url = f"/questionnaires/{qid}/items/{first}"
+    r = reviewer.post(
+        url, json={"status": "assigned", "assignee": "not an email"}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 400 and "email address" in r.get_json()["error"]
+    r = reviewer.post(url, data={"status": "assigned", "assignee": "the network team"})
+    assert r.status_code == 303
+    assert "email address" in reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    ok = reviewer.post(url, json={"status": "assigned", "assignee": " Expert@Example.com "})
+    assert ok.status_code == 200 and ok.get_json()["assignee"] == "expert@example.com"
