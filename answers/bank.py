@@ -1104,29 +1104,46 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _compact_word(word: str) -> str:
+    """A search word casefolded, without hyphens and spaces: "Multi-Factor" -> "multifactor"."""
+    return word.casefold().replace("-", "").replace(" ", "")
+
+
+def _compact(column: Any) -> Any:
+    """``_compact_word`` in SQL, on a column already folded to lower case."""
+    return func.replace(func.replace(column, "-", ""), " ", "")
+
+
 def _word_condition(word: str, *, sqlite: bool):
-    """An entry's question, comment, answer or alternates contain ``word``, ignoring case.
-    SQLite's ILIKE folds ASCII only: there, both sides are casefolded in Python (functions
-    registered in answers.db). PostgreSQL's ILIKE folds Unicode; its alternates are JSON
-    text with non-ASCII escaped, so the escaped spelling is tried too."""
+    """An entry's question, comment, answer or alternates contain ``word``, ignoring case,
+    or (hyphens and spaces removed on both sides) its compact form: "SOC2" finds "SOC 2",
+    "multifactor" finds "multi-factor". SQLite's ILIKE folds ASCII only: there, both sides
+    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE folds
+    Unicode; its alternates are JSON text with non-ASCII escaped, so the escaped spelling is
+    tried too."""
+    compact = _compact_word(word)
     if sqlite:
-        pattern = _like(word.casefold())
-        return or_(
-            func.ab_casefold(Entry.question).like(pattern, escape="\\"),
-            func.ab_casefold(Entry.comment).like(pattern, escape="\\"),
-            func.ab_casefold(Entry.answer).like(pattern, escape="\\"),
-            func.ab_casefold_json(Entry.alternates).like(pattern, escape="\\"),
+        folded = (
+            func.ab_casefold(Entry.question),
+            func.ab_casefold(Entry.comment),
+            func.ab_casefold(Entry.answer),
+            func.ab_casefold_json(Entry.alternates),
         )
+        matches = [column.like(_like(word.casefold()), escape="\\") for column in folded]
+        if compact:
+            matches += [_compact(column).like(_like(compact), escape="\\") for column in folded]
+        return or_(*matches)
     pattern = _like(word)
     alternates = cast(Entry.alternates, String)
-    return or_(
-        Entry.question.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-        Entry.comment.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-        Entry.answer.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-        alternates.ilike(pattern, escape="\\"),
+    columns = (Entry.question, Entry.comment, Entry.answer, alternates)
+    matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]
+    matches += [
         alternates.ilike(_like(json.dumps(word)[1:-1]), escape="\\"),
         alternates.ilike(_like(json.dumps(word.lower())[1:-1]), escape="\\"),
-    )
+    ]
+    if compact:
+        matches += [_compact(func.lower(column)).like(_like(compact), escape="\\") for column in columns]
+    return or_(*matches)
 
 
 def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page: int = 50) -> Page:

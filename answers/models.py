@@ -192,6 +192,17 @@ class Questionnaire(SQLModel, table=True):
     uploaded_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class QuestionnaireWarning(SQLModel, table=True):
+    """What the importer said about one upload ("no header row; answers assumed in column
+    C", "formula cells are never written"), shown on the review page. A table of its own,
+    not a column: ``create_all`` adds new tables to an existing database, never columns."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
+    position: int = 0
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class Item(SQLModel, table=True):
     """One question of an uploaded questionnaire, its suggestion and the reviewer's decision."""
 

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from answers import audit, storage
 from answers.bank import find_product, record_use
-from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, utcnow
-from answers.suggest import Suggested, ensure_vectors, suggest_for
+from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, QuestionnaireWarning, utcnow
+from answers.suggest import Suggested, ensure_vectors, suggest_for, with_comment
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,8 @@ def ingest(
         session.add(q)
         session.flush()
         items = _create_items(q, parsed, session=session)
+        for position, warning in enumerate(parsed.warnings):
+            session.add(QuestionnaireWarning(questionnaire_id=q.id, position=position, text=warning))
         _suggest(q, items, parsed=parsed, session=session)
         audit.record(
             session,
@@ -219,6 +221,17 @@ def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
     return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
 
 
+def import_warnings(questionnaire_id: int, *, session: Session) -> list[str]:
+    """What the importer warned about this questionnaire at upload, in its order."""
+    return list(
+        session.exec(
+            select(QuestionnaireWarning.text)
+            .where(QuestionnaireWarning.questionnaire_id == questionnaire_id)
+            .order_by(QuestionnaireWarning.position)
+        )
+    )
+
+
 def get_item(item_id: int, *, session: Session) -> Item:
     item = session.get(Item, item_id)
     if item is None:
@@ -283,6 +296,30 @@ def progress(items: Iterable[Item]) -> Progress:
     return p
 
 
+@dataclass
+class Unaccepted:
+    """Suggestions export does not write yet: ``total`` not accepted, ``confident`` of
+    them exact or high matches."""
+
+    total: int = 0
+    confident: int = 0
+
+
+def unaccepted(items: Iterable[Item]) -> Unaccepted:
+    """The suggested answers not accepted (only accepted decisions are written)."""
+    items = list(items)
+    blocked = unwritable(items)
+    found = Unaccepted()
+    for item in items:
+        if item.status == ItemStatus.accepted or item.id in blocked or item.tier == "none":
+            continue
+        if item.suggested_answer is None and item.suggested_comment is None:
+            continue
+        found.total += 1
+        found.confident += item.tier in ("exact", "high")
+    return found
+
+
 # --- decisions -----------------------------------------------------------------------
 
 
@@ -318,6 +355,21 @@ def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, An
         raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
     answer, comment, _ = fit_for(entry, question_of(item), _version_line(q))
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
+
+
+def _assignee(value: str) -> str | None:
+    """The expert a question is sent to: an email address (users have no other name),
+    lower-cased; None for a blank. DecisionError for anything else."""
+    from answers.users import UserError, normalise_email
+
+    if not value.strip():
+        return None
+    try:
+        return normalise_email(value)
+    except UserError as exc:
+        raise DecisionError(
+            f"the assignee must be the expert's email address (name@company.com), not {value.strip()[:80]!r}"
+        ) from exc
 
 
 def decide(
@@ -375,7 +427,7 @@ def decide(
             raise DecisionError("an assigned question needs an assignee")
         item.status = status
     if decision.assignee is not None:
-        item.assignee = decision.assignee.strip()[:320] or None
+        item.assignee = _assignee(decision.assignee)
     item.decided_by, item.decided_at = actor_id, utcnow()
     item.lock_version += 1
     session.add(item)
@@ -469,6 +521,11 @@ def decision_cells(item: Item, answer: str | None, comment: str | None) -> dict[
     (Bulk accept never decides a question the file answers, and keeps a file's comment.)
     Raises ValueError when a mark layout gets an answer that is none of its choices."""
     question = question_of(item)
+    if comment and question.comment_cell is None and not question.choices and not question.mark_cells:
+        if question.answer_cell is not None:
+            # one free-text cell and no comment column: the comment goes with the answer
+            # (as bank suggestions do, ``suggest.fit``) rather than nowhere
+            answer, comment = (with_comment(answer, comment) if answer else comment), None
     new_answer = None if answer == (item.original_answer or None) else (answer if answer is not None else "")
     new_comment = None if comment == (item.original_comment or None) else (comment if comment is not None else "")
     if new_answer == "" and question.mark_cells:

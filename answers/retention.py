@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, delete, select
 
 from answers import audit, storage
-from answers.models import Item, Questionnaire, utcnow
+from answers.models import Item, Questionnaire, QuestionnaireWarning, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ def purge(
         }
         stored_name = q.stored_name
         session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
+        session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
         session.delete(q)
         audit.record(
             session, "questionnaire.purge", actor=actor, object_type="questionnaire", object_id=e.id, details=details

@@ -276,6 +276,11 @@ def _reference_is_the_answer(entry: Entry) -> bool:
     return not entry.answer or bool(question_references(entry.answer))
 
 
+def with_comment(answer: str, comment: str) -> str:
+    """One free-text cell holding both: "Yes. AES-256" (no second full stop after "Yes.")."""
+    return f"{answer}. {comment}" if not answer.endswith((".", "!", "?")) else f"{answer} {comment}"
+
+
 def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str | None, str | None, bool]:
     """(answer, comment, fits) for writing `entry` into `q`'s cells; ``drop_comment``: the
     comment is not to be sent (it points to another questionnaire's questions)."""
@@ -292,7 +297,7 @@ def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str |
         return None, comment, False
     if not choices and q.comment_cell is None and comment:
         # one free-text cell and no comment column: the customer still gets the explanation
-        return f"{answer}. {comment}" if not answer.endswith((".", "!", "?")) else f"{answer} {comment}", None, True
+        return with_comment(answer, comment), None, True
     if q.comment_cell is None:
         comment = None
     return answer, comment, True

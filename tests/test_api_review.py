@@ -513,3 +513,14 @@ def test_hecvat4_blank_round_trip_through_the_api(app, client, corpus):
         assert back[key] == answer, key
     untouched = [k for k, v in back.items() if k not in done and v]
     assert not untouched, untouched[:5]  # a blank file: nothing else was written
+
+
+@pytest.mark.parametrize("assignee", ["not an email", "bob", "a@b", "two@words here.com"])
+def test_assignee_must_be_an_email_address(api, uploaded, assignee):
+    _, items = uploaded
+    r = patch(api, items["BCP-01"], status="assigned", assignee=assignee)
+    assert r.status_code == 400 and "email address" in r.json["error"]
+    client, headers = api
+    listed = client.get(f"{API}/questionnaires/{uploaded[0]['id']}/items", headers=headers).json["items"]
+    item = next(i for i in listed if i["id"] == items["BCP-01"]["id"])
+    assert (item["status"], item["assignee"]) == ("pending", None)

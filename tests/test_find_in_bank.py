@@ -148,3 +148,32 @@ def test_an_item_of_another_questionnaire_is_not_found(app, sales_client, seeded
     item = _item(app, first)
     assert sales_client.get(f"/questionnaires/{second}/items/{item.id}/find?q=x").status_code == 404
     assert sales_client.get(f"/questionnaires/{first}/items/99999/find").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "question"),
+    [
+        ("SOC2", "Do you hold a SOC 2 Type II report?"),
+        ("soc 2", "Do you hold a SOC 2 Type II report?"),
+        ("multifactor", "Is multi-factor authentication required for remote access?"),
+        ("multi-factor", "Is multi-factor authentication required for remote access?"),
+        ("Multi factor", "Is multi-factor authentication required for remote access?"),
+        ("ISO-27001", "Are you certified to ISO 27001?"),
+    ],
+)
+def test_search_ignores_hyphens_spaces_and_case_inside_words(app, sales_client, seeded, query, question):
+    with db(app) as s:
+        invalidate()
+        bank.import_entries(
+            [
+                EntryCreate(question="Do you hold a SOC 2 Type II report?", answer="Yes"),
+                EntryCreate(question="Is multi-factor authentication required for remote access?", answer="Yes"),
+                EntryCreate(question="Are you certified to ISO 27001?", answer="Yes"),
+            ],
+            session=s,
+        )
+        wanted = s.exec(select(Entry).where(Entry.question == question)).one().id
+    qid = _upload(sales_client)
+    item = _item(app, qid)
+    html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find", query_string={"q": query})
+    assert _listed(html.get_data(as_text=True)) == [wanted]

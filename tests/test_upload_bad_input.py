@@ -190,3 +190,11 @@ def test_docx_named_xlsx_is_read_as_docx(app, client, api_headers):
     response = post_file(client, "/api/v1/questionnaires", b.docx_questionnaire(), "form.xlsx", api_headers)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["format"] == "docx"
+
+
+def test_api_json_body_over_the_limit_is_not_called_a_file(app, client, api_headers):
+    body = b'{"comment": "' + b"x" * (6 * MB) + b'"}'
+    headers = {**api_headers, "Content-Type": "application/json"}
+    response = client.patch("/api/v1/items/1", data=body, headers=headers)
+    assert response.status_code == 413
+    assert response.get_json() == {"error": "The request body is larger than the 5 MB limit."}

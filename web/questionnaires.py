@@ -51,7 +51,10 @@ def index():
 def too_large(_exc: RequestEntityTooLarge):
     """Flask refuses a body over MAX_CONTENT_LENGTH before any view reads it: answer with
     the limit in words (JSON under /api/, the upload page otherwise), never a bare error page."""
-    message = f"The file is larger than the {_upload_limit_mb()} MB upload limit."
+    if request.mimetype == "multipart/form-data":  # every upload, page or API, is a form with a file
+        message = f"The file is larger than the {_upload_limit_mb()} MB upload limit."
+    else:
+        message = f"The request body is larger than the {_upload_limit_mb()} MB limit."
     if request.path.startswith("/api/"):
         return jsonify(error=message), 413
     products = _products() if g.get("user") is not None else []  # CSRF may read the body before sign-in is checked
@@ -83,7 +86,6 @@ def upload():
         message = str(exc)
     else:
         return redirect(url_for("questionnaires.review", questionnaire_id=q.id), code=303)
-    flash(message, "error")
     return (
         render_template(
             "questionnaires/upload.html", limit_mb=_upload_limit_mb(), products=_products(), form=form, error=message
@@ -130,6 +132,8 @@ def review(questionnaire_id: int):
         tiers=responding.TIERS,
         statuses=[s.value for s in ItemStatus],
         unwritable=responding.unwritable(items),
+        import_warnings=responding.import_warnings(q.id, session=session),
+        unaccepted=responding.unaccepted(items),
     )
 
 

@@ -1,0 +1,148 @@
+"""QA round 2 on the review page: importer warnings shown, comments with nowhere to go,
+unaccepted suggestions before download, one error per failed upload, assignees."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from tests.review_builders import load_bank, multipart, questionnaire_xlsx
+
+NO_HEADER_QUESTIONS = [
+    "Do you encrypt customer data at rest?",
+    "Is multi-factor authentication enforced for administrator accounts?",
+    "Do you maintain a tested business continuity plan?",
+]
+
+
+def no_header_xlsx() -> bytes:
+    """No header row: questions in B, answers assumed in C, no comment column at all."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Q"
+    for n, text in enumerate(NO_HEADER_QUESTIONS, 1):
+        ws.append([f"Q-{n}", text])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def reviewer(app, sales_client):
+    load_bank(app)
+    return sales_client
+
+
+def upload(client, data: bytes, name: str) -> int:
+    r = client.post("/questionnaires/upload", **multipart(data, name))
+    assert r.status_code == 303, r.get_data(as_text=True)
+    return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+def item_ids(client, qid: int) -> list[int]:
+    html = client.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    return [int(m) for m in re.findall(r'<article class="item[^"]*" id="item-(\d+)"', html)]
+
+
+def test_review_page_shows_the_importer_warnings(reviewer):
+    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "import-warnings" in page
+    assert "no header row; questions read from column B, answers assumed in column C" in page
+
+
+def test_review_page_without_warnings_shows_no_notice(reviewer):
+    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    assert "import-warnings" not in reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+
+
+def _accept(client, qid: int, item_id: int, **body):
+    return client.post(
+        f"/questionnaires/{qid}/items/{item_id}",
+        json={"status": "accepted", **body},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_comment_goes_into_a_free_text_answer_cell_without_a_comment_column(reviewer):
+    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    first, second, _ = item_ids(reviewer, qid)
+    assert _accept(reviewer, qid, first, answer="Yes", comment="AES-256 with keys in a KMS").status_code == 200
+    assert _accept(reviewer, qid, second, answer="", comment="Hardware keys for every admin").status_code == 200
+    exported = reviewer.get(f"/questionnaires/{qid}/export?format=original")
+    ws = load_workbook(io.BytesIO(exported.data)).active
+    assert ws["C1"].value == "Yes. AES-256 with keys in a KMS"
+    assert ws["C2"].value == "Hardware keys for every admin"
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "a comment is written into the answer cell after the answer" in page
+
+
+def dropdown_only_xlsx() -> bytes:
+    """An answer column with a Yes/No dropdown and no comment column."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Q"
+    ws.append(["ID", "Question", "Answer"])
+    for n, text in enumerate(NO_HEADER_QUESTIONS, 1):
+        ws.append([f"Q-{n}", text, None])
+    dv = DataValidation(type="list", formula1='"Yes,No"')
+    ws.add_data_validation(dv)
+    dv.add("C2:C4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewer):
+    qid = upload(reviewer, dropdown_only_xlsx(), "dropdown.xlsx")
+    first = item_ids(reviewer, qid)[0]
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "a comment is saved here but not written to the file" in page
+    r = _accept(reviewer, qid, first, answer="Yes", comment="AES-256")
+    assert r.status_code == 200 and r.get_json()["status"] == "accepted"
+    ws = load_workbook(io.BytesIO(reviewer.get(f"/questionnaires/{qid}/export?format=original").data)).active
+    assert ws["C2"].value == "Yes"
+
+
+def test_download_area_says_how_many_suggestions_are_not_accepted(reviewer):
+    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    m = re.search(r"(\d+) suggestions? (?:are|is) not accepted yet \((\d+) confident match", page)
+    assert m, "no notice next to Download"
+    total, confident = int(m.group(1)), int(m.group(2))
+    assert total >= confident >= 1
+    assert "only accepted answers are written to the file" in page
+    reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "high"})
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "confident match" not in page
+
+
+def test_an_upload_error_is_shown_once(reviewer):
+    r = reviewer.post("/questionnaires/upload", **multipart(b"not a spreadsheet at all", "notes.xlsx"))
+    assert r.status_code >= 400
+    page = r.get_data(as_text=True)
+    box = re.search(r'<p class="error-box" role="alert">(.*?)</p>', page, re.S)
+    assert box, page
+    assert page.count(box.group(1)) == 1
+    # nor flashed for the next page
+    assert box.group(1) not in reviewer.get("/questionnaires/").get_data(as_text=True)
+
+
+def test_send_to_expert_on_the_page_needs_an_email_address(reviewer):
+    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    first = item_ids(reviewer, qid)[0]
+    url = f"/questionnaires/{qid}/items/{first}"
+    r = reviewer.post(
+        url, json={"status": "assigned", "assignee": "not an email"}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 400 and "email address" in r.get_json()["error"]
+    r = reviewer.post(url, data={"status": "assigned", "assignee": "the network team"})
+    assert r.status_code == 303
+    assert "email address" in reviewer.get(r.headers["Location"]).get_data(as_text=True)
+    ok = reviewer.post(url, json={"status": "assigned", "assignee": " Expert@Example.com "})
+    assert ok.status_code == 200 and ok.get_json()["assignee"] == "expert@example.com"
