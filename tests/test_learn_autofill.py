@@ -263,3 +263,25 @@ def test_an_answer_dropped_for_a_shared_merged_cell_leaves_nothing_behind(runner
     sheet = load_workbook(out)["Vendor Security"]
     assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
     assert sheet["C3"].value is None  # the dropped answer's own cell stays empty
+
+
+def test_autofill_refuses_to_overwrite_its_input(runner, tmp_path):
+    src = tmp_path / "blank.xlsx"
+    original = questionnaire_xlsx(BLANK[:1])
+    src.write_bytes(original)
+    same = tmp_path / "sub" / ".." / "blank.xlsx"
+    (tmp_path / "sub").mkdir()
+    result = runner.invoke(args=["autofill", str(src), "-o", str(same)])
+    assert result.exit_code == 2
+    assert "the output is the input file" in result.output
+    assert src.read_bytes() == original
+
+
+def test_autofill_checks_the_report_path_before_writing_the_output(runner, tmp_path):
+    src = tmp_path / "blank.xlsx"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    out, report = tmp_path / "out.xlsx", tmp_path / "missing" / "r.json"
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 2
+    assert str(report) in result.output and "does not exist" in result.output
+    assert not out.exists()
