@@ -285,3 +285,12 @@ def test_autofill_checks_the_report_path_before_writing_the_output(runner, tmp_p
     assert result.exit_code == 2
     assert str(report) in result.output and "does not exist" in result.output
     assert not out.exists()
+
+
+def test_autofill_refuses_a_workbook_named_csv(runner, tmp_path):
+    src = tmp_path / "blank.csv"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    result = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2
+    assert "Excel workbook named .csv: rename it to .xlsx" in result.output
+    assert not (tmp_path / "out.csv").exists()
