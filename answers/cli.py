@@ -6,6 +6,7 @@ Exit code 0 on success, 2 on bad input with a one-line reason on stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -22,6 +23,30 @@ def fail(message: str) -> NoReturn:
     """One line on stderr, exit code 2."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(2)
+
+
+def _same_file(a: str, b: str) -> bool:
+    pa, pb = Path(a), Path(b)
+    try:
+        if pa.exists() and pb.exists():
+            return pa.samefile(pb)  # hard links and symlinks too
+    except OSError:
+        pass
+    return pa.resolve() == pb.resolve()
+
+
+def check_writable(path: str, what: str) -> None:
+    """Fail (exit 2, naming `path`) unless `path` can be created or overwritten. Called
+    before any work so that a bad --report does not leave a half-finished run."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        fail(f"{what} {path}: is a directory")
+    if not parent.is_dir():
+        fail(f"{what} {path}: the folder {parent} does not exist")
+    target = p if p.exists() else parent
+    if not os.access(target, os.W_OK):
+        fail(f"{what} {path}: not writable (permission denied)")
 
 
 def read_input(path: str) -> bytes:
@@ -189,6 +214,13 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
     in_ext, out_ext = Path(file).suffix.lower(), Path(output).suffix.lower()
     if in_ext and out_ext != in_ext:
         fail(f"{output}: the completed file keeps the original's format ({in_ext})")
+    if _same_file(file, output):
+        fail(f"{output}: the output is the input file; write the completed file elsewhere so the original is kept")
+    check_writable(output, "output")
+    if report:
+        if _same_file(report, file) or _same_file(report, output):
+            fail(f"{report}: the report would overwrite the questionnaire; choose another path")
+        check_writable(report, "report")
     try:
         result = responding.autofill(
             data,
@@ -202,10 +234,13 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
         fail(str(exc))
     try:
         Path(output).write_bytes(result.data)
-        if report:
-            Path(report).write_text(json.dumps(result.report, indent=2, ensure_ascii=False), encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot write the output ({exc.strerror})")
+        fail(f"{output}: cannot write the output ({exc.strerror})")
+    if report:
+        try:
+            Path(report).write_text(json.dumps(result.report, indent=2, ensure_ascii=False), encoding="utf-8")
+        except OSError as exc:
+            fail(f"{report}: cannot write the report ({exc.strerror}); the completed file was written to {output}")
     tiers = {t: sum(1 for r in result.report if r["tier"] == t) for t in responding.TIERS}
     click.echo(
         f"{result.family} {result.version or ''}: {len(result.report)} questions, {result.written} answers written "

@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, create_engine, func, select
 from answers import models
 
 _ENGINE_KEY = "answerbank.engine"
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def casefold(value: object) -> str | None:
@@ -40,7 +41,10 @@ def casefold_json_list(value: object) -> str | None:
 def make_engine(url: str) -> Engine:
     """An engine for `url`. In-memory SQLite shares one connection so tests see one database."""
     if url.startswith("sqlite"):
-        kwargs: dict = {"connect_args": {"check_same_thread": False}}
+        # A write waits up to this long for another connection's transaction (a long
+        # upload, a `flask bank import`) instead of failing with "database is locked".
+        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        kwargs: dict = {"connect_args": connect_args}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
@@ -51,6 +55,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.create_function("ab_casefold_json", 1, casefold_json_list, deterministic=True)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             if url not in ("sqlite://", "sqlite:///:memory:"):
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.close()

@@ -93,11 +93,55 @@ def map_verdict(verdict: str, choices: Sequence[str]) -> str | None:
 #: "AES-256" or "SHA-256" are not ids).
 _QUESTION_REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{2}(?:\.\d{1,2})?\b")
 
+# Plain-language pointers into the questionnaire itself. Each needs a pointing word and a
+# noun of the questionnaire (question, row, an answer above), so "see our SOC 2 report",
+# "see https://..." or "section 4.2 of our policy" are not pointers.
+_CUE = (
+    r"(?:see|refer(?:s|red|ring)?\s+to|as\s+(?:per|in)|per|same\s+as|identical\s+to|"
+    r"(?:answered|addressed|covered|described|detailed|explained|provided)\s+(?:in|at|under|by)|"
+    r"(?:response|answer|reply)\s+(?:to|in|for|at))"
+)
+#: "refer to our response to question 12", "see row 45", "same as Question #3"
+_NUMBERED_POINTER = re.compile(
+    rf"\b{_CUE}\b[^.;:!?\n]{{0,40}}?\b(question|row)s?\s*(?:#|no\.?\s*|number\s+)?(\d+(?:\.\d+)*[a-z]?)\b",
+    re.IGNORECASE,
+)
+#: "refer to section 4.2 of this questionnaire", "see section 3 above"
+_SECTION_POINTER = re.compile(
+    r"\bsection\s+(\d+(?:\.\d+)*)\s+(?:(?:of|in)\s+this\s+(?:questionnaire|document|form|assessment|survey)"
+    r"|above|below)\b",
+    re.IGNORECASE,
+)
+_ANSWER_NOUN = r"(?:answer|response|reply|question|comment|row|entry)s?"
+#: "See answer above.", "Same as previous answer.", "as per the response below"
+_RELATIVE_POINTER = re.compile(
+    rf"\b(?:(?:previous|prior|preceding|earlier|above|following)\s+{_ANSWER_NOUN}"
+    rf"|{_ANSWER_NOUN}\s+(?:above|below)"
+    rf"|same\s+as\s+(?:the\s+)?(?:above|previous|prior|before)(?!\s+{_ANSWER_NOUN}))\b",
+    re.IGNORECASE,
+)
+#: The whole text is a bare pointer: "See above.", "As above", "Ditto"
+_BARE_POINTER = re.compile(
+    r"^\s*(?:please\s+)?(?:see|refer\s+to|as|same\s+as)\s+(?:the\s+)?(?:above|below)\W*$|^\s*ditto\W*$", re.I
+)
+
 
 def question_references(*texts: str | None) -> tuple[str, ...]:
-    """The question ids ``texts`` point to, sorted ("See VULN-02 and VULN-04" -> VULN-02,
-    VULN-04): numbering of one questionnaire, meaningless in another."""
-    return tuple(sorted({ref for text in texts for ref in _QUESTION_REFERENCE.findall(text or "")}))
+    """What ``texts`` point to in their own questionnaire, sorted: question ids ("See
+    VULN-02 and VULN-04" -> VULN-02, VULN-04) and plain-language pointers ("refer to our
+    response to question 12" -> "question 12", "see row 45" -> "row 45", "section 4.2 of
+    this questionnaire" -> "section 4.2", "See answer above." -> "answer above"): numbering
+    and positions of one questionnaire, meaningless in another."""
+    found: set[str] = set()
+    for text in texts:
+        text = text or ""
+        found.update(_QUESTION_REFERENCE.findall(text))
+        found.update(f"{noun.lower()} {number}" for noun, number in _NUMBERED_POINTER.findall(text))
+        found.update(f"section {number}" for number in _SECTION_POINTER.findall(text))
+        found.update(_SPACE.sub(" ", m.group(0).lower()) for m in _RELATIVE_POINTER.finditer(text))
+        if _BARE_POINTER.match(text):
+            found.add(_SPACE.sub(" ", text.strip().rstrip(".!").lower()))
+    return tuple(sorted(found))
 
 
 _DATE_FORMATS = (

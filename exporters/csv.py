@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -25,6 +26,69 @@ _MAX_COLUMN = 16384
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # NUL and other C0 controls are not text: a CSV holding them reads as binary.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# Typographic characters a legacy encoding (cp1252, latin-1...) may lack, and the ASCII
+# a reader would type instead. Only punctuation-like ones: a symbol that carries meaning
+# of its own (a check mark) is left for the error below rather than guessed at.
+_ASCII_FALLBACK = {
+    "\u2265": ">=",  # ≥
+    "\u2264": "<=",  # ≤
+    "\u2260": "!=",  # ≠
+    "\u2192": "->",  # →
+    "\u2190": "<-",  # ←
+    "\u2194": "<->",  # ↔
+    "\u21d2": "=>",  # ⇒
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": ",",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2212": "-",  # minus sign
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2010": "-",
+    "\u2026": "...",
+    "\u2022": "*",  # bullet
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u200b": "",  # zero-width space
+    "\u00d7": "x",  # ×
+}
+
+
+def _is_unicode(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-").startswith(("utf", "ucs"))
+
+
+def fit_encoding(text: str, encoding: str) -> str:
+    """`text` with each character `encoding` cannot hold replaced by an ASCII equivalent
+    (the table above, else its NFKD decomposition when that fits, e.g. "ﬁ" -> "fi").
+    Characters with no equivalent are kept, so encoding still fails and names them."""
+    if _is_unicode(encoding):
+        return text
+    out: list[str] = []
+    for ch in text:
+        try:
+            ch.encode(encoding)
+            out.append(ch)
+            continue
+        except UnicodeEncodeError:
+            pass
+        candidate = _ASCII_FALLBACK.get(ch)
+        if candidate is None:
+            decomposed = unicodedata.normalize("NFKD", ch)
+            stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+            candidate = stripped or decomposed
+        try:
+            candidate.encode(encoding)
+            out.append(candidate)
+        except UnicodeEncodeError:
+            out.append(ch)
+    return "".join(out)
 
 
 def format_value(value: CellValue) -> str:
@@ -106,7 +170,8 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
 
     CellRef rows/columns are 1-based record/field numbers with sheet "" (as the CSV
     importer records them). Short records are padded with empty fields. Raises
-    WriteBackError for a reference outside the file or text the file's encoding cannot hold.
+    WriteBackError for a reference outside the file or text the file's encoding cannot hold
+    (after typographic characters are replaced by ASCII: "≥" -> ">="), naming the record.
     """
     try:
         parsed: CsvText = read_csv_text(original, "original CSV")
@@ -120,7 +185,16 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
             raise WriteBackError(f"{ref}: record {ref.row} does not exist (the file has {len(parsed.records)})")
         if not 1 <= ref.column <= _MAX_COLUMN:
             raise WriteBackError(f"{ref}: field {ref.column} is outside 1..{_MAX_COLUMN}")
-        by_row[ref.row - 1][ref.column - 1] = format_value(value)
+        text = fit_encoding(format_value(value), parsed.encoding)
+        try:
+            text.encode(parsed.encoding)
+        except UnicodeEncodeError as exc:
+            bad = text[exc.start : exc.end]
+            raise WriteBackError(
+                f"record {ref.row}, field {ref.column} ({ref}): the answer contains {bad!r}, which this file's "
+                f"{parsed.encoding} encoding cannot hold; edit that answer or save the file as UTF-8"
+            ) from exc
+        by_row[ref.row - 1][ref.column - 1] = text
     out: list[str] = []
     for index, record in enumerate(parsed.records):
         changes = by_row.get(index)

@@ -75,6 +75,7 @@ def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> P
     # Legacy/encrypted Office files, damaged zips and zip bombs are refused here, whatever
     # the extension says, before any format's detect() opens the package.
     _safety.preflight(data, filename)
+    _safety.check_extension(data, filename)
     for importer in REGISTRY:
         if importer.detect(data, filename):
             parsed = importer.parse(data, filename)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from pathlib import PurePath
 
 from importers.base import CorruptFile, EncryptedFile, UnsafeFile, UnsupportedFormat
 
@@ -49,6 +50,32 @@ def preflight(data: bytes, filename: str) -> None:
         )
     if is_zip(data):
         open_zip(data, filename).close()
+
+
+_TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".tab")
+
+
+def _package_kind(data: bytes) -> tuple[str, str]:
+    """(what the zip package is, the extension it should have)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            names = set(package.namelist())
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        return "a zip archive", ".zip"
+    if "xl/workbook.xml" in names:
+        return "an Excel workbook", ".xlsx"
+    if "word/document.xml" in names:
+        return "a Word document", ".docx"
+    return "a zip archive", ".zip"
+
+
+def check_extension(data: bytes, filename: str) -> None:
+    """Refuse a package (xlsx, docx, zip) named as delimited text. Otherwise the CSV name
+    would be kept on the completed file, which is really a workbook. Raises UnsupportedFormat."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix in _TEXT_EXTENSIONS and is_zip(data):
+        kind, target = _package_kind(data)
+        raise UnsupportedFormat(f"{filename}: the file is {kind} named {suffix}: rename it to {target}")
 
 
 def open_zip(data: bytes, filename: str) -> zipfile.ZipFile:

@@ -467,22 +467,39 @@ class DocxImporter:
         questions: list[Question] = []
         warnings: list[str] = []
         heading: str | None = None
+        loose_questions = 0  # question-shaped paragraphs outside tables: not read
         for element in _walk_blocks(body):
             if element.tag == w("p"):
                 if _is_heading(element, styles):
                     heading = paragraph_text(element).strip() or heading
+                elif _is_question_shaped(paragraph_text(element)):
+                    loose_questions += 1
             elif element.tag == w("tbl"):
                 questions.extend(_questions_in_table(element, index_of[id(element)], heading, warnings))
+        loose = (
+            f"{loose_questions} question{'s' if loose_questions != 1 else ''} in paragraphs outside tables "
+            "(only questions in tables with an answer column are read)"
+        )
         if not questions:
+            detail = f"; {loose}" if loose_questions else ""
             raise NoQuestionsFound(
-                f"{filename}: no table with questions and an answer column found ({len(tables)} tables)"
+                f"{filename}: no table with questions and an answer column found ({len(tables)} tables){detail}"
             )
+        if loose_questions:
+            # A silent partial parse is the worst failure: say what was left out.
+            warnings.append(f"{loose} were not taken: answer them by hand or move them into a table")
         family, edition = family_of(questions)
         ids = Counter(q.id for q in questions if q.id)
         duplicates = sorted(i for i, n in ids.items() if n > 1)
         if duplicates:
             warnings.append(f"duplicate question ids: {', '.join(duplicates[:10])}")
         return ParsedQuestionnaire(family, None, "docx", questions, edition=edition, warnings=warnings)
+
+
+def _is_question_shaped(text: str) -> bool:
+    """A paragraph that reads as a question: ends with "?" and has a few words."""
+    text = text.strip()
+    return text.endswith("?") and len(text.split()) >= 3
 
 
 def _walk_blocks(body) -> Iterator:

@@ -235,6 +235,27 @@ def test_text_the_encoding_cannot_hold_is_refused():
         write_back(data, {CellRef("", 2, 3): "Yes ✓"})
 
 
+def test_typographic_characters_become_ascii_in_a_legacy_encoding():
+    data = "ID;Question;Answer\nX-1;Password length – minimum?;\n".encode("cp1252")
+    answer = "Yes: ≥ 12 characters → enforced ≤ 90 days, ﬁle \u2011 “ok” – é"
+    written = write_back(data, {CellRef("", 2, 3): answer}).decode("cp1252")
+    # cp1252 holds the dash, curly quotes and é: they stay; the rest become ASCII
+    expected = 'X-1;Password length – minimum?;"Yes: >= 12 characters -> enforced <= 90 days, file - “ok” – é"'
+    assert written.split("\n")[1] == expected
+
+
+def test_utf8_file_keeps_typographic_characters():
+    data = b"ID,Question,Answer\nX-1,Minimum length?,\n"
+    written = write_back(data, {CellRef("", 2, 3): "≥ 12 → yes"}).decode("utf-8")
+    assert written.split("\n")[1] == "X-1,Minimum length?,≥ 12 → yes"
+
+
+def test_unencodable_answer_names_the_record():
+    rows = "ID;Question;Answer\nX-1;Q one – a?;\nX-2;Q two?;\n".encode("cp1252")
+    with pytest.raises(WriteBackError, match=r"record 3, field 3 .*'✓'.*cp1252"):
+        write_back(rows, {CellRef("", 2, 3): "≥ 12", CellRef("", 3, 3): "Yes ✓"})
+
+
 # --- bad input ------------------------------------------------------------------------
 
 

@@ -95,6 +95,36 @@ def test_document_without_question_tables_raises_no_questions_found():
         parse(build.no_questions_doc())
 
 
+def _mixed_doc() -> bytes:
+    """4 questions in a table, 4 numbered questions as plain paragraphs."""
+    document = docx.Document()
+    document.add_paragraph("Please answer every question.")
+    for n in range(5, 9):
+        document.add_paragraph(f"{n}. Do you run control number {n} every quarter?", style="List Number")
+    table = document.add_table(rows=4, cols=2)
+    for r in range(4):
+        build.fill_row(table, r, [f"{r + 1}. Is control {r + 1} in place?", ""])
+    document.add_paragraph("Why?")  # too short to be a question
+    return build.to_bytes(document)
+
+
+def test_questions_in_paragraphs_outside_tables_are_warned_about():
+    parsed = parse(_mixed_doc())
+    assert len(parsed.questions) == 4
+    assert any("4 questions in paragraphs outside tables" in w and "not taken" in w for w in parsed.warnings)
+
+
+def test_table_only_document_has_no_paragraph_warning():
+    assert not any("outside tables" in w for w in parse(build.numbered_text_doc()).warnings)
+
+
+def test_no_question_tables_error_counts_paragraph_questions():
+    document = docx.Document()
+    document.add_paragraph("1. Do you encrypt customer data at rest?")
+    with pytest.raises(NoQuestionsFound, match="1 question in paragraphs outside tables"):
+        parse(build.to_bytes(document))
+
+
 def test_registry_loads_docx_by_content_without_extension():
     parsed = load(build.no_header_doc(), "upload")
     assert parsed.format == "docx"

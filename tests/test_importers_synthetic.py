@@ -265,3 +265,27 @@ def test_flask_inspect_json_of_a_good_workbook(runner, tmp_path):
     data = json.loads(result.output)
     assert data["family"] == "sig" and data["count"] == 3
     assert data["questions"][0]["answer_cell"] == "C5"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "target"),
+    [
+        ("q.csv", "an Excel workbook", ".xlsx"),
+        ("q.TXT", "a Word document", ".docx"),
+        ("q.tsv", "a zip archive", ".zip"),
+    ],
+)
+def test_package_named_as_text_is_refused(name, kind, target):
+    from importers import load
+
+    if target == ".xlsx":
+        data = _bytes(_sig_workbook())
+    elif target == ".docx":
+        data = _docx_bytes()
+    else:
+        data = _zip_with({"notes.txt": b"a,b\n1,2\n"})
+    with pytest.raises(
+        UnsupportedFormat,
+        match=f"{name}: the file is {kind} named .{name.rsplit('.', 1)[1].lower()}: rename it to \\{target}",
+    ):
+        load(data, name)

@@ -315,3 +315,34 @@ def test_learn_keeps_a_comment_whose_verdict_cell_is_empty(runner, session, tmp_
     assert (entry.answer, entry.comment) == ("", "A 24/7 on-call team triages alerts.")
     again = _learn(runner, tmp_path, rows, "second.xlsx")
     assert "1 merged" in again.output and len(session.exec(select(Entry)).all()) == 1
+
+
+def test_autofill_refuses_to_overwrite_its_input(runner, tmp_path):
+    src = tmp_path / "blank.xlsx"
+    original = questionnaire_xlsx(BLANK[:1])
+    src.write_bytes(original)
+    same = tmp_path / "sub" / ".." / "blank.xlsx"
+    (tmp_path / "sub").mkdir()
+    result = runner.invoke(args=["autofill", str(src), "-o", str(same)])
+    assert result.exit_code == 2
+    assert "the output is the input file" in result.output
+    assert src.read_bytes() == original
+
+
+def test_autofill_checks_the_report_path_before_writing_the_output(runner, tmp_path):
+    src = tmp_path / "blank.xlsx"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    out, report = tmp_path / "out.xlsx", tmp_path / "missing" / "r.json"
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 2
+    assert str(report) in result.output and "does not exist" in result.output
+    assert not out.exists()
+
+
+def test_autofill_refuses_a_workbook_named_csv(runner, tmp_path):
+    src = tmp_path / "blank.csv"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    result = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2
+    assert "Excel workbook named .csv: rename it to .xlsx" in result.output
+    assert not (tmp_path / "out.csv").exists()

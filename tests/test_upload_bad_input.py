@@ -177,13 +177,15 @@ def test_refused_upload_is_logged_without_name_or_contents(app, sales_client, ca
     assert not any("Secret Customer" in r.getMessage() for r in caplog.records)
 
 
-def test_xlsx_named_csv_is_read_as_the_workbook_it_is(app, client, api_headers):
+def test_xlsx_named_csv_is_refused_with_the_rename_to_make(app, client, api_headers):
+    """Read as the workbook it is, the completed file came back as "….csv" holding an
+    xlsx (CLI). Refused at the importer, so page, API and CLI all say the same."""
+    before = _state(app)
     response = post_file(client, "/api/v1/questionnaires", b.xlsx(), "answers.csv", api_headers)
-    assert response.status_code == 201, response.get_json()
-    body = response.get_json()
-    assert body["format"] == "xlsx" and body["counts"]["questions"] == len(b.QUESTIONS)
-    exported = client.get(f"/api/v1/questionnaires/{body['id']}/export", headers=api_headers)
-    assert exported.status_code == 200 and exported.data.startswith(b"PK\x03\x04")
+    assert response.status_code == 415, response.get_json()
+    error = response.get_json()["error"]
+    assert "the file is an Excel workbook named .csv: rename it to .xlsx" in error
+    _assert_unchanged(app, before)
 
 
 def test_docx_named_xlsx_is_read_as_docx(app, client, api_headers):
