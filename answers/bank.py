@@ -890,20 +890,25 @@ def refresh_conflicts(question: str, *, session: Session, actor: str, ip: str | 
 def clear_conflict(entry_ids: Sequence[int], *, session: Session, actor: str, ip: str | None = None) -> None:
     """A curator says these entries do not conflict: clear their flags. One commit."""
     for entry_id in entry_ids:
-        entry = get_entry(entry_id, session=session)
-        if entry.conflict:
-            entry.conflict = False
-            session.add(entry)
-            audit.record(
-                session,
-                "entry.conflict_cleared",
-                actor=actor,
-                ip=ip,
-                object_type="entry",
-                object_id=entry.id,
-                details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
-            )
+        clear_conflict_flag(get_entry(entry_id, session=session), session=session, actor=actor, ip=ip)
     session.commit()
+
+
+def clear_conflict_flag(entry: Entry, *, session: Session, actor: str, ip: str | None = None) -> None:
+    """Clear one entry's conflict flag, audited, when it is set. Never commits."""
+    if not entry.conflict:
+        return
+    entry.conflict = False
+    session.add(entry)
+    audit.record(
+        session,
+        "entry.conflict_cleared",
+        actor=actor,
+        ip=ip,
+        object_type="entry",
+        object_id=entry.id,
+        details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
+    )
 
 
 def versions(entry_id: int, *, session: Session) -> list[EntryVersion]:

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from answers import audit
-from answers.bank import EntryError, _retire, entry_products, get_entry, products_of, wordings
+from answers.bank import EntryError, _retire, clear_conflict_flag, entry_products, get_entry, products_of, wordings
 from answers.matching import normalise
 from answers.models import (
     Entry,
@@ -217,18 +217,7 @@ def keep_one(keep_id: int, entry_ids: list[int], *, session: Session, actor: str
         if other.status != EntryStatus.retired:
             _retire(other, session=session, actor=actor, ip=ip, note=f"conflict resolved: kept #{keep_id}")
             retired.append(other.id)
-    if keep.conflict:
-        keep.conflict = False
-        session.add(keep)
-        audit.record(
-            session,
-            "entry.conflict_cleared",
-            actor=actor,
-            ip=ip,
-            object_type="entry",
-            object_id=keep.id,
-            details={"before": {"conflict": True}, "after": {"conflict": False}, "by": "curator"},
-        )
+    clear_conflict_flag(keep, session=session, actor=actor, ip=ip)
     session.commit()
     return retired
 
