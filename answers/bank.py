@@ -424,6 +424,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     entries: list[EntryCreate] = []
     problems: list[str] = []
     seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    known_folded = None if known_products is None else {k.casefold() for k in known_products}
     for number, raw in numbered[1:]:
         if number in formulas:
             cells_named = ", ".join(formulas[number])
@@ -450,8 +451,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         row_problems = []
         if "products" in cells:
             names = sorted({p.strip() for p in cells["products"].replace("\n", ";").split(";") if p.strip()})
-            known_folded = {k.casefold() for k in known_products or ()}
-            missing = [n for n in names if known_products is not None and n.casefold() not in known_folded]
+            missing = [n for n in names if known_folded is not None and n.casefold() not in known_folded]
             if missing:
                 row_problems.append(f"unknown product(s) {', '.join(map(repr, missing))}")
             fields["products"] = names
@@ -754,14 +754,7 @@ def update_entry(
             retiring = True
             del changes["status"]
         elif target == EntryStatus.approved:
-            review_by = changes.get("review_by") or entry.review_by
-            if changes.get("review_by") and changes["review_by"] < dt.date.today():
-                raise EntryError(
-                    f"the review-by date {changes['review_by'].isoformat()} has passed: "
-                    "choose today or a later date to approve"
-                )
-            if review_by is None or review_by < dt.date.today():
-                changes["review_by"] = dt.date.today() + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
+            changes["review_by"] = _approval_review_by(changes.get("review_by"), entry.review_by)
     before = snapshot(entry, entry_products(entry.id, session=session))
     products_changes = changes.pop("products", None)
     for key, value in changes.items():
@@ -820,6 +813,22 @@ def add_alternate(
     )
 
 
+def _approval_review_by(requested: dt.date | None, current: dt.date | None) -> dt.date:
+    """The review-by date an approval leaves (approval is the review): ``requested`` when
+    given, else ``current`` while it has not passed, else a year from today. Raises
+    EntryError for a ``requested`` date in the past (stale the moment it is approved)."""
+    today = dt.date.today()
+    if requested is not None:
+        if requested < today:
+            raise EntryError(
+                f"the review-by date {requested.isoformat()} has passed: choose today or a later date to approve"
+            )
+        return requested
+    if current is None or current < today:
+        return today + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
+    return current
+
+
 def approve(
     entry_id: int, *, session: Session, actor: str, ip: str | None = None, review_by: dt.date | None = None
 ) -> Entry:
@@ -830,16 +839,10 @@ def approve(
     entry = get_entry(entry_id, session=session)
     if entry.status == EntryStatus.retired:
         raise EntryError(f"entry {entry_id} is retired: restore a version first")
-    if review_by is not None and review_by < dt.date.today():
-        raise EntryError(
-            f"the review-by date {review_by.isoformat()} has passed: choose today or a later date to approve"
-        )
+    new_review_by = _approval_review_by(review_by, entry.review_by)
     before = snapshot(entry, entry_products(entry.id, session=session))
     entry.status = EntryStatus.approved
-    if review_by is not None:
-        entry.review_by = review_by
-    elif entry.review_by is None or is_stale(entry):
-        entry.review_by = dt.date.today() + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
+    entry.review_by = new_review_by
     entry.approved_at, entry.approved_by = utcnow(), actor
     if not _new_version(
         entry, before, before["products"], session=session, actor=actor, ip=ip, note="approved", action="entry.approve"
