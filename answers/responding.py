@@ -278,10 +278,12 @@ def unwritable(items: Iterable[Item]) -> dict[int | None, str]:
     return found
 
 
-def progress(items: Iterable[Item]) -> Progress:
+def progress(items: Iterable[Item], *, blocked: dict[int | None, str] | None = None) -> Progress:
+    """Counts of one questionnaire's items; ``blocked``: ``unwritable(items)`` when the
+    caller has it already (the review page also lists it)."""
     p = Progress()
     items = list(items)
-    blocked = unwritable(items)
+    blocked = unwritable(items) if blocked is None else blocked
     for item in items:
         p.total += 1
         p.by_tier[item.tier] = p.by_tier.get(item.tier, 0) + 1
@@ -305,10 +307,11 @@ class Unaccepted:
     confident: int = 0
 
 
-def unaccepted(items: Iterable[Item]) -> Unaccepted:
-    """The suggested answers not accepted (only accepted decisions are written)."""
+def unaccepted(items: Iterable[Item], *, blocked: dict[int | None, str] | None = None) -> Unaccepted:
+    """The suggested answers not accepted (only accepted decisions are written);
+    ``blocked`` as in ``progress``."""
     items = list(items)
-    blocked = unwritable(items)
+    blocked = unwritable(items) if blocked is None else blocked
     found = Unaccepted()
     for item in items:
         if item.status == ItemStatus.accepted or item.id in blocked or item.tier == "none":
