@@ -169,8 +169,8 @@ def is_date(text: str | None) -> bool:
     """True when ``text`` is a calendar date and nothing else ('2024-05-02',
     '2024-05-02 00:00:00', '05/02/2024', 'December 1st, 2022', 'May 2024')."""
     cleaned = _ORDINAL.sub("", _SPACE.sub(" ", (text or "").strip()).rstrip("."))
-    if not cleaned or len(cleaned) > 40:
-        return False
+    if not cleaned or len(cleaned) > 40 or not any(ch.isdigit() for ch in cleaned):
+        return False  # every format has a year: no digit, no date (and no 15 failed strptimes)
     for fmt in _DATE_FORMATS:
         try:
             dt.datetime.strptime(cleaned, fmt)
