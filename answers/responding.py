@@ -13,11 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from answers import audit, storage
 from answers.bank import find_product, record_use
-from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, QuestionnaireWarning, utcnow
+from answers.models import (
+    Entry,
+    Item,
+    ItemStatus,
+    Product,
+    Questionnaire,
+    QuestionnaireWarning,
+    Role,
+    User,
+    utcnow,
+)
 from answers.suggest import Suggested, ensure_vectors, suggest_for, with_comment
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
@@ -321,6 +331,61 @@ def unaccepted(items: Iterable[Item], *, blocked: dict[int | None, str] | None =
         found.total += 1
         found.confident += item.tier in ("exact", "high")
     return found
+
+
+# --- deleting ------------------------------------------------------------------------
+
+
+class NotAllowed(PermissionError):
+    """The user may not do this to the questionnaire; the message says who may."""
+
+
+def may_delete(q: Questionnaire, user: User) -> bool:
+    """Who may delete a questionnaire: the sales engineer who uploaded it, or a curator or
+    admin (the roles that may retire bank entries). Every sales user can see every
+    questionnaire, so seeing one is not enough to destroy a colleague's review."""
+    from answers.users import has_role
+
+    return (q.uploaded_by is not None and q.uploaded_by == user.id) or has_role(user, Role.curator)
+
+
+def delete_rows(q: Questionnaire, *, session: Session) -> int:
+    """Delete ``q`` and every row that depends on it (items with their decisions, import
+    warnings), flush only. Returns the number of items. Bank entries learned or proposed
+    from it stay, and so does the audit trail. The caller deletes the stored file after
+    committing (``storage.delete``): a crash in between leaves an orphan file
+    (``retention.orphans``), never a questionnaire whose original is missing."""
+    items = len(list(session.exec(select(Item.id).where(Item.questionnaire_id == q.id))))
+    session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
+    session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
+    session.delete(q)
+    session.flush()
+    return items
+
+
+def delete_questionnaire(
+    questionnaire_id: int, *, session: Session, user: User, upload_folder: str, ip: str | None = None
+) -> int:
+    """Delete a questionnaire for good: its questions, suggestions, decisions, warnings and
+    its stored original. Returns how many items went. LookupError for an unknown id,
+    NotAllowed when ``may_delete`` says no (nothing changes)."""
+    q = get_questionnaire(questionnaire_id, session=session)
+    if not may_delete(q, user):
+        raise NotAllowed("only the person who uploaded this questionnaire, a curator or an admin may delete it")
+    filename, stored_name = q.filename, q.stored_name
+    items = delete_rows(q, session=session)
+    audit.record(
+        session,
+        "questionnaire.delete",
+        actor=user.email,
+        ip=ip,
+        object_type="questionnaire",
+        object_id=questionnaire_id,
+        details={"filename": filename, "items": items, "family": q.family, "format": q.format, "sha256": q.sha256},
+    )
+    session.commit()
+    storage.delete(stored_name, upload_folder)
+    return items
 
 
 # --- decisions -----------------------------------------------------------------------

@@ -14,10 +14,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from answers import audit, storage
-from answers.models import Item, Questionnaire, QuestionnaireWarning, utcnow
+from answers.models import Item, Questionnaire, utcnow
+from answers.responding import delete_rows
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,7 @@ def purge(
             "file_deleted": e.file_present,
         }
         stored_name = q.stored_name
-        session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
-        session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
-        session.delete(q)
+        delete_rows(q, session=session)
         audit.record(
             session, "questionnaire.purge", actor=actor, object_type="questionnaire", object_id=e.id, details=details
         )

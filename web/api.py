@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -140,6 +140,26 @@ def list_questionnaires():
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>")
 def get_questionnaire(questionnaire_id: int):
     return jsonify(questionnaire_json(_questionnaire(questionnaire_id)))
+
+
+@bp.delete(f"{API}/questionnaires/<int:questionnaire_id>")
+def delete_questionnaire(questionnaire_id: int):
+    """Delete a questionnaire, its items, decisions and stored file: 204. The uploader, a
+    curator or an admin may (403 for anyone else); 404 for an unknown id."""
+    _questionnaire(questionnaire_id)
+    session = get_session()
+    try:
+        responding.delete_questionnaire(
+            questionnaire_id,
+            session=session,
+            user=g.user,
+            upload_folder=current_app.config["UPLOAD_FOLDER"],
+            ip=client_ip(),
+        )
+    except responding.NotAllowed as exc:
+        session.rollback()
+        return jsonify(error=str(exc)), 403
+    return "", 204
 
 
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/items")

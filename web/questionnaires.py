@@ -135,6 +135,7 @@ def review(questionnaire_id: int):
         unwritable=blocked,
         import_warnings=responding.import_warnings(q.id, session=session),
         unaccepted=responding.unaccepted(items, blocked=blocked),
+        may_delete=responding.may_delete(q, g.user),
     )
 
 
@@ -248,6 +249,42 @@ def propose(questionnaire_id: int):
         abort(404)
     flash(f"Proposed {count} answer(s) to the bank as drafts for the curators to approve.", "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+
+
+@bp.get("/<int:questionnaire_id>/delete")
+def delete_form(questionnaire_id: int):
+    """The confirm step of a delete (a page, so it works without JavaScript)."""
+    session = get_session()
+    try:
+        q = responding.get_questionnaire(questionnaire_id, session=session)
+    except LookupError:
+        abort(404)
+    if not responding.may_delete(q, g.user):
+        abort(403, description="Only the person who uploaded this questionnaire, a curator or an admin may delete it.")
+    items = len(responding.list_items(q.id, session=session))
+    return render_template("questionnaires/delete.html", q=q, items=items)
+
+
+@bp.post("/<int:questionnaire_id>/delete")
+def delete(questionnaire_id: int):
+    session = get_session()
+    try:
+        q = responding.get_questionnaire(questionnaire_id, session=session)
+        name = q.name
+        items = responding.delete_questionnaire(
+            questionnaire_id,
+            session=session,
+            user=g.user,
+            upload_folder=current_app.config["UPLOAD_FOLDER"],
+            ip=client_ip(),
+        )
+    except LookupError:
+        abort(404)
+    except responding.NotAllowed as exc:
+        session.rollback()
+        abort(403, description=str(exc))
+    flash(f"Deleted {name} ({items} question(s), their answers and the stored file).", "info")
+    return redirect(url_for("questionnaires.index"), code=303)
 
 
 @bp.get("/<int:questionnaire_id>/export")

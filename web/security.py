@@ -79,6 +79,8 @@ RULES: dict[str, Rule] = {
     "questionnaires.accept_all": SALES,
     "questionnaires.export": SALES,
     "questionnaires.propose": SALES,
+    "questionnaires.delete_form": SALES,  # and the uploader, a curator or an admin: responding.may_delete
+    "questionnaires.delete": SALES,
     "api.upload_questionnaire": SALES,
     "api.list_questionnaires": SALES,
     "api.get_questionnaire": SALES,
@@ -86,6 +88,7 @@ RULES: dict[str, Rule] = {
     "api.patch_item": SALES,
     "api.accept": SALES,
     "api.export": SALES,
+    "api.delete_questionnaire": SALES,  # and the uploader, a curator or an admin: responding.may_delete
     "bank.index": BANK,
     "bank.new_form": CURATOR,
     "bank.create": BANK,
