@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -271,21 +273,69 @@ def unwritable(items: Iterable[Item]) -> dict[int | None, str]:
     why: a question in a vertical merge below its anchor (C29:C30 merged, the question of
     row 30) gets the anchor, which the question above already owns; the file has nowhere
     to hold a second answer. The first question of a cell (by position) owns it."""
-    owners: dict[CellRef, Item] = {}
+    return _unwritable((i.id, i.position, i.row, i.question_id, i.cells) for i in items)
+
+
+_Claim = tuple[int | None, int, int, str | None, dict[str, Any] | None]  # id, position, row, question id, cells
+
+
+def _unwritable(claims: Iterable[_Claim]) -> dict[int | None, str]:
+    owners: dict[CellRef, tuple[str | None, int]] = {}
     found: dict[int | None, str] = {}
-    for item in sorted(items, key=lambda i: i.position):
-        q = question_of(item)
-        refs = ([q.answer_cell] if q.answer_cell else []) + list(q.mark_cells.values())
+    for item_id, _position, row, question_id, cells in sorted(claims, key=lambda c: c[1]):
+        cells = cells or {}
+        refs = [CellRef.from_json(cells["answer"])] if cells.get("answer") else []
+        refs += [CellRef.from_json(v) for v in (cells.get("marks") or {}).values()]
         taken = next((ref for ref in refs if ref in owners), None)
         if taken is None:
-            owners.update(dict.fromkeys(refs, item))
+            owners.update(dict.fromkeys(refs, (question_id, row)))
             continue
-        owner = owners[taken]
-        found[item.id] = (
+        owner_id, owner_row = owners[taken]
+        found[item_id] = (
             f"its answer cell lies in the merged cell {taken.coordinate}, which holds the answer of "
-            f"{owner.question_id or f'row {owner.row}'}; the file has no cell of its own for this answer"
+            f"{owner_id or f'row {owner_row}'}; the file has no cell of its own for this answer"
         )
     return found
+
+
+#: ``unwritable_in`` answers by the upload's stored name (random per upload, so a reused
+#: questionnaire id never hits an old answer), most recent last; a few hundred small dicts.
+_UNWRITABLE: OrderedDict[str, dict[int | None, str]] = OrderedDict()
+_UNWRITABLE_MAX = 256
+_UNWRITABLE_LOCK = threading.Lock()
+
+
+def unwritable_in(questionnaire_id: int, *, session: Session) -> dict[int | None, str]:
+    """``unwritable`` for a stored questionnaire. An item's cells are fixed at upload, so
+    the answer is worked out once per upload (from the items' cell columns alone, no item
+    objects) and kept: an accept on a 1,000-question file does not re-read every item.
+    LookupError for an unknown questionnaire."""
+    key = get_questionnaire(questionnaire_id, session=session).stored_name
+    with _UNWRITABLE_LOCK:
+        found = _UNWRITABLE.get(key)
+        if found is not None:
+            _UNWRITABLE.move_to_end(key)
+            return dict(found)
+    rows = session.exec(
+        select(Item.id, Item.position, Item.row, Item.question_id, Item.cells).where(
+            Item.questionnaire_id == questionnaire_id
+        )
+    )
+    found = _unwritable(tuple(r) for r in rows)  # type: ignore[misc]
+    with _UNWRITABLE_LOCK:
+        _UNWRITABLE[key] = found
+        while len(_UNWRITABLE) > _UNWRITABLE_MAX:
+            _UNWRITABLE.popitem(last=False)
+    return dict(found)
+
+
+def answered_count(questionnaire_id: int, *, session: Session) -> int:
+    """``progress(...).answered`` without loading the items: accepted and writable."""
+    blocked = unwritable_in(questionnaire_id, session=session)
+    accepted = session.exec(
+        select(Item.id).where(Item.questionnaire_id == questionnaire_id, Item.status == ItemStatus.accepted)
+    )
+    return sum(1 for item_id in accepted if item_id not in blocked)
 
 
 def progress(items: Iterable[Item], *, blocked: dict[int | None, str] | None = None) -> Progress:
@@ -488,7 +538,7 @@ def decide(
             if decision.answer is None and decision.comment is None:
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
         if status == ItemStatus.accepted and item.answer is not None:
-            reason = unwritable(list_items(item.questionnaire_id, session=session)).get(item.id)
+            reason = unwritable_in(item.questionnaire_id, session=session).get(item.id)
             if reason is not None:
                 raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
         if status == ItemStatus.assigned and not (decision.assignee or item.assignee):

@@ -204,7 +204,7 @@ def decide(questionnaire_id: int, item_id: int):
         from web.api import item_json
 
         # the page's counter of answered questions follows each save
-        answered = responding.progress(responding.list_items(questionnaire_id, session=session)).answered
+        answered = responding.answered_count(questionnaire_id, session=session)
         return jsonify({**item_json(item), "answered": answered})
     return redirect(
         url_for("questionnaires.review", questionnaire_id=questionnaire_id, _anchor=f"item-{item_id}"), code=303
