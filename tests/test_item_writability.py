@@ -90,3 +90,22 @@ def test_a_reused_questionnaire_id_never_gets_another_uploads_answer(app, people
         for item_id in (i.id for i in items):
             responding.decide(item_id, responding.Decision(answer="Yes", status="accepted"), session=s, actor="t")
         assert responding.answered_count(again, session=s) == 4
+
+
+def test_api_items_say_whether_they_are_writable_and_why_not(app, client, people):
+    from tests.auth_helpers import bearer, token_for
+
+    headers = bearer(token_for(app, people["sales"]))
+    r = client.post("/api/v1/questionnaires", data={"file": (io.BytesIO(merged_xlsx()), "v.xlsx")}, headers=headers)
+    qid = r.json["id"]
+    listed = client.get(f"/api/v1/questionnaires/{qid}/items", headers=headers).json["items"]
+    by_id = {i["question_id"]: i for i in listed}
+    assert [i["writable"] for i in listed] == [True, True, False, True]
+    assert all(i["not_writable_reason"] is None for i in listed if i["writable"])
+    reason = by_id["BCP-01"]["not_writable_reason"]
+    assert "merged cell C3" in reason and "MFA-01" in reason
+    # the item answered by PATCH says the same
+    r = client.patch(f"/api/v1/items/{by_id['BCP-01']['id']}", json={"status": "needs_review"}, headers=headers)
+    assert r.status_code == 200 and r.json["writable"] is False and r.json["not_writable_reason"] == reason
+    r = client.patch(f"/api/v1/items/{by_id['ENC-01']['id']}", json={"status": "needs_review"}, headers=headers)
+    assert r.json["writable"] is True and r.json["not_writable_reason"] is None

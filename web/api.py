@@ -56,7 +56,13 @@ def _json_body() -> dict[str, Any]:
     return data
 
 
-def item_json(item: Item) -> dict[str, Any]:
+def item_json(item: Item, *, blocked: dict[int | None, str] | None = None) -> dict[str, Any]:
+    """One item for the API and the review page's script. ``writable``: the file has an
+    answer cell of its own for it (``not_writable_reason`` says why not, else null);
+    ``blocked``: ``responding.unwritable`` of its questionnaire, when the caller has it."""
+    if blocked is None:
+        blocked = responding.unwritable_in(item.questionnaire_id, session=get_session())
+    reason = blocked.get(item.id)
     return {
         "id": item.id,
         "questionnaire_id": item.questionnaire_id,
@@ -83,6 +89,8 @@ def item_json(item: Item) -> dict[str, Any]:
         "status": str(item.status),
         "assignee": item.assignee,
         "lock_version": item.lock_version,
+        "writable": reason is None,
+        "not_writable_reason": reason,
     }
 
 
@@ -165,7 +173,9 @@ def delete_questionnaire(questionnaire_id: int):
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/items")
 def list_items(questionnaire_id: int):
     q = _questionnaire(questionnaire_id)
-    return jsonify(items=[item_json(i) for i in responding.list_items(q.id, session=get_session())])
+    session = get_session()
+    blocked = responding.unwritable_in(q.id, session=session)
+    return jsonify(items=[item_json(i, blocked=blocked) for i in responding.list_items(q.id, session=session)])
 
 
 @bp.patch(f"{API}/items/<int:item_id>")
