@@ -243,7 +243,8 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
             fail(f"{report}: cannot write the report ({exc.strerror}); the completed file was written to {output}")
     tiers = {t: sum(1 for r in result.report if r["tier"] == t) for t in responding.TIERS}
     click.echo(
-        f"{result.family} {result.version or ''}: {len(result.report)} questions, {result.written} answers written "
+        f"{result.family} {result.version or ''}: {len(result.report)} questions, {result.written} answers written, "
+        f"{result.not_writable} not writable (no answer cell of their own) "
         f"(exact {tiers['exact']}, high {tiers['high']}, review {tiers['review']}, none {tiers['none']}) -> {output}"
     )
 

@@ -682,6 +682,7 @@ class AutofillResult:
     written: int
     family: str
     version: str | None
+    not_writable: int = 0  # questions with no answer cell of their own (``unwritable``): never written
 
 
 def autofill(
@@ -689,7 +690,8 @@ def autofill(
 ) -> AutofillResult:
     """Fill a questionnaire from the bank without storing it: answers of `min_tier` or
     better are written, cells the customer already filled are left alone; the report
-    lists every question with its best suggestion."""
+    lists every question with its best suggestion. A question with no answer cell of its
+    own (``unwritable``) is never written, and its ``note`` says why."""
     from answers.exporting import writer
 
     if min_tier not in TIER_RANK or min_tier == "none":
@@ -699,10 +701,19 @@ def autofill(
         found = _product(product, session=session)
         product = found.name if found else None  # " Canvas" / "canvas" answer for Canvas
     suggestions = suggest_for(parsed.questions, version_line=parsed.version_line, product=product, session=session)
+    blocked = _unwritable((n, n, q.row, q.id, _cells_json(q)) for n, q in enumerate(parsed.questions))
     values: dict[CellRef, CellValue] = {}
     report = []
-    for q, s in zip(parsed.questions, suggestions, strict=True):
-        write = tier_at_least(s.tier, min_tier) and not q.answer and (s.answer is not None or s.comment is not None)
+    for n, (q, s) in enumerate(zip(parsed.questions, suggestions, strict=True)):
+        note = s.note
+        if n in blocked:
+            note = "; ".join(x for x in (note, f"not writable: {blocked[n]}") if x)
+        write = (
+            n not in blocked
+            and tier_at_least(s.tier, min_tier)
+            and not q.answer
+            and (s.answer is not None or s.comment is not None)
+        )
         if write:
             cells = q.cell_values(s.answer, None if q.comment else s.comment)
             write = claim(values, cells)
@@ -718,12 +729,12 @@ def autofill(
                 "score": round(s.score, 1),
                 "entry_id": s.entry_id,
                 "written": write,
-                "note": s.note,  # why a match was held back or shortened, when it was
+                "note": note,  # why a match was held back or shortened, or the question cannot be written
             }
         )
     out = writer(parsed.format)(data, values)
     written = sum(1 for r in report if r["written"])
-    return AutofillResult(out, report, written, parsed.family, parsed.version)
+    return AutofillResult(out, report, written, parsed.family, parsed.version, not_writable=len(blocked))
 
 
 # --- learn back ----------------------------------------------------------------------

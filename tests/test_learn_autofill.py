@@ -346,3 +346,30 @@ def test_autofill_refuses_a_workbook_named_csv(runner, tmp_path):
     assert result.exit_code == 2
     assert "Excel workbook named .csv: rename it to .xlsx" in result.output
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_autofill_reports_a_question_without_an_answer_cell_of_its_own(runner, session, tmp_path):
+    """Two questions in the merged answer cell C2:C3: the second has nowhere to go. The
+    report used to call it written when both verdicts agreed, with no word of why not."""
+    import io
+
+    _bank(
+        session,
+        ("Do you encrypt customer data at rest?", "Yes", "AES-256 via AWS KMS.", {}),
+        ("Do you notify customers of a data breach within 72 hours?", "Yes", "Within 72 hours.", {}),
+    )
+    wb = load_workbook(io.BytesIO(questionnaire_xlsx([BLANK[0], BLANK[2]])))
+    wb.active.merge_cells("C2:C3")
+    src, out, report = tmp_path / "merged.xlsx", tmp_path / "out.xlsx", tmp_path / "report.json"
+    wb.save(src)
+    result = runner.invoke(args=["autofill", str(src), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())
+    assert [r["written"] for r in rows] == [True, False]
+    assert rows[0]["note"] == ""
+    assert rows[1]["note"].startswith("not writable: its answer cell lies in the merged cell C2")
+    assert "Q1" in rows[1]["note"]
+    assert "1 answers written, 1 not writable" in result.output
+    sheet = load_workbook(out)["Vendor Security"]
+    assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
+    assert sheet["D3"].value is None  # nothing of the unwritable answer is left behind
