@@ -184,3 +184,60 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
     note.wait_for()
     assert "sign in again" in note.inner_text()
     page.close()
+
+
+def test_a_new_verdict_clears_the_banks_unchanged_comment(live_app, chromium, tmp_path):
+    """The bank's comment argues for the bank's verdict ("Yes - AES-256"): switching the
+    verdict to No with that comment still in the box must not save "No - AES-256". The page
+    clears it and says so; the bank's verdict again puts it back; an edited comment stays."""
+    from tests.review_builders import load_bank, questionnaire_xlsx
+
+    app, base = live_app
+    load_bank(app)
+    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+    source = tmp_path / "vendor.xlsx"
+    source.write_bytes(questionnaire_xlsx())
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
+    page.set_input_files("#file", str(source))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+
+    enc = page.locator("article.item", has_text="Do you encrypt customer data at rest?")
+    verdict, comment, hint = (
+        enc.locator("select[name=answer]"),
+        enc.locator("textarea[name=comment]"),
+        enc.locator(".comment-hint"),
+    )
+    assert verdict.input_value() == "Yes" and comment.input_value() == "AES-256"
+    assert hint.is_hidden()
+
+    verdict.select_option("No")
+    assert comment.input_value() == ""
+    assert hint.is_visible() and "Yes" in hint.inner_text() and "No" in hint.inner_text()
+    verdict.select_option("Yes")  # back to the bank's verdict: its comment fits again
+    assert comment.input_value() == "AES-256" and hint.is_hidden()
+
+    comment.fill("AES-256, keys rotated yearly")  # the reviewer's own words stay
+    verdict.select_option("No")
+    assert comment.input_value() == "AES-256, keys rotated yearly" and hint.is_hidden()
+    comment.fill("AES-256")
+    verdict.select_option("Yes")
+    verdict.select_option("No")
+    assert comment.input_value() == ""
+    comment.fill("Not at rest yet: planned for Q3")
+    assert hint.is_hidden()  # typing a comment of one's own ends the hint
+    verdict.select_option("Yes")
+    assert comment.input_value() == "Not at rest yet: planned for Q3"  # never overwritten
+
+    # Saved with the new verdict and without the bank's comment.
+    comment.fill("")
+    verdict.select_option("No")
+    _save(enc, "accepted")
+    page.reload()
+    enc = page.locator("article.item", has_text="Do you encrypt customer data at rest?")
+    assert enc.locator("select[name=answer]").input_value() == "No"
+    assert enc.locator("textarea[name=comment]").input_value() == ""
+    page.close()

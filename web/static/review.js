@@ -65,9 +65,37 @@
     });
   }
 
+  // The bank's comment was written for the bank's verdict: when the reviewer picks another
+  // verdict while the comment box still holds that comment unchanged, it no longer fits.
+  // Clear it (never saved silently with the new verdict) and say so; picking the bank's
+  // verdict again puts it back. A comment the reviewer edited is theirs: left alone.
+  function watchVerdict(form) {
+    var bankComment = form.getAttribute("data-bank-comment");
+    var bankAnswer = form.getAttribute("data-bank-answer");
+    var answer = form.elements.answer, comment = form.elements.comment;
+    var hint = form.querySelector(".comment-hint");
+    if (bankComment === null || !answer || !comment || !hint) return;
+    var cleared = false;
+    function quiet() { cleared = false; hint.hidden = true; hint.textContent = ""; }
+    answer.addEventListener("change", function () {
+      if (answer.value !== bankAnswer && comment.value.trim() === bankComment.trim()) {
+        comment.value = "";
+        cleared = true;
+        hint.textContent = "The bank's comment was written for \u201c" + (bankAnswer || "no verdict") +
+          "\u201d: cleared. Write one for \u201c" + (answer.value || "no verdict") + "\u201d.";
+        hint.hidden = false;
+      } else if (answer.value === bankAnswer && cleared && !comment.value.trim()) {
+        comment.value = bankComment;
+        quiet();
+      }
+    });
+    comment.addEventListener("input", quiet);
+  }
+
   items.forEach(function (article, i) {
     var form = article.querySelector("form.decision");
     if (!form) return;
+    watchVerdict(form);
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var button = e.submitter;
