@@ -174,7 +174,14 @@ class EntryVector(SQLModel, table=True):
 # --- questionnaires in progress ------------------------------------------------------
 
 
+#: SQLite reuses the highest rowid after a delete: without AUTOINCREMENT a deleted
+#: questionnaire's links (and audit events' object ids) would lead to the next upload.
+#: Applies to tables ``create_all`` creates; PostgreSQL sequences never reuse ids anyway.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Questionnaire(SQLModel, table=True):
+    __table_args__ = NEVER_REUSE_IDS
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=300)
     filename: str = Field(max_length=300, description="as uploaded; display only, never a path")
@@ -206,6 +213,7 @@ class QuestionnaireWarning(SQLModel, table=True):
 class Item(SQLModel, table=True):
     """One question of an uploaded questionnaire, its suggestion and the reviewer's decision."""
 
+    __table_args__ = NEVER_REUSE_IDS
     id: int | None = Field(default=None, primary_key=True)
     questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
     position: int

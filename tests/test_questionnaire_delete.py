@@ -254,3 +254,17 @@ def test_purge_still_removes_everything(app, uploader):
         assert [e.id for e in done] == [qid]
         assert list(s.exec(select(QuestionnaireWarning))) == [] and list(s.exec(select(Item))) == []
     assert not list(Path(app.config["UPLOAD_FOLDER"]).iterdir())
+
+
+def test_a_deleted_questionnaires_id_and_links_are_never_reused(app, uploader):
+    """SQLite hands the highest id out again after a delete: the deleted questionnaire's
+    link must not open the next upload."""
+    qid = upload_page(uploader)
+    html = uploader.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    item_ids = {int(x) for x in re.findall(r'id="item-(\d+)"', html)}
+    assert uploader.post(f"/questionnaires/{qid}/delete").status_code == 303
+    again = upload_page(uploader)
+    assert again != qid
+    assert uploader.get(f"/questionnaires/{qid}").status_code == 404
+    html = uploader.get(f"/questionnaires/{again}").get_data(as_text=True)
+    assert item_ids.isdisjoint(int(x) for x in re.findall(r'id="item-(\d+)"', html))
