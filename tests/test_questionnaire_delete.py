@@ -159,6 +159,8 @@ def test_another_sales_user_sees_no_delete_button_and_is_refused(app, uploader):
     qid = upload_page(uploader)
     other = signed_in(app, make_user(app, "other@example.com", Role.sales))
     assert f"/questionnaires/{qid}/delete" not in other.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert f"/questionnaires/{qid}/delete" not in other.get("/questionnaires/").get_data(as_text=True)
+    assert f'href="/questionnaires/{qid}/delete"' in uploader.get("/questionnaires/").get_data(as_text=True)
     assert other.get(f"/questionnaires/{qid}/delete").status_code == 403
     assert other.post(f"/questionnaires/{qid}/delete").status_code == 403
     assert other.get(f"/questionnaires/{qid}").status_code == 200

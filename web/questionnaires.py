@@ -43,7 +43,8 @@ def index():
     rows = []
     for q in session.exec(select(Questionnaire).order_by(Questionnaire.uploaded_at.desc())):  # type: ignore[attr-defined]
         uploader = session.get(User, q.uploaded_by) if q.uploaded_by else None
-        rows.append((q, responding.progress(responding.list_items(q.id, session=session)), uploader))
+        progress = responding.progress(responding.list_items(q.id, session=session))
+        rows.append((q, progress, uploader, responding.may_delete(q, g.user)))
     return render_template("questionnaires/index.html", rows=rows)
 
 
