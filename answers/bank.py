@@ -57,7 +57,7 @@ BANK_COLUMNS = (
     "review_by",
     "source",
 )
-_IMPORT_STATUSES = ("draft", "approved")
+_IMPORT_STATUSES = ("draft", "approved", "retired")
 DEMO_BANK = Path(__file__).with_name("demo_bank.csv")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_BANK_FILE_BYTES = 20 * 1024 * 1024
@@ -392,7 +392,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     Each EntryCreate carries exactly the columns the file has in `model_fields_set`: an
     absent column leaves that field of an existing entry alone, a present empty cell clears
     it. `known_products`: the product names a `products` cell may use (None: not checked).
-    Rows with the same question and product scope are refused.
+    Rows with the same question and product scope are refused, but for rows with the status
+    `retired` (a full export holds every retired version of a question).
 
     Raises BankFileError listing every bad row; returns nothing partial.
     """
@@ -457,7 +458,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             fields["products"] = names
         if cells.get("status"):
             if cells["status"].lower() not in _IMPORT_STATUSES:
-                row_problems.append(f"status must be draft or approved, not {cells['status']!r}")
+                row_problems.append(f"status must be draft, approved or retired, not {cells['status']!r}")
             else:
                 fields["status"] = EntryStatus(cells["status"].lower())
         if "review_by" in cells:
@@ -471,10 +472,11 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             problems.append(f"row {number}: {'; '.join(row_problems)}")
             continue
         key = (normalise(cells["question"]), tuple(fields.get("products", ())))
-        if key in seen:
-            problems.append(f"row {number}: the same question as row {seen[key]}")
-            continue
-        seen[key] = number
+        if fields.get("status") != EntryStatus.retired:  # a full export repeats retired questions
+            if key in seen:
+                problems.append(f"row {number}: the same question as row {seen[key]}")
+                continue
+            seen[key] = number
         try:
             entries.append(EntryCreate(**fields))
         except ValidationError as exc:
@@ -497,9 +499,20 @@ def import_entries(
 ) -> ImportResult:
     """Add or update entries; one commit. An entry is identified by (normalised question,
     product scope). A row's scope is its `products` column when the file has one, else
-    `product`; its status is its `status` cell when set, else `status`. Fields the file has
-    no column for keep their value on existing entries. Raises BankFileError (nothing
-    written) when a row names a product that does not exist."""
+    `product`; its status is its `status` cell when set, else `status`; its source is its
+    `source` cell when the file has that column (empty stays empty, so an export imports
+    back as it was), else `source`. Fields the file has no column for keep their value on
+    existing entries. Raises BankFileError (nothing written) when a row names a product
+    that does not exist.
+
+    Retired entries follow the curation rules, so a full export is a backup:
+    - a `retired` row pairs with the bank's retired entries of its question and scope, in
+      id order (re-importing an export changes nothing); past those, it retires the live
+      entry of that question and scope when the file has no live row for it (the Retire
+      rule: audited, conflicts refreshed), else it is added as a new retired entry;
+    - a draft or approved row never matches a retired entry: a retired entry comes back
+      only by Restore, so such a row adds a new entry, as it always has.
+    """
     result = ImportResult()
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
@@ -510,20 +523,37 @@ def import_entries(
     )
     if unknown:
         raise BankFileError(f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported")
-    index = question_index(session=session)
-    touched: list[Entry] = []
+    rows: list[tuple[EntryCreate, list[str], EntryStatus, tuple[str, tuple[str, ...]]]] = []
     for data in entries:
         if "products" in data.model_fields_set:
             scope = sorted({stored[n.casefold()] for n in data.products})
         else:
             scope = default_scope
         row_status = data.status if "status" in data.model_fields_set else status
-        key = (normalise(data.question), tuple(scope))
+        rows.append((data, scope, row_status, (normalise(data.question), tuple(scope))))
+    live_rows = {key for _, _, row_status, key in rows if row_status != EntryStatus.retired}
+    index = question_index(session=session)
+    retired = _retired_index(session=session)
+    touched: list[Entry] = []
+    for data, scope, row_status, key in rows:
         existing = index.get(key)
-        if existing is None:
-            data = data.model_copy(update={"status": row_status, "products": scope, "source": data.source or source})
+        if row_status == EntryStatus.retired and retired.get(key):
+            entry = retired[key].pop(0)
+            changed = _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip)
+            result.updated += changed
+            result.unchanged += not changed
+        elif row_status == EntryStatus.retired and existing is not None and key not in live_rows:
+            entry = existing
+            _update_entry(entry, data, products=scope, status=entry.status, session=session, actor=actor, ip=ip)
+            _retire(entry, session=session, actor=actor, ip=ip, note="retired by bank import")
+            del index[key]
+            result.updated += 1
+        elif existing is None or row_status == EntryStatus.retired:
+            new_source = data.source if "source" in data.model_fields_set else source
+            data = data.model_copy(update={"status": row_status, "products": scope, "source": new_source})
             entry = _add_entry(data, session=session, actor=actor, ip=ip)
-            index[key] = entry
+            if row_status != EntryStatus.retired:
+                index[key] = entry
             result.created += 1
         else:
             entry = existing
@@ -545,8 +575,22 @@ def import_entries(
     return result
 
 
-def export_rows(*, session: Session, include_retired: bool = False) -> list[list[str]]:
-    """Header plus one row per entry, in id order."""
+def _retired_index(*, session: Session) -> dict[tuple[str, tuple[str, ...]], list[Entry]]:
+    """{(normalised question, product scope): retired entries, in id order}."""
+    scopes: dict[int, list[str]] = {}
+    for entry_id, name in session.exec(
+        select(EntryProduct.entry_id, Product.name).join(Product, EntryProduct.product_id == Product.id)
+    ):
+        scopes.setdefault(entry_id, []).append(name)
+    out: dict[tuple[str, tuple[str, ...]], list[Entry]] = {}
+    for e in session.exec(select(Entry).where(Entry.status == EntryStatus.retired).order_by(Entry.id)):
+        out.setdefault((normalise(e.question), tuple(sorted(scopes.get(e.id, [])))), []).append(e)
+    return out
+
+
+def export_rows(*, session: Session, include_retired: bool = True) -> list[list[str]]:
+    """Header plus one row per entry, in id order: every entry with its status, retired ones
+    too (an export is a full backup; see import_entries for how they come back)."""
     rows: list[list[str]] = [list(BANK_COLUMNS)]
     query = select(Entry).order_by(Entry.id)
     if not include_retired:
