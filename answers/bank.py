@@ -158,12 +158,42 @@ def known_products(names: Iterable[str], *, session: Session) -> list[str]:
     return sorted(found)
 
 
+MAX_PRODUCT_NAME = 200
+
+
+def product_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a new product's name, or None. Bank files separate products
+    with ";" (a name holding one would come back as two products), and a name must read
+    the same wherever it is shown: no control characters, no surrounding spaces."""
+    if not name.strip():
+        return "a product name must not be empty"
+    if ";" in name:
+        return f"product name {name!r}: must not contain ';' (bank files separate products with it)"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return f"product name {name!r}: must not contain control characters (tabs, line breaks)"
+    if name != name.strip():
+        return f"product name {name!r}: must not start or end with a space"
+    if len(name) > MAX_PRODUCT_NAME:
+        return f"product name {name[:40]!r}...: at most {MAX_PRODUCT_NAME} characters"
+    return None
+
+
+def check_new_product(name: str | None, *, session: Session) -> None:
+    """Raise EntryError when ``name`` names no stored product (see find_product) and cannot
+    be a new one (product_name_problem). Called before a use case that may create the
+    product does any work, so the user gets one clear line and nothing is written."""
+    if name and name.strip() and find_product(name, session=session) is None:
+        if problem := product_name_problem(name):
+            raise EntryError(problem)
+
+
 def get_or_create_product(name: str, *, session: Session) -> Product:
-    name = name.strip()
-    if not name:
-        raise ValueError("product name must not be empty")
+    """The stored product ``name`` means (see find_product), else a new one. Raises
+    EntryError when a new product would get a bad name (product_name_problem)."""
     product = find_product(name, session=session)
     if product is None:
+        if problem := product_name_problem(name):
+            raise EntryError(problem)
         product = Product(name=name)
         session.add(product)
         session.flush()
@@ -503,7 +533,7 @@ def import_entries(
     `source` cell when the file has that column (empty stays empty, so an export imports
     back as it was), else `source`. Fields the file has no column for keep their value on
     existing entries. Raises BankFileError (nothing written) when a row names a product
-    that does not exist.
+    that does not exist, EntryError when `product` is new and not a valid product name.
 
     Retired entries follow the curation rules, so a full export is a backup:
     - a `retired` row pairs with the bank's retired entries of its question and scope, in
@@ -514,6 +544,7 @@ def import_entries(
       only by Restore, so such a row adds a new entry, as it always has.
     """
     result = ImportResult()
+    check_new_product(product, session=session)
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
     known = product_names(session=session)

@@ -115,8 +115,9 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
 
     data = read_input(file)
     try:
+        bank.check_new_product(product, session=db.get_session())
         parsed = load(data, Path(file).name)
-    except QuestionnaireImportError as exc:
+    except (QuestionnaireImportError, bank.EntryError) as exc:
         fail(str(exc))
     result = learn(
         parsed,
@@ -141,9 +142,12 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
     owner, products, status, review_by, source (an absent column leaves that field alone)."""
     data = read_input(file)
     try:
+        bank.check_new_product(product, session=db.get_session())
         entries = bank.read_bank_file(
             data, Path(file).name, known_products=bank.product_names(session=db.get_session())
         )
+    except bank.EntryError as exc:
+        fail(str(exc))
     except bank.BankFileError as exc:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
