@@ -1197,13 +1197,22 @@ def _compact(column: Any) -> Any:
     return func.replace(func.replace(column, "-", ""), " ", "")
 
 
+def _pg_alternates() -> Any:
+    """PostgreSQL: an entry's alternates as plain text, one per line. The column is JSON
+    text with every non-ASCII character written as a \\u escape (É is \\u00c9), which no
+    ILIKE folds to "é"; json_array_elements_text decodes them (and leaves out the JSON
+    syntax, so a search for '", "' does not match every entry with two alternates)."""
+    alternate = func.json_array_elements_text(Entry.alternates).table_valued("value").alias("alternate")
+    return select(func.string_agg(alternate.c.value, "\n")).select_from(alternate).scalar_subquery()
+
+
 def _word_condition(word: str, *, sqlite: bool):
     """An entry's question, comment, answer or alternates contain ``word``, ignoring case,
     or (hyphens and spaces removed on both sides) its compact form: "SOC2" finds "SOC 2",
     "multifactor" finds "multi-factor". SQLite's ILIKE folds ASCII only: there, both sides
-    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE folds
-    Unicode; its alternates are JSON text with non-ASCII escaped, so the escaped spelling is
-    tried too."""
+    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE and
+    lower() fold Unicode (under the database's UTF-8 locale); its alternates are searched
+    as their decoded wordings (_pg_alternates)."""
     compact = _compact_word(word)
     if sqlite:
         folded = (
@@ -1217,15 +1226,11 @@ def _word_condition(word: str, *, sqlite: bool):
             matches += [_compact(column).like(_like(compact), escape="\\") for column in folded]
         return or_(*matches)
     pattern = _like(word)
-    alternates = cast(Entry.alternates, String)
-    columns = (Entry.question, Entry.comment, Entry.answer, alternates)
+    columns = (Entry.question, Entry.comment, Entry.answer, _pg_alternates())
     matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]
-    matches += [
-        alternates.ilike(_like(json.dumps(word)[1:-1]), escape="\\"),
-        alternates.ilike(_like(json.dumps(word.lower())[1:-1]), escape="\\"),
-    ]
-    if compact:
-        matches += [_compact(func.lower(column)).like(_like(compact), escape="\\") for column in columns]
+    if compact:  # both sides folded by PostgreSQL's lower(): Python's casefold differs ("ß")
+        unfolded = _like(word.replace("-", "").replace(" ", ""))
+        matches += [_compact(func.lower(column)).like(func.lower(unfolded), escape="\\") for column in columns]
     return or_(*matches)
 
 
