@@ -127,3 +127,59 @@ def test_generic_mark_columns_holding_a_shared_formula_are_read_not_written():
     assert second.choices == ("Yes", "No", "N/A")
     assert any("C3:C4 hold formulas" in w for w in parsed.warnings), parsed.warnings
     _write_every_answer(data, parsed)
+
+
+# --- Word: a cell computed by a formula field --------------------------------------------
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _field_doc() -> bytes:
+    """Question | Answer | Comments; row 2's answer is a simple formula field, row 3's
+    comment a complex one (fldChar begin / instrText / separate / result / end)."""
+    import docx
+    from docx.oxml import parse_xml
+
+    from tests.docx_builders import fill_row, to_bytes
+
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=3)
+    fill_row(table, 0, ["Question", "Answer", "Comments"])
+    fill_row(table, 1, ["Do you enforce multi-factor authentication?", "", ""])
+    fill_row(table, 2, ["How many data centres do you run?", "", ""])
+    fill_row(table, 3, ["Do you encrypt backups?", "", ""])
+    simple = parse_xml(f'<w:fldSimple xmlns:w="{_W}" w:instr=" =SUM(ABOVE) "><w:r><w:t>3</w:t></w:r></w:fldSimple>')
+    table.rows[2].cells[1].paragraphs[0]._p.append(simple)
+    complex_runs = [
+        f'<w:r xmlns:w="{_W}"><w:fldChar w:fldCharType="begin"/></w:r>',
+        f'<w:r xmlns:w="{_W}"><w:instrText xml:space="preserve"> = 2 * 21 </w:instrText></w:r>',
+        f'<w:r xmlns:w="{_W}"><w:fldChar w:fldCharType="separate"/></w:r>',
+        f'<w:r xmlns:w="{_W}"><w:t>42</w:t></w:r>',
+        f'<w:r xmlns:w="{_W}"><w:fldChar w:fldCharType="end"/></w:r>',
+    ]
+    for run in complex_runs:
+        table.rows[3].cells[2].paragraphs[0]._p.append(parse_xml(run))
+    return to_bytes(document)
+
+
+def test_word_cells_holding_a_formula_field_are_read_not_written():
+    from exporters import docx as docx_export
+
+    data = _field_doc()
+    parsed = importers.load(data, "q.docx")
+    mfa, centres, backups = parsed.questions
+    assert mfa.answer_cell is not None and mfa.comment_cell is not None
+    assert (centres.answer_cell, centres.answer) == (None, "3")
+    assert backups.answer_cell is not None and backups.comment_cell is None
+    assert backups.comment == "42"
+    assert any("table 1: answer or comment cells B3, C4 hold formula fields" in w for w in parsed.warnings)
+    values = {}
+    for q in parsed.questions:
+        if q.answer_cell is not None:
+            values.update(q.cell_values("Yes", "written" if q.comment_cell else None))
+    out = docx_export.write_back(data, values)
+    with zipfile.ZipFile(io.BytesIO(out)) as package:
+        document = package.read("word/document.xml").decode()
+    assert "=SUM(ABOVE)" in document and "= 2 * 21" in document  # both fields survive
+    again = importers.load(out, "q.docx").questions
+    assert [q.answer for q in again] == ["Yes", "3", "Yes"]
