@@ -94,8 +94,9 @@ def inspect_command(file: str, as_json: bool) -> None:
     click.echo(f"{parsed.family}{edition} {parsed.version or ''} ({parsed.format}): {len(parsed.questions)} questions")
     for q in parsed.questions:
         cell = q.answer_cell.coordinate if q.answer_cell else "-"
+        where = f"{q.sheet}!{cell}" if q.sheet else cell  # a CSV has no sheet name
         choices = f" [{' / '.join(q.choices)}]" if q.choices else ""
-        click.echo(f"  {q.sheet}!{cell} {q.id or ''} {q.text[:80]}{choices}")
+        click.echo(f"  {where} {q.id or ''} {q.text[:80]}{choices}")
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)
 
