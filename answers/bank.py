@@ -57,7 +57,7 @@ BANK_COLUMNS = (
     "review_by",
     "source",
 )
-_IMPORT_STATUSES = ("draft", "approved")
+_IMPORT_STATUSES = ("draft", "approved", "retired")
 DEMO_BANK = Path(__file__).with_name("demo_bank.csv")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_BANK_FILE_BYTES = 20 * 1024 * 1024
@@ -158,12 +158,42 @@ def known_products(names: Iterable[str], *, session: Session) -> list[str]:
     return sorted(found)
 
 
+MAX_PRODUCT_NAME = 200
+
+
+def product_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a new product's name, or None. Bank files separate products
+    with ";" (a name holding one would come back as two products), and a name must read
+    the same wherever it is shown: no control characters, no surrounding spaces."""
+    if not name.strip():
+        return "a product name must not be empty"
+    if ";" in name:
+        return f"product name {name!r}: must not contain ';' (bank files separate products with it)"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return f"product name {name!r}: must not contain control characters (tabs, line breaks)"
+    if name != name.strip():
+        return f"product name {name!r}: must not start or end with a space"
+    if len(name) > MAX_PRODUCT_NAME:
+        return f"product name {name[:40]!r}...: at most {MAX_PRODUCT_NAME} characters"
+    return None
+
+
+def check_new_product(name: str | None, *, session: Session) -> None:
+    """Raise EntryError when ``name`` names no stored product (see find_product) and cannot
+    be a new one (product_name_problem). Called before a use case that may create the
+    product does any work, so the user gets one clear line and nothing is written."""
+    if name and name.strip() and find_product(name, session=session) is None:
+        if problem := product_name_problem(name):
+            raise EntryError(problem)
+
+
 def get_or_create_product(name: str, *, session: Session) -> Product:
-    name = name.strip()
-    if not name:
-        raise ValueError("product name must not be empty")
+    """The stored product ``name`` means (see find_product), else a new one. Raises
+    EntryError when a new product would get a bad name (product_name_problem)."""
     product = find_product(name, session=session)
     if product is None:
+        if problem := product_name_problem(name):
+            raise EntryError(problem)
         product = Product(name=name)
         session.add(product)
         session.flush()
@@ -392,7 +422,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     Each EntryCreate carries exactly the columns the file has in `model_fields_set`: an
     absent column leaves that field of an existing entry alone, a present empty cell clears
     it. `known_products`: the product names a `products` cell may use (None: not checked).
-    Rows with the same question and product scope are refused.
+    Rows with the same question and product scope are refused, but for rows with the status
+    `retired` (a full export holds every retired version of a question).
 
     Raises BankFileError listing every bad row; returns nothing partial.
     """
@@ -457,7 +488,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             fields["products"] = names
         if cells.get("status"):
             if cells["status"].lower() not in _IMPORT_STATUSES:
-                row_problems.append(f"status must be draft or approved, not {cells['status']!r}")
+                row_problems.append(f"status must be draft, approved or retired, not {cells['status']!r}")
             else:
                 fields["status"] = EntryStatus(cells["status"].lower())
         if "review_by" in cells:
@@ -471,10 +502,11 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             problems.append(f"row {number}: {'; '.join(row_problems)}")
             continue
         key = (normalise(cells["question"]), tuple(fields.get("products", ())))
-        if key in seen:
-            problems.append(f"row {number}: the same question as row {seen[key]}")
-            continue
-        seen[key] = number
+        if fields.get("status") != EntryStatus.retired:  # a full export repeats retired questions
+            if key in seen:
+                problems.append(f"row {number}: the same question as row {seen[key]}")
+                continue
+            seen[key] = number
         try:
             entries.append(EntryCreate(**fields))
         except ValidationError as exc:
@@ -497,10 +529,22 @@ def import_entries(
 ) -> ImportResult:
     """Add or update entries; one commit. An entry is identified by (normalised question,
     product scope). A row's scope is its `products` column when the file has one, else
-    `product`; its status is its `status` cell when set, else `status`. Fields the file has
-    no column for keep their value on existing entries. Raises BankFileError (nothing
-    written) when a row names a product that does not exist."""
+    `product`; its status is its `status` cell when set, else `status`; its source is its
+    `source` cell when the file has that column (empty stays empty, so an export imports
+    back as it was), else `source`. Fields the file has no column for keep their value on
+    existing entries. Raises BankFileError (nothing written) when a row names a product
+    that does not exist, EntryError when `product` is new and not a valid product name.
+
+    Retired entries follow the curation rules, so a full export is a backup:
+    - a `retired` row pairs with the bank's retired entries of its question and scope, in
+      id order (re-importing an export changes nothing); past those, it retires the live
+      entry of that question and scope when the file has no live row for it (the Retire
+      rule: audited, conflicts refreshed), else it is added as a new retired entry;
+    - a draft or approved row never matches a retired entry: a retired entry comes back
+      only by Restore, so such a row adds a new entry, as it always has.
+    """
     result = ImportResult()
+    check_new_product(product, session=session)
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
     known = product_names(session=session)
@@ -510,20 +554,37 @@ def import_entries(
     )
     if unknown:
         raise BankFileError(f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported")
-    index = question_index(session=session)
-    touched: list[Entry] = []
+    rows: list[tuple[EntryCreate, list[str], EntryStatus, tuple[str, tuple[str, ...]]]] = []
     for data in entries:
         if "products" in data.model_fields_set:
             scope = sorted({stored[n.casefold()] for n in data.products})
         else:
             scope = default_scope
         row_status = data.status if "status" in data.model_fields_set else status
-        key = (normalise(data.question), tuple(scope))
+        rows.append((data, scope, row_status, (normalise(data.question), tuple(scope))))
+    live_rows = {key for _, _, row_status, key in rows if row_status != EntryStatus.retired}
+    index = question_index(session=session)
+    retired = _retired_index(session=session)
+    touched: list[Entry] = []
+    for data, scope, row_status, key in rows:
         existing = index.get(key)
-        if existing is None:
-            data = data.model_copy(update={"status": row_status, "products": scope, "source": data.source or source})
+        if row_status == EntryStatus.retired and retired.get(key):
+            entry = retired[key].pop(0)
+            changed = _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip)
+            result.updated += changed
+            result.unchanged += not changed
+        elif row_status == EntryStatus.retired and existing is not None and key not in live_rows:
+            entry = existing
+            _update_entry(entry, data, products=scope, status=entry.status, session=session, actor=actor, ip=ip)
+            _retire(entry, session=session, actor=actor, ip=ip, note="retired by bank import")
+            del index[key]
+            result.updated += 1
+        elif existing is None or row_status == EntryStatus.retired:
+            new_source = data.source if "source" in data.model_fields_set else source
+            data = data.model_copy(update={"status": row_status, "products": scope, "source": new_source})
             entry = _add_entry(data, session=session, actor=actor, ip=ip)
-            index[key] = entry
+            if row_status != EntryStatus.retired:
+                index[key] = entry
             result.created += 1
         else:
             entry = existing
@@ -545,8 +606,22 @@ def import_entries(
     return result
 
 
-def export_rows(*, session: Session, include_retired: bool = False) -> list[list[str]]:
-    """Header plus one row per entry, in id order."""
+def _retired_index(*, session: Session) -> dict[tuple[str, tuple[str, ...]], list[Entry]]:
+    """{(normalised question, product scope): retired entries, in id order}."""
+    scopes: dict[int, list[str]] = {}
+    for entry_id, name in session.exec(
+        select(EntryProduct.entry_id, Product.name).join(Product, EntryProduct.product_id == Product.id)
+    ):
+        scopes.setdefault(entry_id, []).append(name)
+    out: dict[tuple[str, tuple[str, ...]], list[Entry]] = {}
+    for e in session.exec(select(Entry).where(Entry.status == EntryStatus.retired).order_by(Entry.id)):
+        out.setdefault((normalise(e.question), tuple(sorted(scopes.get(e.id, [])))), []).append(e)
+    return out
+
+
+def export_rows(*, session: Session, include_retired: bool = True) -> list[list[str]]:
+    """Header plus one row per entry, in id order: every entry with its status, retired ones
+    too (an export is a full backup; see import_entries for how they come back)."""
     rows: list[list[str]] = [list(BANK_COLUMNS)]
     query = select(Entry).order_by(Entry.id)
     if not include_retired:
@@ -1122,13 +1197,22 @@ def _compact(column: Any) -> Any:
     return func.replace(func.replace(column, "-", ""), " ", "")
 
 
+def _pg_alternates() -> Any:
+    """PostgreSQL: an entry's alternates as plain text, one per line. The column is JSON
+    text with every non-ASCII character written as a \\u escape (É is \\u00c9), which no
+    ILIKE folds to "é"; json_array_elements_text decodes them (and leaves out the JSON
+    syntax, so a search for '", "' does not match every entry with two alternates)."""
+    alternate = func.json_array_elements_text(Entry.alternates).table_valued("value").alias("alternate")
+    return select(func.string_agg(alternate.c.value, "\n")).select_from(alternate).scalar_subquery()
+
+
 def _word_condition(word: str, *, sqlite: bool):
     """An entry's question, comment, answer or alternates contain ``word``, ignoring case,
     or (hyphens and spaces removed on both sides) its compact form: "SOC2" finds "SOC 2",
     "multifactor" finds "multi-factor". SQLite's ILIKE folds ASCII only: there, both sides
-    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE folds
-    Unicode; its alternates are JSON text with non-ASCII escaped, so the escaped spelling is
-    tried too."""
+    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE and
+    lower() fold Unicode (under the database's UTF-8 locale); its alternates are searched
+    as their decoded wordings (_pg_alternates)."""
     compact = _compact_word(word)
     if sqlite:
         folded = (
@@ -1142,15 +1226,11 @@ def _word_condition(word: str, *, sqlite: bool):
             matches += [_compact(column).like(_like(compact), escape="\\") for column in folded]
         return or_(*matches)
     pattern = _like(word)
-    alternates = cast(Entry.alternates, String)
-    columns = (Entry.question, Entry.comment, Entry.answer, alternates)
+    columns = (Entry.question, Entry.comment, Entry.answer, _pg_alternates())
     matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]
-    matches += [
-        alternates.ilike(_like(json.dumps(word)[1:-1]), escape="\\"),
-        alternates.ilike(_like(json.dumps(word.lower())[1:-1]), escape="\\"),
-    ]
-    if compact:
-        matches += [_compact(func.lower(column)).like(_like(compact), escape="\\") for column in columns]
+    if compact:  # both sides folded by PostgreSQL's lower(): Python's casefold differs ("ß")
+        unfolded = _like(word.replace("-", "").replace(" ", ""))
+        matches += [_compact(func.lower(column)).like(func.lower(unfolded), escape="\\") for column in columns]
     return or_(*matches)
 
 

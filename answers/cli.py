@@ -94,8 +94,9 @@ def inspect_command(file: str, as_json: bool) -> None:
     click.echo(f"{parsed.family}{edition} {parsed.version or ''} ({parsed.format}): {len(parsed.questions)} questions")
     for q in parsed.questions:
         cell = q.answer_cell.coordinate if q.answer_cell else "-"
+        where = f"{q.sheet}!{cell}" if q.sheet else cell  # a CSV has no sheet name
         choices = f" [{' / '.join(q.choices)}]" if q.choices else ""
-        click.echo(f"  {q.sheet}!{cell} {q.id or ''} {q.text[:80]}{choices}")
+        click.echo(f"  {where} {q.id or ''} {q.text[:80]}{choices}")
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -115,8 +116,9 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
 
     data = read_input(file)
     try:
+        bank.check_new_product(product, session=db.get_session())
         parsed = load(data, Path(file).name)
-    except QuestionnaireImportError as exc:
+    except (QuestionnaireImportError, bank.EntryError) as exc:
         fail(str(exc))
     result = learn(
         parsed,
@@ -141,9 +143,12 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
     owner, products, status, review_by, source (an absent column leaves that field alone)."""
     data = read_input(file)
     try:
+        bank.check_new_product(product, session=db.get_session())
         entries = bank.read_bank_file(
             data, Path(file).name, known_products=bank.product_names(session=db.get_session())
         )
+    except bank.EntryError as exc:
+        fail(str(exc))
     except bank.BankFileError as exc:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from answers import audit, verdicts
-from answers.bank import _add_entry, entry_products, find_product, snapshot
+from answers.bank import _add_entry, check_new_product, entry_products, find_product, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import ensure_vectors
@@ -70,7 +70,9 @@ def learn(
     status: EntryStatus = EntryStatus.approved,
     actor: str = "system",
 ) -> LearnResult:
-    """Add every answered question of `parsed` to the bank. One commit."""
+    """Add every answered question of `parsed` to the bank. One commit. Raises EntryError
+    (nothing written) when `product` is new and not a valid product name."""
+    check_new_product(product, session=session)
     found = find_product(product, session=session)
     scope = (found.name,) if found else (product.strip(),) if product and product.strip() else ()
     index = _scope_index(session, scope)

@@ -64,9 +64,11 @@ REGISTRY: list[Importer] = [
 def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedQuestionnaire:
     """Parse an uploaded questionnaire.
 
-    Raises FileTooLarge over `max_bytes`, over MAX_SHEET_ROWS rows on a sheet (or CSV
-    records) or over MAX_QUESTIONS questions, UnknownQuestionnaireFormat when no registered
-    format recognises the file, or the specific error of the format that tried.
+    Raises FileTooLarge over `max_bytes`, over MAX_SHEET_ROWS rows on a visible sheet (or
+    CSV records), over MAX_WORKBOOK_ELEMENTS rows and cells in the sheets read (hidden
+    lookup sheets have no row limit of their own) or over MAX_QUESTIONS questions,
+    UnknownQuestionnaireFormat when no registered format recognises the file, or the
+    specific error of the format that tried.
     """
     if len(data) > max_bytes:
         raise FileTooLarge(f"{filename}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")

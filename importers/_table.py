@@ -208,9 +208,16 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
         a_rc: tuple[int, int] | None = None
         if cols.marks:
             mark_cells = {label: CellRef(sheet.name, *sheet.anchor(r, c)) for label, c in cols.marks.items()}
-            answer_cell = next(iter(mark_cells.values()))
-            a_rc = (answer_cell.row, answer_cell.column)
+            first = next(iter(mark_cells.values()))
+            a_rc = (first.row, first.column)
             answer = marked({label: sheet.text(ref.row, ref.column) for label, ref in mark_cells.items()})
+            computed = [ref for ref in mark_cells.values() if sheet.is_formula(ref.row, ref.column)]
+            if computed:
+                # marking one column clears the others: a formula among them makes the row read-only
+                formula_cells.extend(computed)
+                mark_cells = {}
+            else:
+                answer_cell = first
         elif cols.answer:
             a_rc = sheet.anchor(r, cols.answer)
             answer_cell = CellRef(sheet.name, *a_rc)
@@ -235,8 +242,8 @@ def read_table(wb: Workbook, sheet: Sheet, *, require_id_digit: bool = True) -> 
             text=text,
             answer_cell=answer_cell,
             comment_cell=comment_cell,
-            choices=tuple(mark_cells)
-            if mark_cells
+            choices=tuple(mark_cells or cols.marks)
+            if cols.marks
             else wb.choices(sheet, answer_cell.row, answer_cell.column)
             if answer_cell
             else (),

@@ -24,7 +24,15 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
 
 from importers._safety import check_xml, is_zip, open_zip, read_member
-from importers.base import MAX_SHEET_ROWS, CellValue, CorruptFile, UnsupportedFormat, too_many_rows
+from importers.base import (
+    MAX_SHEET_ROWS,
+    MAX_WORKBOOK_ELEMENTS,
+    CellValue,
+    CorruptFile,
+    UnsupportedFormat,
+    too_many_cells,
+    too_many_rows,
+)
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -35,7 +43,7 @@ XM_NS = "http://schemas.microsoft.com/office/excel/2006/main"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's grid: a damaged address beyond it is refused
 _CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_ROW_OR_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
 _NAME_RE = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
 
 Box = tuple[int, int, int, int]  # min_row, min_col, max_row, max_col
@@ -136,6 +144,7 @@ class Workbook:
             except (ValueError, OverflowError) as exc:  # int() of a damaged attribute
                 raise CorruptFile(f"{filename}: {part} is damaged ({exc})") from exc
         self._sheets: dict[str, Sheet] = {}
+        self._elements = 0  # <row> and <c> elements of the sheets parsed so far (MAX_WORKBOOK_ELEMENTS)
         self._list_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- package -------------------------------------------------------------------
@@ -235,13 +244,21 @@ class Workbook:
         if path not in self._names:
             return sheet  # a chartsheet or a dangling relationship: no cells
         raw = self._read(path)
-        # Count rows on the bytes before building the tree: a 300k-row export would take
-        # gigabytes and minutes to parse, to be refused afterwards.
-        rows = 0
-        for _ in _ROW_TAG.finditer(raw):
-            rows += 1
-            if rows > MAX_SHEET_ROWS:
-                raise too_many_rows(self.filename, f"sheet {name!r}")
+        # Count on the bytes before building the tree: a 300k-row export would take
+        # gigabytes and minutes to parse, to be refused afterwards. A visible sheet is the
+        # questionnaire: MAX_SHEET_ROWS rows. A hidden one is a lookup list that may be long;
+        # what bounds the cost is every sheet read: MAX_WORKBOOK_ELEMENTS rows and cells.
+        rows, elements = 0, self._elements
+        limit_rows = sheet.visible
+        for m in _ROW_OR_CELL_TAG.finditer(raw):
+            elements += 1
+            if elements > MAX_WORKBOOK_ELEMENTS:
+                raise too_many_cells(self.filename, f"sheet {name!r}")
+            if m.group(1) == b"row":
+                rows += 1
+                if limit_rows and rows > MAX_SHEET_ROWS:
+                    raise too_many_rows(self.filename, f"sheet {name!r}")
+        self._elements = elements
         try:
             root = etree.fromstring(raw, _PARSER)
         except etree.XMLSyntaxError as exc:

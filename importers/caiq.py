@@ -13,6 +13,10 @@
   answers, so `answer_cell` is None (read-only: useful for learning/matching, not for
   write-back). A warning says so.
 Question ids lose their whitespace (`AIS- 02.2` -> `AIS-02.2`).
+
+A cell that holds a formula (an answer, a mark, a comment) is read by its cached value and
+never written (a write-back would drop the formula, or abort on a shared formula's
+master): it is not offered as a target, and a warning names it, as for the other families.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from importers._table import cell_ranges
 from importers._text import answer_text, normalise_id
 from importers._xlsx import Sheet, Workbook, is_workbook, open_workbook
 from importers.base import CellRef, NoQuestionsFound, ParsedQuestionnaire, Question
@@ -90,6 +95,23 @@ def _version(sheet: Sheet, default: str) -> str:
     return m.group(1) if m else default
 
 
+def _writable(sheet: Sheet, ref: CellRef | None, formula_cells: list[CellRef]) -> CellRef | None:
+    """`ref`, or None (noted in `formula_cells`) when the cell holds a formula."""
+    if ref is not None and sheet.is_formula(ref.row, ref.column):
+        formula_cells.append(ref)
+        return None
+    return ref
+
+
+def _formula_warning(sheet: Sheet, formula_cells: list[CellRef]) -> list[str]:
+    if not formula_cells:
+        return []
+    return [
+        f"{sheet.name}: answer or comment cells {cell_ranges(formula_cells)} hold formulas; their computed "
+        "values are read as answers and the cells are never written"
+    ]
+
+
 def _result(wb: Workbook, questions: list[Question], version: str, filename: str, warnings: list[str]):
     if not questions:
         raise NoQuestionsFound(f"{filename}: CAIQ {version} header found but no question rows under it")
@@ -111,7 +133,9 @@ def _v4(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
     domain_c = _col(heads, "ccm domain title")
     assert id_c and q_c and a_c
     questions = []
+    formula_cells: list[CellRef] = []
     for r, qid, text in _question_rows(sheet, header + 1, id_c, q_c):
+        answer_cell = _writable(sheet, CellRef(sheet.name, *sheet.anchor(r, a_c)), formula_cells)
         comment_cell = CellRef(sheet.name, *sheet.anchor(r, comment_c)) if comment_c else None
         questions.append(
             Question(
@@ -119,15 +143,15 @@ def _v4(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
                 row=r,
                 id=qid,
                 text=text,
-                answer_cell=CellRef(sheet.name, *sheet.anchor(r, a_c)),
-                comment_cell=comment_cell,
+                answer_cell=answer_cell,
+                comment_cell=_writable(sheet, comment_cell, formula_cells),
                 choices=wb.choices(sheet, r, a_c),
                 section=sheet.merged_text(r, domain_c) or None if domain_c else None,
                 answer=answer_text(sheet.text(r, a_c)),
                 comment=answer_text(sheet.text(r, comment_c)) if comment_c else None,
             )
         )
-    warnings = []
+    warnings = _formula_warning(sheet, formula_cells)
     if owner_c and questions:
         owners = wb.choices(sheet, questions[0].row, owner_c)
         warnings.append(
@@ -156,8 +180,12 @@ def _v3(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
     if not marks:
         raise NoQuestionsFound(f"{filename}: CAIQ v3 sheet {sheet.name!r} has no Yes / No / Not Applicable columns")
     questions = []
+    formula_cells: list[CellRef] = []
     for r, qid, text in _question_rows(sheet, first, id_c, q_c):
         mark_cells = {choice: CellRef(sheet.name, *sheet.anchor(r, c)) for choice, c in marks.items()}
+        computed = [ref for ref in mark_cells.values() if _writable(sheet, ref, formula_cells) is None]
+        if computed:  # writing an x clears the other marks: one formula among them makes the row read-only
+            mark_cells = {}
         marked = [choice for choice, c in marks.items() if sheet.text(r, c)]
         section = sheet.merged_text(r, domain_c).split("\n")[0].strip() if domain_c else ""
         questions.append(
@@ -166,8 +194,10 @@ def _v3(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
                 row=r,
                 id=qid,
                 text=text,
-                answer_cell=mark_cells["Yes"],
-                comment_cell=CellRef(sheet.name, *sheet.anchor(r, notes_c)) if notes_c else None,
+                answer_cell=mark_cells.get("Yes"),
+                comment_cell=_writable(sheet, CellRef(sheet.name, *sheet.anchor(r, notes_c)), formula_cells)
+                if notes_c
+                else None,
                 choices=tuple(marks),
                 section=section or None,
                 answer=marked[0] if len(marked) == 1 else None,
@@ -175,7 +205,7 @@ def _v3(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename
                 mark_cells=mark_cells,
             )
         )
-    return _result(wb, questions, _version(sheet, "3.0.1"), filename, [])
+    return _result(wb, questions, _version(sheet, "3.0.1"), filename, _formula_warning(sheet, formula_cells))
 
 
 def _v11(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filename: str) -> ParsedQuestionnaire:
@@ -184,8 +214,10 @@ def _v11(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filenam
     domain_c = _col(heads, "domain")
     assert id_c and q_c
     questions = []
+    formula_cells: list[CellRef] = []
     for r, qid, text in _question_rows(sheet, header + 1, id_c, q_c):
         cell = CellRef(sheet.name, *sheet.anchor(r, notes_c)) if notes_c else None
+        cell = _writable(sheet, cell, formula_cells)
         questions.append(
             Question(
                 sheet=sheet.name,
@@ -197,7 +229,10 @@ def _v11(wb: Workbook, sheet: Sheet, header: int, heads: dict[int, str], filenam
                 answer=answer_text(sheet.merged_text(r, notes_c)) if notes_c else None,
             )
         )
-    warnings = ["CAIQ v1.1 has no answer column: answers go into 'Comments and Notes' as free text"]
+    warnings = [
+        "CAIQ v1.1 has no answer column: answers go into 'Comments and Notes' as free text",
+        *_formula_warning(sheet, formula_cells),
+    ]
     return _result(wb, questions, _version(sheet, "1.1"), filename, warnings)
 
 

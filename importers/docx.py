@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from importers._table import cell_ranges
 from importers._tabletext import (
     ID_VALUE,
     NUMBERED,
@@ -239,6 +240,23 @@ def cell_text(tc) -> str:
     return "\n".join(paragraph_text(p) for p in _content_children(tc, w("p")))
 
 
+def has_formula_field(tc) -> bool:
+    """The cell holds a Word formula field ({ =SUM(ABOVE) }, simple or complex): its text
+    is computed, and writing the cell would replace the field by plain text."""
+    for simple in tc.iter(w("fldSimple")):
+        if (simple.get(w("instr")) or "").lstrip().startswith("="):
+            return True
+    instruction: list[str] = []
+    for element in tc.iter(w("fldChar"), w("instrText")):
+        if element.tag == w("instrText"):
+            instruction.append(element.text or "")
+        elif element.get(w("fldCharType")) in ("separate", "end"):
+            if "".join(instruction).lstrip().startswith("="):
+                return True
+            instruction = []
+    return False
+
+
 def checkbox_choices(text: str) -> tuple[tuple[str, ...], str | None]:
     """('☐ Yes ☒ No') -> (('Yes', 'No'), 'No'): the options and the one ticked (or None)."""
     matches = _CHECKBOX.findall(text)
@@ -361,6 +379,7 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
     sheet = f"table {index}"
     section = heading
     questions: list[Question] = []
+    formula_cells: list[CellRef] = []  # computed by a Word formula field: read, never written
     for r, row in enumerate(grid, start=1):
         if r - 1 in layout.header_rows:
             continue
@@ -390,16 +409,28 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
         if a_cell.row != r:
             warnings.append(f"{sheet} row {r} shares its answer cell with row {a_cell.row}")
         mark_cells: dict[str, CellRef] = {}
+        answer_cell: CellRef | None = CellRef(sheet, a_cell.row, a_cell.column)
         if layout.marks:
             owners = {label: owner(grid, r, col) for label, col in layout.marks.items()}
             owners = {k: c for k, c in owners.items() if c is not None and c.tc is not q_cell.tc}
             mark_cells = {label: CellRef(sheet, c.row, c.column) for label, c in owners.items()}
             choices = tuple(mark_cells)
             answer = marked({label: cell_text(c.tc) for label, c in owners.items()})
+            computed = [CellRef(sheet, c.row, c.column) for c in owners.values() if has_formula_field(c.tc)]
+            if computed:  # marking one clears the others: the row is read-only
+                formula_cells.extend(computed)
+                mark_cells, answer_cell = {}, None
         else:
             answer_text = cell_text(a_cell.tc).strip()
             choices, ticked = checkbox_choices(answer_text)
             answer = ticked if choices else answer_text
+            if has_formula_field(a_cell.tc):
+                formula_cells.append(answer_cell)
+                answer_cell = None
+        comment_cell = CellRef(sheet, c_cell.row, c_cell.column) if c_cell is not None else None
+        if c_cell is not None and has_formula_field(c_cell.tc):
+            formula_cells.append(comment_cell)
+            comment_cell = None
         if answer and answer.lower() in _PLACEHOLDERS:
             answer = None
         comment = cell_text(c_cell.tc).strip() if c_cell is not None else ""
@@ -411,14 +442,19 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
                 row=r,
                 id=ident or None,
                 text=text,
-                answer_cell=CellRef(sheet, a_cell.row, a_cell.column),
-                comment_cell=CellRef(sheet, c_cell.row, c_cell.column) if c_cell is not None else None,
+                answer_cell=answer_cell,
+                comment_cell=comment_cell,
                 choices=choices,
                 section=section,
                 answer=answer or None,
                 comment=comment or None,
                 mark_cells=mark_cells,
             )
+        )
+    if formula_cells:
+        warnings.append(
+            f"{sheet}: answer or comment cells {cell_ranges(formula_cells)} hold formula fields; their computed "
+            "values are read as answers and the cells are never written"
         )
     return questions
 

@@ -252,10 +252,10 @@ def test_import_status_column_and_fallback(runner, session, tmp_path):
     assert result.exit_code == 0, result.output
     assert session.exec(select(Entry).where(Entry.question == "Q1")).one().status == EntryStatus.draft
     assert session.exec(select(Entry).where(Entry.question == "Q2")).one().status == EntryStatus.approved
-    path.write_bytes(_csv([["Q3", "Yes", "retired"]], header=["question", "answer", "status"]))
+    path.write_bytes(_csv([["Q3", "Yes", "obsolete"]], header=["question", "answer", "status"]))
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code == 2
-    assert "status must be draft or approved" in result.output
+    assert "status must be draft, approved or retired" in result.output
 
 
 def test_same_question_for_two_products_in_one_file_is_not_a_duplicate(session):
@@ -434,3 +434,134 @@ def test_a_products_cell_spelled_in_another_case_names_the_stored_product(runner
     assert [p.name for p in session.exec(select(Product)).all()] == ["Canvas"]
     found = bank.search(bank.SearchFilters(product=" CANVAS"), session=session).entries
     assert {e.id for e in found} == {seed.id, entry.id}
+
+
+# --- retired entries: an export is a full backup -------------------------------------------
+
+
+def _full_bank(session):
+    """A bank with every status, a retired version beside a live one of the same question,
+    products, review-by dates and sources (one left empty)."""
+    import datetime as dt
+
+    old = _entry(session, "Do you support SSO?", products=["Canvas"], comment="SAML only", source="hecvat.xlsx")
+    bank.retire(old.id, session=session, actor="test")
+    _entry(session, "Do you support SSO?", products=["Canvas"], comment="SAML and OIDC", review_by=dt.date(2027, 3, 1))
+    _entry(session, "Do you encrypt data at rest?", status=EntryStatus.draft, tags=["enc", "data"])
+    gone = _entry(session, "Do you support FTP?", alternates=["Plain FTP?"], source="sig.xlsx")
+    bank.retire(gone.id, session=session, actor="test")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_holds_retired_entries_with_their_status(runner, session, tmp_path, suffix):
+    _full_bank(session)
+    out = tmp_path / f"bank{suffix}"
+    result = runner.invoke(args=["bank", "export", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 4 entries" in result.output
+    rows = bank.read_bank_file(out.read_bytes(), out.name)
+    assert [(r.question, r.status.value) for r in rows] == [
+        ("Do you support SSO?", "retired"),
+        ("Do you support SSO?", "approved"),
+        ("Do you encrypt data at rest?", "draft"),
+        ("Do you support FTP?", "retired"),
+    ]
+
+
+def _rows_of(data: bytes, name: str) -> list[list[str]]:
+    if name.endswith(".csv"):
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    return [[c or "" for c in row] for row in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_import_into_an_empty_bank_export_gives_the_same_file(app, session, tmp_path, suffix):
+    from sqlmodel import Session
+
+    from answers.db import get_engine
+
+    _full_bank(session)
+    first = bank.export_bank(f"bank{suffix}", session=session)
+    other = create_app_like(app, tmp_path)
+    with Session(get_engine(other), expire_on_commit=False) as empty:
+        bank.get_or_create_product("Canvas", session=empty)
+        empty.commit()
+        rows = bank.read_bank_file(first, f"bank{suffix}", known_products=bank.product_names(session=empty))
+        result = bank.import_entries(rows, session=empty, source=f"bank{suffix}")
+        assert (result.created, result.updated) == (4, 0)
+        second = bank.export_bank(f"bank{suffix}", session=empty)
+        retired = empty.exec(select(Entry).where(Entry.status == EntryStatus.retired)).all()
+        assert [e.question for e in retired] == ["Do you support SSO?", "Do you support FTP?"]
+        assert all(e.approved_at is None for e in retired)
+    if suffix == ".csv":
+        assert second == first
+    assert _rows_of(second, f"bank{suffix}") == _rows_of(first, f"bank{suffix}")
+
+
+def create_app_like(app, tmp_path):
+    from app import create_app
+
+    return create_app({**app.config, "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": str(tmp_path / "other")})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_reimporting_a_full_export_changes_nothing(runner, session, tmp_path, suffix):
+    _full_bank(session)
+    out = tmp_path / f"bank{suffix}"
+    runner.invoke(args=["bank", "export", str(out)])
+    versions_before = len(session.exec(select(EntryVersion)).all())
+    result = runner.invoke(args=["bank", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 4 unchanged" in result.output
+    assert len(session.exec(select(EntryVersion)).all()) == versions_before
+
+
+def test_a_retired_row_retires_the_live_entry_through_the_retire_rule(runner, session, tmp_path):
+    from answers.models import AuditEvent
+
+    live = _entry(session, "Do you support FTP?", products=["Canvas"])
+    keep = _entry(session, "Do you support FTP?", products=["Lumen"])
+    path = tmp_path / "bank.csv"
+    path.write_bytes(
+        _csv([["Do you support FTP?", "No", "Canvas", "retired"]], header=["question", "answer", "products", "status"])
+    )
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 1 updated" in result.output
+    session.expire_all()
+    entry = session.get(Entry, live.id)
+    assert (entry.status, entry.answer, entry.approved_at) == (EntryStatus.retired, "No", None)
+    assert session.get(Entry, keep.id).status == EntryStatus.approved  # another product's entry is not touched
+    actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.object_id == str(live.id)))]
+    assert actions[-2:] == ["entry.update", "entry.retire"]
+    assert bank.versions(live.id, session=session)[0].note == "retired by bank import"
+
+
+def test_an_approved_row_never_revives_a_retired_entry(runner, session, tmp_path):
+    gone = _entry(session, "Do you support FTP?")
+    bank.retire(gone.id, session=session, actor="test")
+    path = tmp_path / "bank.csv"
+    path.write_bytes(_csv([["Do you support FTP?", "No", "approved"]], header=["question", "answer", "status"]))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output
+    session.expire_all()
+    assert session.get(Entry, gone.id).status == EntryStatus.retired
+    assert session.get(Entry, gone.id).answer == "Yes"
+    new = session.exec(select(Entry).where(Entry.status == EntryStatus.approved)).one()
+    assert (new.question, new.answer) == ("Do you support FTP?", "No")
+
+
+def test_a_retired_row_beside_a_live_row_of_the_same_question_adds_history_only(session):
+    live = _entry(session, "Do you support FTP?")
+    rows = bank.read_bank_file(
+        _csv(
+            [["Do you support FTP?", "No", "retired"], ["Do you support FTP?", "Yes", "approved"]],
+            header=["question", "answer", "status"],
+        ),
+        "b.csv",
+    )
+    result = bank.import_entries(rows, session=session)
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
+    session.expire_all()
+    assert session.get(Entry, live.id).status == EntryStatus.approved

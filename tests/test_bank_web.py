@@ -289,3 +289,16 @@ def test_bank_changes_in_the_browser_record_the_ip_like_logins(curator_client, s
     bank_events = [ev for ev in events if ev.actor == "curator@example.com"]
     assert {ev.action for ev in bank_events} >= {"entry.update", "entry.approve", "entry.retire", "entry.create"}
     assert all(ev.ip == "198.51.100.7" for ev in bank_events), [(ev.action, ev.ip) for ev in bank_events]
+
+
+def test_browser_import_preview_shows_each_rows_status_retired_too(curator_client, session):
+    data = b"question,answer,status\r\nDo you use FTP?,No,retired\r\nDo you back up daily?,Yes,\r\n"
+    preview = curator_client.post(
+        "/bank/import",
+        data={"file": (io.BytesIO(data), "bank.csv"), "status": "draft"},
+        content_type="multipart/form-data",
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    rows = re.findall(r"<tr><td>(.*?)</td>.*?<td>(\w+)</td></tr>", page)
+    assert rows == [("Do you use FTP?", "retired"), ("Do you back up daily?", "draft")]

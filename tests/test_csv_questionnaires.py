@@ -369,3 +369,13 @@ def test_written_delimiters_of_another_dialect_do_not_change_how_the_file_reads(
     again = parse(write_back(SYNTHETIC, values))
     assert [q.id for q in again.questions] == ["A-1", "A-2"]
     assert [q.comment for q in again.questions] == [format_value(c).strip() or None for c in comments]
+
+
+def test_flask_inspect_prints_csv_cells_without_an_empty_sheet_name(runner, tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"ID,Question,Answer\r\nAC-01,Do you enforce multi-factor authentication?,Yes\r\n")
+    result = runner.invoke(args=["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "AC-01" in x)
+    assert line.split()[0] == "C2", line
+    assert "!" not in line

@@ -70,3 +70,54 @@ def test_concurrent_audited_writes_keep_one_chain_on_postgres(postgres_url, tmp_
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_session(postgres_url):
+    """A session on a fresh, empty PostgreSQL database (dropped afterwards)."""
+    from sqlalchemy import create_engine
+    from sqlmodel import Session, SQLModel
+
+    name = f"answerbank_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(postgres_url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        SQLModel.metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["échange", "ÉCHANGE", "Échange", "clés", "CLÉS", "échange clés", "DECLÉS", "mfa", "Ω", "ωmega"],
+)
+def test_bank_search_folds_case_of_non_ascii_words_in_alternates_on_postgres(pg_session, query):
+    """Alternates are JSON text on PostgreSQL, with non-ASCII written as \\u escapes: an
+    upper-case É is \\u00c9, and no ILIKE finds it from "é" (\\u00e9). SQLite passes this
+    through ab_casefold_json; PostgreSQL must search the decoded wordings."""
+    from answers import bank
+    from answers.models import EntryCreate
+
+    wanted = bank.create_entry(
+        EntryCreate(question="Key management?", answer="Yes", alternates=["ÉCHANGE DE CLÉS", "MFA", "ΩMEGA"]),
+        session=pg_session,
+    )
+    bank.create_entry(EntryCreate(question="Do you encrypt data?", answer="Yes"), session=pg_session)
+    found = bank.search(bank.SearchFilters(query=query), session=pg_session).entries
+    assert [e.id for e in found] == [wanted.id]
+
+
+def test_bank_search_does_not_match_json_syntax_on_postgres(pg_session):
+    from answers import bank
+    from answers.models import EntryCreate
+
+    bank.create_entry(EntryCreate(question="Q?", answer="Yes", alternates=["one", "two"]), session=pg_session)
+    for query in ('", "', "u00", '["', "\\"):
+        assert bank.search(bank.SearchFilters(query=query), session=pg_session).entries == [], query

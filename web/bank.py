@@ -438,11 +438,15 @@ def import_preview():
     wait in a randomly named file under the instance folder, named by a signed token."""
     file = request.files.get("file")
     status = request.form.get("status") or "approved"
-    product = (request.form.get("product") or "").strip()[:200]
+    product = (request.form.get("product") or "").strip()
     if file is None or not file.filename:
         return _import_form(error="choose a .csv or .xlsx bank file"), 400
     if status not in ("approved", "draft"):
         return _import_form(error="status must be approved or draft"), 400
+    try:
+        bank.check_new_product(product, session=get_session())  # a new product is created on confirm
+    except bank.EntryError as exc:
+        return _import_form(error=str(exc)), 400
     data = file.read()
     try:
         rows = bank.read_bank_file(data, file.filename, known_products=bank.product_names(session=get_session()))
@@ -627,6 +631,10 @@ def api_import():
     status = request.form.get("status") or "approved"
     if status not in ("approved", "draft"):
         return _api_error("status must be approved or draft")
+    try:
+        bank.check_new_product(request.form.get("product"), session=get_session())
+    except bank.EntryError as exc:
+        return _api_error(str(exc))
     try:
         rows = bank.read_bank_file(file.read(), file.filename, known_products=bank.product_names(session=get_session()))
     except bank.BankFileError as exc:
