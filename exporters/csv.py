@@ -185,7 +185,9 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
             raise WriteBackError(f"{ref}: record {ref.row} does not exist (the file has {len(parsed.records)})")
         if not 1 <= ref.column <= _MAX_COLUMN:
             raise WriteBackError(f"{ref}: field {ref.column} is outside 1..{_MAX_COLUMN}")
-        text = fit_encoding(format_value(value), parsed.encoding)
+        # transliterate first, guard second: fitting can create a leading = + - @
+        # ("\u200b=1", "\uff1d1", "\u22121" in a cp1252 file), which the guard must see
+        text = format_value(fit_encoding(value, parsed.encoding) if isinstance(value, str) else value)
         try:
             text.encode(parsed.encoding)
         except UnicodeEncodeError as exc:

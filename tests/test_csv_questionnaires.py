@@ -369,3 +369,15 @@ def test_written_delimiters_of_another_dialect_do_not_change_how_the_file_reads(
     again = parse(write_back(SYNTHETIC, values))
     assert [q.id for q in again.questions] == ["A-1", "A-2"]
     assert [q.comment for q in again.questions] == [format_value(c).strip() or None for c in comments]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["\u200b=1+41", '\uff1dHYPERLINK("http://x")', "\uff0b1+1", "\uff20SUM(1)", "\u22121+1", "\ufe62cmd|x!A0"],
+)
+def test_a_formula_prefix_made_by_the_legacy_encoding_is_guarded(answer):
+    # the guard used to run before transliteration: "\u200b=1+41" reached a cp1252 file as =1+41
+    data = "ID;Question;Answer\nX-1;Do you have a CISO – yes?;\n".encode("cp1252")
+    written = write_back(data, {CellRef("", 2, 3): answer})
+    field = read_csv_text(written, "w").records[1].fields[2]
+    assert field.startswith("'") and field[1] in "=+-@"
