@@ -381,3 +381,4 @@ def test_a_formula_prefix_made_by_the_legacy_encoding_is_guarded(answer):
     written = write_back(data, {CellRef("", 2, 3): answer})
     field = read_csv_text(written, "w").records[1].fields[2]
     assert field.startswith("'") and field[1] in "=+-@"
+    assert format_value(answer, "cp1252") == field
