@@ -24,7 +24,7 @@ def _secret_key(instance: Path) -> str:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. Config: defaults, then `instance/config.py`, then the environment
     (`DATABASE_URL`, `SECRET_KEY`, `MAX_UPLOAD_MB`, `UPLOAD_RETENTION_DAYS`, `PUBLIC_URL`,
-    `TRUSTED_PROXY_COUNT`, `SESSION_COOKIE_SECURE`);
+    `TRUSTED_PROXY_COUNT`, `SESSION_COOKIE_SECURE`, `SESSION_HOURS`);
     `test_config` replaces the last two steps."""
     app = Flask(__name__, instance_relative_config=True, template_folder="web/templates", static_folder="web/static")
     instance = Path(app.instance_path)
@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         for key in ("DATABASE_URL", "UPLOAD_FOLDER"):
             if os.environ.get(key):
                 app.config[key] = os.environ[key]
-        for key in ("MAX_UPLOAD_MB", "UPLOAD_RETENTION_DAYS", "TRUSTED_PROXY_COUNT"):
+        for key in ("MAX_UPLOAD_MB", "UPLOAD_RETENTION_DAYS", "TRUSTED_PROXY_COUNT", "SESSION_HOURS"):
             if os.environ.get(key):
                 app.config[key] = int(os.environ[key])
         if os.environ.get("PUBLIC_URL"):

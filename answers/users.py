@@ -138,6 +138,9 @@ def set_password(
     if len(password) > MAX_PASSWORD_LENGTH:
         raise UserError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
     user.password_hash = _hasher.hash(password)
+    # whoever held a session (a stolen cookie, a forgotten browser) must sign in with the
+    # new password; API tokens are separate credentials and stay (revoked one by one)
+    user.session_epoch += 1
     user.failed_logins = 0
     user.locked_until = None
     session.add(user)
@@ -219,6 +222,11 @@ def logout_everywhere(session: Session, user: User, *, ip: str | None = None) ->
 
 
 def record_logout(session: Session, user: User, *, ip: str | None = None) -> None:
+    """Sign-out: the session cookie is signed, not stored, so clearing it in this browser
+    leaves any copy valid; bumping the epoch refuses every cookie issued so far (the user's
+    other sessions end too: there is no per-session record to revoke one alone)."""
+    user.session_epoch += 1
+    session.add(user)
     audit.record(session, "auth.logout", actor=user.email, object_type="user", object_id=user.id, ip=ip)
     session.commit()
 

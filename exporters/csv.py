@@ -91,9 +91,11 @@ def fit_encoding(text: str, encoding: str) -> str:
     return "".join(out)
 
 
-def format_value(value: CellValue) -> str:
-    """The text a value is written as. Text that a spreadsheet would run as a formula
-    gets a leading apostrophe; numbers, dates and booleans are written plainly."""
+def format_value(value: CellValue, encoding: str = "utf-8") -> str:
+    """The text a value is written as in a file of `encoding`: text is fitted to the
+    encoding (fit_encoding) and then, if a spreadsheet would run it as a formula, gets a
+    leading apostrophe; in that order, as fitting can create the prefix ("\u200b=1" and
+    "\uff1d1" become "=1" in cp1252). Numbers, dates and booleans are written plainly."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -106,7 +108,7 @@ def format_value(value: CellValue) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = _CONTROL.sub("", str(value).replace("\r\n", "\n"))
+    text = _CONTROL.sub("", fit_encoding(str(value), encoding).replace("\r\n", "\n"))
     if text.startswith(_FORMULA_PREFIXES):
         text = "'" + text
     return text
@@ -185,7 +187,7 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
             raise WriteBackError(f"{ref}: record {ref.row} does not exist (the file has {len(parsed.records)})")
         if not 1 <= ref.column <= _MAX_COLUMN:
             raise WriteBackError(f"{ref}: field {ref.column} is outside 1..{_MAX_COLUMN}")
-        text = fit_encoding(format_value(value), parsed.encoding)
+        text = format_value(value, parsed.encoding)
         try:
             text.encode(parsed.encoding)
         except UnicodeEncodeError as exc:

@@ -7,6 +7,7 @@ Format is decided by content, never by the file name: a legacy Office file renam
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from pathlib import PurePath
@@ -133,11 +134,62 @@ def read_member(zf: zipfile.ZipFile, name: str, filename: str) -> bytes:
     return out
 
 
+# How an XML parser tells a part's encoding (XML 1.0 appendix F, as libxml2 does): a
+# byte-order mark, else the bytes of the first "<", else the declaration, else UTF-8.
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+_FIRST_BYTES = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x4c\x6f\xa7\x94", "cp500"),  # EBCDIC "<?xm"
+)
+_DECLARED = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+# SharePoint writes its document-library metadata (customXml/item*.xml) as UTF-16; no
+# importer or exporter reads those parts, they are only checked for DTDs.
+_ANY_ENCODING_FOLDERS = ("customXml/",)
+
+
+def xml_encoding(data: bytes) -> str:
+    """The encoding an XML parser reads `data` in (a Python codec name, lower case)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    for first, encoding in _FIRST_BYTES:
+        if data.startswith(first):
+            return encoding
+    declared = _DECLARED.match(data[:200])
+    if declared:
+        name = declared.group(1).decode("ascii", errors="replace").strip().lower()
+        return "utf-8" if name in ("utf-8", "utf8") else name
+    return "utf-8"
+
+
 def check_xml(data: bytes, part: str, filename: str) -> None:
-    """Refuse XML with a DOCTYPE or ENTITY declaration (external entities, billion laughs).
-    OOXML never needs one. Raises UnsafeFile."""
-    head = data
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = data.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head or b"<!doctype" in head:
-        raise UnsafeFile(f"{filename}: {part} declares a DOCTYPE or ENTITY (external entity / entity expansion)")
+    """Refuse an XML part we cannot trust to parse: one not in UTF-8 (Excel and Word
+    always write UTF-8; the exporter edits parts as UTF-8 text; customXml/ excepted), or
+    one declaring a DOCTYPE or ENTITY (external entities, billion laughs; OOXML never needs
+    one), whatever encoding hides it. Raises CorruptFile or UnsafeFile."""
+    encoding = xml_encoding(data)
+    if encoding != "utf-8" and not part.startswith(_ANY_ENCODING_FOLDERS):
+        raise CorruptFile(
+            f"{filename}: {part} is {encoding.upper()} XML, not UTF-8 as Excel and Word write it: "
+            "open the file in Excel or Word, save it and upload it again"
+        )
+    try:
+        text = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise CorruptFile(f"{filename}: {part} is not readable {encoding.upper()} XML ({exc})") from exc
+    if "\x00" in text:  # XML cannot hold NUL: a UTF-16/32 part the byte patterns above missed
+        raise CorruptFile(f"{filename}: {part} holds NUL characters, which XML cannot (not UTF-8 XML?)")
+    if _DTD.search(text):
+        raise UnsafeFile(
+            f"{filename}: {part} declares a DOCTYPE or ENTITY (a DTD: external entities, entity expansion)"
+        )

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from importers._safety import check_xml
 from importers._table import cell_ranges
 from importers._tabletext import (
     ID_VALUE,
@@ -59,7 +60,6 @@ DOCUMENT_PART = "word/document.xml"
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
-_UNSAFE_XML = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 _PLACEHOLDERS = {"click or tap here to enter text.", "click here to enter text.", "enter text here."}
 _CHECKBOX = re.compile(r"([☐☒☑□■✓✔])\s*([^☐☒☑□■✓✔\t\n]+)")
 _CHECKED = set("☒☑■✓✔")
@@ -112,11 +112,7 @@ def check_package(data: bytes, filename: str) -> zipfile.ZipFile:
     for member in members:
         if not member.filename.endswith((".xml", ".rels")):
             continue
-        xml = _read_member(package, member, filename)
-        if xml.startswith((b"\xff\xfe", b"\xfe\xff")):
-            xml = xml.decode("utf-16").encode("utf-8")
-        if _UNSAFE_XML.search(xml):
-            raise UnsafeFile(f"{filename}: part {member.filename} declares a DTD or entities; refusing to parse it")
+        check_xml(_read_member(package, member, filename), member.filename, filename)
     return package
 
 

@@ -379,3 +379,16 @@ def test_flask_inspect_prints_csv_cells_without_an_empty_sheet_name(runner, tmp_
     line = next(x for x in result.output.splitlines() if "AC-01" in x)
     assert line.split()[0] == "C2", line
     assert "!" not in line
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["\u200b=1+41", '\uff1dHYPERLINK("http://x")', "\uff0b1+1", "\uff20SUM(1)", "\u22121+1", "\ufe62cmd|x!A0"],
+)
+def test_a_formula_prefix_made_by_the_legacy_encoding_is_guarded(answer):
+    # the guard used to run before transliteration: "\u200b=1+41" reached a cp1252 file as =1+41
+    data = "ID;Question;Answer\nX-1;Do you have a CISO – yes?;\n".encode("cp1252")
+    written = write_back(data, {CellRef("", 2, 3): answer})
+    field = read_csv_text(written, "w").records[1].fields[2]
+    assert field.startswith("'") and field[1] in "=+-@"
+    assert format_value(answer, "cp1252") == field

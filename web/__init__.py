@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from web import admin, api, auth, bank, pages, questionnaires, security
+    from web import admin, api, auth, bank, inputs, pages, questionnaires, security
 
     security.init_app(app)  # access rules, CSRF and headers: before any blueprint's own hooks
+    app.before_request(inputs.refuse_unstorable_text)  # after sign-in: strangers get 401/302
     app.register_blueprint(pages.bp)
     app.register_blueprint(questionnaires.bp)
     app.register_blueprint(api.bp)

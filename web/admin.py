@@ -12,11 +12,13 @@ from sqlmodel import Session, func, select
 from answers import users
 from answers.db import get_session
 from answers.models import AuditEvent, Role, User
+from web.common import bounded_query_int
 from web.security import client_ip, current_user
 
 bp = Blueprint("admin", __name__)
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # past this the OFFSET would overflow
 
 
 def _actor() -> str:
@@ -111,10 +113,7 @@ class AuditFilter:
             except ValueError:
                 abort(400, description=f"{name} must be a date like 2025-01-31")
 
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = bounded_query_int(args, "page", 1, low=1, high=MAX_PAGE)
         return cls(
             actor=(args.get("actor") or "").strip()[:320],
             action=(args.get("action") or "").strip()[:100],

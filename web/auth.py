@@ -96,6 +96,7 @@ def set_password():
         users.set_password(get_session(), user, new, ip=client_ip())
     except users.UserError as exc:
         return _account_page(400, error=str(exc))
+    start_session(user)  # the change ended every session at the old epoch; this one goes on
     flash("Password saved.", "info")
     return redirect(url_for("auth.account"))
 

@@ -23,7 +23,17 @@ from answers import bank, curation
 from answers.db import get_session
 from answers.models import Entry, EntryCreate, EntryStatus, EntryUpdate
 from answers.suggest import invalidate
-from web.common import BadField, actor, bounded_query_int, client_ip, parse_date, parse_int, text_field
+from web.common import (
+    BadField,
+    actor,
+    bounded_query_int,
+    client_ip,
+    parse_date,
+    parse_int,
+    request_id,
+    request_ids,
+    text_field,
+)
 
 bp = Blueprint("bank", __name__)
 PER_PAGE = 50
@@ -224,7 +234,7 @@ def edit_form(entry_id: int):
 @bp.post("/bank/<int:entry_id>/edit")
 def update(entry_id: int):
     e = _entry_or_404(entry_id)
-    revision = request.form.get("revision", "")
+    revision = request_id(request.form, "revision")
     try:
         bank.update_entry(
             e.id,
@@ -232,7 +242,7 @@ def update(entry_id: int):
             session=get_session(),
             actor=actor()[0],
             ip=client_ip(),
-            expected_revision=int(revision) if revision.isdigit() else None,
+            expected_revision=revision,
         )
     except bank.StaleRevision as exc:
         get_session().rollback()
@@ -299,12 +309,12 @@ def retire(entry_id: int):
 
 @bp.post("/bank/<int:entry_id>/restore")
 def restore(entry_id: int):
-    revision = request.form.get("revision", "")
-    if not revision.isdigit():
+    revision = request_id(request.form, "revision")
+    if revision is None:
         flash("choose a revision to restore", "error")
         return redirect(url_for("bank.entry", entry_id=entry_id), code=303)
     return _simple_action(
-        entry_id, bank.restore_version, f"Revision {revision} restored as a new revision.", revision=int(revision)
+        entry_id, bank.restore_version, f"Revision {revision} restored as a new revision.", revision=revision
     )
 
 
@@ -342,40 +352,36 @@ def add_alternate(entry_id: int):
     return redirect(url_for("bank.hygiene"), code=303)
 
 
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
-
-
 @bp.post("/bank/merge")
 def merge():
-    keep = request.form.get("keep", "")
-    merge_ids = _ids(request.form.getlist("merge"))
-    if not keep.isdigit() or not merge_ids:
+    keep = request_id(request.form, "keep")
+    merge_ids = request_ids(request.form, "merge")
+    if keep is None or not merge_ids:
         flash("choose the entry to keep and the entries to merge into it", "error")
         return redirect(url_for("bank.hygiene"), code=303)
     try:
-        bank.merge_entries(int(keep), merge_ids, session=get_session(), actor=actor()[0], ip=client_ip())
+        bank.merge_entries(keep, merge_ids, session=get_session(), actor=actor()[0], ip=client_ip())
     except (bank.EntryError, LookupError) as exc:
         get_session().rollback()
         flash(str(exc), "error")
         return redirect(url_for("bank.hygiene"), code=303)
     _changed()
     flash(f"Merged into entry #{keep}.", "info")
-    return redirect(url_for("bank.entry", entry_id=int(keep)), code=303)
+    return redirect(url_for("bank.entry", entry_id=keep), code=303)
 
 
 @bp.post("/bank/resolve")
 def resolve():
     """One-click resolution of a hygiene finding: keep one (retire the others) or dismiss."""
-    ids = _ids(request.form.getlist("entry"))
-    keep = request.form.get("keep", "")
+    ids = request_ids(request.form, "entry")
+    keep = request_id(request.form, "keep")
     kind = request.form.get("kind", "")
     session = get_session()
     try:
         if not ids:
             raise ValueError("no entries given")
-        if keep.isdigit():
-            curation.keep_one(int(keep), ids, session=session, actor=actor()[0], ip=client_ip())
+        if keep is not None:
+            curation.keep_one(keep, ids, session=session, actor=actor()[0], ip=client_ip())
             message = f"Kept entry #{keep}; the other(s) retired."
         elif kind == "confirmed":
             curation.dismiss_wording(

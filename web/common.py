@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 
+from flask import abort
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from web.security import client_ip, current_user
@@ -20,7 +23,10 @@ __all__ = [
     "ingest_upload",
     "overflow_error",
     "parse_date",
+    "parse_id",
     "parse_int",
+    "request_id",
+    "request_ids",
     "text_field",
 ]
 
@@ -69,25 +75,67 @@ def parse_date(value: str | None, field: str) -> dt.date | None:
         raise BadField(f"{field}: expected a date like 2026-12-31") from exc
 
 
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses: a 500), and int()
+# takes "٣", "１" and "1_000", none of which a form or a client means as a number.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_MAX_DIGITS = len(str(INT64_MAX))
+
+
 def parse_int(value: object, field: str) -> int | None:
+    """A whole number from a form, query or JSON field: a JSON integer or ASCII digits with
+    an optional sign, within 64 bits; blank or None -> None. Raises BadField naming `field`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | str):
         raise BadField(f"{field}: expected a whole number")
-    try:
-        number = int(str(value).strip())
-    except ValueError as exc:  # also past Python's 4,300-digit limit
-        raise BadField(f"{field}: expected a whole number") from exc
-    if not -INT64_MAX - 1 <= number <= INT64_MAX:
+    if isinstance(value, str):
+        text = value.strip()
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise BadField(f"{field}: expected a whole number")
+        if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:  # before int(): 4,300 digits raise
+            raise BadField(f"{field}: the number is out of range")
+        value = int(text)
+    if not -INT64_MAX - 1 <= value <= INT64_MAX:
         raise BadField(f"{field}: the number is out of range")
+    return value
+
+
+def parse_id(value: object, field: str) -> int | None:
+    """An id or revision number (parse_int without a sign, not negative). Raises BadField."""
+    if isinstance(value, str) and value.strip()[:1] in ("+", "-"):
+        raise BadField(f"{field}: expected an id (digits 0-9)")
+    number = parse_int(value, field)
+    if number is not None and number < 0:
+        raise BadField(f"{field}: expected an id (digits 0-9)")
     return number
+
+
+def request_id(values: Mapping[str, str], field: str) -> int | None:
+    """parse_id of a form or query field for a page view: a bad value is a 400 naming it."""
+    try:
+        return parse_id(values.get(field), field)
+    except BadField as exc:
+        abort(400, description=str(exc))
+
+
+def request_ids(values: MultiDict[str, str], field: str) -> list[int]:
+    """Every non-blank value of a repeated form field (`values.getlist`) as ids; 400 otherwise."""
+    out = []
+    for value in values.getlist(field):
+        try:
+            number = parse_id(value, field)
+        except BadField as exc:
+            abort(400, description=str(exc))
+        if number is not None:
+            out.append(number)
+    return out
 
 
 def bounded_query_int(args: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
     """A page or day count from the query string, clamped to low..high (`?page=9999...`
     shows the last page rather than overflowing); missing or not digits: `default`."""
     raw = (args.get(name) or "").strip()
-    if not raw.isdigit() or not raw.isascii():
+    if not raw or raw[0] in "+-" or not _WHOLE_NUMBER.fullmatch(raw):
         return default
     if len(raw) > len(str(high)):
         return high

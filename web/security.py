@@ -30,6 +30,7 @@ from answers.models import Role, User
 csrf = CSRFProtect()
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_SESSION_HOURS = 12
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,10 @@ def init_app(app: Flask) -> None:
     c.setdefault("LOGIN_IP_MAX_FAILURES", 20)
     c.setdefault("LOGIN_IP_WINDOW_MINUTES", 15)
     c.setdefault("SIGNIN_LINK_HOURS", 24)
-    c.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(hours=12))
+    # set, not setdefault: Flask's own default (31 days) is always present. Flask refreshes
+    # the cookie on each request, so this is the idle time after which one signs in again;
+    # the signature's age is checked on the server too, so a copied cookie expires as well.
+    c["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=float(c.get("SESSION_HOURS") or DEFAULT_SESSION_HOURS))
     c.setdefault("SESSION_COOKIE_HTTPONLY", True)
     c.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     if c.get("SESSION_COOKIE_NAME", "session") == "session":  # Flask's default name says nothing
