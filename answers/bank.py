@@ -43,7 +43,7 @@ from answers.suggest import ensure_vectors
 from importers import QuestionnaireImportError
 from importers._safety import preflight
 from importers._xlsx import cell_text, open_workbook
-from importers.base import CellValue
+from importers.base import CellValue, FileTooLarge
 
 BANK_COLUMNS = (
     "question",
@@ -387,6 +387,12 @@ def _read_xlsx(data: bytes, filename: str) -> tuple[list[tuple[int, list[str]]],
     try:
         preflight(data, filename)
         sheets = open_workbook(data, filename).sheets()
+    except FileTooLarge as exc:
+        # the questionnaire limits (rows per sheet, cells per workbook) bound an xlsx
+        # bank too; a CSV bank file is read as a stream and has only the byte limit
+        raise BankFileError(
+            f"{filename}: too large for an xlsx bank file ({exc}); save the bank as CSV, which has no row limit"
+        ) from exc
     except QuestionnaireImportError as exc:
         raise BankFileError(f"the xlsx file cannot be read: {exc}") from exc
     if not sheets:

@@ -565,3 +565,18 @@ def test_a_retired_row_beside_a_live_row_of_the_same_question_adds_history_only(
     assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
     session.expire_all()
     assert session.get(Entry, live.id).status == EntryStatus.approved
+
+
+def test_an_xlsx_bank_over_the_row_limit_says_to_use_csv(monkeypatch):
+    # the questionnaire reader's row limit also bounds an xlsx bank; the message must say
+    # what a curator with a large bank can do, not talk about questionnaires only
+    monkeypatch.setattr("importers._xlsx.MAX_SHEET_ROWS", 3)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["question", "answer"])
+    for n in range(5):
+        ws.append([f"Do you run control {n}?", "Yes"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(bank.BankFileError, match="save the bank as CSV"):
+        bank.read_bank_file(buf.getvalue(), "bank.xlsx")
