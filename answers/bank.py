@@ -225,8 +225,10 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str, ip: str | Non
 
 def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", ip: str | None = None) -> Entry:
     """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
-    control characters."""
+    control characters, DuplicateEntry when a live entry already has this question for
+    the same products."""
     _check_text(data.model_dump())
+    _refuse_duplicate(data.question, data.products, session=session)
     entry = _add_entry(data, session=session, actor=actor, ip=ip)
     ensure_vectors(session, [entry])
     session.commit()
@@ -635,6 +637,41 @@ class EntryNotFound(LookupError):
     pass
 
 
+class DuplicateEntry(EntryError):
+    """Another live entry already has this question for the same product scope: a second
+    entry would make the matcher's pick between them (with maybe opposite answers) depend
+    on entry ids. `existing_id` is that entry's id."""
+
+    def __init__(self, message: str, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+def _folded(names: Iterable[str]) -> list[str]:
+    return sorted({n.strip().casefold() for n in names if n.strip()})
+
+
+def _refuse_duplicate(
+    question: str, products: Iterable[str], *, session: Session, exclude_id: int | None = None
+) -> None:
+    """Raise DuplicateEntry when a live entry other than `exclude_id` has `question`
+    (normalised) as its question or an alternate, for the same products (names compared
+    ignoring case; none = company-wide). The identity learning and bank files use: one
+    entry per question and scope; disagreeing sources are learned as flagged conflicts."""
+    key, scope = normalise(question), _folded(products)
+    for other in session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)):
+        if other.id == exclude_id or key not in wordings(other):
+            continue
+        names = entry_products(other.id, session=session)
+        if _folded(names) == scope:
+            raise DuplicateEntry(
+                f"entry #{other.id} already answers this question for {', '.join(names) or 'all products'}"
+                f" (its answer: {other.answer or other.comment[:80]!r}): edit that entry instead of adding"
+                " a second answer to the same question",
+                other.id,
+            )
+
+
 class StaleRevision(EntryError):
     """The entry changed since the editor read it: saving would silently overwrite the
     other change. `current` is the entry's revision now."""
@@ -734,7 +771,8 @@ def update_entry(
     change obeys the rules of the use case it stands for: a retired entry comes back only by
     Restore; approving needs a review-by date that has not passed (a stale or undated entry
     gets a fresh one, as in `approve`); retiring clears the conflicts the entry caused
-    (`retire`, as a revision of its own after the other changes).
+    (`retire`, as a revision of its own after the other changes). A new question or product
+    scope that another live entry already has is refused (DuplicateEntry).
     Raises EntryNotFound, EntryError."""
     entry = get_entry(entry_id, session=session)
     if expected_revision is not None and expected_revision != entry.revision:
@@ -757,6 +795,11 @@ def update_entry(
             changes["review_by"] = _approval_review_by(changes.get("review_by"), entry.review_by)
     before = snapshot(entry, entry_products(entry.id, session=session))
     products_changes = changes.pop("products", None)
+    if entry.status != EntryStatus.retired and not retiring:
+        question = changes.get("question", entry.question)
+        scope = before["products"] if products_changes is None else products_changes
+        if normalise(question) != normalise(entry.question) or _folded(scope) != _folded(before["products"]):
+            _refuse_duplicate(question, scope, session=session, exclude_id=entry.id)
     for key, value in changes.items():
         setattr(entry, key, EntryStatus(value) if key == "status" else value)
     products = (

@@ -189,7 +189,7 @@ def test_hygiene_one_click_merge_and_keep(curator_client, session):
     session.refresh(b)
     assert b.status == EntryStatus.retired
     c = _entry(session, "Is there a documented incident response plan?", answer="Yes")
-    d = _entry(session, "Is there a documented incident-response plan?", answer="No")
+    d = _entry(session, "Is there a documented incident-response plan in place?", answer="No")
     assert f"Keep #{c.id}" in curator_client.get("/bank/hygiene").get_data(as_text=True)
     curator_client.post("/bank/resolve", data={"entry": [c.id, d.id], "keep": c.id})
     session.refresh(d)

@@ -567,6 +567,9 @@ def api_create():
         entry = bank.create_entry(
             EntryCreate.model_validate(data), session=get_session(), actor=actor()[0], ip=client_ip()
         )
+    except bank.DuplicateEntry as exc:
+        get_session().rollback()
+        return jsonify(error=str(exc), existing_id=exc.existing_id), 409
     except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
@@ -610,6 +613,9 @@ def api_patch(entry_id: int):
     except bank.StaleRevision as exc:
         get_session().rollback()
         return _api_error(str(exc), 409)
+    except bank.DuplicateEntry as exc:
+        get_session().rollback()
+        return jsonify(error=str(exc), existing_id=exc.existing_id), 409
     except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
