@@ -341,21 +341,38 @@ def may_answer(scope: Sequence[str], product: str | None) -> bool:
     return not scope or product in scope
 
 
-def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
-    """A live bank entry a reviewer picked for ``item`` by hand, as an alternative (score
-    0, tier none, ``found``), its answer fitted to the cell. DecisionError for an unknown
-    or retired entry, or one scoped to other products than the questionnaire's."""
+def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
+    """The bank entry a reviewer applies to ``item`` by id: it must be approved (a draft
+    is unreviewed text, a retired one withdrawn) and in the questionnaire's product scope.
+    Checked at decision time: an alternative listed at upload may have been retired since.
+    DecisionError otherwise, saying why."""
     from answers.bank import entry_products
     from answers.models import EntryStatus
-    from answers.suggest import Alternative, fit_for
 
     entry = session.get(Entry, entry_id)
-    if entry is None or entry.status == EntryStatus.retired:
+    if entry is None:
         raise DecisionError(f"entry {entry_id} is not a live bank entry")
+    if entry.status == EntryStatus.retired:
+        raise DecisionError(f"entry {entry_id} is not a live bank entry (it is retired)")
+    if entry.status != EntryStatus.approved:
+        raise DecisionError(
+            f"entry {entry_id} is a draft: a curator approves it before its answer is sent; type the answer instead"
+        )
     q = get_questionnaire(item.questionnaire_id, session=session)
     scope = entry_products(entry.id, session=session)
     if not may_answer(scope, product_of(q, session=session)):
         raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
+    return entry
+
+
+def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
+    """An approved bank entry a reviewer picked for ``item`` by hand, as an alternative
+    (score 0, tier none, ``found``), its answer fitted to the cell. DecisionError as
+    ``_applicable_entry``."""
+    from answers.suggest import Alternative, fit_for
+
+    entry = _applicable_entry(item, entry_id, session=session)
+    q = get_questionnaire(item.questionnaire_id, session=session)
     answer, comment, _ = fit_for(entry, question_of(item), _version_line(q))
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
@@ -402,6 +419,8 @@ def decide(
             # and counts as a person's (wordings confirmed in review)
             alt = _found_match(item, decision.entry_id, session=session)
             item.alternatives = [*item.alternatives, alt]
+        elif alt is not None:
+            _applicable_entry(item, decision.entry_id, session=session)
         if alt is not None:
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
             item.entry_id = decision.entry_id
