@@ -979,8 +979,12 @@ def _restored_scope(old: EntryVersion, current: list[str]) -> list[str]:
 
 def restore_version(entry_id: int, revision: int, *, session: Session, actor: str, ip: str | None = None) -> Entry:
     """Bring back the fields of an old revision as a NEW revision (history is never rewritten).
-    The restored entry is a draft unless the old revision was approved and is not stale."""
+    The restored entry is a draft unless the old revision was approved and is not stale and
+    the entry is not retired: a retired entry comes back as a draft, for a curator to approve
+    anew (it was taken out of use; restoring is no review). Raises EntryNotFound,
+    DuplicateEntry (the restored question and scope belong to another live entry now)."""
     entry = get_entry(entry_id, session=session)
+    retired = entry.status == EntryStatus.retired
     old = session.exec(
         select(EntryVersion).where(EntryVersion.entry_id == entry_id, EntryVersion.revision == revision)
     ).first()
@@ -993,14 +997,21 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
     entry.alternates, entry.tags = list(snap.get("alternates") or []), list(snap.get("tags") or [])
     entry.review_by = dt.date.fromisoformat(snap["review_by"]) if snap.get("review_by") else None
     status = EntryStatus(snap.get("status") or "draft")
-    if status == EntryStatus.retired or (status == EntryStatus.approved and is_stale(entry)):
+    if status == EntryStatus.retired or (status == EntryStatus.approved and (is_stale(entry) or retired)):
         status = EntryStatus.draft  # a stale approval is no approval: a curator approves it anew
+    restored_scope = _restored_scope(old, before["products"])
+    if (
+        retired
+        or normalise(entry.question) != normalise(before["question"])
+        or _folded(restored_scope) != _folded(before["products"])
+    ):
+        _refuse_duplicate(entry.question, restored_scope, session=session, exclude_id=entry.id)
     entry.status = status
     if status == EntryStatus.approved:
         entry.approved_at, entry.approved_by = utcnow(), actor
     else:
         entry.approved_at, entry.approved_by = None, None
-    products = _set_products(entry, _restored_scope(old, before["products"]), session=session)
+    products = _set_products(entry, restored_scope, session=session)
     _new_version(
         entry,
         before,

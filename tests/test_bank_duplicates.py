@@ -126,3 +126,13 @@ def test_a_dismissed_learned_conflict_with_opposite_answers_still_waits_for_revi
     curation.dismiss("learned", [yes.id, no.id], session=session, actor="cur")
     invalidate()
     assert _suggest(session, BACKUPS).tier == "review"
+
+
+def test_a_restore_that_would_duplicate_a_live_entry_is_refused(app, session):
+    old = _entry(session, BACKUPS)
+    bank.retire(old.id, session=session, actor="cur")
+    new = _entry(session, BACKUPS, answer="No")
+    with pytest.raises(bank.DuplicateEntry, match=f"#{new.id}"):
+        bank.restore_version(old.id, 1, session=session, actor="cur")
+    session.rollback()
+    assert session.get(Entry, old.id).status == EntryStatus.retired

@@ -289,3 +289,12 @@ def test_bank_changes_in_the_browser_record_the_ip_like_logins(curator_client, s
     bank_events = [ev for ev in events if ev.actor == "curator@example.com"]
     assert {ev.action for ev in bank_events} >= {"entry.update", "entry.approve", "entry.retire", "entry.create"}
     assert all(ev.ip == "198.51.100.7" for ev in bank_events), [(ev.action, ev.ip) for ev in bank_events]
+
+
+def test_restoring_a_retired_entry_brings_it_back_as_a_draft_and_says_so(curator_client, session):
+    e = _entry(session, "Do you rotate encryption keys?", status=EntryStatus.approved)
+    bank.retire(e.id, session=session, actor="cur@example.com")
+    response = curator_client.post(f"/bank/{e.id}/restore", data={"revision": "1"}, follow_redirects=True)
+    assert "Revision 1 restored as a new revision; the entry is a draft: approve it" in response.get_data(as_text=True)
+    session.refresh(e)
+    assert (e.status, e.approved_by, e.revision) == (EntryStatus.draft, None, 3)

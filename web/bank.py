@@ -303,9 +303,17 @@ def restore(entry_id: int):
     if not revision.isdigit():
         flash("choose a revision to restore", "error")
         return redirect(url_for("bank.entry", entry_id=entry_id), code=303)
-    return _simple_action(
-        entry_id, bank.restore_version, f"Revision {revision} restored as a new revision.", revision=int(revision)
-    )
+    _entry_or_404(entry_id)
+    try:
+        e = bank.restore_version(entry_id, int(revision), session=get_session(), actor=actor()[0], ip=client_ip())
+    except (bank.EntryError, LookupError) as exc:
+        get_session().rollback()
+        flash(str(exc), "error")
+    else:
+        _changed()
+        status = "approved" if e.status == EntryStatus.approved else "a draft: approve it to use it for answers"
+        flash(f"Revision {revision} restored as a new revision; the entry is {status}.", "info")
+    return redirect(url_for("bank.entry", entry_id=entry_id), code=303)
 
 
 @bp.get("/bank/due")
