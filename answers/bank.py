@@ -88,9 +88,31 @@ class ImportResult:
 # --- entries -------------------------------------------------------------------------
 
 # C0 controls (but tab, newline, carriage return) and DEL: no one types them, the form lets
-# them through from a paste, and XML 1.0 (so xlsx) cannot hold most of them.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# them through from a paste, and XML 1.0 (so xlsx) cannot hold most of them; nor can it hold
+# a lone surrogate (JSON can send one) or U+FFFE/U+FFFF.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Word's manual line break and page break, as a paste from Word delivers them
+_PASTED_BREAK_RE = re.compile("[\x0b\x0c]")
 _TEXT_FIELDS = ("question", "answer", "comment", "owner", "alternates", "tags", "products")
+
+
+def pasted_breaks(text: str) -> str:
+    """``text`` with a vertical tab or form feed (Word's line and page breaks, pasted) as
+    the newline its writer meant. The one rule for text a person types or pastes: bank
+    entries and review decisions."""
+    return _PASTED_BREAK_RE.sub("\n", text)
+
+
+def _with_pasted_breaks(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``pasted_breaks`` applied to its text fields (of `_TEXT_FIELDS`)."""
+    out = dict(fields)
+    for key in _TEXT_FIELDS:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = pasted_breaks(value)
+        elif isinstance(value, list | tuple):
+            out[key] = [pasted_breaks(v) if isinstance(v, str) else v for v in value]
+    return out
 
 
 def control_character_problem(fields: dict[str, Any]) -> str | None:
@@ -227,7 +249,9 @@ def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", 
     """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
     control characters, DuplicateEntry when a live entry already has this question for
     the same products."""
-    _check_text(data.model_dump())
+    changes = _with_pasted_breaks(data.model_dump(include=set(_TEXT_FIELDS)))
+    data = data.model_copy(update=changes)
+    _check_text(changes)
     _refuse_duplicate(data.question, data.products, session=session)
     entry = _add_entry(data, session=session, actor=actor, ip=ip)
     ensure_vectors(session, [entry])
@@ -730,8 +754,8 @@ def _new_version(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
-    _check_text(changes)
-    out = dict(changes)
+    out = _with_pasted_breaks(changes)
+    _check_text(out)
     if "question" in out:
         out["question"] = (out["question"] or "").strip()
         if not out["question"]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
 from sqlmodel import Session, select
 
 from answers import audit, storage
-from answers.bank import find_product, record_use
+from answers.bank import control_character_problem, find_product, pasted_breaks, record_use
 from answers.models import Entry, Item, ItemStatus, Product, Questionnaire, QuestionnaireWarning, utcnow
 from answers.suggest import Suggested, ensure_vectors, suggest_for, with_comment
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
@@ -410,6 +410,11 @@ def decide(
             f"item {item_id} was changed by someone else since you loaded it "
             f"(version {item.lock_version}, you had {expected_version}): reload"
         )
+    typed = {"answer": decision.answer, "comment": decision.comment}
+    typed = {k: pasted_breaks(v) for k, v in typed.items() if v is not None}
+    if problem := control_character_problem(typed):  # the bank's rule: the download must open
+        raise DecisionError(problem)
+    decision = replace(decision, **typed)
     before = {"status": str(item.status), "assignee": item.assignee, "edited": False}
     was_accepted = item.status == ItemStatus.accepted
     if decision.entry_id is not None:

@@ -524,3 +524,41 @@ def test_assignee_must_be_an_email_address(api, uploaded, assignee):
     listed = client.get(f"{API}/questionnaires/{uploaded[0]['id']}/items", headers=headers).json["items"]
     item = next(i for i in listed if i["id"] == items["BCP-01"]["id"])
     assert (item["status"], item["assignee"]) == ("pending", None)
+
+
+def test_pasted_line_breaks_become_newlines_and_other_control_characters_are_refused(api, uploaded, app):
+    """A vertical tab (Word's line break, pasted) saved with 200 and then broke the download
+    (409); NUL and ESC did the same. The bank's rule on entry text now holds for decisions."""
+    client, headers = api
+    q, items = uploaded
+    r = patch(api, items["ENC-01"], comment="line one\x0bline two\x0cpage two\tand a tab", status="accepted")
+    assert r.status_code == 200 and r.json["comment"] == "line one\nline two\npage two\tand a tab"
+    for field, value, code in [("comment", "nul\x00here", "U+0000"), ("answer", "esc\x1b[31m", "U+001B")]:
+        r = patch(api, items["MFA-01"], **{field: value, "status": "accepted"})
+        assert r.status_code == 400 and r.json["error"].startswith(f"{field}: contains the control character {code}")
+    lone = client.patch(
+        f"{API}/items/{items['MFA-01']['id']}",
+        data='{"answer": "x \\ud800"}',
+        headers=headers,
+        content_type="application/json",
+    )
+    assert lone.status_code == 400 and "U+D800" in lone.json["error"]  # was a 500 on the database write
+    page = signed_in_page(app)
+    r = page.post(f"/questionnaires/{q['id']}/items/{items['MFA-01']['id']}", data={"comment": "bell\x07"})
+    assert r.status_code == 303  # a plain form: the error is flashed on the review page
+    assert "U+0007" in page.get(f"/questionnaires/{q['id']}").get_data(as_text=True)
+    export = client.get(f"{API}/questionnaires/{q['id']}/export", headers=headers)
+    assert export.status_code == 200 and cells(export.data)["D2"] == "line one\nline two\npage two\tand a tab"
+    assert "C3" not in cells(export.data) and "D3" not in cells(export.data)
+
+
+def signed_in_page(app):
+    """A browser session of the api fixture's sales user."""
+    from sqlmodel import select
+
+    from answers.users import User
+    from tests.auth_helpers import db, signed_in
+
+    with db(app) as s:
+        user = s.exec(select(User).where(User.email == "sales@example.com")).one()
+    return signed_in(app, user)
