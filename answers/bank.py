@@ -42,6 +42,7 @@ from answers.models import (
 from answers.suggest import ensure_vectors
 from importers import QuestionnaireImportError
 from importers._safety import preflight
+from importers._text import strip_invisible
 from importers._xlsx import cell_text, open_workbook
 from importers.base import CellValue
 
@@ -103,15 +104,22 @@ def pasted_breaks(text: str) -> str:
     return _PASTED_BREAK_RE.sub("\n", text)
 
 
-def _with_pasted_breaks(fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` with ``pasted_breaks`` applied to its text fields (of `_TEXT_FIELDS`)."""
+def _entry_text(text: str) -> str:
+    """Entry text as saved: pasted breaks as newlines, without the invisible characters
+    (zero-width, soft hyphen, bidi controls) that split words for matching or reorder
+    what a reader sees; the questionnaire importers drop them from questions too."""
+    return strip_invisible(pasted_breaks(text))
+
+
+def _cleaned_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``_entry_text`` applied to its text fields (of `_TEXT_FIELDS`)."""
     out = dict(fields)
     for key in _TEXT_FIELDS:
         value = out.get(key)
         if isinstance(value, str):
-            out[key] = pasted_breaks(value)
+            out[key] = _entry_text(value)
         elif isinstance(value, list | tuple):
-            out[key] = [pasted_breaks(v) if isinstance(v, str) else v for v in value]
+            out[key] = [_entry_text(v) if isinstance(v, str) else v for v in value]
     return out
 
 
@@ -249,7 +257,7 @@ def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", 
     """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
     control characters, DuplicateEntry when a live entry already has this question for
     the same products."""
-    changes = _with_pasted_breaks(data.model_dump(include=set(_TEXT_FIELDS)))
+    changes = _cleaned_fields(data.model_dump(include=set(_TEXT_FIELDS)))
     data = data.model_copy(update=changes)
     _check_text(changes)
     _refuse_duplicate(data.question, data.products, session=session)
@@ -458,7 +466,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                 f"row {number}: cell {cells_named} holds a formula; bank files take plain text (paste as values)"
             )
             continue
-        cells = {name: _unescape((raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
+        cells = {name: _unescape(_entry_text(raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
             problems.append(f"row {number}: more fields than the header has")
@@ -754,7 +762,7 @@ def _new_version(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
-    out = _with_pasted_breaks(changes)
+    out = _cleaned_fields(changes)
     _check_text(out)
     if "question" in out:
         out["question"] = (out["question"] or "").strip()
