@@ -77,8 +77,17 @@ def _apply_suggestion(item: Item, s: Suggested) -> None:
     item.alternatives = [a.to_json() for a in s.alternatives]
 
 
+#: Characters kept of an upload's file name (the 300-character column, and a name a person
+#: reads); a longer name is shortened before its extension, which says what the file is.
+MAX_FILENAME = 200
+
+
 def _display_name(filename: str) -> str:
-    return PurePath(filename.replace("\\", "/")).name[:300] or "questionnaire"
+    name = PurePath(filename.replace("\\", "/")).name or "questionnaire"
+    if len(name) > MAX_FILENAME:
+        suffix = PurePath(name).suffix[:10]
+        name = name[: MAX_FILENAME - len(suffix)] + suffix
+    return name
 
 
 def ingest(

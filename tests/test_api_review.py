@@ -562,3 +562,51 @@ def signed_in_page(app):
     with db(app) as s:
         user = s.exec(select(User).where(User.email == "sales@example.com")).one()
     return signed_in(app, user)
+
+
+@pytest.mark.parametrize(
+    ("filename", "stem"),
+    [
+        ("vendor.xlsx", "vendor"),
+        ("x.xlsx.exe", "x"),
+        ("x.xlsx.xlsx", "x"),
+        ("plan.v2.xlsx", "plan.v2"),
+        ("A" * 500 + ".xlsx", "A" * 100),
+        ("Fragebogen-" + "ä" * 120 + ".xlsx", "Fragebogen-" + "ä" * 69),  # 150 UTF-8 bytes
+    ],
+)
+def test_download_names_drop_every_extension_and_stay_short(filename, stem):
+    from answers.exporting import download_stem
+
+    assert download_stem(filename) == stem
+
+
+def test_an_upload_named_x_xlsx_exe_downloads_as_x_completed_and_long_names_are_capped(api):
+    client, headers = api
+    r = upload(api, filename="x.xlsx.exe")
+    assert r.status_code == 201, r.json
+    export = client.get(f"{API}/questionnaires/{r.json['id']}/export", headers=headers)
+    assert "filename=x_completed.xlsx" in export.headers["Content-Disposition"]
+    r = upload(api, filename="A" * 500 + ".xlsx")
+    assert r.status_code == 201, r.json
+    assert r.json["filename"] == "A" * 195 + ".xlsx"  # stored shortened, the extension kept
+    export = client.get(f"{API}/questionnaires/{r.json['id']}/export", headers=headers)
+    assert f"filename={'A' * 100}_completed.xlsx" in export.headers["Content-Disposition"]
+
+
+def test_a_docx_with_tables_nested_too_deep_is_refused_in_plain_words(api):
+    document = Document()
+    table = document.add_table(rows=2, cols=3)
+    for column, label in enumerate(("Question", "Answer", "Comments")):
+        table.cell(0, column).text = label
+    table.cell(1, 0).text = "Do you encrypt customer data at rest?"
+    cell = table.cell(1, 2)
+    for level in range(300):
+        cell = cell.add_table(rows=1, cols=1).cell(0, 0)
+        cell.text = f"level {level}"
+    buf = io.BytesIO()
+    document.save(buf)
+    r = upload(api, buf.getvalue(), "nested.docx")
+    assert r.status_code == 400
+    assert "nests tables (or other parts) more than 255 levels deep" in r.json["error"]
+    assert "XML_PARSE_HUGE" not in r.json["error"]
