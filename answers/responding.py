@@ -374,6 +374,21 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     return entry
 
 
+def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
+    """DecisionError when ``item``'s suggestion came from a bank entry retired (or deleted)
+    since the questionnaire was matched: a curator withdrew that answer."""
+    from answers.models import EntryStatus
+
+    if item.entry_id is None:
+        return
+    entry = session.get(Entry, item.entry_id)
+    if entry is None or entry.status == EntryStatus.retired:
+        raise DecisionError(
+            f"the suggested answer comes from bank entry {item.entry_id}, retired since this questionnaire was "
+            "matched: choose another answer or type one"
+        )
+
+
 def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
     """An approved bank entry a reviewer picked for ``item`` by hand, as an alternative
     (score 0, tier none, ``found``), its answer fitted to the cell. DecisionError as
@@ -433,7 +448,7 @@ def decide(
             # and counts as a person's (wordings confirmed in review)
             alt = _found_match(item, decision.entry_id, session=session)
             item.alternatives = [*item.alternatives, alt]
-        elif alt is not None:
+        elif alt is not None or decision.entry_id == item.entry_id:
             _applicable_entry(item, decision.entry_id, session=session)
         if alt is not None:
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
@@ -454,6 +469,7 @@ def decide(
             if item.suggested_answer is None and item.suggested_comment is None:
                 raise DecisionError("nothing to accept: give an answer or a comment")
             if decision.answer is None and decision.comment is None:
+                _refuse_withdrawn_suggestion(item, session=session)
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
         if status == ItemStatus.accepted and item.answer is not None:
             reason = unwritable(list_items(item.questionnaire_id, session=session)).get(item.id)
