@@ -42,6 +42,7 @@ from answers.models import (
 from answers.suggest import ensure_vectors
 from importers import QuestionnaireImportError
 from importers._safety import preflight
+from importers._text import strip_invisible
 from importers._xlsx import cell_text, open_workbook
 from importers.base import CellValue, FileTooLarge
 
@@ -88,9 +89,38 @@ class ImportResult:
 # --- entries -------------------------------------------------------------------------
 
 # C0 controls (but tab, newline, carriage return) and DEL: no one types them, the form lets
-# them through from a paste, and XML 1.0 (so xlsx) cannot hold most of them.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# them through from a paste, and XML 1.0 (so xlsx) cannot hold most of them; nor can it hold
+# a lone surrogate (JSON can send one) or U+FFFE/U+FFFF.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Word's manual line break and page break, as a paste from Word delivers them
+_PASTED_BREAK_RE = re.compile("[\x0b\x0c]")
 _TEXT_FIELDS = ("question", "answer", "comment", "owner", "alternates", "tags", "products")
+
+
+def pasted_breaks(text: str) -> str:
+    """``text`` with a vertical tab or form feed (Word's line and page breaks, pasted) as
+    the newline its writer meant. The one rule for text a person types or pastes: bank
+    entries and review decisions."""
+    return _PASTED_BREAK_RE.sub("\n", text)
+
+
+def _entry_text(text: str) -> str:
+    """Entry text as saved: pasted breaks as newlines, without the invisible characters
+    (zero-width, soft hyphen, bidi controls) that split words for matching or reorder
+    what a reader sees; the questionnaire importers drop them from questions too."""
+    return strip_invisible(pasted_breaks(text))
+
+
+def _cleaned_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``_entry_text`` applied to its text fields (of `_TEXT_FIELDS`)."""
+    out = dict(fields)
+    for key in _TEXT_FIELDS:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = _entry_text(value)
+        elif isinstance(value, list | tuple):
+            out[key] = [_entry_text(v) if isinstance(v, str) else v for v in value]
+    return out
 
 
 def control_character_problem(fields: dict[str, Any]) -> str | None:
@@ -255,8 +285,12 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str, ip: str | Non
 
 def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", ip: str | None = None) -> Entry:
     """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
-    control characters."""
-    _check_text(data.model_dump())
+    control characters, DuplicateEntry when a live entry already has this question for
+    the same products."""
+    changes = _cleaned_fields(data.model_dump(include=set(_TEXT_FIELDS)))
+    data = data.model_copy(update=changes)
+    _check_text(changes)
+    _refuse_duplicate(data.question, data.products, session=session)
     entry = _add_entry(data, session=session, actor=actor, ip=ip)
     ensure_vectors(session, [entry])
     session.commit()
@@ -469,7 +503,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                 f"row {number}: cell {cells_named} holds a formula; bank files take plain text (paste as values)"
             )
             continue
-        cells = {name: _unescape((raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
+        cells = {name: _unescape(_entry_text(raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
             problems.append(f"row {number}: more fields than the header has")
@@ -716,6 +750,41 @@ class EntryNotFound(LookupError):
     pass
 
 
+class DuplicateEntry(EntryError):
+    """Another live entry already has this question for the same product scope: a second
+    entry would make the matcher's pick between them (with maybe opposite answers) depend
+    on entry ids. `existing_id` is that entry's id."""
+
+    def __init__(self, message: str, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+def _folded(names: Iterable[str]) -> list[str]:
+    return sorted({n.strip().casefold() for n in names if n.strip()})
+
+
+def _refuse_duplicate(
+    question: str, products: Iterable[str], *, session: Session, exclude_id: int | None = None
+) -> None:
+    """Raise DuplicateEntry when a live entry other than `exclude_id` has `question`
+    (normalised) as its question or an alternate, for the same products (names compared
+    ignoring case; none = company-wide). The identity learning and bank files use: one
+    entry per question and scope; disagreeing sources are learned as flagged conflicts."""
+    key, scope = normalise(question), _folded(products)
+    for other in session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)):
+        if other.id == exclude_id or key not in wordings(other):
+            continue
+        names = entry_products(other.id, session=session)
+        if _folded(names) == scope:
+            raise DuplicateEntry(
+                f"entry #{other.id} already answers this question for {', '.join(names) or 'all products'}"
+                f" (its answer: {other.answer or other.comment[:80]!r}): edit that entry instead of adding"
+                " a second answer to the same question",
+                other.id,
+            )
+
+
 class StaleRevision(EntryError):
     """The entry changed since the editor read it: saving would silently overwrite the
     other change. `current` is the entry's revision now."""
@@ -774,8 +843,8 @@ def _new_version(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
-    _check_text(changes)
-    out = dict(changes)
+    out = _cleaned_fields(changes)
+    _check_text(out)
     if "question" in out:
         out["question"] = (out["question"] or "").strip()
         if not out["question"]:
@@ -815,7 +884,8 @@ def update_entry(
     change obeys the rules of the use case it stands for: a retired entry comes back only by
     Restore; approving needs a review-by date that has not passed (a stale or undated entry
     gets a fresh one, as in `approve`); retiring clears the conflicts the entry caused
-    (`retire`, as a revision of its own after the other changes).
+    (`retire`, as a revision of its own after the other changes). A new question or product
+    scope that another live entry already has is refused (DuplicateEntry).
     Raises EntryNotFound, EntryError."""
     entry = get_entry(entry_id, session=session)
     if expected_revision is not None and expected_revision != entry.revision:
@@ -838,6 +908,11 @@ def update_entry(
             changes["review_by"] = _approval_review_by(changes.get("review_by"), entry.review_by)
     before = snapshot(entry, entry_products(entry.id, session=session))
     products_changes = changes.pop("products", None)
+    if entry.status != EntryStatus.retired and not retiring:
+        question = changes.get("question", entry.question)
+        scope = before["products"] if products_changes is None else products_changes
+        if normalise(question) != normalise(entry.question) or _folded(scope) != _folded(before["products"]):
+            _refuse_duplicate(question, scope, session=session, exclude_id=entry.id)
     for key, value in changes.items():
         setattr(entry, key, EntryStatus(value) if key == "status" else value)
     products = (
@@ -1017,8 +1092,12 @@ def _restored_scope(old: EntryVersion, current: list[str]) -> list[str]:
 
 def restore_version(entry_id: int, revision: int, *, session: Session, actor: str, ip: str | None = None) -> Entry:
     """Bring back the fields of an old revision as a NEW revision (history is never rewritten).
-    The restored entry is a draft unless the old revision was approved and is not stale."""
+    The restored entry is a draft unless the old revision was approved and is not stale and
+    the entry is not retired: a retired entry comes back as a draft, for a curator to approve
+    anew (it was taken out of use; restoring is no review). Raises EntryNotFound,
+    DuplicateEntry (the restored question and scope belong to another live entry now)."""
     entry = get_entry(entry_id, session=session)
+    retired = entry.status == EntryStatus.retired
     old = session.exec(
         select(EntryVersion).where(EntryVersion.entry_id == entry_id, EntryVersion.revision == revision)
     ).first()
@@ -1031,14 +1110,21 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
     entry.alternates, entry.tags = list(snap.get("alternates") or []), list(snap.get("tags") or [])
     entry.review_by = dt.date.fromisoformat(snap["review_by"]) if snap.get("review_by") else None
     status = EntryStatus(snap.get("status") or "draft")
-    if status == EntryStatus.retired or (status == EntryStatus.approved and is_stale(entry)):
+    if status == EntryStatus.retired or (status == EntryStatus.approved and (is_stale(entry) or retired)):
         status = EntryStatus.draft  # a stale approval is no approval: a curator approves it anew
+    restored_scope = _restored_scope(old, before["products"])
+    if (
+        retired
+        or normalise(entry.question) != normalise(before["question"])
+        or _folded(restored_scope) != _folded(before["products"])
+    ):
+        _refuse_duplicate(entry.question, restored_scope, session=session, exclude_id=entry.id)
     entry.status = status
     if status == EntryStatus.approved:
         entry.approved_at, entry.approved_by = utcnow(), actor
     else:
         entry.approved_at, entry.approved_by = None, None
-    products = _set_products(entry, _restored_scope(old, before["products"]), session=session)
+    products = _set_products(entry, restored_scope, session=session)
     _new_version(
         entry,
         before,

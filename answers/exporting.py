@@ -21,6 +21,25 @@ MIMETYPES = {
 REVIEW_FILL = "FFF2CC"
 
 
+# Extensions an upload's name may carry before its last one ("x.xlsx.exe", "x.xlsx.xlsx"):
+# not part of the name a download is called after.
+_FILE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".csv", ".txt"}
+#: A download's name before "_completed.xlsx": this many characters and UTF-8 bytes at most
+#: (file systems take 255 bytes per name; a browser shortens longer ones its own way).
+MAX_STEM_CHARS, MAX_STEM_BYTES = 100, 150
+
+
+def download_stem(filename: str) -> str:
+    """The name downloads of this upload are called after: without its extensions
+    ("x.xlsx" and "x.xlsx.exe" -> "x"; "plan.v2.xlsx" -> "plan.v2"), shortened to
+    MAX_STEM_CHARS characters and MAX_STEM_BYTES UTF-8 bytes."""
+    stem = PurePath(filename).stem
+    while PurePath(stem).suffix.lower() in _FILE_SUFFIXES:
+        stem = PurePath(stem).stem
+    stem = stem[:MAX_STEM_CHARS].encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore").strip()
+    return stem or "questionnaire"
+
+
 class ExportError(Exception):
     """The export could not be built; the message says why."""
 
@@ -79,8 +98,7 @@ def completed_file(
         data = _write(write_back, original, values, items, highlight=highlight and q.format in ("xlsx", "xlsm"))
     except (WriteBackError, ValueError) as exc:
         raise ExportError(str(exc)) from exc
-    stem = PurePath(q.filename).stem
-    name = f"{stem}_completed.{q.format}"
+    name = f"{download_stem(q.filename)}_completed.{q.format}"
     audit.record(
         session,
         "questionnaire.export",
@@ -138,4 +156,4 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
     data = response_report(q.name, rows, subtitle=subtitle)
     audit.record(session, "questionnaire.report", actor=actor, ip=ip, object_type="questionnaire", object_id=q.id)
     session.commit()
-    return ExportedFile(data, f"{PurePath(q.filename).stem}_report.docx", MIMETYPES["docx"])
+    return ExportedFile(data, f"{download_stem(q.filename)}_report.docx", MIMETYPES["docx"])

@@ -11,14 +11,14 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from answers import audit, storage
-from answers.bank import find_product, record_use
+from answers.bank import control_character_problem, find_product, pasted_breaks, record_use
 from answers.models import (
     Entry,
     Item,
@@ -89,8 +89,17 @@ def _apply_suggestion(item: Item, s: Suggested) -> None:
     item.alternatives = [a.to_json() for a in s.alternatives]
 
 
+#: Characters kept of an upload's file name (the 300-character column, and a name a person
+#: reads); a longer name is shortened before its extension, which says what the file is.
+MAX_FILENAME = 200
+
+
 def _display_name(filename: str) -> str:
-    return PurePath(filename.replace("\\", "/")).name[:300] or "questionnaire"
+    name = PurePath(filename.replace("\\", "/")).name or "questionnaire"
+    if len(name) > MAX_FILENAME:
+        suffix = PurePath(name).suffix[:10]
+        name = name[: MAX_FILENAME - len(suffix)] + suffix
+    return name
 
 
 def ingest(
@@ -456,21 +465,53 @@ def may_answer(scope: Sequence[str], product: str | None) -> bool:
     return not scope or product in scope
 
 
-def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
-    """A live bank entry a reviewer picked for ``item`` by hand, as an alternative (score
-    0, tier none, ``found``), its answer fitted to the cell. DecisionError for an unknown
-    or retired entry, or one scoped to other products than the questionnaire's."""
+def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
+    """The bank entry a reviewer applies to ``item`` by id: it must be approved (a draft
+    is unreviewed text, a retired one withdrawn) and in the questionnaire's product scope.
+    Checked at decision time: an alternative listed at upload may have been retired since.
+    DecisionError otherwise, saying why."""
     from answers.bank import entry_products
     from answers.models import EntryStatus
-    from answers.suggest import Alternative, fit_for
 
     entry = session.get(Entry, entry_id)
-    if entry is None or entry.status == EntryStatus.retired:
+    if entry is None:
         raise DecisionError(f"entry {entry_id} is not a live bank entry")
+    if entry.status == EntryStatus.retired:
+        raise DecisionError(f"entry {entry_id} is not a live bank entry (it is retired)")
+    if entry.status != EntryStatus.approved:
+        raise DecisionError(
+            f"entry {entry_id} is a draft: a curator approves it before its answer is sent; type the answer instead"
+        )
     q = get_questionnaire(item.questionnaire_id, session=session)
     scope = entry_products(entry.id, session=session)
     if not may_answer(scope, product_of(q, session=session)):
         raise DecisionError(f"entry {entry_id} answers for {', '.join(scope)} only, not this questionnaire")
+    return entry
+
+
+def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
+    """DecisionError when ``item``'s suggestion came from a bank entry retired (or deleted)
+    since the questionnaire was matched: a curator withdrew that answer."""
+    from answers.models import EntryStatus
+
+    if item.entry_id is None:
+        return
+    entry = session.get(Entry, item.entry_id)
+    if entry is None or entry.status == EntryStatus.retired:
+        raise DecisionError(
+            f"the suggested answer comes from bank entry {item.entry_id}, retired since this questionnaire was "
+            "matched: choose another answer or type one"
+        )
+
+
+def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
+    """An approved bank entry a reviewer picked for ``item`` by hand, as an alternative
+    (score 0, tier none, ``found``), its answer fitted to the cell. DecisionError as
+    ``_applicable_entry``."""
+    from answers.suggest import Alternative, fit_for
+
+    entry = _applicable_entry(item, entry_id, session=session)
+    q = get_questionnaire(item.questionnaire_id, session=session)
     answer, comment, _ = fit_for(entry, question_of(item), _version_line(q))
     return {**Alternative(entry.id, 0.0, "none", entry.question, answer, comment).to_json(), "found": True}
 
@@ -508,6 +549,11 @@ def decide(
             f"item {item_id} was changed by someone else since you loaded it "
             f"(version {item.lock_version}, you had {expected_version}): reload"
         )
+    typed = {"answer": decision.answer, "comment": decision.comment}
+    typed = {k: pasted_breaks(v) for k, v in typed.items() if v is not None}
+    if problem := control_character_problem(typed):  # the bank's rule: the download must open
+        raise DecisionError(problem)
+    decision = replace(decision, **typed)
     before = {"status": str(item.status), "assignee": item.assignee, "edited": False}
     was_accepted = item.status == ItemStatus.accepted
     if decision.entry_id is not None:
@@ -517,6 +563,8 @@ def decide(
             # and counts as a person's (wordings confirmed in review)
             alt = _found_match(item, decision.entry_id, session=session)
             item.alternatives = [*item.alternatives, alt]
+        elif alt is not None or decision.entry_id == item.entry_id:
+            _applicable_entry(item, decision.entry_id, session=session)
         if alt is not None:
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
             item.entry_id = decision.entry_id
@@ -536,6 +584,7 @@ def decide(
             if item.suggested_answer is None and item.suggested_comment is None:
                 raise DecisionError("nothing to accept: give an answer or a comment")
             if decision.answer is None and decision.comment is None:
+                _refuse_withdrawn_suggestion(item, session=session)
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
         if status == ItemStatus.accepted and item.answer is not None:
             reason = unwritable_in(item.questionnaire_id, session=session).get(item.id)

@@ -174,11 +174,18 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
     importer records them). Short records are padded with empty fields. Raises
     WriteBackError for a reference outside the file or text the file's encoding cannot hold
     (after typographic characters are replaced by ASCII: "≥" -> ">="), naming the record.
+    An all-ASCII file without BOM counts as ASCII (Excel reads it as cp1252, not UTF-8).
     """
     try:
         parsed: CsvText = read_csv_text(original, "original CSV")
     except QuestionnaireImportError as exc:
         raise WriteBackError(f"cannot read the original CSV: {exc}") from exc
+    encoding, described = parsed.encoding, f"this file's {parsed.encoding} encoding"
+    if encoding == "utf-8" and not parsed.bom and original.isascii():
+        # Nothing says UTF-8: no BOM, no byte above 127. Excel opens such a file in the ANSI
+        # code page (cp1252), so UTF-8 bytes would read as mojibake ("’" as "â€™"). New
+        # text stays ASCII: transliterated like the cp1252 path, else refused.
+        encoding, described = "ascii", "this plain-ASCII file (no UTF-8 byte-order mark, read as Windows-1252)"
     by_row: dict[int, dict[int, str]] = defaultdict(dict)
     for ref, value in values.items():
         if ref.sheet:
@@ -187,14 +194,14 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
             raise WriteBackError(f"{ref}: record {ref.row} does not exist (the file has {len(parsed.records)})")
         if not 1 <= ref.column <= _MAX_COLUMN:
             raise WriteBackError(f"{ref}: field {ref.column} is outside 1..{_MAX_COLUMN}")
-        text = format_value(value, parsed.encoding)
+        text = format_value(value, encoding)
         try:
-            text.encode(parsed.encoding)
+            text.encode(encoding)
         except UnicodeEncodeError as exc:
             bad = text[exc.start : exc.end]
             raise WriteBackError(
-                f"record {ref.row}, field {ref.column} ({ref}): the answer contains {bad!r}, which this file's "
-                f"{parsed.encoding} encoding cannot hold; edit that answer or save the file as UTF-8"
+                f"record {ref.row}, field {ref.column} ({ref}): the answer contains {bad!r}, which "
+                f"{described} cannot hold; edit that answer or save the file as UTF-8"
             ) from exc
         by_row[ref.row - 1][ref.column - 1] = text
     out: list[str] = []

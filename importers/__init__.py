@@ -7,6 +7,7 @@ raises a `QuestionnaireImportError` subclass with a one-line reason when none fi
 from __future__ import annotations
 
 from importers import _safety
+from importers._text import strip_invisible
 from importers.base import (
     MAX_QUESTIONS,
     CellRef,
@@ -64,11 +65,12 @@ REGISTRY: list[Importer] = [
 def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedQuestionnaire:
     """Parse an uploaded questionnaire.
 
-    Raises FileTooLarge over `max_bytes`, over MAX_SHEET_ROWS rows on a visible sheet (or
-    CSV records), over MAX_WORKBOOK_ELEMENTS rows and cells in the sheets read (hidden
-    lookup sheets have no row limit of their own) or over MAX_QUESTIONS questions,
-    UnknownQuestionnaireFormat when no registered format recognises the file, or the
-    specific error of the format that tried.
+    Question text (and section) comes without zero-width characters, soft hyphens and bidi
+    controls (``strip_invisible``). Raises FileTooLarge over `max_bytes`, over MAX_SHEET_ROWS
+    rows on a visible sheet (or CSV records), over MAX_WORKBOOK_ELEMENTS rows and cells in the
+    sheets read (hidden lookup sheets have no row limit of their own) or over MAX_QUESTIONS
+    questions, UnknownQuestionnaireFormat when no registered format recognises the file, or
+    the specific error of the format that tried.
     """
     if len(data) > max_bytes:
         raise FileTooLarge(f"{filename}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")
@@ -83,6 +85,9 @@ def load(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> P
             parsed = importer.parse(data, filename)
             if len(parsed.questions) > MAX_QUESTIONS:
                 raise too_many_questions(filename)
+            for q in parsed.questions:  # what is matched and shown; the cells are not touched
+                q.text = strip_invisible(q.text)
+                q.section = strip_invisible(q.section) if q.section else q.section
             return parsed
     raise UnknownQuestionnaireFormat(f"{filename}: not a questionnaire format Answerbank reads (xlsx, xlsm, csv, docx)")
 

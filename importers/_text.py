@@ -40,6 +40,19 @@ PLACEHOLDERS = {
 _PLACEHOLDER_RE = re.compile(r"^(https?://www\.vendor\.domain/\S*|e\.g\.,?\s.*)$", re.IGNORECASE)
 
 
+# Characters that show nothing but split a word for every comparison: zero-width space,
+# non-joiner and joiner, word joiner, byte-order mark, soft hyphen (a paste from a web page
+# or Word leaves them inside words: "in\u00adcident" no longer matches "incident"); and the
+# bidirectional controls (embeddings, overrides, isolates, LRM/RLM), which reorder how the
+# text around them is shown.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without zero-width characters, soft hyphens and bidi controls."""
+    return _INVISIBLE.sub("", text)
+
+
 def answer_text(raw: str, question: str = "") -> str | None:
     """The cell's text as an existing answer, or None for empty cells and template
     placeholders (`Vendor Name`, `mm/dd/yyyy`, a copy of the question label, ...)."""

@@ -486,7 +486,14 @@ class DocxImporter:
         check_package(data, filename).close()
         try:
             document = docx.Document(io.BytesIO(data))
-        except (PackageNotFoundError, KeyError, ValueError, XMLSyntaxError, zipfile.BadZipFile) as exc:
+        except XMLSyntaxError as exc:
+            if "Excessive depth" in str(exc) or "XML_PARSE_HUGE" in str(exc):  # libxml2's limit: 256 levels
+                raise UnsafeFile(
+                    f"{filename}: the document nests tables (or other parts) more than 255 levels deep; "
+                    "no questionnaire needs that, so it is not read"
+                ) from exc
+            raise CorruptFile(f"{filename}: cannot open the Word document ({exc})") from exc
+        except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise CorruptFile(f"{filename}: cannot open the Word document ({exc})") from exc
         except (TypeError, AttributeError) as exc:
             # python-docx trips over damaged relationship parts (no Target, no TargetMode,

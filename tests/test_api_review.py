@@ -524,3 +524,89 @@ def test_assignee_must_be_an_email_address(api, uploaded, assignee):
     listed = client.get(f"{API}/questionnaires/{uploaded[0]['id']}/items", headers=headers).json["items"]
     item = next(i for i in listed if i["id"] == items["BCP-01"]["id"])
     assert (item["status"], item["assignee"]) == ("pending", None)
+
+
+def test_pasted_line_breaks_become_newlines_and_other_control_characters_are_refused(api, uploaded, app):
+    """A vertical tab (Word's line break, pasted) saved with 200 and then broke the download
+    (409); NUL and ESC did the same. The bank's rule on entry text now holds for decisions."""
+    client, headers = api
+    q, items = uploaded
+    r = patch(api, items["ENC-01"], comment="line one\x0bline two\x0cpage two\tand a tab", status="accepted")
+    assert r.status_code == 200 and r.json["comment"] == "line one\nline two\npage two\tand a tab"
+    for field, value, code in [("comment", "nul\x00here", "U+0000"), ("answer", "esc\x1b[31m", "U+001B")]:
+        r = patch(api, items["MFA-01"], **{field: value, "status": "accepted"})
+        assert r.status_code == 400 and r.json["error"].startswith(f"{field}: contains the control character {code}")
+    lone = client.patch(
+        f"{API}/items/{items['MFA-01']['id']}",
+        data='{"answer": "x \\ud800"}',
+        headers=headers,
+        content_type="application/json",
+    )
+    assert lone.status_code == 400 and "U+D800" in lone.json["error"]  # was a 500 on the database write
+    page = signed_in_page(app)
+    r = page.post(f"/questionnaires/{q['id']}/items/{items['MFA-01']['id']}", data={"comment": "bell\x07"})
+    assert r.status_code == 303  # a plain form: the error is flashed on the review page
+    assert "U+0007" in page.get(f"/questionnaires/{q['id']}").get_data(as_text=True)
+    export = client.get(f"{API}/questionnaires/{q['id']}/export", headers=headers)
+    assert export.status_code == 200 and cells(export.data)["D2"] == "line one\nline two\npage two\tand a tab"
+    assert "C3" not in cells(export.data) and "D3" not in cells(export.data)
+
+
+def signed_in_page(app):
+    """A browser session of the api fixture's sales user."""
+    from sqlmodel import select
+
+    from answers.users import User
+    from tests.auth_helpers import db, signed_in
+
+    with db(app) as s:
+        user = s.exec(select(User).where(User.email == "sales@example.com")).one()
+    return signed_in(app, user)
+
+
+@pytest.mark.parametrize(
+    ("filename", "stem"),
+    [
+        ("vendor.xlsx", "vendor"),
+        ("x.xlsx.exe", "x"),
+        ("x.xlsx.xlsx", "x"),
+        ("plan.v2.xlsx", "plan.v2"),
+        ("A" * 500 + ".xlsx", "A" * 100),
+        ("Fragebogen-" + "ä" * 120 + ".xlsx", "Fragebogen-" + "ä" * 69),  # 150 UTF-8 bytes
+    ],
+)
+def test_download_names_drop_every_extension_and_stay_short(filename, stem):
+    from answers.exporting import download_stem
+
+    assert download_stem(filename) == stem
+
+
+def test_an_upload_named_x_xlsx_exe_downloads_as_x_completed_and_long_names_are_capped(api):
+    client, headers = api
+    r = upload(api, filename="x.xlsx.exe")
+    assert r.status_code == 201, r.json
+    export = client.get(f"{API}/questionnaires/{r.json['id']}/export", headers=headers)
+    assert "filename=x_completed.xlsx" in export.headers["Content-Disposition"]
+    r = upload(api, filename="A" * 500 + ".xlsx")
+    assert r.status_code == 201, r.json
+    assert r.json["filename"] == "A" * 195 + ".xlsx"  # stored shortened, the extension kept
+    export = client.get(f"{API}/questionnaires/{r.json['id']}/export", headers=headers)
+    assert f"filename={'A' * 100}_completed.xlsx" in export.headers["Content-Disposition"]
+
+
+def test_a_docx_with_tables_nested_too_deep_is_refused_in_plain_words(api):
+    document = Document()
+    table = document.add_table(rows=2, cols=3)
+    for column, label in enumerate(("Question", "Answer", "Comments")):
+        table.cell(0, column).text = label
+    table.cell(1, 0).text = "Do you encrypt customer data at rest?"
+    cell = table.cell(1, 2)
+    for level in range(300):
+        cell = cell.add_table(rows=1, cols=1).cell(0, 0)
+        cell.text = f"level {level}"
+    buf = io.BytesIO()
+    document.save(buf)
+    r = upload(api, buf.getvalue(), "nested.docx")
+    assert r.status_code == 400
+    assert "nests tables (or other parts) more than 255 levels deep" in r.json["error"]
+    assert "XML_PARSE_HUGE" not in r.json["error"]

@@ -82,7 +82,9 @@ def test_retire_then_restore_creates_a_new_version(session):
     bank.retire(e.id, session=session, actor="x@example.com")
     assert e.status == EntryStatus.retired and e.revision == 3
     bank.restore_version(e.id, 1, session=session, actor="x@example.com")
-    assert e.revision == 4 and e.comment == "first text" and e.status == EntryStatus.approved
+    # back in use, but not approved by whoever restored it: a curator approves it anew
+    assert e.revision == 4 and e.comment == "first text" and e.status == EntryStatus.draft
+    assert (e.approved_at, e.approved_by) == (None, None)
     history = bank.versions(e.id, session=session)
     assert [v.revision for v in history] == [4, 3, 2, 1]
     assert history[0].note == "restored revision 1"

@@ -84,7 +84,12 @@ def test_a_picked_alternative_is_a_confirmed_wording(app, reviewer, qid):  # noq
     with db(app) as s:
         invalidate()
         other = bank.create_entry(
-            EntryCreate(question="Do administrators sign in with a second factor?", answer="Yes", comment="TOTP app"),
+            EntryCreate(
+                question="Do administrators sign in with a second factor?",
+                answer="Yes",
+                comment="TOTP app",
+                status="approved",  # only approved entries are applied by id
+            ),
             session=s,
             actor="seed",
         )

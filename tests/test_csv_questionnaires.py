@@ -245,9 +245,24 @@ def test_typographic_characters_become_ascii_in_a_legacy_encoding():
 
 
 def test_utf8_file_keeps_typographic_characters():
-    data = b"ID,Question,Answer\nX-1,Minimum length?,\n"
-    written = write_back(data, {CellRef("", 2, 3): "≥ 12 → yes"}).decode("utf-8")
-    assert written.split("\n")[1] == "X-1,Minimum length?,≥ 12 → yes"
+    for data in (
+        "ID,Question,Answer\nX-1,Mindestlänge?,\n".encode(),
+        codecs.BOM_UTF8 + b"ID,Question,Answer\nX-1,Q?,\n",
+    ):
+        written = write_back(data, {CellRef("", 2, 3): "≥ 12 → yes"}).decode("utf-8-sig")
+        assert written.split("\n")[1].endswith(",≥ 12 → yes")
+
+
+def test_an_ascii_file_without_bom_gets_ascii_text_or_a_named_refusal():
+    """No BOM and no byte above 127: Excel opens the file as cp1252, so UTF-8 bytes of a
+    typographic answer would show as mojibake ("’" as "â€™")."""
+    data = b"Question,Answer\r\nDo you encrypt data in transit?,\r\n"
+    written = write_back(data, {CellRef("", 2, 2): "Yes \u2013 TLS \u2265 1.2, customer\u2019s keys, café"})
+    assert (
+        written == b'Question,Answer\r\nDo you encrypt data in transit?,"Yes - TLS >= 1.2, customer\'s keys, cafe"\r\n'
+    )
+    with pytest.raises(WriteBackError, match=r"record 2, field 2 .*'€'.*plain-ASCII file"):
+        write_back(data, {CellRef("", 2, 2): "Costs 5 €"})
 
 
 def test_unencodable_answer_names_the_record():
@@ -289,7 +304,8 @@ def test_detect_by_content_and_extension():
     assert not importer.detect(b"just one line of prose", "notes")
 
 
-SYNTHETIC = make_csv(
+# UTF-8 with a BOM, so any text fits (an all-ASCII file without one takes ASCII only)
+SYNTHETIC = codecs.BOM_UTF8 + make_csv(
     [
         ["Section A"],
         ["A-1", "Do you encrypt backups?", "", ""],

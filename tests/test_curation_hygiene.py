@@ -47,7 +47,7 @@ def test_hygiene_finds_duplicates_and_opposite_verdicts_and_resolves_them(sessio
     a = _entry(session, "Do you encrypt customer data at rest?", status=EntryStatus.approved)
     b = _entry(session, "Do you encrypt the customer data at rest?", status=EntryStatus.approved)
     c = _entry(session, "Is there a documented incident response plan?", answer="Yes")
-    d = _entry(session, "Is there a documented incident-response plan?", answer="No")
+    d = _entry(session, "Is there a documented incident-response plan in place?", answer="No")
     e = _entry(session, "Do you use a CDN?", answer="No", comment="We use Cloudflare for every public endpoint.")
     _entry(session, "Where is data hosted?", answer="EU", products=["Cloud"])
     _entry(session, "Where is the data hosted?", answer="EU")  # other scope: not a duplicate
@@ -67,8 +67,11 @@ def test_hygiene_finds_duplicates_and_opposite_verdicts_and_resolves_them(sessio
 
 
 def test_learned_conflicts_are_listed_and_cleared_by_keeping_one(session):
-    a = _entry(session, "Do you support SSO?", answer="Yes")
-    b = _entry(session, "Do you support SSO?", answer="No")
+    # the same question twice: only learning adds that (create refuses it), flagged
+    a, b = (
+        bank._add_entry(EntryCreate(question="Do you support SSO?", answer=v), session=session, actor="learn")
+        for v in ("Yes", "No")
+    )
     for x in (a, b):
         x.conflict = True
         session.add(x)

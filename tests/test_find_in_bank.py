@@ -177,3 +177,64 @@ def test_search_ignores_hyphens_spaces_and_case_inside_words(app, sales_client, 
     item = _item(app, qid)
     html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find", query_string={"q": query})
     assert _listed(html.get_data(as_text=True)) == [wanted]
+
+
+def test_a_draft_is_neither_listed_nor_applied_by_id(app, sales_client, seeded):
+    with db(app) as s:
+        draft = bank.create_entry(EntryCreate(question="Do idle sessions time out?", answer="No"), session=s)
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find?q=time+out").get_data(as_text=True)
+    assert draft.id not in _listed(html)
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"entry_id": draft.id, "lock_version": item.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 400 and f"entry {draft.id} is a draft" in r.get_json()["error"]
+    assert _item(app, qid).answer is None
+
+
+def test_a_listed_match_retired_or_unapproved_since_the_upload_is_refused(app, sales_client, seeded):
+    qid = _upload(sales_client)
+    with db(app) as s:
+        item = s.exec(select(Item).where(Item.questionnaire_id == qid)).one()
+        item.alternatives = [
+            {"entry_id": seeded[TIMEOUT], "score": 60.0, "tier": "review", "question": TIMEOUT, "answer": "Yes"}
+        ]
+        s.add(item)
+        s.commit()
+        bank.retire(seeded[TIMEOUT], session=s, actor="curator")
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"entry_id": seeded[TIMEOUT], "status": "accepted", "lock_version": item.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 400 and "retired" in r.get_json()["error"]
+    after = _item(app, qid)
+    assert (after.status.value, after.answer, after.lock_version) == ("pending", None, item.lock_version)
+
+
+def test_a_suggestion_whose_entry_was_retired_since_is_not_accepted(app, sales_client, seeded):
+    qid = _upload(sales_client)
+    with db(app) as s:
+        item = s.exec(select(Item).where(Item.questionnaire_id == qid)).one()
+        item.entry_id, item.tier, item.suggested_answer, item.alternatives = seeded[TIMEOUT], "high", "Yes", []
+        s.add(item)
+        s.commit()
+        bank.retire(seeded[TIMEOUT], session=s, actor="curator")
+    for body in ({"status": "accepted"}, {"entry_id": seeded[TIMEOUT], "status": "accepted"}):
+        r = sales_client.post(
+            f"/questionnaires/{qid}/items/{item.id}",
+            json={**body, "lock_version": item.lock_version},
+            headers={"Accept": "application/json"},
+        )
+        assert r.status_code == 400 and "retired" in r.get_json()["error"], body
+    assert (_item(app, qid).status.value, _item(app, qid).answer) == ("pending", None)
+    # the reviewer's own answer is still taken
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"answer": "No", "status": "accepted", "lock_version": item.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 200 and r.get_json()["answer"] == "No"

@@ -105,6 +105,8 @@ def test_a_conflict_dismissed_in_another_session_is_seen_by_the_cached_index(app
     from answers.db import get_engine
 
     first, second = _conflicting_bank(runner, session, tmp_path)
+    # the answers agree now; the flags stay until a curator clears them
+    bank.update_entry(second.id, bank.EntryUpdate(answer="No"), session=session, actor="curator@example.com")
     assert _suggest(session, REMOVABLE).tier == "review"  # the index and its rows are cached now
     with Session(get_engine(app)) as other:  # a curator's request: flags cleared, no new revision
         bank.clear_conflict([first.id, second.id], session=other, actor="curator@example.com")

@@ -313,9 +313,17 @@ def restore(entry_id: int):
     if revision is None:
         flash("choose a revision to restore", "error")
         return redirect(url_for("bank.entry", entry_id=entry_id), code=303)
-    return _simple_action(
-        entry_id, bank.restore_version, f"Revision {revision} restored as a new revision.", revision=revision
-    )
+    _entry_or_404(entry_id)
+    try:
+        e = bank.restore_version(entry_id, revision, session=get_session(), actor=actor()[0], ip=client_ip())
+    except (bank.EntryError, LookupError) as exc:
+        get_session().rollback()
+        flash(str(exc), "error")
+    else:
+        _changed()
+        status = "approved" if e.status == EntryStatus.approved else "a draft: approve it to use it for answers"
+        flash(f"Revision {revision} restored as a new revision; the entry is {status}.", "info")
+    return redirect(url_for("bank.entry", entry_id=entry_id), code=303)
 
 
 @bp.get("/bank/due")
@@ -577,6 +585,9 @@ def api_create():
         entry = bank.create_entry(
             EntryCreate.model_validate(data), session=get_session(), actor=actor()[0], ip=client_ip()
         )
+    except bank.DuplicateEntry as exc:
+        get_session().rollback()
+        return jsonify(error=str(exc), existing_id=exc.existing_id), 409
     except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))
@@ -620,6 +631,9 @@ def api_patch(entry_id: int):
     except bank.StaleRevision as exc:
         get_session().rollback()
         return _api_error(str(exc), 409)
+    except bank.DuplicateEntry as exc:
+        get_session().rollback()
+        return jsonify(error=str(exc), existing_id=exc.existing_id), 409
     except (ValidationError, bank.EntryError, BadField) as exc:
         get_session().rollback()
         return _api_error(_message(exc))

@@ -163,7 +163,8 @@ def find(questionnaire_id: int, item_id: int):
     product = responding.product_of(q, session=session)
     results, total = [], 0
     if query:
-        found = bank.search(bank.SearchFilters(query=query, sort="usage"), session=session, per_page=FIND_LIMIT * 2)
+        filters = bank.SearchFilters(query=query, status="approved", sort="usage")  # decide takes no other
+        found = bank.search(filters, session=session, per_page=FIND_LIMIT * 2)
         total = found.total
         usable = [e for e in found.entries if responding.may_answer(found.products.get(e.id, []), product)]
         results = usable[:FIND_LIMIT]
