@@ -21,6 +21,7 @@ from answers import audit, storage
 from answers.bank import control_character_problem, find_product, pasted_breaks, record_use
 from answers.models import (
     Entry,
+    EntryStatus,
     Item,
     ItemStatus,
     Product,
@@ -471,7 +472,6 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     Checked at decision time: an alternative listed at upload may have been retired since.
     DecisionError otherwise, saying why."""
     from answers.bank import entry_products
-    from answers.models import EntryStatus
 
     entry = session.get(Entry, entry_id)
     if entry is None:
@@ -492,8 +492,6 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
 def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
     """DecisionError when ``item``'s suggestion came from a bank entry retired (or deleted)
     since the questionnaire was matched: a curator withdrew that answer."""
-    from answers.models import EntryStatus
-
     if item.entry_id is None:
         return
     entry = session.get(Entry, item.entry_id)
@@ -623,11 +621,14 @@ def decide(
 class BulkAccepted:
     """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
     suggestions left alone because the customer's file already answers the question, and
-    ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``)."""
+    ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``),
+    ``skipped_withdrawn`` ones whose bank entry is no longer approved (retired since the
+    questionnaire was matched: a curator withdrew that answer)."""
 
     accepted: int = 0
     skipped_answered: int = 0
     skipped_unwritable: int = 0
+    skipped_withdrawn: int = 0
 
 
 def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> BulkAccepted:
@@ -641,6 +642,12 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
     used: list[int | None] = []
     items = list_items(questionnaire_id, session=session)
     blocked = unwritable(items)
+    sources = {i.entry_id for i in items if i.entry_id is not None}
+    approved = set(
+        session.exec(select(Entry.id).where(col(Entry.id).in_(sources), Entry.status == EntryStatus.approved))
+        if sources
+        else ()
+    )
     for item in items:
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
@@ -651,6 +658,9 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
             continue
         if item.id in blocked:
             result.skipped_unwritable += 1
+            continue
+        if item.entry_id is not None and item.entry_id not in approved:
+            result.skipped_withdrawn += 1
             continue
         item.answer = item.suggested_answer
         item.comment = item.original_comment or item.suggested_comment
@@ -672,6 +682,7 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
             "accepted": result.accepted,
             "skipped_answered": result.skipped_answered,
             "skipped_unwritable": result.skipped_unwritable,
+            "skipped_withdrawn": result.skipped_withdrawn,
         },
     )
     session.commit()

@@ -614,3 +614,20 @@ def test_a_docx_with_tables_nested_too_deep_is_refused_in_plain_words(api):
     assert r.status_code == 400
     assert "nests tables (or other parts) more than 255 levels deep" in r.json["error"]
     assert "XML_PARSE_HUGE" not in r.json["error"]
+
+
+def test_bulk_accept_skips_a_suggestion_whose_entry_was_retired_since_the_upload(api, uploaded, app):
+    # a curator retiring an entry withdraws its answer: the single accept refused it, bulk
+    # accept wrote it anyway
+    from answers import bank
+    from answers.db import get_session
+
+    client, headers = api
+    q, items = uploaded
+    with app.app_context():
+        bank.retire(items["ENC-01"]["suggestion"]["entry_id"], session=get_session(), actor="cur@example.com")
+    r = client.post(f"{API}/questionnaires/{q['id']}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert r.status_code == 200 and (r.json["accepted"], r.json["skipped_withdrawn"]) == (0, 1), r.json
+    listed = client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    enc = next(i for i in listed if i["question_id"] == "ENC-01")
+    assert (enc["status"], enc["answer"]) == ("pending", None)

@@ -203,7 +203,8 @@ def patch_item(item_id: int):
 def accept(questionnaire_id: int):
     """Bulk accept the pending suggestions at or above ``min_tier`` (exact, high - the
     default - or review), except questions the file already answers or has no answer cell
-    for (counted in ``skipped_already_answered`` / ``skipped_not_writable``). ``review``
+    for, or whose bank entry was retired since matching (counted in
+    ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``). ``review``
     is for clients that show a person every item first: review-tier matches include
     inverted meanings, which is why the review page does not offer it."""
     q = _questionnaire(questionnaire_id)
@@ -219,6 +220,7 @@ def accept(questionnaire_id: int):
         accepted=done.accepted,
         skipped_already_answered=done.skipped_answered,
         skipped_not_writable=done.skipped_unwritable,
+        skipped_withdrawn=done.skipped_withdrawn,
         questionnaire=questionnaire_json(q),
     )
 

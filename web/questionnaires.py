@@ -237,6 +237,11 @@ def accept_all(questionnaire_id: int):
             message += f" Skipped {done.skipped_answered} question(s) the file already answers: review them one by one."
         if done.skipped_unwritable:
             message += f" Skipped {done.skipped_unwritable} question(s) with no answer cell of their own in the file."
+        if done.skipped_withdrawn:
+            message += (
+                f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired since the upload:"
+                " choose another answer for them."
+            )
         flash(message, "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
 
