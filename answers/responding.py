@@ -31,7 +31,7 @@ from answers.models import (
     User,
     utcnow,
 )
-from answers.suggest import Suggested, ensure_vectors, suggest_for, with_comment
+from answers.suggest import Suggested, ensure_vectors, fit_for, suggest_for, with_comment
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
 log = logging.getLogger(__name__)
@@ -489,24 +489,42 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     return entry
 
 
-def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
-    """DecisionError when ``item``'s suggestion came from a bank entry retired (or deleted)
-    since the questionnaire was matched: a curator withdrew that answer."""
+def withdrawn_reason(item: Item, entry: Entry | None, version_line: str) -> str | None:
+    """Why ``item``'s suggestion no longer stands, or None: its bank entry was retired (or
+    deleted) since the questionnaire was matched, or edited so that it now fills the cells
+    differently (a curator turned its Yes into a No). Accepting it would send what the
+    bank no longer says."""
     if item.entry_id is None:
-        return
-    entry = session.get(Entry, item.entry_id)
-    if entry is None or entry.status == EntryStatus.retired:
-        raise DecisionError(
+        return None
+    if entry is None or entry.status != EntryStatus.approved:
+        return (
             f"the suggested answer comes from bank entry {item.entry_id}, retired since this questionnaire was "
             "matched: choose another answer or type one"
         )
+    answer, comment, _ = fit_for(entry, question_of(item), version_line)
+    if (answer, comment) != (item.suggested_answer, item.suggested_comment):
+        return (
+            f"bank entry {item.entry_id} changed since this questionnaire was matched (it now answers "
+            f"{answer or comment!r}): match again to see the current answer, or type one"
+        )
+    return None
+
+
+def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
+    """DecisionError when ``item``'s suggestion no longer stands (``withdrawn_reason``)."""
+    if item.entry_id is None:
+        return
+    q = get_questionnaire(item.questionnaire_id, session=session)
+    reason = withdrawn_reason(item, session.get(Entry, item.entry_id), _version_line(q))
+    if reason is not None:
+        raise DecisionError(reason)
 
 
 def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
     """An approved bank entry a reviewer picked for ``item`` by hand, as an alternative
     (score 0, tier none, ``found``), its answer fitted to the cell. DecisionError as
     ``_applicable_entry``."""
-    from answers.suggest import Alternative, fit_for
+    from answers.suggest import Alternative
 
     entry = _applicable_entry(item, entry_id, session=session)
     q = get_questionnaire(item.questionnaire_id, session=session)
@@ -622,8 +640,8 @@ class BulkAccepted:
     """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
     suggestions left alone because the customer's file already answers the question, and
     ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``),
-    ``skipped_withdrawn`` ones whose bank entry is no longer approved (retired since the
-    questionnaire was matched: a curator withdrew that answer)."""
+    ``skipped_withdrawn`` ones whose bank entry was retired or changed since the
+    questionnaire was matched (``withdrawn_reason``)."""
 
     accepted: int = 0
     skipped_answered: int = 0
@@ -643,11 +661,8 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
     items = list_items(questionnaire_id, session=session)
     blocked = unwritable(items)
     sources = {i.entry_id for i in items if i.entry_id is not None}
-    approved = set(
-        session.exec(select(Entry.id).where(col(Entry.id).in_(sources), Entry.status == EntryStatus.approved))
-        if sources
-        else ()
-    )
+    entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
+    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
     for item in items:
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
@@ -659,7 +674,7 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         if item.id in blocked:
             result.skipped_unwritable += 1
             continue
-        if item.entry_id is not None and item.entry_id not in approved:
+        if withdrawn_reason(item, entries.get(item.entry_id), version_line) is not None:
             result.skipped_withdrawn += 1
             continue
         item.answer = item.suggested_answer

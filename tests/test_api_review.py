@@ -631,3 +631,26 @@ def test_bulk_accept_skips_a_suggestion_whose_entry_was_retired_since_the_upload
     listed = client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
     enc = next(i for i in listed if i["question_id"] == "ENC-01")
     assert (enc["status"], enc["answer"]) == ("pending", None)
+
+
+def test_a_suggestion_whose_entry_changed_since_matching_is_neither_bulk_nor_singly_accepted(api, uploaded, app):
+    # a curator turning the entry's answer around after the upload: the page still shows
+    # the old suggestion, and accepting it would send what the bank no longer says
+    from answers import bank
+    from answers.db import get_session
+    from answers.models import EntryUpdate
+
+    client, headers = api
+    q, items = uploaded
+    entry_id = items["ENC-01"]["suggestion"]["entry_id"]
+    with app.app_context():
+        bank.update_entry(entry_id, EntryUpdate(answer="No"), session=get_session(), actor="cur@example.com")
+    r = client.post(f"{API}/questionnaires/{q['id']}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert (r.json["accepted"], r.json["skipped_withdrawn"]) == (0, 1), r.json
+    r = patch(api, items["ENC-01"], status="accepted")
+    assert r.status_code == 400 and "changed since this questionnaire was matched" in r.json["error"], r.json
+    client.post(f"{API}/questionnaires/{q['id']}/resuggest", headers=headers)
+    listed = client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    enc = next(i for i in listed if i["question_id"] == "ENC-01")
+    r = patch(api, enc, status="accepted")
+    assert r.status_code == 200 and r.json["answer"] == "No", r.json

@@ -235,3 +235,24 @@ def test_a_saved_decision_tells_the_page_how_many_are_answered(reviewer, qid):
     enc = items(reviewer, qid)["ENC-01"]
     r = decide(reviewer, qid, enc, status="accepted", lock_version=enc["version"])
     assert r.status_code == 200 and r.json["answered"] == 1
+
+
+def test_match_again_takes_the_current_bank_and_bulk_accept_skips_a_changed_entry(app, reviewer, qid):
+    from answers import bank
+    from answers.db import get_session
+    from answers.models import EntryUpdate, Item
+
+    with app.app_context():
+        session = get_session()
+        enc = session.get(Item, items(reviewer, qid)["ENC-01"]["id"])
+        bank.update_entry(enc.entry_id, EntryUpdate(answer="No"), session=session, actor="cur@example.com")
+    page = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "exact"}, follow_redirects=True)
+    assert "Skipped 1 suggestion(s) whose bank entry was retired or changed" in page.get_data(as_text=True)
+    assert set(items_with(reviewer, qid, status="accepted")) == set()
+    page = reviewer.post(f"/questionnaires/{qid}/resuggest", follow_redirects=True).get_data(as_text=True)
+    assert "again against the current bank" in page
+    reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "exact"})
+    assert set(items_with(reviewer, qid, status="accepted")) == {"ENC-01"}
+    with app.app_context():
+        assert get_session().get(Item, enc.id).answer == "No"
+    assert reviewer.post("/questionnaires/999999/resuggest").status_code == 404

@@ -203,7 +203,7 @@ def patch_item(item_id: int):
 def accept(questionnaire_id: int):
     """Bulk accept the pending suggestions at or above ``min_tier`` (exact, high - the
     default - or review), except questions the file already answers or has no answer cell
-    for, or whose bank entry was retired since matching (counted in
+    for, or whose bank entry was retired or changed since matching (counted in
     ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``). ``review``
     is for clients that show a person every item first: review-tier matches include
     inverted meanings, which is why the review page does not offer it."""
@@ -223,6 +223,16 @@ def accept(questionnaire_id: int):
         skipped_withdrawn=done.skipped_withdrawn,
         questionnaire=questionnaire_json(q),
     )
+
+
+@bp.post(f"{API}/questionnaires/<int:questionnaire_id>/resuggest")
+def resuggest(questionnaire_id: int):
+    """Match the undecided (pending) questions again against the bank as it is now: after
+    curators changed it, suggestions made at upload may be stale (an accept of one whose
+    entry was retired or changed since is refused)."""
+    q = _questionnaire(questionnaire_id)
+    count = responding.resuggest(q.id, session=get_session(), actor=actor()[0])
+    return jsonify(rematched=count, questionnaire=questionnaire_json(q))
 
 
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/export")

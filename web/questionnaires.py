@@ -239,10 +239,21 @@ def accept_all(questionnaire_id: int):
             message += f" Skipped {done.skipped_unwritable} question(s) with no answer cell of their own in the file."
         if done.skipped_withdrawn:
             message += (
-                f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired since the upload:"
-                " choose another answer for them."
+                f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired or changed since"
+                " the questionnaire was matched: match again, or choose another answer."
             )
         flash(message, "info")
+    return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+
+
+@bp.post("/<int:questionnaire_id>/resuggest")
+def resuggest(questionnaire_id: int):
+    """Match the undecided questions again against the bank as it is now."""
+    try:
+        count = responding.resuggest(questionnaire_id, session=get_session(), actor=actor()[0])
+    except LookupError:
+        abort(404)
+    flash(f"Matched {count} undecided question(s) again against the current bank.", "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
 
 

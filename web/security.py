@@ -78,6 +78,7 @@ RULES: dict[str, Rule] = {
     "questionnaires.decide": SALES,
     "questionnaires.find": SALES,
     "questionnaires.accept_all": SALES,
+    "questionnaires.resuggest": SALES,
     "questionnaires.export": SALES,
     "questionnaires.propose": SALES,
     "questionnaires.delete_form": SALES,  # and the uploader, a curator or an admin: responding.may_delete
@@ -88,6 +89,7 @@ RULES: dict[str, Rule] = {
     "api.list_items": SALES,
     "api.patch_item": SALES,
     "api.accept": SALES,
+    "api.resuggest": SALES,
     "api.export": SALES,
     "api.delete_questionnaire": SALES,  # and the uploader, a curator or an admin: responding.may_delete
     "bank.index": BANK,
