@@ -90,7 +90,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -260,6 +260,10 @@ _PHRASES: list[tuple[str, str]] = [
     (r"at rest|while stored|when stored|in storage", "atrest"),
     (r"in transit|in motion|over (?:the|public) networks?|over the internet", "intransit"),
     (r"transport layer security|secure sockets? layer|tls|ssl|https", "tls"),
+    # "plaintext" / "unencrypted" say "not encrypted": the negation check sees the inversion
+    (r"plain ?text|clear ?text|unencrypted|non encrypted", "not encrypted"),
+    (r"unhashed|unsalted", "not hashed"),
+    (r"prohibit\w*|forb[ia]d\w*|disallow\w*", "not allowed"),
     (r"encrypt\w*|cryptograph\w*|cipher\w*", "encrypt"),
     (r"virtual private network|vpn", "vpn"),
     (r"privileged|admin|administrative|administrators?|administration|root", "admin"),
@@ -445,9 +449,47 @@ def canonical_tokens(text: str) -> list[str]:
 _LEADING_CONDITION = re.compile(r"^\s*(?:for|if|when|where|unless|in case)\b[^,?;:]{0,100},\s*(?=\S)", re.IGNORECASE)
 
 
-#: What a question's structure says beside its words: (negation tokens outside a leading
-#: conditional clause, content tokens of that clause, whether it asks two things).
-Clauses = tuple[frozenset[str], frozenset[str], bool]
+class Clauses(NamedTuple):
+    """What a question's structure says beside its words."""
+
+    #: negation tokens outside a leading conditional clause
+    negations: frozenset[str]
+    #: content tokens of that clause
+    condition: frozenset[str]
+    #: it asks two things (``asks_two_things``)
+    compound: bool
+    #: the poles of opposite pairs it names ("enable+" for enabled, "enable-" for disabled)
+    polarity: frozenset[str] = frozenset()
+
+
+#: Words whose opposite inverts the answer ("Is remote access disabled?" against "... enabled?",
+#: "Are shared accounts used?" against "Are accounts unique to each user?"): group and pole.
+#: Only an opposite on the other side counts ("disabled" alone also means deprovisioned,
+#: "block" filters traffic); the words that say "not encrypted" (plaintext, cleartext) or
+#: "not allowed" (prohibited, forbidden) are folded to a negation in ``_PHRASES``.
+_POLARITY = re.compile(
+    r"\b(?:(?P<enable_p>enabl\w*)|(?P<enable_m>disabl\w*)"
+    r"|(?P<unique_p>unique|individual\w*|dedicated)|(?P<unique_m>shared|generic)"
+    r"|(?P<allow_p>allow\w*|permit\w*)|(?P<allow_m>den(?:y|ies|ied)|block\w*)"
+    r"|(?P<auto_p>automat\w*)|(?P<auto_m>manual\w*))\b"
+)
+
+
+def _polarity(text: str) -> frozenset[str]:
+    found = {m.lastgroup for m in _POLARITY.finditer(text.casefold())}
+    return frozenset(g[:-2] + ("+" if g.endswith("_p") else "-") for g in found if g)
+
+
+def _inverted(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Of some opposite pair, one side names only one pole and the other only the other."""
+    if not a or not b:
+        return False
+    for group in {p[:-1] for p in a}:
+        poles = {group + "+", group + "-"}
+        pa, pb = a & poles, b & poles
+        if len(pa) == 1 and len(pb) == 1 and pa != pb:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=32_768)
@@ -455,11 +497,12 @@ def question_clauses(text: str) -> Clauses:
     """``Clauses`` of ``text``, remembered (a phrasing meets many queries)."""
     text = text or ""
     compound = asks_two_things(text)
+    polarity = _polarity(text)
     found = _LEADING_CONDITION.match(text)
     if not found:  # most questions: the whole text is the main clause, its tokens known
-        return frozenset(_tokens_of(text)) & _NEGATIONS, frozenset(), compound
+        return Clauses(frozenset(_tokens_of(text)) & _NEGATIONS, frozenset(), compound, polarity)
     main = frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS
-    return main, frozenset(canonical_tokens(found.group(0))), compound
+    return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity)
 
 
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
@@ -833,9 +876,11 @@ class BankIndex:
         negation counts, no leading condition, one question).
         """
         penalty = 0.0
-        q_neg, q_cond, q_two = q_clauses if q_clauses is not None else (q & _NEGATIONS, frozenset(), False)
-        p_neg, p_cond, p_two = p_clauses if p_clauses is not None else (p & _NEGATIONS, frozenset(), False)
-        if q_neg != p_neg:
+        q_neg, q_cond, q_two, q_pol = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
+        p_neg, p_cond, p_two, p_pol = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
+        # an opposite word inverts the answer as a negation does; both together cancel
+        # ("Are shared accounts not allowed?" / "Are shared accounts prohibited?")
+        if (q_neg != p_neg) != _inverted(q_pol, p_pol):
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
