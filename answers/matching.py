@@ -250,6 +250,7 @@ _PHRASES: list[tuple[str, str]] = [
     ),
     (r"business continuity(?: and disaster recovery)?(?: plans?| planning| management)?|bcp|bcdr", "bcp"),
     (r"disaster recovery(?: plans?| planning)?|drp|dr", "disasterrecovery"),
+    (r"soc ?(?:3|iii|three)", "soc3"),
     (r"soc ?(?:2|ii|two)", "soc2"),
     (r"soc ?(?:1|i|one)", "soc1"),
     (r"type (?:ii|2|two)", "type2"),
@@ -296,6 +297,7 @@ _PHRASES: list[tuple[str, str]] = [
     (r"(?:at least )?(?:weekly|every week|each week)", "freqweek"),
     (r"(?:at least )?(?:daily|every day|each day)", "freqday"),
     (r"customer data|client data|institutional data|tenant data|user data", "customerdata"),
+    (r"irp", "incident response plan"),
     (r"incident response|incident management", "incidentresponse"),
     (r"general data protection regulation|gdpr", "gdpr"),
     (r"web application firewall|waf", "waf"),
@@ -396,6 +398,14 @@ _GENERIC = frozenset(
     enforce enforced enforces mandatory mandate mandated in place have has""".split()
 )
 _NEGATIONS = frozenset({"not", "no", "none", "neither", "nor"})
+#: Tokens naming one document, report or regime (canonical, as ``_PHRASES`` folds them):
+#: two questions naming different ones ask about different things ("a communication plan
+#: in your BCP" against "... in your DRP"), however alike the rest of the wording.
+#: Numbered ones (SOC 2, ISO 27001) differ as specifiers already.
+_NAMED = frozenset(
+    """bcp disasterrecovery incidentresponse gdpr ccpa hipaa ferpa coppa glba pci fedramp stateramp
+    hitrust cmmc""".split()
+)
 _LIFECYCLE_WORDS = (
     "established approved communicated applied evaluated maintained documented reviewed updated implemented defined"
 ).split()
@@ -888,6 +898,9 @@ class BankIndex:
             penalty += COMPOUND_PENALTY
         q_num, p_num = _specifiers(q), _specifiers(p)
         if q_num and p_num and q_num != p_num:
+            penalty += SPECIFIER_PENALTY
+        q_named, p_named = q & _NAMED, p & _NAMED
+        if q_named and p_named and q_named != p_named:
             penalty += SPECIFIER_PENALTY
         q_life, p_life = len(q & _LIFECYCLE), len(p & _LIFECYCLE)
         if max(q_life, p_life) >= 4 and min(q_life, p_life) <= 1:

@@ -70,3 +70,72 @@ def test_an_opposite_word_is_treated_as_a_negation(embedder, entry, text):
 def test_the_same_pole_or_a_double_inversion_still_matches(embedder, entry, text):
     s = match(embedder, [entry], text)
     assert (s.entry_id, s.tier in WRITTEN) == (1, True)
+
+
+# -- different named plans, reports and standards -----------------------------------------
+
+_SECTION = (
+    "Is an owner assigned who is responsible for the maintenance of the {}?",
+    "Is the {} tested at least annually?",
+    "Are all components of the {} reviewed at least annually?",
+    "Is there a defined escalation path in your {} for impacted clients?",
+    "Does your {} cover the loss of a key supplier?",
+)
+# a bank with a section per plan: "BCP" and "DRP" are common words in it, so swapping one
+# for the other weighs little as a mere word (the false friend QA found)
+PLANS = [BankEntry(10 + i, t.format("BCP"), answer="Yes") for i, t in enumerate(_SECTION[:3])] + [
+    BankEntry(20 + i, t.format("DRP"), answer="No") for i, t in enumerate(_SECTION)
+]
+DRP_COMMUNICATION = BankEntry(1, "Is there a documented communication plan in your DRP for impacted clients?", "No")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there a documented communication plan in your BCP for impacted clients?",
+        "Is there a documented communication plan in your business continuity plan for impacted clients?",
+        "Is there a documented communication plan in your incident response plan (IRP) for impacted clients?",
+    ],
+)
+def test_a_different_named_plan_is_not_high(embedder, text):
+    s = match(embedder, [*PLANS, DRP_COMMUNICATION], text)
+    assert not (s.entry_id == 1 and s.tier in WRITTEN)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there a documented communication plan in your disaster recovery plan for impacted clients?",
+        "Is there a communication plan in your DRP for impacted clients?",
+    ],
+)
+def test_a_named_plan_matches_its_own_acronym(embedder, text):
+    s = match(embedder, [*PLANS, DRP_COMMUNICATION], text)
+    assert (s.entry_id, s.tier in WRITTEN) == (1, True)
+
+
+def test_acronyms_and_expansions_of_named_things_fold_together():
+    from answers.matching import canonical_tokens
+
+    assert canonical_tokens("BCP") == canonical_tokens("business continuity plan") == ["bcp"]
+    assert canonical_tokens("DRP") == canonical_tokens("disaster recovery plan") == ["disasterrecovery"]
+    assert canonical_tokens("IRP") == canonical_tokens("incident response plan")
+    assert canonical_tokens("SOC 3") == canonical_tokens("SOC III") == ["soc3"]
+
+
+@pytest.mark.parametrize(
+    "entry_text,text",
+    [
+        ("Do you have a SOC 2 Type II report?", "Do you have a SOC 3 report?"),
+        ("Do you have a SOC 1 Type II report?", "Do you have a SOC 2 Type II report?"),
+        ("Are you ISO 27001 certified?", "Are you ISO 27017 certified?"),
+        ("Are you ISO 27001 certified?", "Are you ISO 27701 certified?"),
+        (
+            "Are you HIPAA compliant and able to sign a business associate agreement?",
+            "Are you FERPA compliant and able to sign a business associate agreement?",
+        ),
+    ],
+)
+def test_different_reports_and_standards_are_not_high(embedder, entry_text, text):
+    s = match(embedder, [BankEntry(1, entry_text, answer="Yes")], text)
+    assert not (s.entry_id == 1 and s.tier in WRITTEN)
