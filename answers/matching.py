@@ -274,6 +274,7 @@ _PHRASES: list[tuple[str, str]] = [
     (r"anti ?virus|anti ?malware|malware protection", "antimalware"),
     (r"endpoint detection and response|edr", "edr"),
     (r"background (?:checks?|screening|investigations?)", "backgroundcheck"),
+    (r"non ?disclosure agreements?|confidentiality agreements?|ndas?", "nda"),
     # "privacy awareness training" (and HIPAA, FERPA ...) is another course, not security's
     (
         r"security awareness training|security training|(?<!privacy )(?<!hipaa )(?<!ferpa )(?<!pci )awareness training",
@@ -470,6 +471,9 @@ class Clauses(NamedTuple):
     compound: bool
     #: the poles of opposite pairs it names ("enable+" for enabled, "enable-" for disabled)
     polarity: frozenset[str] = frozenset()
+    #: the tokens of two alternatives it joins with "and/or" / "or" ("a WAF and/or SPI
+    #: firewall" -> waf, spi); empty without
+    alternatives: tuple[frozenset[str], ...] = ()
 
 
 #: Words whose opposite inverts the answer ("Is remote access disabled?" against "... enabled?",
@@ -502,17 +506,58 @@ def _inverted(a: frozenset[str], b: frozenset[str]) -> bool:
     return False
 
 
+_PARENTHESES = re.compile(r"\([^()]*\)")
+# "one or more", "or equivalent", "whether or not": no alternative to choose between
+_NOT_ALTERNATIVES = re.compile(
+    r"\b(?:whether or not|or not|(?:\w+ )?or (?:an? |the )?(?:more|less|fewer|greater|higher|lower|above|below"
+    r"|longer|shorter|later|newer|better|stronger|earlier|equivalent|similar|comparable|other|others|otherwise"
+    r"|both|any|all|so|as)\b)"
+)
+_OR = re.compile(r"\band or\b|\bor\b")
+
+
+def _alternatives(text: str) -> tuple[frozenset[str], ...]:
+    """The two alternatives of the first "A and/or B" / "A or B" of ``text`` (examples in
+    parentheses left out) as the content token either side of the join. Empty when there
+    is no such join or a side's word is generic ("a policy or procedure")."""
+    norm = normalise(_PARENTHESES.sub(" ", text))
+    if " or " not in f" {norm} ":
+        return ()
+    norm = _NOT_ALTERNATIVES.sub(" ", norm)
+    found = _OR.search(norm)
+    if not found:
+        return ()
+    left = set(canonical_tokens(norm[: found.start()])[-1:])
+    right = set(canonical_tokens(norm[found.end() :])[:1])
+    own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
+    own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
+    return (own_left, own_right) if own_left and own_right else ()
+
+
+def _covers_one(alternatives: tuple[frozenset[str], ...], other: frozenset[str]) -> bool:
+    """``other`` (a question's tokens) names one of the alternatives and not the other:
+    its answer is no answer to the either-or ("a WAF and/or SPI firewall" against "an SPI
+    firewall": a No for the SPI firewall says nothing about a WAF). Only asked when
+    ``other`` joins no alternatives itself: two either-or questions ("lock or log out"
+    against "lock the session or log out") are compared by their words."""
+    if not alternatives:
+        return False
+    hits = [bool(side & other) for side in alternatives]
+    return any(hits) and not all(hits)
+
+
 @functools.lru_cache(maxsize=32_768)
 def question_clauses(text: str) -> Clauses:
     """``Clauses`` of ``text``, remembered (a phrasing meets many queries)."""
     text = text or ""
     compound = asks_two_things(text)
     polarity = _polarity(text)
+    alternatives = _alternatives(text)
     found = _LEADING_CONDITION.match(text)
     if not found:  # most questions: the whole text is the main clause, its tokens known
-        return Clauses(frozenset(_tokens_of(text)) & _NEGATIONS, frozenset(), compound, polarity)
+        return Clauses(frozenset(_tokens_of(text)) & _NEGATIONS, frozenset(), compound, polarity, alternatives)
     main = frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS
-    return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity)
+    return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity, alternatives)
 
 
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
@@ -886,15 +931,17 @@ class BankIndex:
         negation counts, no leading condition, one question).
         """
         penalty = 0.0
-        q_neg, q_cond, q_two, q_pol = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
-        p_neg, p_cond, p_two, p_pol = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
+        q_neg, q_cond, q_two, q_pol, q_alt = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
+        p_neg, p_cond, p_two, p_pol, p_alt = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
         # an opposite word inverts the answer as a negation does; both together cancel
         # ("Are shared accounts not allowed?" / "Are shared accounts prohibited?")
         if (q_neg != p_neg) != _inverted(q_pol, p_pol):
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
-        if q_two != p_two:
+        # a second question on one side only, or alternatives of which the other side
+        # names only one: an answer to the one thing is no answer to both
+        if q_two != p_two or (bool(q_alt) != bool(p_alt) and (_covers_one(q_alt, p) or _covers_one(p_alt, q))):
             penalty += COMPOUND_PENALTY
         q_num, p_num = _specifiers(q), _specifiers(p)
         if q_num and p_num and q_num != p_num:

@@ -139,3 +139,56 @@ def test_acronyms_and_expansions_of_named_things_fold_together():
 def test_different_reports_and_standards_are_not_high(embedder, entry_text, text):
     s = match(embedder, [BankEntry(1, entry_text, answer="Yes")], text)
     assert not (s.entry_id == 1 and s.tier in WRITTEN)
+
+
+# -- either-or questions ----------------------------------------------------------------
+
+SPI = BankEntry(1, "Do you use an SPI firewall?", answer="No")
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (SPI, "Do you use a WAF and/or SPI firewall?"),
+        (SPI, "Do you use a WAF or SPI firewall?"),
+        (
+            BankEntry(1, "Is customer data encrypted in transit?", "Yes"),
+            "Is customer data encrypted at rest or in transit?",
+        ),
+        # the other way round: the bank's either-or answers neither alternative alone
+        (BankEntry(1, "Do you use a WAF or an SPI firewall?", "Yes"), "Do you use an SPI firewall?"),
+    ],
+)
+def test_an_answer_to_one_alternative_is_not_high_for_an_either_or(embedder, entry, text):
+    s = match(embedder, [entry], text)
+    assert not (s.entry_id == 1 and s.tier in WRITTEN)
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (SPI, "Do you use an SPI firewall?"),
+        (SPI, "Do you use an SPI firewall at the network perimeter?"),
+        (BankEntry(1, "Do you use a WAF and/or SPI firewall?", "Yes"), "Do you use a WAF or SPI firewall?"),
+        # both either-or, worded apart: compared by their words as before
+        (
+            BankEntry(
+                1, "Does the application lock the session or log out a user after a period of inactivity?", "Yes"
+            ),
+            "Does the application lock or log out a user after a period of inactivity?",
+        ),
+        # no alternatives to choose between: generic words, a comparison, a synonym
+        (BankEntry(1, "Do you have a patching policy?", "Yes"), "Do you have a patching policy or procedure?"),
+        (
+            BankEntry(1, "Is customer data encrypted in transit using TLS 1.2?", "Yes"),
+            "Do you encrypt customer data in transit using TLS 1.2 or later?",
+        ),
+        (
+            BankEntry(1, "Do employees sign confidentiality agreements?", "Yes"),
+            "Do employees sign an NDA or confidentiality agreement?",
+        ),
+    ],
+)
+def test_the_same_alternatives_still_match(embedder, entry, text):
+    s = match(embedder, [entry], text)
+    assert (s.entry_id, s.tier in WRITTEN) == (1, True)
