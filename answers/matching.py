@@ -161,6 +161,10 @@ CONDITION_PENALTY = 25.0
 #: does it classify changes by impact?"), the other does not: an answer to the one
 #: thing is no answer to both (``asks_two_things``).
 COMPOUND_PENALTY = 25.0
+#: One side asks about another party (the hosting provider, subprocessors, suppliers) and
+#: the other does not name that kind of party: "Does your hosting provider have a SOC 2
+#: report?" is not answered by the vendor's own SOC 2 report (``_PARTIES``).
+PARTY_PENALTY = 35.0
 #: Short-list sizes per query.
 SPARSE_K = 20
 DENSE_K = 20
@@ -282,10 +286,13 @@ _PHRASES: list[tuple[str, str]] = [
     ),
     (r"recovery time objectives?|rto", "rto"),
     (r"recovery point objectives?|rpo", "rpo"),
+    # customer questionnaires call the respondent "the Vendor", "the Supplier", "the Third
+    # Party", "the Contractor", "the Service Provider": that is "you" (a stopword)
+    (r"the (?:vendor|supplier|third party|contractor|service provider)", "you"),
     # "your cloud vendor", "your hosting provider": someone else than "you, the vendor"
     (
         r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?"
-        r"|(?:your|their) (?:cloud |hosting |infrastructure |iaas |paas )?(?:vendors?|providers?)",
+        r"|(?:your|their) (?:(?:cloud|hosting|infrastructure|iaas|paas|service) ){0,2}(?:vendors?|providers?)",
         "thirdparty",
     ),
     (r"audit (?:logs?|trails?)|logging|logs?|logged", "log"),
@@ -474,6 +481,8 @@ class Clauses(NamedTuple):
     #: the tokens of two alternatives it joins with "and/or" / "or" ("a WAF and/or SPI
     #: firewall" -> waf, spi); empty without
     alternatives: tuple[frozenset[str], ...] = ()
+    #: the kinds of other party it names ("hosting", "supplier"); empty: only the respondent
+    parties: frozenset[str] = frozenset()
 
 
 #: Words whose opposite inverts the answer ("Is remote access disabled?" against "... enabled?",
@@ -546,6 +555,31 @@ def _covers_one(alternatives: tuple[frozenset[str], ...], other: frozenset[str])
     return any(hits) and not all(hits)
 
 
+#: Kinds of party other than the respondent, on normalised text (examples in parentheses
+#: left out). "The vendor", "the supplier", "the service provider" in a customer's
+#: questionnaire are the respondent: only plural, "your ..." or qualified forms count.
+_PARTIES = re.compile(
+    r"\b(?:(?P<hosting>(?:hosting|cloud|data ?cent(?:er|re)s?|co ?location|infrastructure|iaas|paas)"
+    r"(?: \w+)? (?:providers?|vendors?|operators?|compan(?:y|ies)|partners?))"
+    r"|(?P<supplier>sub ?processors?|sub ?contractors?|sub ?service organi[sz]ations?|fourth part(?:y|ies)"
+    r"|third parties|suppliers|vendors|service providers"
+    r"|third party (?:service )?(?:vendors?|suppliers?|providers?|contractors?|compan(?:y|ies)|organi[sz]ations?)"
+    r"|(?:your|their|external|outsourced) (?:service )?(?:vendors?|suppliers?|providers?|contractors?)))\b"
+)
+
+
+#: Words one of which every match of ``_PARTIES`` holds (most questions hold none).
+_PARTY_WORDS = ("provider", "vendor", "supplier", "processor", "contractor", "part", "compan", "organi", "operator")
+
+
+def _parties(text: str) -> frozenset[str]:
+    """Kinds of other party ``text`` names (``_PARTIES``)."""
+    norm = normalise(_PARENTHESES.sub(" ", text))
+    if not any(w in norm for w in _PARTY_WORDS):
+        return frozenset()
+    return frozenset(m.lastgroup for m in _PARTIES.finditer(norm) if m.lastgroup)
+
+
 @functools.lru_cache(maxsize=32_768)
 def question_clauses(text: str) -> Clauses:
     """``Clauses`` of ``text``, remembered (a phrasing meets many queries)."""
@@ -553,11 +587,13 @@ def question_clauses(text: str) -> Clauses:
     compound = asks_two_things(text)
     polarity = _polarity(text)
     alternatives = _alternatives(text)
+    parties = _parties(text)
     found = _LEADING_CONDITION.match(text)
     if not found:  # most questions: the whole text is the main clause, its tokens known
-        return Clauses(frozenset(_tokens_of(text)) & _NEGATIONS, frozenset(), compound, polarity, alternatives)
+        negations = frozenset(_tokens_of(text)) & _NEGATIONS
+        return Clauses(negations, frozenset(), compound, polarity, alternatives, parties)
     main = frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS
-    return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity, alternatives)
+    return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity, alternatives, parties)
 
 
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
@@ -931,8 +967,10 @@ class BankIndex:
         negation counts, no leading condition, one question).
         """
         penalty = 0.0
-        q_neg, q_cond, q_two, q_pol, q_alt = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
-        p_neg, p_cond, p_two, p_pol, p_alt = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
+        q_neg, q_cond, q_two, q_pol, q_alt, q_party = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
+        p_neg, p_cond, p_two, p_pol, p_alt, p_party = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
+        if (q_party or p_party) and q_party.isdisjoint(p_party):
+            penalty += PARTY_PENALTY
         # an opposite word inverts the answer as a negation does; both together cancel
         # ("Are shared accounts not allowed?" / "Are shared accounts prohibited?")
         if (q_neg != p_neg) != _inverted(q_pol, p_pol):

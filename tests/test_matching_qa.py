@@ -192,3 +192,56 @@ def test_an_answer_to_one_alternative_is_not_high_for_an_either_or(embedder, ent
 def test_the_same_alternatives_still_match(embedder, entry, text):
     s = match(embedder, [entry], text)
     assert (s.entry_id, s.tier in WRITTEN) == (1, True)
+
+
+# -- another party's controls are not the respondent's ----------------------------------
+
+OWN_SOC2 = BankEntry(1, "Do you have a SOC 2 Type II report?", answer="Yes")
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (OWN_SOC2, "Does your hosting provider have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does the hosting provider have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Do your subprocessors have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Do your sub-processors and subcontractors have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does your cloud service provider have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Do your fourth parties have a SOC 2 Type II report?"),
+        # the other way round
+        (BankEntry(1, "Does your data center provider have a SOC 2 Type II report?", "Yes"), OWN_SOC2.question),
+        # two different kinds of other party
+        (
+            BankEntry(1, "Does your hosting provider have a SOC 2 Type II report?", "Yes"),
+            "Do your subprocessors have a SOC 2 Type II report?",
+        ),
+    ],
+)
+def test_another_partys_report_is_not_the_respondents(embedder, entry, text):
+    s = match(embedder, [entry], text)
+    assert not (s.entry_id == 1 and s.tier in WRITTEN)
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        # a customer's questionnaire names the respondent "the Vendor", "the Supplier", ...
+        (OWN_SOC2, "Does the vendor have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does the Supplier have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does the Third Party have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does the Contractor have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does the Service Provider have a SOC 2 Type II report?"),
+        # the same kind of party on both sides
+        (
+            BankEntry(1, "Does your hosting provider have a SOC 2 Type II report?", "Yes"),
+            "Does your cloud hosting provider have a SOC 2 Type II report?",
+        ),
+        (
+            BankEntry(1, "Are sub-processors bound by data protection agreements?", "Yes"),
+            "Are your subprocessors bound by data protection agreements?",
+        ),
+    ],
+)
+def test_the_respondent_named_as_the_vendor_and_the_same_party_still_match(embedder, entry, text):
+    s = match(embedder, [entry], text)
+    assert (s.entry_id, s.tier in WRITTEN) == (1, True)
