@@ -614,6 +614,39 @@ def asks_two_things(text: str) -> bool:
     )
 
 
+_AUXILIARIES = frozenset(
+    "is are was were be been being am do does did has have had will would can could shall should may might must".split()
+)
+#: First words of a question or a request ("Describe ...", "Select ...") that has no auxiliary.
+_REQUEST_WORDS = _AUXILIARIES | frozenset(
+    """how what which who whom whose when where why whether please describe explain list provide state indicate
+    confirm specify identify outline detail give enter select attach include upload share""".split()
+)
+#: A label is short: a field name or a heading, not a sentence.
+LABEL_MAX_WORDS = 8
+
+
+def reads_like_label(text: str) -> bool:
+    """``text`` is a field label or heading ("Institution Data Zone", "Vendor Contact Email"),
+    not a question: no question mark, at most ``LABEL_MAX_WORDS`` words, no auxiliary verb
+    anywhere and no question or request word first."""
+    if "?" in (text or ""):
+        return False
+    words = normalise(text).split()
+    return 0 < len(words) <= LABEL_MAX_WORDS and words[0] not in _REQUEST_WORDS and _AUXILIARIES.isdisjoint(words)
+
+
+def label_against_question(text: str, matched: str) -> bool:
+    """``text`` reads like a label and ``matched`` (the bank wording it was matched to) is a
+    longer question: shared words, but the label does not ask what the question asks (a
+    heading "Institution Data Zone" against "Will data leave the institution's data zone?")."""
+    return (
+        reads_like_label(text)
+        and not reads_like_label(matched)
+        and len(normalise(matched).split()) > len(normalise(text).split())
+    )
+
+
 def main_clause_negations(text: str) -> frozenset[str]:
     """Negation tokens of ``text`` outside a leading conditional clause."""
     return question_clauses(text)[0]
