@@ -503,6 +503,13 @@ def _polarity(text: str) -> frozenset[str]:
     return frozenset(g[:-2] + ("+" if g.endswith("_p") else "-") for g in found if g)
 
 
+def inverts(a: Clauses, b: Clauses) -> bool:
+    """The two questions ask opposite things: a negation on one side only ("Is data not
+    encrypted?"), or an opposite word ("plaintext" folds to "not encrypted"; "disabled"
+    against "enabled"), but not both (they cancel). The answer to one inverts for the other."""
+    return (a.negations != b.negations) != _inverted(a.polarity, b.polarity)
+
+
 def _inverted(a: frozenset[str], b: frozenset[str]) -> bool:
     """Of some opposite pair, one side names only one pole and the other only the other."""
     if not a or not b:
@@ -700,6 +707,8 @@ class _Pair:
     dense: float = 0.0
     penalty: float = 0.0
     score: float = 0.0
+    #: the two ask opposite things (``inverts``): never suggested above ``none``
+    inverted: bool = False
 
 
 @dataclass
@@ -959,9 +968,9 @@ class BankIndex:
             penalty = np.full(len(pairs), SWAP_PENALTY)
             for n in penalised:
                 p = pairs[n]
-                penalty[n] = self._penalty(
-                    q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], self._ph_clauses[p.phrasing]
-                )
+                p_clauses = self._ph_clauses[p.phrasing]
+                penalty[n] = self._penalty(q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], p_clauses)
+                p.inverted = inverts(q_clauses[p.query], p_clauses)
             bonus = np.where(self._ph_products[ph_rows], PRODUCT_BONUS, 0)
             score = np.clip(base - penalty, 0.0, 100.0) + bonus
             no_dense = [0.0] * len(pairs)
@@ -1077,12 +1086,19 @@ class BankIndex:
             tier = _tier(top_score, top, high, review)
             if tier == "high" and rival is not None and top_score - rival < HIGH_MARGIN:
                 tier = "review"
+        # a question asking the opposite ("... in plaintext?" against "... hashed?") scores
+        # well on shared words; its answer inverts: a candidate to look at, never a suggestion
+        inverted = {e for e, p in best.items() if p.inverted and e not in exact}
+        if top_i in inverted:
+            tier = "none"
         alternatives = tuple(
             Alternative(
                 entry_id=self.entries[i].entry_id,
                 score=_clip(s),
                 tier=("exact" if _usable(self.entries[i]) else "review")
                 if i in exact
+                else "none"
+                if i in inverted
                 else _tier(s, self.entries[i], high, review),
             )
             for s, i, _ in ranked[1 : 1 + ALTERNATIVES]

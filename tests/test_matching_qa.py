@@ -49,6 +49,13 @@ HASHED = BankEntry(1, "Are passwords hashed and salted?", answer="Yes", alternat
         (BankEntry(1, "Are user accounts unique to each individual?", answer="Yes"), "Are shared user accounts used?"),
         (BankEntry(1, "Is USB storage blocked on laptops?", answer="Yes"), "Is USB storage allowed on laptops?"),
         (BankEntry(1, "Is patching automated?", answer="Yes"), "Is patching manual?"),
+        # worded alike but for the inversion: the shared words alone score review
+        (BankEntry(1, "Are passwords stored encrypted?", answer="Yes"), "Are passwords stored in plaintext?"),
+        (
+            BankEntry(1, "Is the use of shared accounts allowed?", answer="No"),
+            "Is the use of shared accounts prohibited?",
+        ),
+        (BankEntry(1, "Is customer data encrypted at rest?", answer="Yes"), "Is customer data not encrypted at rest?"),
     ],
 )
 def test_an_opposite_word_is_treated_as_a_negation(embedder, entry, text):
