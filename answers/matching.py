@@ -498,8 +498,18 @@ _POLARITY = re.compile(
 )
 
 
+#: Parts of the words ``_POLARITY`` knows, one of which each of its matches holds.
+_POLARITY_PARTS = (
+    "enabl", "disabl", "unique", "individual", "dedicated", "shared", "generic", "allow", "permit", "deny", "denie",
+    "block", "automat", "manual",
+)  # fmt: skip
+
+
 def _polarity(text: str) -> frozenset[str]:
-    found = {m.lastgroup for m in _POLARITY.finditer(text.casefold())}
+    low = text.casefold()
+    if not any(part in low for part in _POLARITY_PARTS):  # most questions: none of them
+        return frozenset()
+    found = {m.lastgroup for m in _POLARITY.finditer(low)}
     return frozenset(g[:-2] + ("+" if g.endswith("_p") else "-") for g in found if g)
 
 
@@ -536,10 +546,9 @@ def _alternatives(text: str) -> tuple[frozenset[str], ...]:
     """The two alternatives of the first "A and/or B" / "A or B" of ``text`` (examples in
     parentheses left out) as the content token either side of the join. Empty when there
     is no such join or a side's word is generic ("a policy or procedure")."""
-    norm = normalise(_PARENTHESES.sub(" ", text))
-    if " or " not in f" {norm} ":
+    if not _OR.search(text.casefold()):  # most questions: no "or" at all
         return ()
-    norm = _NOT_ALTERNATIVES.sub(" ", norm)
+    norm = _NOT_ALTERNATIVES.sub(" ", normalise(_PARENTHESES.sub(" ", text)))
     found = _OR.search(norm)
     if not found:
         return ()
@@ -581,9 +590,10 @@ _PARTY_WORDS = ("provider", "vendor", "supplier", "processor", "contractor", "pa
 
 def _parties(text: str) -> frozenset[str]:
     """Kinds of other party ``text`` names (``_PARTIES``)."""
-    norm = normalise(_PARENTHESES.sub(" ", text))
-    if not any(w in norm for w in _PARTY_WORDS):
+    low = text.casefold()
+    if not any(w in low for w in _PARTY_WORDS):  # most questions name no party
         return frozenset()
+    norm = normalise(_PARENTHESES.sub(" ", text))
     return frozenset(m.lastgroup for m in _PARTIES.finditer(norm) if m.lastgroup)
 
 
@@ -969,8 +979,11 @@ class BankIndex:
             for n in penalised:
                 p = pairs[n]
                 p_clauses = self._ph_clauses[p.phrasing]
-                penalty[n] = self._penalty(q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], p_clauses)
-                p.inverted = inverts(q_clauses[p.query], p_clauses)
+                penalty[n] = pen = self._penalty(
+                    q_sets[p.query], self._ph_tokens[p.phrasing], q_clauses[p.query], p_clauses
+                )
+                # an inversion costs NEGATION_PENALTY: below it, no need to ask
+                p.inverted = pen >= NEGATION_PENALTY and inverts(q_clauses[p.query], p_clauses)
             bonus = np.where(self._ph_products[ph_rows], PRODUCT_BONUS, 0)
             score = np.clip(base - penalty, 0.0, 100.0) + bonus
             no_dense = [0.0] * len(pairs)
