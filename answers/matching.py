@@ -22,12 +22,18 @@ Pipeline
    over all (query, candidate) pairs at once) combined with the dense cosine, minus a
    false-friend penalty for distinguishing content words present on one side only
    ("MFA for VPN access" vs "MFA for administrative access"), a negation mismatch in
-   the main clause, different numbers, a governance lifecycle against a single fact, a
-   different leading condition ("For customers not using SSO, ..."), a second question
-   joined to the first on one side only, and IDF-weighted words one side adds.
+   the main clause or an opposite word ("plaintext" vs "hashed", "disabled" vs
+   "enabled"), different numbers or named plans and regimes (BCP vs DRP, HIPAA vs
+   FERPA), a governance lifecycle against a single fact, a different leading condition
+   ("For customers not using SSO, ..."), a second question joined to the first on one
+   side only or alternatives of which the other side names one ("a WAF and/or SPI
+   firewall" vs "an SPI firewall"), another party named on one side only ("your hosting
+   provider" vs "you"; "the vendor" is the respondent), and IDF-weighted words one side
+   adds.
 4. Tier: ``exact``; ``high`` (score >= the mode's high threshold, a clear margin over
    any rival entry with a different answer, approved and not stale); ``review``;
-   ``none``.
+   ``none``. A candidate asking the opposite of the question is ``none`` whatever its
+   score (still ranked: a weak candidate for the reviewer).
 
 Products: an entry scoped to products is a candidate only for a questionnaire answered
 for one of them; company-wide entries (no products) are candidates everywhere; a
@@ -45,7 +51,7 @@ answer, half of them near misses; 2 shared cores, 2026-11). "written" = exact + 
     mode      top-1   written precision   written coverage   no-answer written
     dense     0.983   1.000 (65 written)  0.361              0 of 40   (int8, fused layers, VNNI)
     dense     0.983   1.000 (66 written)  0.367              0 of 40   (float MatMuls)
-    lexical   0.872   1.000 (54 written)  0.300              0 of 40
+    lexical   0.883   1.000 (53 written)  0.294              0 of 40
 
 Threshold sweep behind the constants (precision / coverage of written answers):
 dense high >= 62: 0.96 / 0.53, >= 65: 0.99 / 0.48, >= 68: 1.00 / 0.41 -> HIGH_SCORE_DENSE 70;
@@ -72,7 +78,12 @@ your encryption keys") led to folding "your cloud vendor / hosting provider" int
 third party: now 42, nothing else moved. A customer's own questionnaire and the Google
 VSAQ against a HECVAT + CAIQ bank: 1 of 17 same questions written; the one wrong answer
 there (a question asking two things from an entry answering one) led to the compound
-penalty.
+penalty. The rules from exploratory QA (opposite words, named plans and regimes, either-or
+alternatives, another party, labels capped in ``answers.suggest``) moved no written answer
+in any of these evaluations, dense or lexical; they remove review suggestions that
+answered another question (own privacy policy for "your providers adhere to your
+policies"), and "the Third Party" read as the respondent offers the equivalent entry for
+5 of 6 answerable questions of the customer's questionnaire (was 4).
 
 Speed (bench/bench_matching.py: 2,000 questions vs 5,000 entries / 20,000 phrasings, 2
 shared cores): build 1.2-1.3 s (rebuild after a bank edit 0.3 s); lexical match 0.7-0.9 s,
