@@ -1033,13 +1033,15 @@ class BankIndex:
         negation counts, no leading condition, one question).
         """
         penalty = 0.0
-        q_neg, q_cond, q_two, q_pol, q_alt, q_party = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
-        p_neg, p_cond, p_two, p_pol, p_alt, p_party = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
+        q_clauses = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
+        p_clauses = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
+        _, q_cond, q_two, _, q_alt, q_party = q_clauses
+        _, p_cond, p_two, _, p_alt, p_party = p_clauses
         if (q_party or p_party) and q_party.isdisjoint(p_party):
             penalty += PARTY_PENALTY
         # an opposite word inverts the answer as a negation does; both together cancel
         # ("Are shared accounts not allowed?" / "Are shared accounts prohibited?")
-        if (q_neg != p_neg) != _inverted(q_pol, p_pol):
+        if inverts(q_clauses, p_clauses):
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
