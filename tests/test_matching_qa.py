@@ -121,6 +121,13 @@ def test_a_named_plan_matches_its_own_acronym(embedder, text):
     assert (s.entry_id, s.tier in WRITTEN) == (1, True)
 
 
+def test_business_continuity_plan_still_matches_bcp(embedder):
+    bcp = BankEntry(2, "Is there a documented communication plan in your BCP for impacted clients?", "Yes")
+    text = "Does your business continuity plan include a documented communication plan for impacted clients?"
+    s = match(embedder, [*PLANS, DRP_COMMUNICATION, bcp], text)
+    assert (s.entry_id, s.tier in WRITTEN) == (2, True)
+
+
 def test_acronyms_and_expansions_of_named_things_fold_together():
     from answers.matching import canonical_tokens
 
