@@ -25,6 +25,7 @@ from answers.matching import (
     Query,
     Suggestion,
     embed_text,
+    label_against_question,
     normalise,
     text_hash,
 )
@@ -386,6 +387,10 @@ def _is_date_answer(entry: Entry, q: Question) -> bool:
 
 
 DATE_NOTE = "the bank's answer is a date: dates are filled by a person"
+LABEL_NOTE = (
+    "the questionnaire's text reads like a label or heading, not a question: "
+    "check that the bank's answer fits it before accepting"
+)
 
 
 def _conflict_note(rival_ids: Sequence[int]) -> str:
@@ -444,6 +449,10 @@ def suggest_for(
         if _is_date_answer(entry, q):
             tier = "review" if tier in ("exact", "high") else tier
             note = "; ".join(filter(None, (DATE_NOTE, note)))
+        if s.tier != "exact" and label_against_question(q.text, s.matched_text or entry.question):
+            # a heading sharing words with a question: whether it asks that is a guess
+            tier = "review" if tier == "high" else tier
+            note = "; ".join(filter(None, (LABEL_NOTE, note)))
         rival_ids = rivals.of(entry) if entry.conflict or tier in ("exact", "high") else []
         if entry.conflict or rival_ids:  # the bank disagrees with itself: never picked silently
             tier = "review" if tier in ("exact", "high") else tier
@@ -459,6 +468,7 @@ def suggest_for(
                 and alt.tier not in ("exact", "none")
                 and not alt_entry.conflict
                 and not _is_date_answer(alt_entry, q)
+                and not (alt.tier == "high" and label_against_question(q.text, alt_entry.question))
             )
             alternatives.append(
                 Alternative(
