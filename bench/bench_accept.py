@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from answers import responding  # noqa: E402
 from answers.db import init_db  # noqa: E402
 from answers.models import Role  # noqa: E402
-from app import create_app  # noqa: E402
+from bench._app import bench_app  # noqa: E402
 from tests.auth_helpers import db, make_user, signed_in  # noqa: E402
 from tests.review_builders import QUESTIONS, multipart, questionnaire_xlsx  # noqa: E402
 
@@ -38,16 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     data = questionnaire_xlsx(_questions(args.questions))
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-                "UPLOAD_FOLDER": f"{tmp}/uploads",
-                "MAX_UPLOAD_MB": 25,
-                "WTF_CSRF_ENABLED": False,
-            }
-        )
+        app = bench_app(tmp)
         init_db(app, demo=True)
         user = make_user(app, "bench@example.com", Role.sales)
         client = signed_in(app, user)

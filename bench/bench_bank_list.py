@@ -24,7 +24,7 @@ from sqlmodel import Session
 from answers import curation
 from answers.db import get_engine
 from answers.models import Entry, EntryStatus, Role
-from app import create_app
+from bench._app import bench_app
 from tests.auth_helpers import make_user, signed_in
 
 WORDS = (
@@ -62,16 +62,7 @@ def fill(app, n: int) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-                "UPLOAD_FOLDER": f"{tmp}/uploads",
-                "MAX_UPLOAD_MB": 5,
-                "WTF_CSRF_ENABLED": False,
-            }
-        )
+        app = bench_app(tmp, max_upload_mb=5)
         start = time.perf_counter()
         fill(app, n)
         print(f"{n:,} entries written in {time.perf_counter() - start:.1f} s")

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from answers.db import init_db  # noqa: E402
 from answers.models import Role  # noqa: E402
-from app import create_app  # noqa: E402
+from bench._app import bench_app  # noqa: E402
 from tests.auth_helpers import make_user, signed_in  # noqa: E402
 from tests.review_builders import multipart  # noqa: E402
 
@@ -45,16 +45,7 @@ def main() -> int:
         return 2
     data = args.file.read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-                "UPLOAD_FOLDER": f"{tmp}/uploads",
-                "MAX_UPLOAD_MB": 25,
-                "WTF_CSRF_ENABLED": False,
-            }
-        )
+        app = bench_app(tmp)
         init_db(app, demo=True)
         client = signed_in(app, make_user(app, "bench@example.com", Role.sales))
         times = []

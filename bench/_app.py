@@ -1,0 +1,20 @@
+"""The app the web benchmarks drive: a file SQLite database and upload folder in `tmp`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app import create_app
+
+
+def bench_app(tmp: str, *, max_upload_mb: int = 25) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "UPLOAD_FOLDER": f"{tmp}/uploads",
+            "MAX_UPLOAD_MB": max_upload_mb,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
