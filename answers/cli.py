@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from flask import Flask
@@ -257,15 +258,36 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
 users_group = AppGroup("users", help="Manage user accounts.")
 
 
+def signin_link_url(config: Mapping[str, Any], secret: str, path: str = "/login/link/") -> tuple[str, bool]:
+    """The sign-in URL for `secret` and whether its address is a guess. PUBLIC_URL when
+    set; else http://HOST:PORT from the environment (what `python app.py` binds, default
+    127.0.0.1:5000), which is wrong for `flask run --port ...` or behind a proxy."""
+    if config.get("PUBLIC_URL"):
+        return f"{str(config['PUBLIC_URL']).rstrip('/')}{path}{secret}", False
+    base = "http://{}:{}".format(os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000"))
+    return f"{base}{path}{secret}", True
+
+
+def _echo_signin_link(secret: str) -> None:
+    from flask import current_app
+
+    hours = current_app.config.get("SIGNIN_LINK_HOURS", 24)
+    url, guessed = signin_link_url(current_app.config, secret)
+    click.echo(f"One-time sign-in link (valid {hours} hours, then set a password): {url}")
+    if guessed:
+        click.echo(
+            "The address assumes the server runs at http://HOST:PORT (default 127.0.0.1:5000, as `python app.py`); "
+            "set PUBLIC_URL to the address users open (e.g. PUBLIC_URL=https://answerbank.example.com) "
+            "or replace the start of the link.",
+            err=True,
+        )
+
+
 @users_group.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["sales", "curator", "admin"]), required=True)
 def users_create_command(email: str, role: str) -> None:
     """Create a user and print a one-time sign-in link (they set a password after it)."""
-    import os
-
-    from flask import current_app
-
     from answers import users
 
     session = db.get_session()
@@ -274,14 +296,27 @@ def users_create_command(email: str, role: str) -> None:
     except users.UserError as exc:
         fail(str(exc))
     secret = users.issue_signin_link(session, user, actor="cli")
-    hours = current_app.config.get("SIGNIN_LINK_HOURS", 24)
     click.echo(f"Created {user.email} ({role}).")
-    base = current_app.config.get("PUBLIC_URL") or "http://{}:{}".format(
-        os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
-    )
-    click.echo(
-        f"One-time sign-in link (valid {hours} hours, then set a password): {base.rstrip('/')}/login/link/{secret}"
-    )
+    _echo_signin_link(secret)
+
+
+@users_group.command("link")
+@click.argument("email")
+def users_link_command(email: str) -> None:
+    """Print a fresh one-time sign-in link for an existing user (a lost or expired link, a
+    forgotten password: after signing in with it they can set a new password). Earlier
+    unused links of the user stop working."""
+    from answers import users
+
+    session = db.get_session()
+    user = users.get_by_email(session, email)
+    if user is None:
+        fail(f"no user with the email {email.strip().lower()} (create one with `flask users create`)")
+    try:
+        secret = users.issue_signin_link(session, user, actor="cli")
+    except users.UserError as exc:
+        fail(str(exc))
+    _echo_signin_link(secret)
 
 
 @users_group.command("token")

@@ -422,7 +422,12 @@ def check_token(session: Session, secret: str, *, ip: str | None = None) -> User
 
 def issue_signin_link(session: Session, user: User, *, actor: str = "system", ip: str | None = None) -> str:
     """A single-use sign-in secret for `user` (for the URL /login/link/<secret>).
-    Earlier unused links of the user stop working."""
+    Earlier unused links of the user stop working. Also the way back in for a user who
+    lost or never set a password: a session opened by a link may set a new password
+    without the current one. Raises UserError for a deactivated account (a link could
+    not sign it in)."""
+    if not user.active:
+        raise UserError(f"{user.email} is deactivated: reactivate the account first")
     now = utcnow()
     for old in _open_links(session, user):
         old.revoked_at = now

@@ -1,4 +1,4 @@
-"""Admin pages: users (create, change role, deactivate) and the audit trail with filters."""
+"""Admin pages: users (create, issue a sign-in link, change role, deactivate) and the audit trail with filters."""
 
 from __future__ import annotations
 
@@ -61,6 +61,19 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404, description="No such user.")
     return user
+
+
+@bp.post("/admin/users/<int:user_id>/link")
+def issue_link(user_id: int):
+    """A fresh one-time sign-in link for an existing user (lost link, forgotten password),
+    rendered once on the page (not flashed: the secret would sit in the cookie)."""
+    user = _user_or_404(user_id)
+    try:
+        secret = users.issue_signin_link(get_session(), user, actor=_actor(), ip=client_ip())
+    except users.UserError as exc:
+        return _users_page(400, error=str(exc))
+    hours = current_app.config["SIGNIN_LINK_HOURS"]
+    return _users_page(200, link_user=user, new_link=signin_url(secret), link_hours=hours)
 
 
 @bp.post("/admin/users/<int:user_id>/role")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import time
 
 from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 
 from answers import users
+from answers.cli import signin_link_url
 from answers.db import get_session
 from web.security import client_ip, current_user, login_policy, safe_next, start_session
 
 bp = Blueprint("auth", __name__)
 
+LINK_RESET_MINUTES = 60
 LOGIN_FAILED = "Sign-in failed. Check the email address and password; after repeated failures, wait 15 minutes."
 
 
@@ -47,10 +49,20 @@ def signin_link(token: str):
     if user is None:
         return render_template("auth/link_invalid.html"), 404
     start_session(user)
+    # a link is how a user who forgot the password gets back in: this session may set a
+    # new one without the current password for a while (cleared when a password is set)
+    session["link_signin_at"] = time.time()
     if not user.password_hash:
         flash("You are signed in. Set a password now: the link you used works only once.", "info")
-        return redirect(url_for("auth.account"))
-    return redirect(url_for("pages.home"))
+    else:
+        flash("You are signed in with a one-time link. Forgot your password? Set a new one below.", "info")
+    return redirect(url_for("auth.account"))
+
+
+def _signed_in_by_link() -> bool:
+    """The session was opened by a sign-in link in the last LINK_RESET_MINUTES."""
+    at = session.get("link_signin_at")
+    return isinstance(at, int | float) and 0 <= time.time() - at <= LINK_RESET_MINUTES * 60
 
 
 @bp.post("/logout")
@@ -74,7 +86,16 @@ def logout_everywhere():
 def _account_page(status: int = 200, **extra):
     user = current_user()
     tokens = users.list_tokens(get_session(), user)  # type: ignore[arg-type]
-    return render_template("auth/account.html", user=user, tokens=tokens, **extra), status
+    return (
+        render_template(
+            "auth/account.html", user=user, tokens=tokens, need_current=_need_current_password(user), **extra
+        ),
+        status,
+    )
+
+
+def _need_current_password(user) -> bool:
+    return bool(user.password_hash) and not _signed_in_by_link()
 
 
 @bp.get("/account")
@@ -86,7 +107,7 @@ def account():
 def set_password():
     user = current_user()
     assert user is not None
-    if user.password_hash:
+    if _need_current_password(user):
         if not users.verify_password(get_session(), user, request.form.get("current_password", ""), ip=client_ip()):
             return _account_page(400, error="The current password is not right.")
     new, again = request.form.get("password", ""), request.form.get("password_again", "")
@@ -143,10 +164,7 @@ def first_run(app: Flask, email: str) -> str | None:
     if created is None:
         return None
     user, secret = created
-    base = app.config.get("PUBLIC_URL") or "http://{}:{}".format(
-        os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
-    )
-    link = f"{base.rstrip('/')}/login/first-run/{secret}"
+    link, _guessed = signin_link_url(app.config, secret, "/login/first-run/")
     hours = app.config["SIGNIN_LINK_HOURS"]
     print(f"\nFirst run: the admin account is {user.email}.")
     print(f"Sign in within {hours} hours with this one-time link, then set a password:\n\n    {link}\n")

@@ -120,6 +120,7 @@ RULES: dict[str, Rule] = {
     "admin.create_user": ADMIN,
     "admin.change_role": ADMIN,
     "admin.set_active": ADMIN,
+    "admin.issue_link": ADMIN,
     "admin.audit": ADMIN,
     "admin.api_audit": ADMIN,
 }
