@@ -74,7 +74,7 @@ class EntryBase(SQLModel):
     question: str = Field(sa_column_kwargs={"nullable": False}, max_length=4000)
     answer: str = Field(default="", max_length=200, description="the verdict: Yes / No / N/A or short text")
     comment: str = Field(default="", max_length=8000)
-    owner: str = Field(default="", max_length=320)
+    owner: str = Field(default="", max_length=320, description="who keeps it current: an email or a team name")
     review_by: dt.date | None = None
     source: str = Field(default="", max_length=500)
     family: str | None = Field(default=None, max_length=50)

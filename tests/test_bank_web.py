@@ -318,3 +318,26 @@ def test_restoring_a_retired_entry_brings_it_back_as_a_draft_and_says_so(curator
     assert "Revision 1 restored as a new revision; the entry is a draft: approve it" in response.get_data(as_text=True)
     session.refresh(e)
     assert (e.status, e.approved_by, e.revision) == (EntryStatus.draft, None, 3)
+
+
+def test_a_team_name_owner_can_be_saved_in_the_edit_form(app, curator_client, session):
+    """The API, file import and CLI take any owner text (a team is a legitimate owner): the
+    edit form must not demand an email, or no change to such an entry could be saved."""
+    e = _entry(session, "Do you run tabletop exercises?", owner="Security team")
+    page = curator_client.get(f"/bank/{e.id}/edit").get_data(as_text=True)
+    owner_input = re.search(r'<input name="owner"[^>]*>', page).group(0)
+    assert 'type="email"' not in owner_input and 'value="Security team"' in owner_input
+    saved = curator_client.post(
+        f"/bank/{e.id}/edit",
+        data={
+            "question": e.question,
+            "answer": "Yes",
+            "comment": "Twice a year.",
+            "owner": "Security team",
+            "revision": str(e.revision),
+            "status": "approved",
+        },
+    )
+    assert saved.status_code == 303
+    session.refresh(e)
+    assert (e.comment, e.owner) == ("Twice a year.", "Security team")
