@@ -83,7 +83,54 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    retired: int = 0  # live entries a `retired` row took out of use (not counted as updated)
     entry_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """'2 created, 1 updated, 5 unchanged, 1 retired': what the import did (or, from a
+        plan, will do), for people."""
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.retired} retired"
+
+
+@dataclass
+class PlannedRow:
+    """What importing one file row does: `action` is `create`, `update`, `unchanged` or
+    `retire` (the live entry of its question and scope is retired); `entry` is the
+    existing entry it touches (None for `create`)."""
+
+    data: EntryCreate
+    scope: list[str]
+    status: EntryStatus
+    key: tuple[str, tuple[str, ...]]
+    action: str
+    entry: Entry | None = None
+
+
+@dataclass
+class ImportPlan:
+    rows: list[PlannedRow]
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    def live_edits(self) -> int:
+        """Updates of an approved entry that leave it approved: live at once, no second look."""
+        return sum(
+            1
+            for r in self.rows
+            if r.action == "update"
+            and r.entry is not None
+            and r.entry.status == EntryStatus.approved
+            and r.status == EntryStatus.approved
+        )
+
+    def summary(self) -> str:
+        return ImportResult(
+            created=self.count("create"),
+            updated=self.count("update"),
+            unchanged=self.count("unchanged"),
+            retired=self.count("retire"),
+        ).summary()
 
 
 # --- entries -------------------------------------------------------------------------
@@ -184,11 +231,17 @@ def known_products(names: Iterable[str], *, session: Session) -> list[str]:
         else:
             found.add(product.name)
     if unknown:
-        raise EntryError(f"products: unknown product(s) {', '.join(map(repr, unknown))}")
+        raise EntryError(f"products: unknown product(s) {', '.join(map(repr, unknown))} ({NEW_PRODUCT_HINT})")
     return sorted(found)
 
 
 MAX_PRODUCT_NAME = 200
+# Only a bank import or learn with a product creates one; a file's products column, an
+# entry form or an upload must name an existing product (a typo must not invent one).
+NEW_PRODUCT_HINT = (
+    "a new product is created by importing with a product: `flask bank import FILE --product NAME`, "
+    "`flask bank learn FILE --product NAME`, or the Product field of the bank's Import"
+)
 
 
 def product_name_problem(name: str) -> str | None:
@@ -298,6 +351,23 @@ def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", 
 
 
 _IMPORTED_FIELDS = ("question", "answer", "comment", "alternates", "tags", "owner", "review_by", "source")
+
+
+def _imported_change(
+    entry: Entry, data: EntryCreate, products: Sequence[str], status: EntryStatus
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The snapshots of `entry` before and after importing `data` (the fields the file had a
+    column for) with `status`; nothing is changed."""
+    before = snapshot(entry, products)
+    after = dict(before)
+    for key in _IMPORTED_FIELDS:
+        if key in data.model_fields_set:
+            value = getattr(data, key)
+            after[key] = (
+                value.isoformat() if isinstance(value, dt.date) else list(value) if isinstance(value, list) else value
+            )
+    after["status"] = status.value
+    return before, after
 
 
 def _update_entry(
@@ -553,8 +623,78 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             problems.append(f"row {number}: {reasons}")
     if problems:
-        raise BankFileError(f"{filename}: {len(problems)} bad row(s), nothing imported", problems)
+        hint = f" ({NEW_PRODUCT_HINT})" if any("unknown product(s)" in p for p in problems) else ""
+        raise BankFileError(f"{filename}: {len(problems)} bad row(s), nothing imported{hint}", problems)
     return entries
+
+
+def plan_import(
+    entries: Sequence[EntryCreate],
+    *,
+    session: Session,
+    product: str | None = None,
+    status: EntryStatus = EntryStatus.approved,
+) -> ImportPlan:
+    """What `import_entries` would do with each row, writing nothing (the preview and the
+    import itself use it). A row's scope is its `products` cell when the file has that
+    column, else `product`; its status is its `status` cell when set, else `status`.
+    Raises BankFileError when a row names a product that does not exist, EntryError when
+    `product` is new and not a valid product name.
+
+    Retired entries follow the curation rules, so a full export is a backup:
+    - a `retired` row pairs with the bank's retired entries of its question and scope, in
+      id order (re-importing an export changes nothing); past those, it retires the live
+      entry of that question and scope when the file has no live row for it (the Retire
+      rule), else it is added as a new retired entry;
+    - a draft or approved row never matches a retired entry: a retired entry comes back
+      only by Restore, so such a row adds a new entry, as it always has.
+    """
+    check_new_product(product, session=session)
+    found = find_product(product, session=session)
+    default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
+    known = product_names(session=session)
+    stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
+    unknown = sorted(
+        {n for d in entries if "products" in d.model_fields_set for n in d.products if n.casefold() not in stored}
+    )
+    if unknown:
+        raise BankFileError(
+            f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported ({NEW_PRODUCT_HINT})"
+        )
+    rows: list[tuple[EntryCreate, list[str], EntryStatus, tuple[str, tuple[str, ...]]]] = []
+    for data in entries:
+        if "products" in data.model_fields_set:
+            scope = sorted({stored[n.casefold()] for n in data.products})
+        else:
+            scope = default_scope
+        row_status = data.status if "status" in data.model_fields_set else status
+        rows.append((data, scope, row_status, (normalise(data.question), tuple(scope))))
+    live_rows = {key for _, _, row_status, key in rows if row_status != EntryStatus.retired}
+    index: dict[tuple[str, tuple[str, ...]], Entry | None] = dict(question_index(session=session))
+    retired = _retired_index(session=session)
+    planned: list[PlannedRow] = []
+    for data, scope, row_status, key in rows:
+        existing = index.get(key)
+        if row_status == EntryStatus.retired and retired.get(key):
+            entry = retired[key].pop(0)
+            before, after = _imported_change(entry, data, scope, row_status)
+            action = "unchanged" if before == after else "update"
+        elif row_status == EntryStatus.retired and existing is not None and key not in live_rows:
+            entry, action = existing, "retire"
+            del index[key]
+        elif key not in index or row_status == EntryStatus.retired:
+            entry, action = None, "create"
+            if row_status != EntryStatus.retired:
+                index[key] = None  # created by an earlier row of this file
+        else:
+            entry = existing
+            if entry is None:  # the same question twice (not from read_bank_file): the later row wins
+                action = "update"
+            else:
+                before, after = _imported_change(entry, data, scope, row_status)
+                action = "unchanged" if before == after else "update"
+        planned.append(PlannedRow(data, scope, row_status, key, action, entry))
+    return ImportPlan(planned)
 
 
 def import_entries(
@@ -567,71 +707,36 @@ def import_entries(
     status: EntryStatus = EntryStatus.approved,
     source: str = "",
 ) -> ImportResult:
-    """Add or update entries; one commit. An entry is identified by (normalised question,
-    product scope). A row's scope is its `products` column when the file has one, else
-    `product`; its status is its `status` cell when set, else `status`; its source is its
-    `source` cell when the file has that column (empty stays empty, so an export imports
-    back as it was), else `source`. Fields the file has no column for keep their value on
-    existing entries. Raises BankFileError (nothing written) when a row names a product
-    that does not exist, EntryError when `product` is new and not a valid product name.
-
-    Retired entries follow the curation rules, so a full export is a backup:
-    - a `retired` row pairs with the bank's retired entries of its question and scope, in
-      id order (re-importing an export changes nothing); past those, it retires the live
-      entry of that question and scope when the file has no live row for it (the Retire
-      rule: audited, conflicts refreshed), else it is added as a new retired entry;
-    - a draft or approved row never matches a retired entry: a retired entry comes back
-      only by Restore, so such a row adds a new entry, as it always has.
-    """
+    """Add, update or retire entries as `plan_import` plans them; one commit. An entry is
+    identified by (normalised question, product scope). A row's source is its `source`
+    cell when the file has that column (empty stays empty, so an export imports back as it
+    was), else `source`. Fields the file has no column for keep their value on existing
+    entries. A retirement is audited like Retire (conflicts refreshed) and counted in
+    `retired`, not `updated`. Raises like `plan_import` (nothing written)."""
+    plan = plan_import(entries, session=session, product=product, status=status)
     result = ImportResult()
-    check_new_product(product, session=session)
-    found = find_product(product, session=session)
-    default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
-    known = product_names(session=session)
-    stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
-    unknown = sorted(
-        {n for d in entries if "products" in d.model_fields_set for n in d.products if n.casefold() not in stored}
-    )
-    if unknown:
-        raise BankFileError(f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported")
-    rows: list[tuple[EntryCreate, list[str], EntryStatus, tuple[str, tuple[str, ...]]]] = []
-    for data in entries:
-        if "products" in data.model_fields_set:
-            scope = sorted({stored[n.casefold()] for n in data.products})
-        else:
-            scope = default_scope
-        row_status = data.status if "status" in data.model_fields_set else status
-        rows.append((data, scope, row_status, (normalise(data.question), tuple(scope))))
-    live_rows = {key for _, _, row_status, key in rows if row_status != EntryStatus.retired}
-    index = question_index(session=session)
-    retired = _retired_index(session=session)
+    created: dict[tuple[str, tuple[str, ...]], Entry] = {}
     touched: list[Entry] = []
-    for data, scope, row_status, key in rows:
-        existing = index.get(key)
-        if row_status == EntryStatus.retired and retired.get(key):
-            entry = retired[key].pop(0)
-            changed = _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip)
-            result.updated += changed
-            result.unchanged += not changed
-        elif row_status == EntryStatus.retired and existing is not None and key not in live_rows:
-            entry = existing
+    for row in plan.rows:
+        data, scope, row_status, key = row.data, row.scope, row.status, row.key
+        if row.action == "retire":
+            entry = row.entry
+            assert entry is not None
             _update_entry(entry, data, products=scope, status=entry.status, session=session, actor=actor, ip=ip)
             _retire(entry, session=session, actor=actor, ip=ip, note="retired by bank import")
-            del index[key]
-            result.updated += 1
-        elif existing is None or row_status == EntryStatus.retired:
+            result.retired += 1
+        elif row.action == "create":
             new_source = data.source if "source" in data.model_fields_set else source
             data = data.model_copy(update={"status": row_status, "products": scope, "source": new_source})
             entry = _add_entry(data, session=session, actor=actor, ip=ip)
             if row_status != EntryStatus.retired:
-                index[key] = entry
+                created[key] = entry
             result.created += 1
         else:
-            entry = existing
-            if _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip):
-                result.updated += 1
-            else:
-                result.unchanged += 1
+            entry = row.entry or created[key]
+            changed = _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip)
+            result.updated += changed
+            result.unchanged += not changed
         result.entry_ids.append(entry.id)
         touched.append(entry)
     ensure_vectors(session, touched)  # one encode call for the whole file
@@ -640,7 +745,13 @@ def import_entries(
         "bank.import",
         actor=actor,
         ip=ip,
-        details={"source": source, "product": product, "created": result.created, "updated": result.updated},
+        details={
+            "source": source,
+            "product": product,
+            "created": result.created,
+            "updated": result.updated,
+            "retired": result.retired,
+        },
     )
     session.commit()
     return result

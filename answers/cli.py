@@ -162,9 +162,7 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
         status=EntryStatus(status),
         source=Path(file).name,
     )
-    click.echo(
-        f"Imported {Path(file).name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged."
-    )
+    click.echo(f"Imported {Path(file).name}: {result.summary()}.")
 
 
 @bank_group.command("export")

@@ -242,6 +242,7 @@ def test_import_refuses_a_row_with_an_unknown_product(runner, session, tmp_path)
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code == 2
     assert "row 3: unknown product(s) 'Canvs'" in result.output
+    assert "a new product is created by importing with a product: `flask bank import FILE --product" in result.output
     assert session.exec(select(Entry).where(Entry.question == "Q one")).first() is None
 
 
@@ -527,7 +528,8 @@ def test_a_retired_row_retires_the_live_entry_through_the_retire_rule(runner, se
     )
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "0 created, 1 updated" in result.output
+    # a retirement is counted as one, not hidden among the updates
+    assert "0 created, 0 updated, 0 unchanged, 1 retired" in result.output
     session.expire_all()
     entry = session.get(Entry, live.id)
     assert (entry.status, entry.answer, entry.approved_at) == (EntryStatus.retired, "No", None)

@@ -307,8 +307,51 @@ def test_browser_import_preview_shows_each_rows_status_retired_too(curator_clien
     )
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200, page
-    rows = re.findall(r"<tr><td>(.*?)</td>.*?<td>(\w+)</td></tr>", page)
-    assert rows == [("Do you use FTP?", "retired"), ("Do you back up daily?", "draft")]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>.*?<td>(\w+)</td></tr>", page)
+    assert rows == [("new", "Do you use FTP?", "retired"), ("new", "Do you back up daily?", "draft")]
+
+
+def test_import_preview_and_result_count_a_retirement_separately(app, curator_client, session, people):
+    """QA: a row retiring a live approved entry was previewed as '1 row(s) to be imported as
+    approved' and reported as '0 new, 1 updated'."""
+    live = _entry(session, "Do you have a current SOC 2 Type II report?", status=EntryStatus.approved)
+    data = b"question,answer,status\r\nDo you have a current SOC 2 Type II report?,Yes,retired\r\n"
+    preview = curator_client.post(
+        "/bank/import", data={"file": (io.BytesIO(data), "rt.csv")}, content_type="multipart/form-data"
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    assert "0 new, 0 updated, 0 unchanged" in page and "1 entry will be retired" in page
+    assert f"RETIRE entry #{live.id}" in page
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    done = curator_client.post("/bank/import/confirm", data={"token": token}, follow_redirects=True)
+    assert "Imported: 0 created, 0 updated, 0 unchanged, 1 retired." in done.get_data(as_text=True)
+    session.refresh(live)
+    assert live.status == EntryStatus.retired
+    # the API's dry run and result say the same
+    again = _entry(session, "Do you rotate keys?", status=EntryStatus.approved)
+    headers = bearer(token_for(app, people["curator"]))
+    body = b"question,answer,status\r\nDo you rotate keys?,Yes,retired\r\n"
+    dry = app.test_client().post(
+        "/api/v1/entries/import", data={"file": (io.BytesIO(body), "b.csv"), "dry_run": "1"}, headers=headers
+    )
+    assert dry.get_json() == {"dry_run": True, "rows": 1, "created": 0, "updated": 0, "unchanged": 0, "retired": 1}
+    real = app.test_client().post("/api/v1/entries/import", data={"file": (io.BytesIO(body), "b.csv")}, headers=headers)
+    assert real.get_json() == {"created": 0, "updated": 0, "unchanged": 0, "retired": 1}
+    session.refresh(again)
+    assert again.status == EntryStatus.retired
+
+
+def test_import_preview_says_when_an_approved_entry_changes_live(curator_client, session):
+    _entry(session, "Do you encrypt backups?", status=EntryStatus.approved)
+    data = b"question,answer,status\r\nDo you encrypt backups?,No,approved\r\n"
+    page = curator_client.post(
+        "/bank/import",
+        data={"file": (io.BytesIO(data), "b.csv"), "status": "draft"},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "0 new, 1 updated, 0 unchanged" in page
+    assert "1 approved entry changes and stays approved" in page and "set the status cell to draft" in page
 
 
 def test_restoring_a_retired_entry_brings_it_back_as_a_draft_and_says_so(curator_client, session):

@@ -464,6 +464,9 @@ def import_preview():
     data = file.read()
     try:
         rows = bank.read_bank_file(data, file.filename, known_products=bank.product_names(session=get_session()))
+        plan = bank.plan_import(
+            rows, session=get_session(), product=product or None, status=EntryStatus(status)
+        )  # what confirming will do, row by row: a retirement must not hide among the updates
     except bank.BankFileError as exc:
         return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename), 400
     stored = secrets.token_hex(16)
@@ -473,7 +476,7 @@ def import_preview():
     token = _serializer().dumps(
         {"stored": stored, "filename": file.filename[:200], "status": status, "product": product, "user": actor()[1]}
     )
-    return _import_form(rows=rows, token=token, filename=file.filename, status=status, product=product)
+    return _import_form(plan=plan, rows=rows, token=token, filename=file.filename, status=status, product=product)
 
 
 @bp.post("/bank/import/confirm")
@@ -510,7 +513,7 @@ def import_confirm():
     finally:
         path.unlink(missing_ok=True)
     _changed()
-    flash(f"Imported: {result.created} new, {result.updated} updated, {result.unchanged} unchanged.", "info")
+    flash(f"Imported: {result.summary()}.", "info")
     return redirect(url_for("bank.index"), code=303)
 
 
@@ -660,7 +663,23 @@ def api_import():
     except bank.BankFileError as exc:
         return jsonify(error=exc.args[0], problems=exc.problems), 422
     if request.form.get("dry_run") == "1":
-        return jsonify(dry_run=True, rows=len(rows))
+        try:
+            plan = bank.plan_import(
+                rows,
+                session=get_session(),
+                product=request.form.get("product") or None,
+                status=EntryStatus(status),
+            )
+        except bank.BankFileError as exc:
+            return jsonify(error=exc.args[0], problems=exc.problems), 422
+        return jsonify(
+            dry_run=True,
+            rows=len(rows),
+            created=plan.count("create"),
+            updated=plan.count("update"),
+            unchanged=plan.count("unchanged"),
+            retired=plan.count("retire"),
+        )
     result = bank.import_entries(
         rows,
         session=get_session(),
@@ -671,4 +690,6 @@ def api_import():
         source=file.filename[:200],
     )
     _changed()
-    return jsonify(created=result.created, updated=result.updated, unchanged=result.unchanged), 201
+    return jsonify(
+        created=result.created, updated=result.updated, unchanged=result.unchanged, retired=result.retired
+    ), 201
