@@ -637,7 +637,9 @@ def plan_import(
 ) -> ImportPlan:
     """What `import_entries` would do with each row, writing nothing (the preview and the
     import itself use it). A row's scope is its `products` cell when the file has that
-    column, else `product`; its status is its `status` cell when set, else `status`.
+    column, else `product`; its status is its `status` cell when set (an export has one in
+    every row), else `status` for a new entry or one the row changes (an unchanged row
+    leaves its entry's status alone).
     Raises BankFileError when a row names a product that does not exist, EntryError when
     `product` is new and not a valid product name.
 
@@ -691,6 +693,12 @@ def plan_import(
             if entry is None:  # the same question twice (not from read_bank_file): the later row wins
                 action = "update"
             else:
+                if "status" not in data.model_fields_set:
+                    # the default status is for new entries and the ones the row edits: an
+                    # unchanged row must not approve a draft or demote an approved entry
+                    before, after = _imported_change(entry, data, scope, EntryStatus(entry.status))
+                    if before == after:
+                        row_status = EntryStatus(entry.status)
                 before, after = _imported_change(entry, data, scope, row_status)
                 action = "unchanged" if before == after else "update"
         planned.append(PlannedRow(data, scope, row_status, key, action, entry))

@@ -138,7 +138,14 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
 @bank_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--product", default=None, help="Scope the imported entries to this product.")
-@click.option("--status", type=STATUS, default="approved", show_default=True)
+@click.option(
+    "--status",
+    type=STATUS,
+    default="approved",
+    show_default=True,
+    help="Status of rows without a status cell (new entries and entries the row changes); "
+    "a row's own status cell wins, and an exported file has one in every row.",
+)
 def bank_import_command(file: str, product: str | None, status: str) -> None:
     """Import entries from csv or xlsx: question,answer and any of comment, alternates, tags,
     owner, products, status, review_by, source (an absent column leaves that field alone)."""

@@ -582,3 +582,25 @@ def test_an_xlsx_bank_over_the_row_limit_says_to_use_csv(monkeypatch):
     wb.save(buf)
     with pytest.raises(bank.BankFileError, match="save the bank as CSV"):
         bank.read_bank_file(buf.getvalue(), "bank.xlsx")
+
+
+def test_import_status_applies_to_rows_without_a_status_cell_that_change_something(runner, session, tmp_path):
+    """`--status draft` on a file without a status column: the edited entry goes back to
+    draft for review, the unchanged ones keep their status (they were all demoted)."""
+    edited = _entry(session, "Do you support FTP?")
+    same = _entry(session, "Do you support SFTP?")
+    path = tmp_path / "bank.csv"
+    path.write_bytes(
+        _csv([["Do you support FTP?", "No"], ["Do you support SFTP?", same.answer]], header=["question", "answer"])
+    )
+    result = runner.invoke(args=["bank", "import", str(path), "--status", "draft"])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 1 updated, 1 unchanged" in result.output
+    session.expire_all()
+    assert (session.get(Entry, edited.id).status, session.get(Entry, edited.id).answer) == (EntryStatus.draft, "No")
+    assert session.get(Entry, same.id).status == EntryStatus.approved
+    # a row's own status cell wins over --status (an export has one in every row)
+    path.write_bytes(_csv([["Do you support FTP?", "Yes", "approved"]], header=["question", "answer", "status"]))
+    runner.invoke(args=["bank", "import", str(path), "--status", "draft"])
+    session.expire_all()
+    assert session.get(Entry, edited.id).status == EntryStatus.approved
