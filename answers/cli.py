@@ -280,10 +280,11 @@ def _echo_signin_link(secret: str) -> None:
     url, guessed = signin_link_url(current_app.config, secret)
     click.echo(f"One-time sign-in link (valid {hours} hours, then set a password): {url}")
     if guessed:
+        base = url.split("/login/", 1)[0]
         click.echo(
-            "The address assumes the server runs at http://HOST:PORT (default 127.0.0.1:5000, as `python app.py`); "
-            "set PUBLIC_URL to the address users open (e.g. PUBLIC_URL=https://answerbank.example.com) "
-            "or replace the start of the link.",
+            f"{base} is a guess: the HOST and PORT variables (default 127.0.0.1:5000, where `python app.py` serves). "
+            "Set PUBLIC_URL to the address users open (e.g. PUBLIC_URL=https://answerbank.example.com), "
+            "or change the start of the link.",
             err=True,
         )
 
