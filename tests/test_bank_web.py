@@ -384,3 +384,18 @@ def test_a_team_name_owner_can_be_saved_in_the_edit_form(app, curator_client, se
     assert saved.status_code == 303
     session.refresh(e)
     assert (e.comment, e.owner) == ("Twice a year.", "Security team")
+
+
+def test_hygiene_page_says_first_n_of_the_total_when_it_stops(curator_client, session, monkeypatch):
+    monkeypatch.setattr("web.bank.HYGIENE_SHOWN", 2)
+    pairs = [
+        ("Do you encrypt customer data at rest?", "Do you encrypt the customer data at rest?"),
+        ("Is there a documented incident response plan?", "Is there a documented incident response plan in place?"),
+        ("Do you perform annual penetration tests?", "Do you perform annual penetration testing?"),
+    ]
+    for a, b in pairs:
+        _entry(session, a, status=EntryStatus.approved)
+        _entry(session, b, status=EntryStatus.approved)
+    page = curator_client.get("/bank/hygiene").get_data(as_text=True)
+    assert 'Near-duplicates <small class="muted">first 2 of 3</small>' in page
+    assert 'Conflicts <small class="muted">0</small>' in page

@@ -11,6 +11,7 @@ import io
 import itertools
 import re
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ PER_PAGE = 50
 MAX_PAGE = 1_000_000  # past the last page shows no entries; past this would overflow the OFFSET
 MAX_DAYS = 36_500  # a review window of a century; more overflows the date arithmetic
 _IMPORT_MAX_AGE = 3600
+HYGIENE_SHOWN = 200  # findings of one kind listed on the hygiene page
 _STORED = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -335,10 +337,18 @@ def due():
 
 @bp.get("/bank/hygiene")
 def hygiene():
+    """Shows the first HYGIENE_SHOWN near-duplicates and opposite-verdict pairs, and says
+    how many there are in all (the page said "Near-duplicates 200" of a bank with more)."""
     session = get_session()
+    report = curation.hygiene(session=session, limit=sys.maxsize)
+    totals = {"duplicates": len(report.duplicates), "conflicts": len(report.conflicts)}
+    report.duplicates = report.duplicates[:HYGIENE_SHOWN]
+    hidden = {id(f) for f in [f for f in report.conflicts if f.kind == "opposite"][HYGIENE_SHOWN:]}
+    report.conflicts = [f for f in report.conflicts if id(f) not in hidden]
     return render_template(
         "bank/hygiene.html",
-        report=curation.hygiene(session=session),
+        report=report,
+        totals=totals,
         confirmations=curation.confirmed_wordings(session=session),
         today=dt.date.today(),
     )
