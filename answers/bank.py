@@ -1487,7 +1487,8 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
         "last_used": [Entry.last_used_at.is_(None), Entry.last_used_at.desc()],  # type: ignore[union-attr]
         "last_reviewed": [Entry.approved_at.is_(None), Entry.approved_at.desc()],  # type: ignore[union-attr]
         "usage": [Entry.usage_count.desc()],  # type: ignore[attr-defined]
-        "question": [Entry.question],
+        # case-insensitive A-Z ("encryption" beside "Encryption"); SQLite's lower() folds ASCII only
+        "question": [func.ab_casefold(Entry.question) if sqlite else func.lower(Entry.question), Entry.question],
     }
     if filters.sort not in orders:
         raise EntryError(f"sort must be one of {', '.join(orders)}")
