@@ -399,3 +399,19 @@ def test_hygiene_page_says_first_n_of_the_total_when_it_stops(curator_client, se
     page = curator_client.get("/bank/hygiene").get_data(as_text=True)
     assert 'Near-duplicates <small class="muted">first 2 of 3</small>' in page
     assert 'Conflicts <small class="muted">0</small>' in page
+
+
+def test_question_sort_ignores_case(sales_client, session):
+    for q in ("beta: do you log?", "Alpha: do you scan?", "Gamma: do you patch?"):
+        _entry(session, q)
+    page = sales_client.get("/bank/?sort=question").get_data(as_text=True)
+    found = re.findall(r">(Alpha|beta|Gamma):", page)
+    assert found == ["Alpha", "beta", "Gamma"]
+
+
+def test_a_page_past_the_last_links_back_to_page_one(sales_client, session):
+    _entry(session, "Do you scan for malware?")
+    page = sales_client.get("/bank/?page=9&q=malware").get_data(as_text=True)
+    assert "Page 9 is past the last page (1)." in page and "No entries match." not in page
+    link = re.search(r'<a href="([^"]+)">Back to page 1</a>', page).group(1)
+    assert "page=1" in link and "q=malware" in link
