@@ -60,6 +60,11 @@ def read_input(path: str) -> bytes:
         fail(f"{path}: cannot be read ({exc.strerror})")
 
 
+def family_label(family: str, version: str | None, edition: str | None = None) -> str:
+    """'HECVAT Full 3.06', 'generic': no doubled or trailing space when a part is missing."""
+    return " ".join(part for part in (family, edition, version) if part)
+
+
 STATUS = click.Choice([EntryStatus.approved.value, EntryStatus.draft.value])
 
 
@@ -91,8 +96,8 @@ def inspect_command(file: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(parsed.to_json(), indent=2, default=str))
         return
-    edition = f" {parsed.edition}" if parsed.edition else ""
-    click.echo(f"{parsed.family}{edition} {parsed.version or ''} ({parsed.format}): {len(parsed.questions)} questions")
+    label = family_label(parsed.family, parsed.version, parsed.edition)
+    click.echo(f"{label} ({parsed.format}): {len(parsed.questions)} questions")
     for q in parsed.questions:
         cell = q.answer_cell.coordinate if q.answer_cell else "-"
         where = f"{q.sheet}!{cell}" if q.sheet else cell  # a CSV has no sheet name
@@ -130,7 +135,7 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
         actor="cli",
     )
     click.echo(
-        f"Learned {Path(file).name} ({parsed.family} {parsed.version or ''}): {result.created} created, "
+        f"Learned {Path(file).name} ({family_label(parsed.family, parsed.version)}): {result.created} created, "
         f"{result.merged} merged, {result.conflicts} conflict(s) flagged, {result.skipped} unanswered skipped."
     )
 
@@ -254,7 +259,8 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
             fail(f"{report}: cannot write the report ({exc.strerror}); the completed file was written to {output}")
     tiers = {t: sum(1 for r in result.report if r["tier"] == t) for t in responding.TIERS}
     click.echo(
-        f"{result.family} {result.version or ''}: {len(result.report)} questions, {result.written} answers written, "
+        f"{family_label(result.family, result.version)}: {len(result.report)} questions, "
+        f"{result.written} answers written, "
         f"{result.not_writable} not writable (no answer cell of their own) "
         f"(exact {tiers['exact']}, high {tiers['high']}, review {tiers['review']}, none {tiers['none']}) -> {output}"
     )
