@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from answers import audit, storage
 from answers.bank import control_character_problem, find_product, pasted_breaks, record_use
@@ -612,7 +612,7 @@ def decide(
     if decision.assignee is not None:
         item.assignee = _assignee(decision.assignee)
     item.decided_by, item.decided_at = actor_id, utcnow()
-    item.lock_version += 1
+    _claim_version(item, session=session)
     session.add(item)
     if item.status == ItemStatus.accepted and not was_accepted:
         record_use([item.entry_id], session=session)
@@ -635,34 +635,65 @@ def decide(
     return item
 
 
+def _claim_version(item: Item, *, session: Session) -> None:
+    """Bump ``item``'s ``lock_version`` in the database only if it is still the one read
+    (a conditional UPDATE, which on PostgreSQL waits for a concurrent writer's commit and
+    then re-checks): the ORM write that follows cannot overwrite a decision, or a bulk
+    accept, saved since the read. StaleItem (nothing written) otherwise. No autoflush:
+    the item's own changes are written after the claim, in the same transaction."""
+    seen = item.lock_version
+    with session.no_autoflush:
+        claimed = session.connection().execute(
+            update(Item).where(col(Item.id) == item.id, col(Item.lock_version) == seen).values(lock_version=seen + 1)
+        )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise StaleItem(f"item {item.id} was changed by someone else while you saved it: reload")
+    item.lock_version = seen + 1
+
+
 @dataclass
 class BulkAccepted:
     """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
     suggestions left alone because the customer's file already answers the question, and
     ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``),
     ``skipped_withdrawn`` ones whose bank entry was retired or changed since the
-    questionnaire was matched (``withdrawn_reason``)."""
+    questionnaire was matched (``withdrawn_reason``), ``skipped_changed`` ones someone else
+    decided (or matched again) while the bulk accept ran: their decision stands."""
 
     accepted: int = 0
     skipped_answered: int = 0
     skipped_unwritable: int = 0
     skipped_withdrawn: int = 0
+    skipped_changed: int = 0
 
 
-def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> BulkAccepted:
+def accept_all(
+    questionnaire_id: int,
+    *,
+    session: Session,
+    actor: str,
+    actor_id: int | None = None,
+    min_tier: str = "high",
+) -> BulkAccepted:
     """Accept every pending suggestion at or above `min_tier`, except where the file
     already holds an answer (a bank answer next to the customer's own, maybe contradicting
     it, is never accepted unread; CLI autofill skips those too). Where the file holds only
-    a comment, the decision keeps that comment."""
+    a comment, the decision keeps that comment. Each item is written only if it is still
+    as read (same ``lock_version``, pending, same suggestion): a reviewer's save, or a
+    second bulk accept, between the read and the write wins and is counted in
+    ``skipped_changed``; entry usage is recorded only for the items this call accepted.
+    LookupError for an unknown questionnaire."""
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
     result = BulkAccepted()
-    used: list[int | None] = []
+    used: list[int] = []
     items = list_items(questionnaire_id, session=session)
     blocked = unwritable(items)
     sources = {i.entry_id for i in items if i.entry_id is not None}
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
     version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
+    now = utcnow()
     for item in items:
         if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
             continue
@@ -677,15 +708,13 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         if withdrawn_reason(item, entries.get(item.entry_id), version_line) is not None:
             result.skipped_withdrawn += 1
             continue
-        item.answer = item.suggested_answer
-        item.comment = item.original_comment or item.suggested_comment
-        item.status = ItemStatus.accepted
-        item.decided_at = utcnow()
-        item.lock_version += 1
-        session.add(item)
-        used.append(item.entry_id)
-        result.accepted += 1
-    record_use(used, session=session)
+        if _accept_if_unchanged(item, actor_id=actor_id, now=now, session=session):
+            if item.entry_id is not None:
+                used.append(item.entry_id)
+            result.accepted += 1
+        else:
+            result.skipped_changed += 1
+    record_use(sorted(used), session=session)  # entry rows locked in one order by every writer
     audit.record(
         session,
         "questionnaire.accept_all",
@@ -698,10 +727,43 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
             "skipped_answered": result.skipped_answered,
             "skipped_unwritable": result.skipped_unwritable,
             "skipped_withdrawn": result.skipped_withdrawn,
+            "skipped_changed": result.skipped_changed,
         },
     )
     session.commit()
     return result
+
+
+def _accept_if_unchanged(item: Item, *, actor_id: int | None, now: dt.datetime, session: Session) -> bool:
+    """Accept ``item``'s suggestion in one conditional UPDATE: only while the row still
+    holds the version, status and suggestion read into ``item``. On PostgreSQL a
+    concurrent writer's row lock makes this wait, then re-check against its commit. True
+    when the row was written."""
+    written = session.execute(
+        update(Item)
+        .where(
+            col(Item.id) == item.id,
+            col(Item.lock_version) == item.lock_version,
+            col(Item.status) == ItemStatus.pending,
+            col(Item.entry_id).is_not_distinct_from(item.entry_id),
+            col(Item.suggested_answer).is_not_distinct_from(item.suggested_answer),
+            col(Item.suggested_comment).is_not_distinct_from(item.suggested_comment),
+        )
+        .values(
+            answer=item.suggested_answer,
+            comment=item.original_comment or item.suggested_comment,
+            status=ItemStatus.accepted,
+            decided_by=actor_id,
+            decided_at=now,
+            lock_version=col(Item.lock_version) + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(item)  # whatever it holds now is someone else's
+        return False
+    session.expire(item)  # read back as written, not as it was read
+    return True
 
 
 # --- export --------------------------------------------------------------------------

@@ -204,7 +204,8 @@ def accept(questionnaire_id: int):
     """Bulk accept the pending suggestions at or above ``min_tier`` (exact, high - the
     default - or review), except questions the file already answers or has no answer cell
     for, or whose bank entry was retired or changed since matching (counted in
-    ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``). ``review``
+    ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``), or that
+    someone else decided while it ran (``skipped_changed``: their decision stands). ``review``
     is for clients that show a person every item first: review-tier matches include
     inverted meanings, which is why the review page does not offer it."""
     q = _questionnaire(questionnaire_id)
@@ -213,7 +214,8 @@ def accept(questionnaire_id: int):
         abort(400, description="expected a JSON object body")
     min_tier = data.get("min_tier", request.form.get("min_tier", "high"))
     try:
-        done = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
+        name, id_ = actor()
+        done = responding.accept_all(q.id, session=get_session(), actor=name, actor_id=id_, min_tier=str(min_tier))
     except responding.DecisionError as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(
@@ -221,6 +223,7 @@ def accept(questionnaire_id: int):
         skipped_already_answered=done.skipped_answered,
         skipped_not_writable=done.skipped_unwritable,
         skipped_withdrawn=done.skipped_withdrawn,
+        skipped_changed=done.skipped_changed,
         questionnaire=questionnaire_json(q),
     )
 

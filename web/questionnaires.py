@@ -226,7 +226,8 @@ def accept_all(questionnaire_id: int):
         responding.get_questionnaire(questionnaire_id, session=session)
         if min_tier not in PAGE_BULK_TIERS:
             raise responding.DecisionError("min_tier must be exact or high here: review matches need each one read")
-        done = responding.accept_all(questionnaire_id, session=session, actor=actor()[0], min_tier=min_tier)
+        name, id_ = actor()
+        done = responding.accept_all(questionnaire_id, session=session, actor=name, actor_id=id_, min_tier=min_tier)
     except LookupError:
         abort(404)
     except responding.DecisionError as exc:
@@ -241,6 +242,10 @@ def accept_all(questionnaire_id: int):
             message += (
                 f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired or changed since"
                 " the questionnaire was matched: match again, or choose another answer."
+            )
+        if done.skipped_changed:
+            message += (
+                f" Skipped {done.skipped_changed} question(s) someone else decided while this ran: their answers stand."
             )
         flash(message, "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
