@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
+from sqlalchemy import func, or_, tuple_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
 from answers import audit, storage
@@ -219,11 +221,21 @@ def _version_line(q: Questionnaire) -> str:
     return ParsedQuestionnaire(family=q.family, version=q.version, format=q.format, questions=[]).version_line
 
 
+def _accepting_writes(item: Item) -> tuple[int | None, str | None, str | None]:
+    return item.entry_id, item.suggested_answer, item.suggested_comment
+
+
 def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
     """Re-run matching for the items nobody has decided yet (after the bank changed)."""
     q = get_questionnaire(questionnaire_id, session=session)
     pending = [i for i in list_items(q.id, session=session) if i.status == ItemStatus.pending]
+    before = [_accepting_writes(i) for i in pending]
     _suggest(q, pending, parsed=None, session=session)
+    for item, was in zip(pending, before, strict=True):
+        if _accepting_writes(item) != was:
+            # a page, or a bulk accept, that read the old suggestion must not accept it as
+            # the new one (bulk accept writes only rows at the version it read)
+            item.lock_version += 1
     audit.record(session, "questionnaire.resuggest", actor=actor, object_type="questionnaire", object_id=q.id)
     session.commit()
     return len(pending)
@@ -687,18 +699,13 @@ def accept_all(
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
     result = BulkAccepted()
-    used: list[int] = []
-    items = list_items(questionnaire_id, session=session)
-    blocked = unwritable(items)
+    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
+    blocked = unwritable_in(questionnaire_id, session=session)
+    items = _bulk_candidates(questionnaire_id, min_tier, session=session)
     sources = {i.entry_id for i in items if i.entry_id is not None}
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
-    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
-    now = utcnow()
+    chosen: list[Item] = []
     for item in items:
-        if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
-            continue
-        if item.suggested_answer is None and item.suggested_comment is None:
-            continue
         if item.original_answer:
             result.skipped_answered += 1
             continue
@@ -708,12 +715,11 @@ def accept_all(
         if withdrawn_reason(item, entries.get(item.entry_id), version_line) is not None:
             result.skipped_withdrawn += 1
             continue
-        if _accept_if_unchanged(item, actor_id=actor_id, now=now, session=session):
-            if item.entry_id is not None:
-                used.append(item.entry_id)
-            result.accepted += 1
-        else:
-            result.skipped_changed += 1
+        chosen.append(item)
+    written = _accept_unchanged(chosen, actor_id=actor_id, session=session)
+    result.accepted = len(written)
+    result.skipped_changed = len(chosen) - len(written)
+    used = [entry_id for entry_id in written.values() if entry_id is not None]
     record_use(sorted(used), session=session)  # entry rows locked in one order by every writer
     audit.record(
         session,
@@ -734,36 +740,64 @@ def accept_all(
     return result
 
 
-def _accept_if_unchanged(item: Item, *, actor_id: int | None, now: dt.datetime, session: Session) -> bool:
-    """Accept ``item``'s suggestion in one conditional UPDATE: only while the row still
-    holds the version, status and suggestion read into ``item``. On PostgreSQL a
-    concurrent writer's row lock makes this wait, then re-check against its commit. True
-    when the row was written."""
-    written = session.execute(
-        update(Item)
-        .where(
-            col(Item.id) == item.id,
-            col(Item.lock_version) == item.lock_version,
-            col(Item.status) == ItemStatus.pending,
-            col(Item.entry_id).is_not_distinct_from(item.entry_id),
-            col(Item.suggested_answer).is_not_distinct_from(item.suggested_answer),
-            col(Item.suggested_comment).is_not_distinct_from(item.suggested_comment),
+def _bulk_candidates(questionnaire_id: int, min_tier: str, *, session: Session) -> list[Item]:
+    """The items a bulk accept at ``min_tier`` considers: pending, of that tier or better,
+    with a suggestion; by id, the order every bulk accept locks rows in. Picked in SQL, and
+    without the alternatives (the largest column): a file with nothing left to accept
+    loads nothing."""
+    tiers = [t for t in TIERS if t != "none" and tier_at_least(t, min_tier)]
+    return list(
+        session.exec(
+            select(Item)
+            .where(
+                Item.questionnaire_id == questionnaire_id,
+                Item.status == ItemStatus.pending,
+                col(Item.tier).in_(tiers),
+                or_(col(Item.suggested_answer).is_not(None), col(Item.suggested_comment).is_not(None)),
+            )
+            .options(defer(Item.alternatives))  # type: ignore[arg-type]
+            .order_by(col(Item.id))
         )
-        .values(
-            answer=item.suggested_answer,
-            comment=item.original_comment or item.suggested_comment,
-            status=ItemStatus.accepted,
-            decided_by=actor_id,
-            decided_at=now,
-            lock_version=col(Item.lock_version) + 1,
-        )
-        .execution_options(synchronize_session=False)
     )
-    if written.rowcount != 1:  # type: ignore[attr-defined]
-        session.expire(item)  # whatever it holds now is someone else's
-        return False
-    session.expire(item)  # read back as written, not as it was read
-    return True
+
+
+#: Items per conditional UPDATE of a bulk accept (two bound values each: well under
+#: SQLite's and PostgreSQL's limits on bound parameters).
+_ACCEPT_CHUNK = 500
+
+
+def _accept_unchanged(items: Sequence[Item], *, actor_id: int | None, session: Session) -> dict[int, int | None]:
+    """Accept the suggestions of ``items`` where the row still is as read: same id and
+    ``lock_version`` (every decision bumps it, and so does a re-match that changes the
+    suggestion), still pending. A few conditional UPDATEs, not one per item; the answer
+    and comment are taken from the row itself, as ``decide`` would. On PostgreSQL a
+    concurrent writer's row lock makes this wait, then re-check against its commit.
+    Returns {item id: entry id} of the rows written."""
+    written: dict[int, int | None] = {}
+    now = utcnow()
+    for start in range(0, len(items), _ACCEPT_CHUNK):
+        chunk = items[start : start + _ACCEPT_CHUNK]
+        rows = session.execute(
+            update(Item)
+            .where(
+                tuple_(col(Item.id), col(Item.lock_version)).in_([(i.id, i.lock_version) for i in chunk]),
+                col(Item.status) == ItemStatus.pending,
+            )
+            .values(
+                answer=col(Item.suggested_answer),
+                comment=func.coalesce(func.nullif(col(Item.original_comment), ""), col(Item.suggested_comment)),
+                status=ItemStatus.accepted,
+                decided_by=actor_id,
+                decided_at=now,
+                lock_version=col(Item.lock_version) + 1,
+            )
+            .returning(col(Item.id), col(Item.entry_id))
+            .execution_options(synchronize_session=False)
+        )
+        written.update({item_id: entry_id for item_id, entry_id in rows})
+    for item in items:
+        session.expire(item)  # read back as it is now: written here, or by someone else
+    return written
 
 
 # --- export --------------------------------------------------------------------------

@@ -171,3 +171,36 @@ def test_a_reviewers_save_read_before_a_bulk_accept_is_refused_not_written_over_
     enc = _items(engine, qid)["ENC-01"]
     assert (enc.answer, enc.decided_by, enc.lock_version) == ("Yes", bulk_user, target.lock_version + 1)
     assert sum(_usage(engine).values()) == 1
+
+
+def test_bulk_accept_skips_a_suggestion_matched_again_after_its_read(engine, world, monkeypatch):
+    # a curator turned the entry's answer around and someone pressed "Match again" while
+    # the bulk accept ran: it checked the old suggestion, and must not write the new one
+    from answers.models import EntryUpdate
+
+    qid, bulk_user, _reviewer = world
+    enc = _items(engine, qid)["ENC-01"]
+
+    def rematch_after_a_curator_edit() -> None:
+        with Session(engine) as other:
+            bank.update_entry(enc.entry_id, EntryUpdate(answer="No"), session=other, actor="cur@example.com")
+            invalidate()
+            responding.resuggest(qid, session=other, actor="cur@example.com")
+
+    _during_read(monkeypatch, rematch_after_a_curator_edit)
+    with Session(engine, expire_on_commit=False) as s:
+        done = responding.accept_all(qid, session=s, actor="bulk@example.com", actor_id=bulk_user, min_tier="exact")
+    assert (done.accepted, done.skipped_changed) == (0, 1), done
+    after = _items(engine, qid)["ENC-01"]
+    assert (after.status, after.answer, after.suggested_answer) == (ItemStatus.pending, None, "No")
+
+
+def test_bulk_accept_with_nothing_left_to_accept_changes_nothing(engine, world):
+    qid, bulk_user, _reviewer = world
+    with Session(engine, expire_on_commit=False) as s:
+        first = responding.accept_all(qid, session=s, actor="bulk@example.com", actor_id=bulk_user, min_tier="review")
+    before = {k: (i.answer, i.lock_version) for k, i in _items(engine, qid).items()}
+    with Session(engine, expire_on_commit=False) as s:
+        again = responding.accept_all(qid, session=s, actor="bulk@example.com", actor_id=bulk_user, min_tier="review")
+    assert first.accepted == 3 and again == responding.BulkAccepted()
+    assert {k: (i.answer, i.lock_version) for k, i in _items(engine, qid).items()} == before
