@@ -255,6 +255,42 @@ def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
     return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
 
 
+@dataclass
+class QuestionnairePage:
+    """One page of the questionnaire list: the questionnaires, how many there are in all,
+    each one's ``progress`` and uploader by id."""
+
+    questionnaires: list[Questionnaire]
+    total: int
+    progress: dict[int, Progress]
+    uploaders: dict[int, User]
+
+
+def list_questionnaires(
+    *, session: Session, offset: int = 0, limit: int | None = None, newest_first: bool = True
+) -> QuestionnairePage:
+    """Questionnaires ``offset`` to ``offset + limit`` (all from ``offset`` when ``limit``
+    is None), newest upload first or by id; their counts come from ``progress_of`` (SQL
+    aggregates), their uploaders from one query."""
+    order = (
+        (col(Questionnaire.uploaded_at).desc(), col(Questionnaire.id).desc())
+        if newest_first
+        else (col(Questionnaire.id),)
+    )
+    query = select(Questionnaire).order_by(*order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    listed = list(session.exec(query))
+    total = session.exec(select(func.count()).select_from(Questionnaire)).one()
+    uploader_ids = {q.uploaded_by for q in listed if q.uploaded_by is not None}
+    uploaders = (
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(uploader_ids))) if u.id is not None}
+        if uploader_ids
+        else {}
+    )
+    return QuestionnairePage(listed, total, progress_of(listed, session=session), uploaders)
+
+
 def import_warnings(questionnaire_id: int, *, session: Session) -> list[str]:
     """What the importer warned about this questionnaire at upload, in its order."""
     return list(
@@ -321,9 +357,10 @@ def _unwritable(claims: Iterable[_Claim]) -> dict[int | None, str]:
 
 
 #: ``unwritable_in`` answers by the upload's stored name (random per upload, so a reused
-#: questionnaire id never hits an old answer), most recent last; a few hundred small dicts.
+#: questionnaire id never hits an old answer), most recent last; small dicts, mostly empty.
+#: Room for a few years of uploads: the questionnaire list counts every listed one.
 _UNWRITABLE: OrderedDict[str, dict[int | None, str]] = OrderedDict()
-_UNWRITABLE_MAX = 256
+_UNWRITABLE_MAX = 4096
 _UNWRITABLE_LOCK = threading.Lock()
 
 
@@ -332,23 +369,39 @@ def unwritable_in(questionnaire_id: int, *, session: Session) -> dict[int | None
     the answer is worked out once per upload (from the items' cell columns alone, no item
     objects) and kept: an accept on a 1,000-question file does not re-read every item.
     LookupError for an unknown questionnaire."""
-    key = get_questionnaire(questionnaire_id, session=session).stored_name
+    q = get_questionnaire(questionnaire_id, session=session)
+    return _unwritable_by_upload({questionnaire_id: q.stored_name}, session=session)[questionnaire_id]
+
+
+def _unwritable_by_upload(stored_names: dict[int, str], *, session: Session) -> dict[int, dict[int | None, str]]:
+    """``unwritable_in`` of each questionnaire id in ``stored_names`` (id -> stored name):
+    the ones not known yet are read in one query."""
+    found: dict[int, dict[int | None, str]] = {}
     with _UNWRITABLE_LOCK:
-        found = _UNWRITABLE.get(key)
-        if found is not None:
-            _UNWRITABLE.move_to_end(key)
-            return dict(found)
+        for questionnaire_id, key in stored_names.items():
+            known = _UNWRITABLE.get(key)
+            if known is not None:
+                _UNWRITABLE.move_to_end(key)
+                found[questionnaire_id] = dict(known)
+    missing = [questionnaire_id for questionnaire_id in stored_names if questionnaire_id not in found]
+    if not missing:
+        return found
+    claims: dict[int, list[_Claim]] = {questionnaire_id: [] for questionnaire_id in missing}
     rows = session.exec(
-        select(Item.id, Item.position, Item.row, Item.question_id, Item.cells).where(
-            Item.questionnaire_id == questionnaire_id
+        select(Item.questionnaire_id, Item.id, Item.position, Item.row, Item.question_id, Item.cells).where(
+            col(Item.questionnaire_id).in_(missing)
         )
     )
-    found = _unwritable(tuple(r) for r in rows)  # type: ignore[misc]
+    for questionnaire_id, *claim in rows:
+        claims[questionnaire_id].append(tuple(claim))  # type: ignore[arg-type]
     with _UNWRITABLE_LOCK:
-        _UNWRITABLE[key] = found
+        for questionnaire_id, its_claims in claims.items():
+            blocked = _unwritable(its_claims)
+            _UNWRITABLE[stored_names[questionnaire_id]] = blocked
+            found[questionnaire_id] = dict(blocked)
         while len(_UNWRITABLE) > _UNWRITABLE_MAX:
             _UNWRITABLE.popitem(last=False)
-    return dict(found)
+    return found
 
 
 def answered_count(questionnaire_id: int, *, session: Session) -> int:
@@ -371,13 +424,51 @@ def progress(items: Iterable[Item], *, blocked: dict[int | None, str] | None = N
         p.by_tier[item.tier] = p.by_tier.get(item.tier, 0) + 1
         if item.id in blocked:
             p.not_writable += 1
-        elif item.status == ItemStatus.accepted:
-            p.answered += 1
-        elif item.status in (ItemStatus.needs_review, ItemStatus.assigned) or item.tier in ("exact", "high", "review"):
-            p.needs_review += 1
         else:
-            p.empty += 1
+            category = _category(item.status, item.tier)
+            setattr(p, category, getattr(p, category) + 1)
     return p
+
+
+def _category(status: str, tier: str) -> str:
+    """The ``Progress`` count a writable item of ``status`` and ``tier`` adds to."""
+    if status == ItemStatus.accepted:
+        return "answered"
+    if status in (ItemStatus.needs_review, ItemStatus.assigned) or tier in ("exact", "high", "review"):
+        return "needs_review"
+    return "empty"
+
+
+def progress_of(questionnaires: Sequence[Questionnaire], *, session: Session) -> dict[int, Progress]:
+    """``progress`` of each of ``questionnaires`` by id, counted in SQL (a GROUP BY over
+    status and tier) instead of loading their items; the items with no answer cell of
+    their own (``unwritable_in``, kept per upload) are then moved to ``not_writable``."""
+    ids = [q.id for q in questionnaires if q.id is not None]
+    found = {questionnaire_id: Progress() for questionnaire_id in ids}
+    if not ids:
+        return found
+    counted = session.exec(
+        select(Item.questionnaire_id, Item.status, Item.tier, func.count())
+        .where(col(Item.questionnaire_id).in_(ids))
+        .group_by(Item.questionnaire_id, Item.status, Item.tier)
+    )
+    for questionnaire_id, status, tier, n in counted:
+        p = found[questionnaire_id]
+        p.total += n
+        p.by_tier[tier] = p.by_tier.get(tier, 0) + n
+        category = _category(status, tier)
+        setattr(p, category, getattr(p, category) + n)
+    names = {q.id: q.stored_name for q in questionnaires if q.id is not None}
+    blocked = [item_id for b in _unwritable_by_upload(names, session=session).values() for item_id in b]
+    for start in range(0, len(blocked), 500):
+        rows = session.exec(
+            select(Item.questionnaire_id, Item.status, Item.tier).where(col(Item.id).in_(blocked[start : start + 500]))
+        )
+        for questionnaire_id, status, tier in rows:
+            p, category = found[questionnaire_id], _category(status, tier)
+            setattr(p, category, getattr(p, category) - 1)
+            p.not_writable += 1
+    return found
 
 
 @dataclass

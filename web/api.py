@@ -9,14 +9,13 @@ from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 
 from answers import exporting, responding
 from answers.db import get_session
 from answers.models import Item, Questionnaire
 from importers import QuestionnaireImportError
-from web.common import BadField, actor, client_ip, decide_from, ingest_upload
+from web.common import BadField, actor, client_ip, decide_from, ingest_upload, parse_int
 
 bp = Blueprint("api", __name__)
 API = "/api/v1"
@@ -94,8 +93,10 @@ def item_json(item: Item, *, blocked: dict[int | None, str] | None = None) -> di
     }
 
 
-def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
-    p = responding.progress(responding.list_items(q.id, session=get_session()))
+def questionnaire_json(q: Questionnaire, *, progress: responding.Progress | None = None) -> dict[str, Any]:
+    """One questionnaire with its counts; ``progress``: from ``responding.progress_of``,
+    when the caller has it (a list), else counted here."""
+    p = progress or responding.progress_of([q], session=get_session())[q.id]  # type: ignore[index]
     return {
         "id": q.id,
         "name": q.name,
@@ -139,10 +140,27 @@ def upload_questionnaire():
     return jsonify(questionnaire_json(q)), 201
 
 
+#: Most questionnaires one list request returns when it gives a ``limit``.
+MAX_LIST_LIMIT = 1000
+
+
 @bp.get(f"{API}/questionnaires")
 def list_questionnaires():
-    rows = get_session().exec(select(Questionnaire).order_by(Questionnaire.id))
-    return jsonify(questionnaires=[questionnaire_json(q) for q in rows])
+    """Questionnaires by id, with their counts. ``limit`` (1-1000) and ``offset`` page
+    through them; ``total`` says how many there are. Without ``limit``: all of them."""
+    limit = parse_int(request.args.get("limit"), "limit")
+    offset = parse_int(request.args.get("offset"), "offset") or 0
+    if limit is not None and not 1 <= limit <= MAX_LIST_LIMIT:
+        raise BadField(f"limit: from 1 to {MAX_LIST_LIMIT}")
+    if offset < 0:
+        raise BadField("offset: 0 or more")
+    page = responding.list_questionnaires(session=get_session(), offset=offset, limit=limit, newest_first=False)
+    return jsonify(
+        questionnaires=[questionnaire_json(q, progress=page.progress[q.id]) for q in page.questionnaires],  # type: ignore[index]
+        total=page.total,
+        offset=offset,
+        limit=limit,
+    )
 
 
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>")

@@ -22,9 +22,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from answers import exporting, responding
 from answers.db import get_session
-from answers.models import Entry, ItemStatus, Product, Questionnaire, User
+from answers.models import Entry, ItemStatus, Product
 from importers import QuestionnaireImportError
-from web.common import BadField, actor, client_ip, decide_from, ingest_upload
+from web.common import BadField, actor, bounded_query_int, client_ip, decide_from, ingest_upload
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
 
@@ -37,15 +37,22 @@ def _products() -> list[str]:
     return list(get_session().exec(select(Product.name).order_by(Product.name)))
 
 
+#: Questionnaires per page of the list (newest upload first).
+PER_PAGE = 50
+
+
 @bp.get("/")
 def index():
     session = get_session()
-    rows = []
-    for q in session.exec(select(Questionnaire).order_by(Questionnaire.uploaded_at.desc())):  # type: ignore[attr-defined]
-        uploader = session.get(User, q.uploaded_by) if q.uploaded_by else None
-        progress = responding.progress(responding.list_items(q.id, session=session))
-        rows.append((q, progress, uploader, responding.may_delete(q, g.user)))
-    return render_template("questionnaires/index.html", rows=rows)
+    total = responding.list_questionnaires(session=session, limit=0).total
+    pages = max(1, -(-total // PER_PAGE))
+    page = bounded_query_int(request.args, "page", 1, low=1, high=pages)
+    listed = responding.list_questionnaires(session=session, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    rows = [
+        (q, listed.progress[q.id], listed.uploaders.get(q.uploaded_by), responding.may_delete(q, g.user))  # type: ignore[index,arg-type]
+        for q in listed.questionnaires
+    ]
+    return render_template("questionnaires/index.html", rows=rows, page=page, pages=pages, total=total)
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
