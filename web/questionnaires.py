@@ -182,6 +182,24 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
+def _not_saved_gone(questionnaire_id: int):
+    """404 for a save whose question is gone, saying why in words the page shows (a
+    colleague deleted the questionnaire while this reviewer had it open): JSON for the
+    page's script, an error page for plain forms. Never Flask's "check your spelling"."""
+    try:
+        responding.get_questionnaire(questionnaire_id, session=get_session())
+    except LookupError:
+        message = (
+            "Not saved - this questionnaire was deleted (with its answers) while you had it open."
+            " Upload it again to answer it."
+        )
+    else:
+        message = "Not saved - this question is not part of this questionnaire: reload the page."
+    if _wants_json():
+        return jsonify(error=message), 404
+    abort(404, description=message)
+
+
 @bp.post("/<int:questionnaire_id>/items/<int:item_id>")
 def decide(questionnaire_id: int, item_id: int):
     """A decision from the review page: JSON for the page's script, a redirect for plain forms."""
@@ -194,9 +212,12 @@ def decide(questionnaire_id: int, item_id: int):
         if item.questionnaire_id != questionnaire_id:
             raise LookupError
     except LookupError:
-        abort(404)
+        return _not_saved_gone(questionnaire_id)
     try:
         item = decide_from(item_id, data, blank_status_is_none=True)
+    except LookupError:  # deleted between the check above and the save
+        session.rollback()
+        return _not_saved_gone(questionnaire_id)
     except responding.StaleItem as exc:
         session.rollback()
         if _wants_json():
