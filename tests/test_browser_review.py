@@ -275,3 +275,5 @@ def test_a_save_after_a_colleague_deleted_the_questionnaire_says_so_in_the_page(
     note.wait_for()
     assert "this questionnaire was deleted" in note.inner_text(), note.inner_text()
     assert "entered the URL manually" not in note.inner_text()
+    # no other save can work: the page offers none
+    assert page.locator("article.item").nth(1).locator("button[value=accepted]").is_disabled()

@@ -283,6 +283,7 @@ def test_a_save_on_a_questionnaire_deleted_meanwhile_says_so(app, uploader, peop
         f"/questionnaires/{qid}/items/{item_id}", json={"status": "accepted"}, headers={"Accept": "application/json"}
     )
     assert r.status_code == 404 and "this questionnaire was deleted" in r.json["error"], r.json
+    assert r.json["gone"] == "questionnaire"
     r = uploader.post(f"/questionnaires/{qid}/items/{item_id}", data={"status": "accepted"})
     assert r.status_code == 404 and "this questionnaire was deleted" in r.get_data(as_text=True)
     assert "entered the URL manually" not in r.get_data(as_text=True)

@@ -186,9 +186,11 @@ def _not_saved_gone(questionnaire_id: int):
     """404 for a save whose question is gone, saying why in words the page shows (a
     colleague deleted the questionnaire while this reviewer had it open): JSON for the
     page's script, an error page for plain forms. Never Flask's "check your spelling"."""
+    gone = "item"
     try:
         responding.get_questionnaire(questionnaire_id, session=get_session())
     except LookupError:
+        gone = "questionnaire"  # the page's script then disables its other saves
         message = (
             "Not saved - this questionnaire was deleted (with its answers) while you had it open."
             " Upload it again to answer it."
@@ -196,7 +198,7 @@ def _not_saved_gone(questionnaire_id: int):
     else:
         message = "Not saved - this question is not part of this questionnaire: reload the page."
     if _wants_json():
-        return jsonify(error=message), 404
+        return jsonify(error=message, gone=gone), 404
     abort(404, description=message)
 
 
