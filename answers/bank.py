@@ -21,7 +21,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 from sqlalchemy import String, cast, func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from answers import audit
 from answers.matching import normalise
@@ -1328,11 +1328,14 @@ def record_use(entry_ids: Iterable[int | None], *, session: Session) -> None:
     caller's use case commits. Not a versioned change of the entry."""
     counts = Counter(i for i in entry_ids if i is not None)
     now = utcnow()
-    for entry_id, n in counts.items():
+    # one UPDATE per distinct count, not per entry: each ORM UPDATE also refreshes the
+    # entries held in the session, and a bulk accept holds hundreds (340 entries: 1.8 s)
+    by_count: dict[int, list[int]] = {}
+    for entry_id, n in sorted(counts.items()):
+        by_count.setdefault(n, []).append(entry_id)
+    for n, ids in by_count.items():
         session.execute(
-            update(Entry)
-            .where(Entry.id == entry_id)  # type: ignore[arg-type]
-            .values(usage_count=Entry.usage_count + n, last_used_at=now)
+            update(Entry).where(col(Entry.id).in_(ids)).values(usage_count=Entry.usage_count + n, last_used_at=now)
         )
 
 

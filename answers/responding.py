@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import func, or_, tuple_
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, delete, select, update
 
 from answers import audit, storage
 from answers.bank import control_character_problem, find_product, pasted_breaks, record_use
@@ -219,11 +221,21 @@ def _version_line(q: Questionnaire) -> str:
     return ParsedQuestionnaire(family=q.family, version=q.version, format=q.format, questions=[]).version_line
 
 
+def _accepting_writes(item: Item) -> tuple[int | None, str | None, str | None]:
+    return item.entry_id, item.suggested_answer, item.suggested_comment
+
+
 def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
     """Re-run matching for the items nobody has decided yet (after the bank changed)."""
     q = get_questionnaire(questionnaire_id, session=session)
     pending = [i for i in list_items(q.id, session=session) if i.status == ItemStatus.pending]
+    before = [_accepting_writes(i) for i in pending]
     _suggest(q, pending, parsed=None, session=session)
+    for item, was in zip(pending, before, strict=True):
+        if _accepting_writes(item) != was:
+            # a page, or a bulk accept, that read the old suggestion must not accept it as
+            # the new one (bulk accept writes only rows at the version it read)
+            item.lock_version += 1
     audit.record(session, "questionnaire.resuggest", actor=actor, object_type="questionnaire", object_id=q.id)
     session.commit()
     return len(pending)
@@ -241,6 +253,42 @@ def get_questionnaire(questionnaire_id: int, *, session: Session) -> Questionnai
 
 def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
     return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
+
+
+@dataclass
+class QuestionnairePage:
+    """One page of the questionnaire list: the questionnaires, how many there are in all,
+    each one's ``progress`` and uploader by id."""
+
+    questionnaires: list[Questionnaire]
+    total: int
+    progress: dict[int, Progress]
+    uploaders: dict[int, User]
+
+
+def list_questionnaires(
+    *, session: Session, offset: int = 0, limit: int | None = None, newest_first: bool = True
+) -> QuestionnairePage:
+    """Questionnaires ``offset`` to ``offset + limit`` (all from ``offset`` when ``limit``
+    is None), newest upload first or by id; their counts come from ``progress_of`` (SQL
+    aggregates), their uploaders from one query."""
+    order = (
+        (col(Questionnaire.uploaded_at).desc(), col(Questionnaire.id).desc())
+        if newest_first
+        else (col(Questionnaire.id),)
+    )
+    query = select(Questionnaire).order_by(*order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    listed = list(session.exec(query))
+    total = session.exec(select(func.count()).select_from(Questionnaire)).one()
+    uploader_ids = {q.uploaded_by for q in listed if q.uploaded_by is not None}
+    uploaders = (
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(uploader_ids))) if u.id is not None}
+        if uploader_ids
+        else {}
+    )
+    return QuestionnairePage(listed, total, progress_of(listed, session=session), uploaders)
 
 
 def import_warnings(questionnaire_id: int, *, session: Session) -> list[str]:
@@ -309,9 +357,10 @@ def _unwritable(claims: Iterable[_Claim]) -> dict[int | None, str]:
 
 
 #: ``unwritable_in`` answers by the upload's stored name (random per upload, so a reused
-#: questionnaire id never hits an old answer), most recent last; a few hundred small dicts.
+#: questionnaire id never hits an old answer), most recent last; small dicts, mostly empty.
+#: Room for a few years of uploads: the questionnaire list counts every listed one.
 _UNWRITABLE: OrderedDict[str, dict[int | None, str]] = OrderedDict()
-_UNWRITABLE_MAX = 256
+_UNWRITABLE_MAX = 4096
 _UNWRITABLE_LOCK = threading.Lock()
 
 
@@ -320,23 +369,39 @@ def unwritable_in(questionnaire_id: int, *, session: Session) -> dict[int | None
     the answer is worked out once per upload (from the items' cell columns alone, no item
     objects) and kept: an accept on a 1,000-question file does not re-read every item.
     LookupError for an unknown questionnaire."""
-    key = get_questionnaire(questionnaire_id, session=session).stored_name
+    q = get_questionnaire(questionnaire_id, session=session)
+    return _unwritable_by_upload({questionnaire_id: q.stored_name}, session=session)[questionnaire_id]
+
+
+def _unwritable_by_upload(stored_names: dict[int, str], *, session: Session) -> dict[int, dict[int | None, str]]:
+    """``unwritable_in`` of each questionnaire id in ``stored_names`` (id -> stored name):
+    the ones not known yet are read in one query."""
+    found: dict[int, dict[int | None, str]] = {}
     with _UNWRITABLE_LOCK:
-        found = _UNWRITABLE.get(key)
-        if found is not None:
-            _UNWRITABLE.move_to_end(key)
-            return dict(found)
+        for questionnaire_id, key in stored_names.items():
+            known = _UNWRITABLE.get(key)
+            if known is not None:
+                _UNWRITABLE.move_to_end(key)
+                found[questionnaire_id] = dict(known)
+    missing = [questionnaire_id for questionnaire_id in stored_names if questionnaire_id not in found]
+    if not missing:
+        return found
+    claims: dict[int, list[_Claim]] = {questionnaire_id: [] for questionnaire_id in missing}
     rows = session.exec(
-        select(Item.id, Item.position, Item.row, Item.question_id, Item.cells).where(
-            Item.questionnaire_id == questionnaire_id
+        select(Item.questionnaire_id, Item.id, Item.position, Item.row, Item.question_id, Item.cells).where(
+            col(Item.questionnaire_id).in_(missing)
         )
     )
-    found = _unwritable(tuple(r) for r in rows)  # type: ignore[misc]
+    for questionnaire_id, *claim in rows:
+        claims[questionnaire_id].append(tuple(claim))  # type: ignore[arg-type]
     with _UNWRITABLE_LOCK:
-        _UNWRITABLE[key] = found
+        for questionnaire_id, its_claims in claims.items():
+            blocked = _unwritable(its_claims)
+            _UNWRITABLE[stored_names[questionnaire_id]] = blocked
+            found[questionnaire_id] = dict(blocked)
         while len(_UNWRITABLE) > _UNWRITABLE_MAX:
             _UNWRITABLE.popitem(last=False)
-    return dict(found)
+    return found
 
 
 def answered_count(questionnaire_id: int, *, session: Session) -> int:
@@ -359,13 +424,51 @@ def progress(items: Iterable[Item], *, blocked: dict[int | None, str] | None = N
         p.by_tier[item.tier] = p.by_tier.get(item.tier, 0) + 1
         if item.id in blocked:
             p.not_writable += 1
-        elif item.status == ItemStatus.accepted:
-            p.answered += 1
-        elif item.status in (ItemStatus.needs_review, ItemStatus.assigned) or item.tier in ("exact", "high", "review"):
-            p.needs_review += 1
         else:
-            p.empty += 1
+            category = _category(item.status, item.tier)
+            setattr(p, category, getattr(p, category) + 1)
     return p
+
+
+def _category(status: str, tier: str) -> str:
+    """The ``Progress`` count a writable item of ``status`` and ``tier`` adds to."""
+    if status == ItemStatus.accepted:
+        return "answered"
+    if status in (ItemStatus.needs_review, ItemStatus.assigned) or tier in ("exact", "high", "review"):
+        return "needs_review"
+    return "empty"
+
+
+def progress_of(questionnaires: Sequence[Questionnaire], *, session: Session) -> dict[int, Progress]:
+    """``progress`` of each of ``questionnaires`` by id, counted in SQL (a GROUP BY over
+    status and tier) instead of loading their items; the items with no answer cell of
+    their own (``unwritable_in``, kept per upload) are then moved to ``not_writable``."""
+    ids = [q.id for q in questionnaires if q.id is not None]
+    found = {questionnaire_id: Progress() for questionnaire_id in ids}
+    if not ids:
+        return found
+    counted = session.exec(
+        select(Item.questionnaire_id, Item.status, Item.tier, func.count())
+        .where(col(Item.questionnaire_id).in_(ids))
+        .group_by(Item.questionnaire_id, Item.status, Item.tier)
+    )
+    for questionnaire_id, status, tier, n in counted:
+        p = found[questionnaire_id]
+        p.total += n
+        p.by_tier[tier] = p.by_tier.get(tier, 0) + n
+        category = _category(status, tier)
+        setattr(p, category, getattr(p, category) + n)
+    names = {q.id: q.stored_name for q in questionnaires if q.id is not None}
+    blocked = [item_id for b in _unwritable_by_upload(names, session=session).values() for item_id in b]
+    for start in range(0, len(blocked), 500):
+        rows = session.exec(
+            select(Item.questionnaire_id, Item.status, Item.tier).where(col(Item.id).in_(blocked[start : start + 500]))
+        )
+        for questionnaire_id, status, tier in rows:
+            p, category = found[questionnaire_id], _category(status, tier)
+            setattr(p, category, getattr(p, category) - 1)
+            p.not_writable += 1
+    return found
 
 
 @dataclass
@@ -612,7 +715,7 @@ def decide(
     if decision.assignee is not None:
         item.assignee = _assignee(decision.assignee)
     item.decided_by, item.decided_at = actor_id, utcnow()
-    item.lock_version += 1
+    _claim_version(item, session=session)
     session.add(item)
     if item.status == ItemStatus.accepted and not was_accepted:
         record_use([item.entry_id], session=session)
@@ -635,39 +738,65 @@ def decide(
     return item
 
 
+def _claim_version(item: Item, *, session: Session) -> None:
+    """Bump ``item``'s ``lock_version`` in the database only if it is still the one read
+    (a conditional UPDATE, which on PostgreSQL waits for a concurrent writer's commit and
+    then re-checks): the ORM write that follows cannot overwrite a decision, or a bulk
+    accept, saved since the read. StaleItem (nothing written) otherwise. No autoflush:
+    the item's own changes are written after the claim, in the same transaction."""
+    seen = item.lock_version
+    with session.no_autoflush:
+        claimed = session.connection().execute(
+            update(Item).where(col(Item.id) == item.id, col(Item.lock_version) == seen).values(lock_version=seen + 1)
+        )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise StaleItem(f"item {item.id} was changed by someone else while you saved it: reload")
+    item.lock_version = seen + 1
+
+
 @dataclass
 class BulkAccepted:
     """What a bulk accept did: ``accepted`` suggestions, and ``skipped_answered`` pending
     suggestions left alone because the customer's file already answers the question, and
     ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``),
     ``skipped_withdrawn`` ones whose bank entry was retired or changed since the
-    questionnaire was matched (``withdrawn_reason``)."""
+    questionnaire was matched (``withdrawn_reason``), ``skipped_changed`` ones someone else
+    decided (or matched again) while the bulk accept ran: their decision stands."""
 
     accepted: int = 0
     skipped_answered: int = 0
     skipped_unwritable: int = 0
     skipped_withdrawn: int = 0
+    skipped_changed: int = 0
 
 
-def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier: str = "high") -> BulkAccepted:
+def accept_all(
+    questionnaire_id: int,
+    *,
+    session: Session,
+    actor: str,
+    actor_id: int | None = None,
+    min_tier: str = "high",
+) -> BulkAccepted:
     """Accept every pending suggestion at or above `min_tier`, except where the file
     already holds an answer (a bank answer next to the customer's own, maybe contradicting
     it, is never accepted unread; CLI autofill skips those too). Where the file holds only
-    a comment, the decision keeps that comment."""
+    a comment, the decision keeps that comment. Each item is written only if it is still
+    as read (same ``lock_version``, pending, same suggestion): a reviewer's save, or a
+    second bulk accept, between the read and the write wins and is counted in
+    ``skipped_changed``; entry usage is recorded only for the items this call accepted.
+    LookupError for an unknown questionnaire."""
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
     result = BulkAccepted()
-    used: list[int | None] = []
-    items = list_items(questionnaire_id, session=session)
-    blocked = unwritable(items)
+    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
+    blocked = unwritable_in(questionnaire_id, session=session)
+    items = _bulk_candidates(questionnaire_id, min_tier, session=session)
     sources = {i.entry_id for i in items if i.entry_id is not None}
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
-    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
+    chosen: list[Item] = []
     for item in items:
-        if item.status != ItemStatus.pending or not tier_at_least(item.tier, min_tier):
-            continue
-        if item.suggested_answer is None and item.suggested_comment is None:
-            continue
         if item.original_answer:
             result.skipped_answered += 1
             continue
@@ -677,15 +806,12 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
         if withdrawn_reason(item, entries.get(item.entry_id), version_line) is not None:
             result.skipped_withdrawn += 1
             continue
-        item.answer = item.suggested_answer
-        item.comment = item.original_comment or item.suggested_comment
-        item.status = ItemStatus.accepted
-        item.decided_at = utcnow()
-        item.lock_version += 1
-        session.add(item)
-        used.append(item.entry_id)
-        result.accepted += 1
-    record_use(used, session=session)
+        chosen.append(item)
+    written = _accept_unchanged(chosen, actor_id=actor_id, session=session)
+    result.accepted = len(written)
+    result.skipped_changed = len(chosen) - len(written)
+    used = [entry_id for entry_id in written.values() if entry_id is not None]
+    record_use(sorted(used), session=session)  # entry rows locked in one order by every writer
     audit.record(
         session,
         "questionnaire.accept_all",
@@ -698,10 +824,71 @@ def accept_all(questionnaire_id: int, *, session: Session, actor: str, min_tier:
             "skipped_answered": result.skipped_answered,
             "skipped_unwritable": result.skipped_unwritable,
             "skipped_withdrawn": result.skipped_withdrawn,
+            "skipped_changed": result.skipped_changed,
         },
     )
     session.commit()
     return result
+
+
+def _bulk_candidates(questionnaire_id: int, min_tier: str, *, session: Session) -> list[Item]:
+    """The items a bulk accept at ``min_tier`` considers: pending, of that tier or better,
+    with a suggestion; by id, the order every bulk accept locks rows in. Picked in SQL, and
+    without the alternatives (the largest column): a file with nothing left to accept
+    loads nothing."""
+    tiers = [t for t in TIERS if t != "none" and tier_at_least(t, min_tier)]
+    return list(
+        session.exec(
+            select(Item)
+            .where(
+                Item.questionnaire_id == questionnaire_id,
+                Item.status == ItemStatus.pending,
+                col(Item.tier).in_(tiers),
+                or_(col(Item.suggested_answer).is_not(None), col(Item.suggested_comment).is_not(None)),
+            )
+            .options(defer(Item.alternatives))  # type: ignore[arg-type]
+            .order_by(col(Item.id))
+        )
+    )
+
+
+#: Items per conditional UPDATE of a bulk accept (two bound values each: well under
+#: SQLite's and PostgreSQL's limits on bound parameters).
+_ACCEPT_CHUNK = 500
+
+
+def _accept_unchanged(items: Sequence[Item], *, actor_id: int | None, session: Session) -> dict[int, int | None]:
+    """Accept the suggestions of ``items`` where the row still is as read: same id and
+    ``lock_version`` (every decision bumps it, and so does a re-match that changes the
+    suggestion), still pending. A few conditional UPDATEs, not one per item; the answer
+    and comment are taken from the row itself, as ``decide`` would. On PostgreSQL a
+    concurrent writer's row lock makes this wait, then re-check against its commit.
+    Returns {item id: entry id} of the rows written."""
+    written: dict[int, int | None] = {}
+    now = utcnow()
+    for start in range(0, len(items), _ACCEPT_CHUNK):
+        chunk = items[start : start + _ACCEPT_CHUNK]
+        rows = session.execute(
+            update(Item)
+            .where(
+                tuple_(col(Item.id), col(Item.lock_version)).in_([(i.id, i.lock_version) for i in chunk]),
+                col(Item.status) == ItemStatus.pending,
+            )
+            .values(
+                answer=col(Item.suggested_answer),
+                comment=func.coalesce(func.nullif(col(Item.original_comment), ""), col(Item.suggested_comment)),
+                status=ItemStatus.accepted,
+                decided_by=actor_id,
+                decided_at=now,
+                lock_version=col(Item.lock_version) + 1,
+            )
+            .returning(col(Item.id), col(Item.entry_id))
+            .execution_options(synchronize_session=False)
+        )
+        written.update({item_id: entry_id for item_id, entry_id in rows})
+    for item in items:
+        session.expire(item)  # read back as it is now: written here, or by someone else
+    return written
 
 
 # --- export --------------------------------------------------------------------------

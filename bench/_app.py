@@ -1,4 +1,5 @@
-"""The app the web benchmarks drive: a file SQLite database and upload folder in `tmp`."""
+"""The app the web benchmarks drive: a file SQLite database (or ``database_url``) and upload
+folder in `tmp`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from flask import Flask
 from app import create_app
 
 
-def bench_app(tmp: str, *, max_upload_mb: int = 25) -> Flask:
+def bench_app(tmp: str, *, max_upload_mb: int = 25, database_url: str | None = None) -> Flask:
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "bench",
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.db",
             "UPLOAD_FOLDER": f"{tmp}/uploads",
             "MAX_UPLOAD_MB": max_upload_mb,
             "WTF_CSRF_ENABLED": False,

@@ -247,3 +247,14 @@ def test_search_folds_non_ascii_case_and_finds_non_ascii_alternates(session):
     assert ids("VERSCHLÜSSELT") == {b.id}
     assert ids("straße") == {c.id}  # casefold: ß is ss
     assert ids("100%") == {c.id} and ids("10_%") == set()  # wildcards stay literal
+
+
+def test_record_use_counts_each_entry_as_often_as_it_was_used(session):
+    # one UPDATE per distinct count (a bulk accept records hundreds of entries at once)
+    a, b, c, unused = (_entry(session, f"Question {n}?") for n in range(4))
+    bank.record_use([a.id, b.id, a.id, None, c.id, a.id], session=session)
+    session.commit()
+    for e in (a, b, c, unused):
+        session.refresh(e)
+    assert [e.usage_count for e in (a, b, c, unused)] == [3, 1, 1, 0]
+    assert a.last_used_at is not None and unused.last_used_at is None

@@ -241,3 +241,39 @@ def test_a_new_verdict_clears_the_banks_unchanged_comment(live_app, chromium, tm
     assert enc.locator("select[name=answer]").input_value() == "No"
     assert enc.locator("textarea[name=comment]").input_value() == ""
     page.close()
+
+
+def test_a_save_after_a_colleague_deleted_the_questionnaire_says_so_in_the_page(live_app, chromium, tmp_path):
+    # QA round 2: the item's note showed Flask's "If you entered the URL manually..."
+    from sqlmodel import Session
+
+    from answers import responding
+    from answers.db import get_engine
+    from tests.review_builders import questionnaire_xlsx
+
+    app, base = live_app
+    seller = make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+    curator = make_user(app, "curator@example.com", Role.curator)
+    with Session(get_engine(app), expire_on_commit=False) as s:
+        qid = responding.ingest(
+            questionnaire_xlsx(),
+            "vendor.xlsx",
+            session=s,
+            actor=seller.email,
+            actor_id=seller.id,
+            upload_folder=app.config["UPLOAD_FOLDER"],
+            max_bytes=10**7,
+        ).id
+    page = chromium.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, base, seller.email, start=f"/questionnaires/{qid}")
+    with Session(get_engine(app)) as s:
+        responding.delete_questionnaire(qid, session=s, user=curator, upload_folder=app.config["UPLOAD_FOLDER"])
+    article = page.locator("article.item").first
+    article.locator("button[value=accepted]").click()
+    note = article.locator(".save-note")
+    note.wait_for()
+    assert "this questionnaire was deleted" in note.inner_text(), note.inner_text()
+    assert "entered the URL manually" not in note.inner_text()
+    # no other save can work: the page offers none
+    assert page.locator("article.item").nth(1).locator("button[value=accepted]").is_disabled()

@@ -136,6 +136,7 @@ def test_coverage_groups_recent_unmatched_questions_by_section(session):
         ("Do you have a SOC 2 report?", 2),
         ("Is there an ISO 27001 certificate?", 1),
     ]
+    assert topics[0].gaps[0].questionnaires == {new.id}
 
 
 def test_similar_pairs_equal_a_brute_force_token_sort_ratio():

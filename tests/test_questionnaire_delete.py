@@ -270,3 +270,20 @@ def test_a_deleted_questionnaires_id_and_links_are_never_reused(app, uploader):
     assert uploader.get(f"/questionnaires/{qid}").status_code == 404
     html = uploader.get(f"/questionnaires/{again}").get_data(as_text=True)
     assert item_ids.isdisjoint(int(x) for x in re.findall(r'id="item-(\d+)"', html))
+
+
+def test_a_save_on_a_questionnaire_deleted_meanwhile_says_so(app, uploader, people):
+    # QA round 2: the reviewer's page showed Flask's "If you entered the URL manually..."
+    qid = upload_page(uploader)
+    html = uploader.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    item_id = int(re.search(r'id="item-(\d+)"', html).group(1))  # type: ignore[union-attr]
+    other = signed_in(app, people["curator"])
+    assert other.post(f"/questionnaires/{qid}/delete").status_code == 303
+    r = uploader.post(
+        f"/questionnaires/{qid}/items/{item_id}", json={"status": "accepted"}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 404 and "this questionnaire was deleted" in r.json["error"], r.json
+    assert r.json["gone"] == "questionnaire"
+    r = uploader.post(f"/questionnaires/{qid}/items/{item_id}", data={"status": "accepted"})
+    assert r.status_code == 404 and "this questionnaire was deleted" in r.get_data(as_text=True)
+    assert "entered the URL manually" not in r.get_data(as_text=True)

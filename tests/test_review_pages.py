@@ -256,3 +256,27 @@ def test_match_again_takes_the_current_bank_and_bulk_accept_skips_a_changed_entr
     with app.app_context():
         assert get_session().get(Item, enc.id).answer == "No"
     assert reviewer.post("/questionnaires/999999/resuggest").status_code == 404
+
+
+def test_bulk_accept_says_how_many_questions_someone_else_decided_meanwhile(app, reviewer, qid, monkeypatch):
+    from answers import responding
+    from answers.db import get_session
+    from answers.models import Item
+
+    original = responding.withdrawn_reason
+    target = items(reviewer, qid)["ENC-01"]["id"]
+
+    def colleague_accepts_first(item, *args):
+        if item.id == target:
+            with app.app_context():  # another request: its own session
+                decision = responding.Decision(answer="No", status="accepted")
+                responding.decide(target, decision, session=get_session(), actor="x")
+        return original(item, *args)
+
+    monkeypatch.setattr(responding, "withdrawn_reason", colleague_accepts_first)
+    page = reviewer.post(f"/questionnaires/{qid}/accept", data={"min_tier": "exact"}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "Accepted 0 suggestion(s)." in text and "Skipped 1 question(s) someone else decided" in text, text
+    with app.app_context():
+        stored = get_session().get(Item, target)
+        assert (stored.answer, stored.decided_by) == ("No", None)

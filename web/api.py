@@ -9,14 +9,13 @@ from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 
 from answers import exporting, responding
 from answers.db import get_session
 from answers.models import Item, Questionnaire
 from importers import QuestionnaireImportError
-from web.common import BadField, actor, client_ip, decide_from, ingest_upload
+from web.common import BadField, actor, client_ip, decide_from, ingest_upload, parse_int
 
 bp = Blueprint("api", __name__)
 API = "/api/v1"
@@ -94,8 +93,10 @@ def item_json(item: Item, *, blocked: dict[int | None, str] | None = None) -> di
     }
 
 
-def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
-    p = responding.progress(responding.list_items(q.id, session=get_session()))
+def questionnaire_json(q: Questionnaire, *, progress: responding.Progress | None = None) -> dict[str, Any]:
+    """One questionnaire with its counts; ``progress``: from ``responding.progress_of``,
+    when the caller has it (a list), else counted here."""
+    p = progress or responding.progress_of([q], session=get_session())[q.id]  # type: ignore[index]
     return {
         "id": q.id,
         "name": q.name,
@@ -139,10 +140,27 @@ def upload_questionnaire():
     return jsonify(questionnaire_json(q)), 201
 
 
+#: Most questionnaires one list request returns when it gives a ``limit``.
+MAX_LIST_LIMIT = 1000
+
+
 @bp.get(f"{API}/questionnaires")
 def list_questionnaires():
-    rows = get_session().exec(select(Questionnaire).order_by(Questionnaire.id))
-    return jsonify(questionnaires=[questionnaire_json(q) for q in rows])
+    """Questionnaires by id, with their counts. ``limit`` (1-1000) and ``offset`` page
+    through them; ``total`` says how many there are. Without ``limit``: all of them."""
+    limit = parse_int(request.args.get("limit"), "limit")
+    offset = parse_int(request.args.get("offset"), "offset") or 0
+    if limit is not None and not 1 <= limit <= MAX_LIST_LIMIT:
+        raise BadField(f"limit: from 1 to {MAX_LIST_LIMIT}")
+    if offset < 0:
+        raise BadField("offset: 0 or more")
+    page = responding.list_questionnaires(session=get_session(), offset=offset, limit=limit, newest_first=False)
+    return jsonify(
+        questionnaires=[questionnaire_json(q, progress=page.progress[q.id]) for q in page.questionnaires],  # type: ignore[index]
+        total=page.total,
+        offset=offset,
+        limit=limit,
+    )
 
 
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>")
@@ -204,7 +222,8 @@ def accept(questionnaire_id: int):
     """Bulk accept the pending suggestions at or above ``min_tier`` (exact, high - the
     default - or review), except questions the file already answers or has no answer cell
     for, or whose bank entry was retired or changed since matching (counted in
-    ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``). ``review``
+    ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``), or that
+    someone else decided while it ran (``skipped_changed``: their decision stands). ``review``
     is for clients that show a person every item first: review-tier matches include
     inverted meanings, which is why the review page does not offer it."""
     q = _questionnaire(questionnaire_id)
@@ -213,7 +232,8 @@ def accept(questionnaire_id: int):
         abort(400, description="expected a JSON object body")
     min_tier = data.get("min_tier", request.form.get("min_tier", "high"))
     try:
-        done = responding.accept_all(q.id, session=get_session(), actor=actor()[0], min_tier=str(min_tier))
+        name, id_ = actor()
+        done = responding.accept_all(q.id, session=get_session(), actor=name, actor_id=id_, min_tier=str(min_tier))
     except responding.DecisionError as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(
@@ -221,6 +241,7 @@ def accept(questionnaire_id: int):
         skipped_already_answered=done.skipped_answered,
         skipped_not_writable=done.skipped_unwritable,
         skipped_withdrawn=done.skipped_withdrawn,
+        skipped_changed=done.skipped_changed,
         questionnaire=questionnaire_json(q),
     )
 

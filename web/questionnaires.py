@@ -22,9 +22,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from answers import exporting, responding
 from answers.db import get_session
-from answers.models import Entry, ItemStatus, Product, Questionnaire, User
+from answers.models import Entry, ItemStatus, Product
 from importers import QuestionnaireImportError
-from web.common import BadField, actor, client_ip, decide_from, ingest_upload
+from web.common import BadField, actor, bounded_query_int, client_ip, decide_from, ingest_upload
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
 
@@ -37,15 +37,22 @@ def _products() -> list[str]:
     return list(get_session().exec(select(Product.name).order_by(Product.name)))
 
 
+#: Questionnaires per page of the list (newest upload first).
+PER_PAGE = 50
+
+
 @bp.get("/")
 def index():
     session = get_session()
-    rows = []
-    for q in session.exec(select(Questionnaire).order_by(Questionnaire.uploaded_at.desc())):  # type: ignore[attr-defined]
-        uploader = session.get(User, q.uploaded_by) if q.uploaded_by else None
-        progress = responding.progress(responding.list_items(q.id, session=session))
-        rows.append((q, progress, uploader, responding.may_delete(q, g.user)))
-    return render_template("questionnaires/index.html", rows=rows)
+    total = responding.list_questionnaires(session=session, limit=0).total
+    pages = max(1, -(-total // PER_PAGE))
+    page = bounded_query_int(request.args, "page", 1, low=1, high=pages)
+    listed = responding.list_questionnaires(session=session, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    rows = [
+        (q, listed.progress[q.id], listed.uploaders.get(q.uploaded_by), responding.may_delete(q, g.user))  # type: ignore[index,arg-type]
+        for q in listed.questionnaires
+    ]
+    return render_template("questionnaires/index.html", rows=rows, page=page, pages=pages, total=total)
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
@@ -175,6 +182,26 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
+def _not_saved_gone(questionnaire_id: int):
+    """404 for a save whose question is gone, saying why in words the page shows (a
+    colleague deleted the questionnaire while this reviewer had it open): JSON for the
+    page's script, an error page for plain forms. Never Flask's "check your spelling"."""
+    gone = "item"
+    try:
+        responding.get_questionnaire(questionnaire_id, session=get_session())
+    except LookupError:
+        gone = "questionnaire"  # the page's script then disables its other saves
+        message = (
+            "Not saved - this questionnaire was deleted (with its answers) while you had it open."
+            " Upload it again to answer it."
+        )
+    else:
+        message = "Not saved - this question is not part of this questionnaire: reload the page."
+    if _wants_json():
+        return jsonify(error=message, gone=gone), 404
+    abort(404, description=message)
+
+
 @bp.post("/<int:questionnaire_id>/items/<int:item_id>")
 def decide(questionnaire_id: int, item_id: int):
     """A decision from the review page: JSON for the page's script, a redirect for plain forms."""
@@ -187,9 +214,12 @@ def decide(questionnaire_id: int, item_id: int):
         if item.questionnaire_id != questionnaire_id:
             raise LookupError
     except LookupError:
-        abort(404)
+        return _not_saved_gone(questionnaire_id)
     try:
         item = decide_from(item_id, data, blank_status_is_none=True)
+    except LookupError:  # deleted between the check above and the save
+        session.rollback()
+        return _not_saved_gone(questionnaire_id)
     except responding.StaleItem as exc:
         session.rollback()
         if _wants_json():
@@ -226,7 +256,8 @@ def accept_all(questionnaire_id: int):
         responding.get_questionnaire(questionnaire_id, session=session)
         if min_tier not in PAGE_BULK_TIERS:
             raise responding.DecisionError("min_tier must be exact or high here: review matches need each one read")
-        done = responding.accept_all(questionnaire_id, session=session, actor=actor()[0], min_tier=min_tier)
+        name, id_ = actor()
+        done = responding.accept_all(questionnaire_id, session=session, actor=name, actor_id=id_, min_tier=min_tier)
     except LookupError:
         abort(404)
     except responding.DecisionError as exc:
@@ -241,6 +272,10 @@ def accept_all(questionnaire_id: int):
             message += (
                 f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired or changed since"
                 " the questionnaire was matched: match again, or choose another answer."
+            )
+        if done.skipped_changed:
+            message += (
+                f" Skipped {done.skipped_changed} question(s) someone else decided while this ran: their answers stand."
             )
         flash(message, "info")
     return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)

@@ -47,6 +47,10 @@
       if (!res.ok) {
         note.textContent = res.body.error || "Not saved.";
         note.classList.add("error");
+        // deleted while open: no other save can work, so none is offered
+        if (res.body.gone === "questionnaire") {
+          container.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        }
         return;
       }
       article.setAttribute("data-version", res.body.lock_version);
