@@ -760,9 +760,9 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     ("at rest" / "in transit"), or one on one side only.
 
     Returns {facet: weight}: 1.0 where the two say different things, 0.5 (0.3 for the
-    state of the data) where the bank side narrows a question the query asks without that
-    facet (an entry "... continuously", "... in the US region", "... at rest" for a
-    question that says none of it)."""
+    state of the data) where one side names what the other leaves open (an entry "...
+    continuously", "... in the US region", "... at rest" for a question that says none of
+    it; customers asked about where the entry names no one)."""
     differ: dict[str, float] = {}
     if "freqany" not in q.frequencies:
         if q.frequencies and q.frequencies.isdisjoint(p.frequencies or p.said_frequencies):
@@ -770,8 +770,12 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         elif not q.frequencies and p.frequencies:
             differ["frequency"] = 0.5
     populations = p.populations or p.said_populations
-    if q.populations and (q.populations.isdisjoint(populations) if populations else q.populations == {"customer"}):
+    if q.populations and populations and q.populations.isdisjoint(populations):
         differ["population"] = 1.0
+    elif q.populations == {"customer"} and not populations:
+        # customers asked, the entry names no one: a vendor's control is usually about its
+        # own workforce, but "available to customers" may be the same control (CAIQ)
+        differ["population"] = 0.5
     if q.regions != p.regions:
         differ["region"] = 1.0 if q.regions and p.regions else 0.5
     if (q.actions - p.actions) and (p.actions - q.actions):

@@ -94,6 +94,8 @@ SCREENING = BankEntry(
     alternates=("Background checks?",),
 )
 STAFF_SSO = BankEntry(3, "Do employees use single sign-on to access corporate applications?", answer="Yes")
+#: names no population: the vendor's own traffic, not the customer's network
+TRANSIT = BankEntry(4, "Is data encrypted in transit over public networks?", answer="Yes", comment="TLS 1.2 or later.")
 
 
 @pytest.mark.parametrize(
@@ -102,6 +104,7 @@ STAFF_SSO = BankEntry(3, "Do employees use single sign-on to access corporate ap
         (PASSWORDS, "Do you have a documented password policy for customers?"),
         (SCREENING, "Do you perform background checks on customers?"),
         (STAFF_SSO, "Do customers use single sign-on to access your application?"),
+        (TRANSIT, "Is data encrypted in transit within the customer's own network?"),
     ],
 )
 def test_another_population_is_not_written(embedder, entry, text):
@@ -115,6 +118,7 @@ def test_another_population_is_not_written(embedder, entry, text):
         (PASSWORDS, "Do you have a documented password policy for your staff?"),
         (SCREENING, "Do you perform background checks on employees?"),
         (STAFF_SSO, "Do your employees use single sign-on to access corporate applications?"),
+        (TRANSIT, "Do you encrypt data in transit over public networks?"),
     ],
 )
 def test_the_same_population_is_still_written(embedder, entry, text):
