@@ -135,6 +135,8 @@ def test_a_condition_naming_customers_is_the_condition_rule_not_a_population():
 
 US_BACKUPS = BankEntry(1, "Do you back up HR records in the US region?", answer="N/A")
 REVIEWED = BankEntry(2, "Do you review access to support tickets with dual control?", answer="No")
+#: names "encrypt" twice: as the control and in its object
+KEYS = BankEntry(3, "Do you encrypt encryption keys in the key vault?", answer="Yes")
 
 
 @pytest.mark.parametrize(
@@ -144,6 +146,7 @@ REVIEWED = BankEntry(2, "Do you review access to support tickets with dual contr
         (US_BACKUPS, "Do you back up HR records in the EU region?"),
         (REVIEWED, "Do you restrict access to support tickets with dual control?"),
         (REVIEWED, "Do you revoke access to support tickets with dual control?"),
+        (KEYS, "Do you review access to encryption keys in the key vault?"),
     ],
 )
 def test_another_scope_or_control_is_not_written(embedder, entry, text):
@@ -156,6 +159,7 @@ def test_another_scope_or_control_is_not_written(embedder, entry, text):
     [
         (US_BACKUPS, "Does your organisation back up HR records in the US region?"),
         (REVIEWED, "Does your company review access to support tickets with dual control?"),
+        (KEYS, "Does your company encrypt encryption keys in the key vault?"),
     ],
 )
 def test_the_same_scope_and_control_are_still_written(embedder, entry, text):
