@@ -711,6 +711,12 @@ _ACTIONS = {
 }
 _ACTION_OF = {prefix: name for name, prefixes in _ACTIONS.items() for prefix in prefixes}
 _ACTION_START = re.compile("^(?:" + "|".join(sorted(_ACTION_OF, key=len, reverse=True)) + ")")
+#: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
+_FACET_HINT = re.compile(
+    r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|hire|\bus\b|\bu\W*s\b|usa|united"
+    r"|\beu\b|europe|\beea\b|\buk\b|britain|canada|apac|asia|australia|region|geograph|countr|jurisdiction"
+    r"|global|worldwide"
+)
 
 
 @functools.lru_cache(maxsize=32_768)
@@ -723,34 +729,49 @@ def facets(text: str) -> Facets:
     if condition:
         text = text[condition.end() :]
     tokens = _tokens_of(text)
-    norm = normalise(_PARENTHESES.sub(" ", text))
+    populations = regions = frozenset()
+    if _FACET_HINT.search(text.casefold()):  # most questions name no population or region
+        norm = normalise(_PARENTHESES.sub(" ", text))
+        populations = frozenset(m.lastgroup for m in _POPULATIONS.finditer(norm) if m.lastgroup)
+        regions = frozenset(m.lastgroup for m in _REGIONS.finditer(norm) if m.lastgroup)
     # counted: "review access to encryption keys" against "encrypt encryption keys" swaps a
     # control although both name "encrypt" (the second "encrypt" is "encrypt#2")
-    actions: set[str] = set()
+    counts: dict[str, int] = {}
     for t in tokens:
-        found = _ACTION_START.match(t)
-        if found:
-            name = _ACTION_OF[found.group(0)]
-            n = sum(1 for a in actions if a == name or a.startswith(name + "#"))
-            actions.add(name if n == 0 else f"{name}#{n + 1}")
+        name = _action_of(t)
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    actions = frozenset(name if k == 1 else f"{name}#{k}" for name, n in counts.items() for k in range(1, n + 1))
     return Facets(
         frozenset(t for t in tokens if t.startswith("freq")),
-        frozenset(m.lastgroup for m in _POPULATIONS.finditer(norm) if m.lastgroup),
-        frozenset(m.lastgroup for m in _REGIONS.finditer(norm) if m.lastgroup),
-        frozenset(actions),
+        populations,
+        regions,
+        actions,
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
     )
 
 
+@functools.lru_cache(maxsize=8_192)
+def _action_of(token: str) -> str | None:
+    """The control verb a canonical token names (``_ACTIONS``), or None."""
+    found = _ACTION_START.match(token)
+    return _ACTION_OF[found.group(0)] if found else None
+
+
+_NO_FACETS = Facets()
+
+
+@functools.lru_cache(maxsize=32_768)
 def entry_facets(text: str, question: str, comment: str) -> Facets:
     """``Facets`` of a bank phrasing ``text`` read with its entry: an alternate wording
     ("How often do you test the plan?") means what the entry's ``question`` says ("... at
     least annually?"), and where neither says how often or for whom, the entry's ``comment``
-    may ("tested annually through a tabletop exercise", "employee accounts")."""
+    may ("tested annually through a tabletop exercise", "employee accounts"). Remembered:
+    an index is rebuilt on every bank change, over mostly the same entries."""
     own, main = facets(text), facets(question)
     frequencies = (own.frequencies or main.frequencies) - {"freqany"}
     populations = own.populations or main.populations
-    said = facets(comment) if comment and not (frequencies and populations) else Facets()
+    said = facets(comment) if comment and not (frequencies and populations) else _NO_FACETS
     return Facets(
         frequencies,
         populations,
