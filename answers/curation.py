@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from answers import audit
 from answers.bank import EntryError, _retire, clear_conflict_flag, entry_products, get_entry, products_of, wordings
-from answers.matching import normalise
+from answers.matching import canonical_tokens, facets, facets_differ, inverts, normalise, question_clauses
 from answers.models import (
     Entry,
     EntryProduct,
@@ -39,6 +39,12 @@ from answers.models import (
 from answers.verdicts import canonical_verdict, question_references
 
 DUPLICATE_CUTOFF = 90  # token_sort_ratio on normalised questions; 90+ reads as "the same question"
+#: The same ratio on the matcher's canonical words (synonyms folded, stopwords dropped: "when
+#: stored" = "at rest", "Is all customer data ..." = "Is customer data ..."): near paraphrases
+#: that answer Yes and No are a conflict, as the matcher would write either for the other.
+#: Stricter than DUPLICATE_CUTOFF: at 90 QA's 5,000-entry templated bank gave 11 pairs, all
+#: one word swapped ("with MFA" / "with alerting"); at 95 none.
+PARAPHRASE_CUTOFF = 95
 _BLOCK = 512
 
 _NEGATION = re.compile(r"\b(no|not|never|none|neither|nor|cannot|without)\b|n't\b", re.IGNORECASE)
@@ -145,6 +151,32 @@ def similar_pairs(texts: list[str], cutoff: float = DUPLICATE_CUTOFF) -> list[tu
     return pairs
 
 
+def _paraphrase_conflicts(
+    live: list[Entry], scopes: dict[int, tuple[int, ...]], skip: set[tuple[int, int]]
+) -> list[tuple[int, int, float]]:
+    """(i, j, score) for pairs of ``live`` worded differently but alike in the matcher's
+    canonical words (``PARAPHRASE_CUTOFF``), in one product scope, answering Yes and No,
+    and not telling each other apart by a negation, an opposite word or a facet (how often,
+    for whom, where, which control: ``answers.matching.facets``). Pairs in ``skip`` (found
+    by the plain wording already) are left out."""
+    verdicts = [canonical_verdict(e.answer or "") for e in live]
+    candidates = [k for k, v in enumerate(verdicts) if v in ("yes", "no")]
+    canon = [" ".join(sorted(set(canonical_tokens(live[k].question)))) for k in candidates]
+    found = []
+    for x, y, score in similar_pairs(canon, cutoff=PARAPHRASE_CUTOFF):
+        i, j = candidates[x], candidates[y]
+        a, b = live[i], live[j]
+        if (i, j) in skip or verdicts[i] == verdicts[j] or scopes.get(a.id, ()) != scopes.get(b.id, ()):
+            continue
+        if inverts(question_clauses(a.question), question_clauses(b.question)):
+            continue  # "Is X allowed?" No against "Is X prohibited?" Yes agree
+        fa, fb = facets(a.question), facets(b.question)
+        if facets_differ(fa, fb) or facets_differ(fb, fa):
+            continue  # "... in the US region" against "... in every region": two questions
+        found.append((i, j, score))
+    return sorted(found, key=lambda p: -p[2])
+
+
 def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
     """Duplicates and conflicts among the live entries (same product scope only)."""
     live = list(session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)))
@@ -153,7 +185,9 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
     dismissed = _dismissed(session, by_id)
     report = HygieneReport()
     texts = [normalise(e.question) for e in live]
+    worded_alike = set()
     for i, j, score in sorted(similar_pairs(texts), key=lambda p: -p[2]):
+        worded_alike.add((i, j))
         a, b = live[i], live[j]
         if scopes.get(a.id, ()) != scopes.get(b.id, ()):
             continue
@@ -165,6 +199,10 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
                 )
         elif ("duplicate", a.id, b.id) not in dismissed and len(report.duplicates) < limit:
             report.duplicates.append(Finding("duplicate", [a, b], score))
+    for i, j, score in _paraphrase_conflicts(live, scopes, worded_alike):
+        a, b = live[i], live[j]
+        if ("opposite", a.id, b.id) not in dismissed and len(report.conflicts) < limit:
+            report.conflicts.append(Finding("opposite", [a, b], score, f"near paraphrases, {a.answer} vs {b.answer}"))
     seen_pairs = {tuple(sorted(e.id for e in f.entries)) for f in report.conflicts}
     flagged = [e for e in live if e.conflict]
     groups: dict[tuple[str, tuple[int, ...]], list[Entry]] = {}

@@ -30,7 +30,7 @@ from answers.matching import (
     text_hash,
 )
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, Product
-from answers.verdicts import asks_for_date, is_date, is_verdict, map_verdict, question_references
+from answers.verdicts import asks_for_date, canonical_verdict, is_date, is_verdict, map_verdict, question_references
 from importers import ParsedQuestionnaire, Question
 
 log = logging.getLogger(__name__)
@@ -393,6 +393,31 @@ LABEL_NOTE = (
 )
 
 
+#: A high whose runner-up with the opposite verdict scores within this many points is left
+#: for review: the two wordings are near paraphrases and the bank answers them differently
+#: ("Is customer data encrypted when stored?" -> No at 94 from "Is all customer data
+#: encrypted when stored at rest?", Yes at 90 from "Is customer data encrypted at rest?").
+#: Wider than the matcher's HIGH_MARGIN, which any differing comment triggers.
+VERDICT_MARGIN = 10
+
+
+def _verdict_rivals(entry: Entry, s: Suggestion, rows: dict[int, Entry]) -> list[int]:
+    """Alternatives of ``s`` scoring within VERDICT_MARGIN of it whose verdict (Yes / No /
+    N/A) differs from ``entry``'s: the bank answers near paraphrases both ways."""
+    verdict = canonical_verdict(entry.answer or "")
+    if verdict is None:
+        return []
+    found = []
+    for alt in s.alternatives:
+        other = rows.get(alt.entry_id)
+        if other is None or alt.tier == "none" or s.score - alt.score > VERDICT_MARGIN:
+            continue
+        other_verdict = canonical_verdict(other.answer or "")
+        if other_verdict is not None and other_verdict != verdict:
+            found.append(alt.entry_id)
+    return sorted(found)
+
+
 def _conflict_note(rival_ids: Sequence[int]) -> str:
     named = f" (entries {', '.join(f'#{i}' for i in rival_ids)})" if rival_ids else ""
     return f"the bank holds disagreeing answers to this question{named}: a curator picks one"
@@ -454,6 +479,8 @@ def suggest_for(
             tier = "review" if tier == "high" else tier
             note = "; ".join(filter(None, (LABEL_NOTE, note)))
         rival_ids = rivals.of(entry) if entry.conflict or tier in ("exact", "high") else []
+        if tier == "high":  # a near paraphrase the bank answers the other way
+            rival_ids = sorted({*rival_ids, *_verdict_rivals(entry, s, rows)})
         if entry.conflict or rival_ids:  # the bank disagrees with itself: never picked silently
             tier = "review" if tier in ("exact", "high") else tier
             note = "; ".join(filter(None, (_conflict_note(rival_ids), note)))

@@ -1,0 +1,191 @@
+"""Near-sibling questions (QA round 2): worded alike, asking another thing. Each case with
+the plain paraphrase that must still be written.
+
+Synthetic text only. Every case runs on the lexical fallback and, when the MiniLM package is
+installed, on the dense path the product uses (``answers.embeddings``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from answers import embeddings
+from answers.matching import SWAP_FLOOR, SWAP_PENALTY, BankEntry, BankIndex, Query, _tokens_of, facets
+
+FILLER = [
+    BankEntry(101, "Is multi-factor authentication required for administrative access?", answer="Yes"),
+    BankEntry(102, "Is customer data encrypted at rest?", answer="Yes"),
+    BankEntry(103, "Do you conduct an external penetration test at least annually?", answer="Yes"),
+    BankEntry(104, "Are backups of customer data performed daily?", answer="Yes"),
+    BankEntry(105, "Does the application support single sign-on (SSO) via SAML 2.0?", answer="Yes"),
+]
+WRITTEN = ("exact", "high")
+
+
+@pytest.fixture(scope="module", params=["lexical", "dense"])
+def embedder(request):
+    if request.param == "lexical":
+        return None
+    emb = embeddings.load_embedder()
+    if emb is None:
+        pytest.skip("embedding packages not installed: lexical mode only")
+    return emb
+
+
+def match(embedder, entries, text):
+    return BankIndex.build([*entries, *FILLER], embedder=embedder).match([Query(text)])[0]
+
+
+# -- how often ----------------------------------------------------------------------------
+
+IR_TESTED = BankEntry(
+    1,
+    "Is the incident response plan tested at least annually?",
+    answer="Yes",
+    comment="Tested every year in a tabletop exercise.",
+    alternates=("How often do you test your incident response plan?",),
+)
+BCP_TESTED = BankEntry(
+    2, "Is the business continuity plan tested?", answer="Yes", comment="It is tested annually with a failover drill."
+)
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (IR_TESTED, "Is the incident response plan tested at least monthly?"),
+        (IR_TESTED, "Is your incident response plan tested every quarter?"),
+        # the entry's wording says nothing about how often; its comment says annually
+        (BCP_TESTED, "Is the business continuity plan tested at least quarterly?"),
+    ],
+)
+def test_another_frequency_is_not_written(embedder, entry, text):
+    found = match(embedder, [entry], text)
+    assert found.tier not in WRITTEN, (found.entry_id, found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (IR_TESTED, "Is the incident response plan tested at least once a year?"),
+        (IR_TESTED, "How often is the incident response plan tested?"),
+    ],
+)
+def test_the_same_frequency_is_still_written(embedder, entry, text):
+    found = match(embedder, [entry], text)
+    assert (found.entry_id, found.tier) == (entry.entry_id, "high"), found
+
+
+# -- for whom -----------------------------------------------------------------------------
+
+PASSWORDS = BankEntry(
+    1,
+    "Do you have a documented password policy for employees?",
+    answer="Yes",
+    comment="At least 14 characters for employee accounts.",
+    alternates=("Is there a password management policy?",),
+)
+SCREENING = BankEntry(
+    2,
+    "Do you perform background checks on employees and contractors?",
+    answer="Yes",
+    alternates=("Background checks?",),
+)
+STAFF_SSO = BankEntry(3, "Do employees use single sign-on to access corporate applications?", answer="Yes")
+#: names no population: the vendor's own traffic, not the customer's network
+TRANSIT = BankEntry(4, "Is data encrypted in transit over public networks?", answer="Yes", comment="TLS 1.2 or later.")
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (PASSWORDS, "Do you have a documented password policy for customers?"),
+        (SCREENING, "Do you perform background checks on customers?"),
+        (STAFF_SSO, "Do customers use single sign-on to access your application?"),
+        (TRANSIT, "Is data encrypted in transit within the customer's own network?"),
+    ],
+)
+def test_another_population_is_not_written(embedder, entry, text):
+    found = match(embedder, [entry], text)
+    assert found.tier not in WRITTEN, (found.entry_id, found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (PASSWORDS, "Do you have a documented password policy for your staff?"),
+        (SCREENING, "Do you perform background checks on employees?"),
+        (STAFF_SSO, "Do your employees use single sign-on to access corporate applications?"),
+        (TRANSIT, "Do you encrypt data in transit over public networks?"),
+    ],
+)
+def test_the_same_population_is_still_written(embedder, entry, text):
+    found = match(embedder, [entry], text)
+    assert (found.entry_id, found.tier) == (entry.entry_id, "high"), found
+
+
+def test_a_condition_naming_customers_is_the_condition_rule_not_a_population():
+    assert facets("For customers not using SSO, do you support directory integration?").populations == frozenset()
+    assert facets("Is customer data encrypted?").populations == frozenset()  # data, not people
+
+
+# -- where, and which control -----------------------------------------------------------------
+
+US_BACKUPS = BankEntry(1, "Do you back up HR records in the US region?", answer="N/A")
+REVIEWED = BankEntry(2, "Do you review access to support tickets with dual control?", answer="No")
+#: names "encrypt" twice: as the control and in its object
+KEYS = BankEntry(3, "Do you encrypt encryption keys in the key vault?", answer="Yes")
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (US_BACKUPS, "Do you back up HR records in every region?"),
+        (US_BACKUPS, "Do you back up HR records in the EU region?"),
+        (REVIEWED, "Do you restrict access to support tickets with dual control?"),
+        (REVIEWED, "Do you revoke access to support tickets with dual control?"),
+        (KEYS, "Do you review access to encryption keys in the key vault?"),
+    ],
+)
+def test_another_scope_or_control_is_not_written(embedder, entry, text):
+    found = match(embedder, [entry], text)
+    assert found.tier not in WRITTEN, (found.entry_id, found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    "entry,text",
+    [
+        (US_BACKUPS, "Does your organisation back up HR records in the US region?"),
+        (REVIEWED, "Does your company review access to support tickets with dual control?"),
+        (KEYS, "Does your company encrypt encryption keys in the key vault?"),
+    ],
+)
+def test_the_same_scope_and_control_are_still_written(embedder, entry, text):
+    found = match(embedder, [entry], text)
+    assert (found.entry_id, found.tier) == (entry.entry_id, "high"), found
+
+
+# -- a large bank of templated questions: every word is common --------------------------------
+
+OBJECTS = ["payroll files", "chat transcripts", "build artifacts", "firewall rules", "signing keys", "crash dumps"]
+VERBS = ["archive", "checksum", "watermark", "quarantine", "index", "compress"]
+QUALIFIERS = ["with MFA", "with alerting", "with dual control", "using automation", "by the SOC team"]
+RARE = "amber basalt cobalt dahlia ember fjord garnet heron indigo jasper".split()
+
+
+def test_a_swapped_word_costs_the_same_however_common_it_is_in_the_bank():
+    """In a bank of templated questions every word is common (low IDF): a clean swap of one
+    distinguishing word ("with MFA" / "with alerting") still costs at least SWAP_FLOOR of a
+    swap, while the same question reworded costs nothing."""
+    combos = itertools.product(VERBS, OBJECTS, QUALIFIERS)
+    templated = [BankEntry(i, f"Do you {v} {o} {q}?", answer="Yes") for i, (v, o, q) in enumerate(combos)]
+    # and a few one-off questions, as every real bank has: their rare words set the scale
+    one_offs = [BankEntry(1000 + i, f"Is the {w} register kept?", answer="Yes") for i, w in enumerate(RARE)]
+    index = BankIndex.build(templated + one_offs)
+    asked = frozenset(_tokens_of("Do you archive payroll files with MFA?"))
+    sibling = frozenset(_tokens_of("Do you archive payroll files with alerting?"))
+    reworded = frozenset(_tokens_of("Does your company archive payroll files with MFA?"))
+    assert index._penalty(asked, sibling) >= SWAP_PENALTY * SWAP_FLOOR
+    assert index._penalty(asked, reworded) == 0.0

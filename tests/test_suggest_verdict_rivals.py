@@ -1,0 +1,64 @@
+"""Two bank entries worded as near paraphrases that answer opposite verdicts: the better
+scoring one is not written at high; the suggestion waits for review and names the other
+(QA round 2: "Is customer data encrypted when stored?" written No at 94 from "Is all
+customer data encrypted when stored at rest?" while "Is customer data encrypted at rest?"
+said Yes at 90)."""
+
+from __future__ import annotations
+
+from answers import bank
+from answers.models import EntryCreate
+from answers.suggest import invalidate, suggest_for
+from importers.base import CellRef, Question
+
+ASKED = "Is customer data encrypted when stored?"
+ALL_STORED = "Is all customer data encrypted when stored at rest?"
+AT_REST = "Is customer data encrypted at rest?"
+FILLER = [
+    EntryCreate(question="Do you enforce MFA for all admin accounts?", answer="Yes", comment="Hardware keys"),
+    EntryCreate(question="Is there a documented business continuity plan?", answer="Yes", comment="Reviewed yearly"),
+]
+
+
+def _question(text: str) -> Question:
+    return Question(
+        sheet="S",
+        row=2,
+        id=None,
+        text=text,
+        answer_cell=CellRef("S", 2, 3),
+        comment_cell=CellRef("S", 2, 4),
+        choices=("Yes", "No", "N/A"),
+    )
+
+
+def _suggest(session, entries: list[EntryCreate]):
+    invalidate()
+    ids = bank.import_entries([*entries, *FILLER], session=session).entry_ids
+    [s] = suggest_for([_question(ASKED)], version_line="generic", product=None, session=session)
+    return s, ids
+
+
+def test_near_paraphrases_with_opposite_verdicts_wait_for_review_and_name_the_rival(session):
+    s, ids = _suggest(
+        session,
+        [
+            EntryCreate(question=ALL_STORED, answer="No", comment="Legacy archives are not."),
+            EntryCreate(question=AT_REST, answer="Yes", comment="AES-256 everywhere."),
+        ],
+    )
+    assert s.tier == "review", (s.entry_id, s.score, s.tier, s.note)
+    rival = ids[1] if s.entry_id == ids[0] else ids[0]
+    assert f"#{rival}" in s.note
+    assert rival in {a.entry_id for a in s.alternatives}
+
+
+def test_near_paraphrases_that_agree_are_still_written(session):
+    s, _ = _suggest(
+        session,
+        [
+            EntryCreate(question=ALL_STORED, answer="Yes", comment="Including legacy archives."),
+            EntryCreate(question=AT_REST, answer="Yes", comment="AES-256 everywhere."),
+        ],
+    )
+    assert (s.tier, s.answer) == ("high", "Yes"), (s.entry_id, s.score, s.tier, s.note)
