@@ -66,3 +66,17 @@ def postgres_url() -> str:
     if not url:
         pytest.skip("PostgreSQL not available: set ANSWERBANK_TEST_POSTGRES_URL (.ci/run starts the local cluster)")
     return url
+
+
+@pytest.fixture(scope="module", params=["lexical", "dense"])
+def embedder(request):
+    """The matcher's two modes for the matching rule tests (tests/matching_cases.py): the
+    lexical fallback, and the MiniLM model when its package is installed."""
+    if request.param == "lexical":
+        return None
+    from answers import embeddings
+
+    emb = embeddings.load_embedder()
+    if emb is None:
+        pytest.skip("embedding packages not installed: lexical mode only")
+    return emb

@@ -8,32 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from answers import embeddings
-from answers.matching import BankEntry, BankIndex, Query
-
-FILLER = [
-    BankEntry(101, "Is multi-factor authentication required for administrative access?", answer="Yes"),
-    BankEntry(102, "Is customer data encrypted at rest?", answer="Yes"),
-    BankEntry(103, "Do you conduct an external penetration test at least annually?", answer="Yes"),
-    BankEntry(104, "Are backups of customer data performed daily?", answer="Yes"),
-    BankEntry(105, "Does the application support single sign-on (SSO) via SAML 2.0?", answer="Yes"),
-]
-WRITTEN = ("exact", "high")
-
-
-@pytest.fixture(scope="module", params=["lexical", "dense"])
-def embedder(request):
-    if request.param == "lexical":
-        return None
-    emb = embeddings.load_embedder()
-    if emb is None:
-        pytest.skip("embedding packages not installed: lexical mode only")
-    return emb
-
-
-def match(embedder, entries, text):
-    return BankIndex.build([*entries, *FILLER], embedder=embedder).match([Query(text)])[0]
-
+from answers.matching import BankEntry
+from tests.matching_cases import WRITTEN, match  # the embedder fixture: conftest
 
 # -- opposite words invert the answer ---------------------------------------------------
 
