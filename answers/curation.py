@@ -24,7 +24,15 @@ from sqlmodel import Session, select
 
 from answers import audit
 from answers.bank import EntryError, _retire, clear_conflict_flag, entry_products, get_entry, products_of, wordings
-from answers.matching import canonical_tokens, facets, facets_differ, inverts, normalise, question_clauses
+from answers.matching import (
+    canonical_tokens,
+    facets,
+    facets_differ,
+    inverts,
+    names_differ,
+    normalise,
+    question_clauses,
+)
 from answers.models import (
     Entry,
     EntryProduct,
@@ -151,13 +159,23 @@ def similar_pairs(texts: list[str], cutoff: float = DUPLICATE_CUTOFF) -> list[tu
     return pairs
 
 
+def _two_questions(a: str, b: str) -> bool:
+    """Worded alike, yet asking two things: another facet ("... in the US region" against
+    "... in every region", "tested monthly" against "annually") or another named plan or
+    regime ("an escalation plan in your DRP" against "... in your BCP")."""
+    fa, fb = facets(a), facets(b)
+    if facets_differ(fa, fb) or facets_differ(fb, fa):
+        return True
+    return names_differ(frozenset(canonical_tokens(a)), frozenset(canonical_tokens(b)))
+
+
 def _paraphrase_conflicts(
     live: list[Entry], scopes: dict[int, tuple[int, ...]], skip: set[tuple[int, int]]
 ) -> list[tuple[int, int, float]]:
     """(i, j, score) for pairs of ``live`` worded differently but alike in the matcher's
     canonical words (``PARAPHRASE_CUTOFF``), in one product scope, answering Yes and No,
-    and not telling each other apart by a negation, an opposite word or a facet (how often,
-    for whom, where, which control: ``answers.matching.facets``). Pairs in ``skip`` (found
+    and not telling each other apart by a negation, an opposite word, a facet (how often,
+    for whom, where, which control: ``answers.matching.facets``) or a named plan or regime. Pairs in ``skip`` (found
     by the plain wording already) are left out."""
     verdicts = [canonical_verdict(e.answer or "") for e in live]
     candidates = [k for k, v in enumerate(verdicts) if v in ("yes", "no")]
@@ -170,9 +188,8 @@ def _paraphrase_conflicts(
             continue
         if inverts(question_clauses(a.question), question_clauses(b.question)):
             continue  # "Is X allowed?" No against "Is X prohibited?" Yes agree
-        fa, fb = facets(a.question), facets(b.question)
-        if facets_differ(fa, fb) or facets_differ(fb, fa):
-            continue  # "... in the US region" against "... in every region": two questions
+        if _two_questions(a.question, b.question):
+            continue
         found.append((i, j, score))
     return sorted(found, key=lambda p: -p[2])
 
@@ -193,6 +210,8 @@ def hygiene(*, session: Session, limit: int = 200) -> HygieneReport:
             continue
         va, vb = canonical_verdict(a.answer or ""), canonical_verdict(b.answer or "")
         if {va, vb} == {"yes", "no"}:
+            if _two_questions(a.question, b.question):
+                continue  # no contradiction: each answers its own question
             if ("opposite", a.id, b.id) not in dismissed and len(report.conflicts) < limit:
                 report.conflicts.append(
                     Finding("opposite", [a, b], score, f"similar questions, {a.answer} vs {b.answer}")

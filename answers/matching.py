@@ -453,6 +453,14 @@ _NAMED = frozenset(
     """bcp disasterrecovery incidentresponse gdpr ccpa hipaa ferpa coppa glba pci fedramp stateramp
     hitrust cmmc""".split()
 )
+
+
+def names_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both token sets name a document, report or regime (``_NAMED``) and not the same."""
+    a_named, b_named = a & _NAMED, b & _NAMED
+    return bool(a_named and b_named and a_named != b_named)
+
+
 _LIFECYCLE_WORDS = (
     "established approved communicated applied evaluated maintained documented reviewed updated implemented defined"
 ).split()
@@ -1264,8 +1272,7 @@ class BankIndex:
             if q_num and p_num:  # both name a frequency: the specifiers compared it already
                 differ.pop("frequency", None)
             penalty += FACET_PENALTY * sum(differ.values())
-        q_named, p_named = q & _NAMED, p & _NAMED
-        if q_named and p_named and q_named != p_named:
+        if names_differ(q, p):
             penalty += SPECIFIER_PENALTY
         q_life, p_life = len(q & _LIFECYCLE), len(p & _LIFECYCLE)
         if max(q_life, p_life) >= 4 and min(q_life, p_life) <= 1:
