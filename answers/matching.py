@@ -109,6 +109,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -1095,7 +1096,15 @@ class BankIndex:
             by_product.setdefault(q.product if q.product is not None else product, []).append(qi)
         query_vecs = None
         if self._ph_vectors is not None and self.embedder is not None and queries:
-            query_vecs = self._encode_queries([q.text for q in queries])
+            # the model releases the GIL while it runs: the words of the queries (tokens,
+            # clauses, facets; remembered by their caches) are read meanwhile
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                encoding = pool.submit(self._encode_queries, [q.text for q in queries])
+                for q in queries:
+                    _tokens_of(q.text)
+                    question_clauses(q.text)
+                    facets(q.text)
+                query_vecs = encoding.result()
         for prod, qidx in by_product.items():
             allowed = self._allowed(prod)
             for qi, suggestion in zip(
