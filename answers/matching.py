@@ -1094,21 +1094,29 @@ class BankIndex:
         by_product: dict[str | None, list[int]] = {}
         for qi, q in enumerate(queries):
             by_product.setdefault(q.product if q.product is not None else product, []).append(qi)
+        groups = [(qidx, [queries[i] for i in qidx], self._allowed(prod)) for prod, qidx in by_product.items()]
         query_vecs = None
+
+        def lexical_work() -> list[list[set[int]]]:
+            """What needs no vectors: the queries' words (tokens, clauses, facets, kept by
+            their caches) and each group's sparse short lists."""
+            for q in queries:
+                _tokens_of(q.text)
+                question_clauses(q.text)
+                facets(q.text)
+            return [self._sparse_shortlists(group, allowed) for _, group, allowed in groups]
+
         if self._ph_vectors is not None and self.embedder is not None and queries:
-            # the model releases the GIL while it runs: the words of the queries (tokens,
-            # clauses, facets; remembered by their caches) are read meanwhile
+            # the model releases the GIL while it runs: the lexical work is done meanwhile
             with ThreadPoolExecutor(max_workers=1) as pool:
                 encoding = pool.submit(self._encode_queries, [q.text for q in queries])
-                for q in queries:
-                    _tokens_of(q.text)
-                    question_clauses(q.text)
-                    facets(q.text)
+                sparse = lexical_work()
                 query_vecs = encoding.result()
-        for prod, qidx in by_product.items():
-            allowed = self._allowed(prod)
+        else:
+            sparse = lexical_work()
+        for (qidx, group, allowed), shortlists in zip(groups, sparse, strict=True):
             for qi, suggestion in zip(
-                qidx, self._match_group([queries[i] for i in qidx], qidx, allowed, query_vecs), strict=True
+                qidx, self._match_group(group, qidx, allowed, query_vecs, shortlists), strict=True
             ):
                 results[qi] = suggestion
         return [r for r in results if r is not None]
@@ -1137,30 +1145,47 @@ class BankIndex:
         pos = {t: i for i, t in enumerate(unique)}
         return out[[pos[t] for t in prepared]]
 
+    def _sparse_shortlists(self, queries: list[Query], allowed: np.ndarray) -> list[set[int]]:
+        """Each query's SPARSE_K best phrasings by BM25 among the ``allowed`` entries'."""
+        n_ph = len(self._ph_text)
+        shortlists: list[set[int]] = [set() for _ in queries]
+        ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
+        if not (n_ph and ph_allowed.any()):
+            return shortlists
+        all_allowed = bool(ph_allowed.all())
+        q_tokens = [_tokens_of(q.text) for q in queries]
+        k = min(SPARSE_K, n_ph)
+        for start in range(0, len(queries), _SPARSE_BLOCK):
+            block = q_tokens[start : start + _SPARSE_BLOCK]
+            scores = np.zeros((len(block), n_ph), dtype=np.float32)
+            for row, toks in zip(scores, block, strict=True):
+                for t in set(toks):
+                    tid = self._vocab.get(t)
+                    if tid is not None:
+                        lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
+                        row[self._post_doc[lo:hi]] += self._post_w[lo:hi]
+            if not all_allowed:
+                scores[:, ~ph_allowed] = 0.0
+            for off, top in enumerate(_top_k(scores, k, floor=0.0)):
+                shortlists[start + off].update(top.tolist())
+        return shortlists
+
     def _match_group(
-        self, queries: list[Query], qidx: list[int], allowed: np.ndarray, query_vecs: np.ndarray | None
+        self,
+        queries: list[Query],
+        qidx: list[int],
+        allowed: np.ndarray,
+        query_vecs: np.ndarray | None,
+        shortlists: list[set[int]],
     ) -> list[Suggestion]:
+        """``shortlists``: the group's sparse short lists (``_sparse_shortlists``); the
+        dense ones are added to them here."""
         n_ph = len(self._ph_text)
         ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
         q_tokens = [list(_tokens_of(q.text)) for q in queries]
-        # 1. short lists: sparse BM25 (+ dense cosine)
-        shortlists: list[set[int]] = [set() for _ in queries]
+        # 1. short lists: sparse BM25 (given) + dense cosine
         all_allowed = bool(ph_allowed.all())
         if n_ph and ph_allowed.any():
-            k = min(SPARSE_K, n_ph)
-            for start in range(0, len(queries), _SPARSE_BLOCK):
-                block = q_tokens[start : start + _SPARSE_BLOCK]
-                scores = np.zeros((len(block), n_ph), dtype=np.float32)
-                for row, toks in zip(scores, block, strict=True):
-                    for t in set(toks):
-                        tid = self._vocab.get(t)
-                        if tid is not None:
-                            lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
-                            row[self._post_doc[lo:hi]] += self._post_w[lo:hi]
-                if not all_allowed:
-                    scores[:, ~ph_allowed] = 0.0
-                for off, top in enumerate(_top_k(scores, k, floor=0.0)):
-                    shortlists[start + off].update(top.tolist())
             if query_vecs is not None and self._ph_vectors is not None:
                 qv = query_vecs[qidx]
                 kd = min(DENSE_K, n_ph)
