@@ -37,6 +37,7 @@ from answers.models import (
     Product,
     Questionnaire,
     _clean_list,
+    clean_tags,
     utcnow,
 )
 from answers.suggest import ensure_vectors
@@ -975,9 +976,10 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
             out[key] = (out[key] or "").strip()
             if len(out[key]) > limit:
                 raise EntryError(f"{key}: at most {limit:,} characters")
-    for key in ("alternates", "tags"):
-        if key in out:
-            out[key] = _clean_list(out[key])
+    if "alternates" in out:
+        out["alternates"] = _clean_list(out["alternates"])
+    if "tags" in out:
+        out["tags"] = clean_tags(out["tags"])
     if "status" in out and out["status"] is None:
         del out["status"]
     return out

@@ -45,6 +45,14 @@ class LearnResult:
     entry_ids: list[int] = field(default_factory=list)
 
 
+def section_tag(section: str) -> str:
+    """A questionnaire section as one tag: lower case, at most 40 characters, commas and
+    semicolons (tag separators everywhere else) written as " /": "Authentication,
+    Authorization, and Accounting" is one tag, not three."""
+    text = re.sub(r"\s*[,;]\s*", " / ", " ".join(section.split())).lower()
+    return text[:40].rstrip(" /")
+
+
 def _scope_index(session: Session, scope: tuple[str, ...]) -> dict[str, Entry]:
     """{normalised question or alternate: entry} for the entries in exactly this product scope."""
     scopes: dict[int, list[str]] = {}
@@ -106,7 +114,7 @@ def learn(
             family=parsed.family,
             version=parsed.version,
             question_id=q.id,
-            tags=[parsed.family] + ([q.section.strip()[:40].lower()] if q.section and q.section.strip() else []),
+            tags=[parsed.family] + ([section_tag(q.section)] if q.section and q.section.strip() else []),
             products=list(scope),
         )
         entry = _add_entry(data, session=session, actor=actor)

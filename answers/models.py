@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from typing import Any
 
 from pydantic import field_validator
@@ -70,6 +71,20 @@ def _clean_list(values: Any) -> list[str]:
     return out
 
 
+_TAG_SEPARATORS = re.compile(r"[,;\n]")
+
+
+def clean_tags(values: Any) -> list[str]:
+    """Tags as every bank surface reads them: one label per item, "," and ";" separate
+    labels (the edit form and bank files split on them), so "a, b" is two tags wherever
+    it is typed and an export reads back as it was."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return _clean_list([part for v in values for part in _TAG_SEPARATORS.split(str(v))])
+
+
 class EntryBase(SQLModel):
     question: str = Field(sa_column_kwargs={"nullable": False}, max_length=4000)
     answer: str = Field(default="", max_length=200, description="the verdict: Yes / No / N/A or short text")
@@ -118,10 +133,15 @@ class EntryCreate(EntryBase):
     def _strip(cls, v: str) -> str:
         return v.strip()
 
-    @field_validator("alternates", "tags", mode="before")
+    @field_validator("alternates", mode="before")
     @classmethod
     def _lists(cls, v: Any) -> list[str]:
         return _clean_list(v)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: Any) -> list[str]:
+        return clean_tags(v)
 
 
 class EntryUpdate(SQLModel):

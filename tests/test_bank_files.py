@@ -604,3 +604,26 @@ def test_import_status_applies_to_rows_without_a_status_cell_that_change_somethi
     runner.invoke(args=["bank", "import", str(path), "--status", "draft"])
     session.expire_all()
     assert session.get(Entry, edited.id).status == EntryStatus.approved
+
+
+def test_a_learned_section_tag_survives_export_and_import(runner, session, tmp_path):
+    # bank learn made "authentication, authorization, and accou" one tag; the edit form and
+    # bank files split tags on "," and ";", so an export read back as three tags
+    from answers.learn import section_tag
+
+    tag = section_tag("Authentication,  Authorization; and Accounting (AAA) for every user")
+    assert tag == "authentication / authorization / and acc" and len(tag) == 40
+    bank.create_entry(
+        bank.EntryCreate(question="Do you log administrator actions?", answer="Yes", tags=["hecvat", tag]),
+        session=session,
+        actor="cur@example.com",
+    )
+    out = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    assert [e.tags for e in bank.read_bank_file(out.read_bytes(), out.name)] == [["hecvat", tag]]
+
+
+def test_tags_are_split_on_commas_and_semicolons_wherever_they_come_from():
+    # the same rule as the edit form and bank files: "a, b" is two tags, through the API too
+    entry = bank.EntryCreate(question="Q?", answer="Yes", tags=["access, identity", "mfa;sso", "mfa"])
+    assert entry.tags == ["access", "identity", "mfa", "sso"]
