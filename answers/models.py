@@ -65,7 +65,7 @@ def _clean_list(values: Any) -> list[str]:
         values = values.splitlines()
     out: list[str] = []
     for v in values:
-        s = str(v).strip()
+        s = " ".join(str(v).split())  # one line each: bank files hold one alternate per line
         if s and s not in out:
             out.append(s)
     return out

@@ -627,3 +627,17 @@ def test_tags_are_split_on_commas_and_semicolons_wherever_they_come_from():
     # the same rule as the edit form and bank files: "a, b" is two tags, through the API too
     entry = bank.EntryCreate(question="Q?", answer="Yes", tags=["access, identity", "mfa;sso", "mfa"])
     assert entry.tags == ["access", "identity", "mfa", "sso"]
+
+
+def test_an_alternate_is_one_line_so_it_round_trips(runner, session, tmp_path):
+    # bank files hold one alternate per line: one sent with a line break through the API
+    # came back from an export as two alternates
+    e = bank.create_entry(
+        bank.EntryCreate(question="Do you encrypt data?", answer="Yes", alternates=["Is stored data\n  encrypted?"]),
+        session=session,
+        actor="cur@example.com",
+    )
+    assert e.alternates == ["Is stored data encrypted?"]
+    out = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    assert [x.alternates for x in bank.read_bank_file(out.read_bytes(), out.name)] == [["Is stored data encrypted?"]]
