@@ -518,7 +518,7 @@ def delete_rows(q: Questionnaire, *, session: Session) -> int:
     from it stay, and so does the audit trail. The caller deletes the stored file after
     committing (``storage.delete``): a crash in between leaves an orphan file
     (``retention.orphans``), never a questionnaire whose original is missing."""
-    items = len(list(session.exec(select(Item.id).where(Item.questionnaire_id == q.id))))
+    items = session.exec(select(func.count()).select_from(Item).where(Item.questionnaire_id == q.id)).one()
     session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.delete(q)
