@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from answers import audit, storage
 from answers.models import Item, ItemStatus, Questionnaire
-from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of, unwritable
+from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of, unwritable_in
 from exporters.xlsx import WriteBackError
 
 MIMETYPES = {
@@ -132,7 +132,7 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
     q: Questionnaire = get_questionnaire(questionnaire_id, session=session)
     rows = []
     items = list_items(q.id, session=session)
-    blocked = unwritable(items)
+    blocked = unwritable_in(q.id, session=session)
     for item in items:
         # what the completed file holds: a decision (written whole), else the file's own
         answer, comment = final_answer(item)

@@ -113,7 +113,7 @@ def review(questionnaire_id: int):
     except LookupError:
         abort(404)
     items = responding.list_items(q.id, session=session)
-    blocked = responding.unwritable(items)  # one pass over every item's cells, used three times
+    blocked = responding.unwritable_in(q.id, session=session)  # kept per upload; used three times
     progress = responding.progress(items, blocked=blocked)
     sheets = sorted({i.sheet for i in items})
     assignees = sorted({i.assignee for i in items if i.assignee})
