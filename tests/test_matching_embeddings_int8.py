@@ -78,17 +78,17 @@ def test_int8_encodes_from_several_threads_at_once(int8_embedder):
         assert (got * expected).sum(axis=1).min() >= 0.9999
 
 
-def test_int8_is_chosen_where_the_cpu_has_vnni(monkeypatch, paths):
+def test_int8_is_chosen_where_the_cpu_runs_it_fast(monkeypatch, paths):
     pytest.importorskip("onnx", reason="the int8 path needs the onnx package")
     monkeypatch.delenv("ANSWERBANK_EMBEDDINGS_INT8", raising=False)
-    monkeypatch.setattr(embeddings, "cpu_has_vnni", lambda: True)
+    monkeypatch.setattr(embeddings, "cpu_int8_fast", lambda: True)
     emb = embeddings.load_embedder()
     assert emb is not None and emb.int8 and emb.name == embeddings.MODEL_NAME_INT8
 
 
-def test_float_is_kept_where_the_cpu_has_no_vnni(monkeypatch, paths):
+def test_float_is_kept_where_the_cpu_has_no_fast_int8(monkeypatch, paths):
     monkeypatch.delenv("ANSWERBANK_EMBEDDINGS_INT8", raising=False)
-    monkeypatch.setattr(embeddings, "cpu_has_vnni", lambda: False)
+    monkeypatch.setattr(embeddings, "cpu_int8_fast", lambda: False)
     emb = embeddings.load_embedder()
     assert emb is not None and not emb.int8 and emb.name == embeddings.MODEL_NAME
 
@@ -96,15 +96,15 @@ def test_float_is_kept_where_the_cpu_has_no_vnni(monkeypatch, paths):
 @pytest.mark.parametrize("setting", ["off", "OFF", "0", "false"])
 def test_environment_switch_forces_float(monkeypatch, paths, setting):
     monkeypatch.setenv("ANSWERBANK_EMBEDDINGS_INT8", setting)
-    monkeypatch.setattr(embeddings, "cpu_has_vnni", lambda: True)
+    monkeypatch.setattr(embeddings, "cpu_int8_fast", lambda: True)
     emb = embeddings.load_embedder()
     assert emb is not None and not emb.int8 and emb.name == embeddings.MODEL_NAME
 
 
-def test_environment_switch_forces_int8_without_vnni(monkeypatch, paths):
+def test_environment_switch_forces_int8_without_fast_int8(monkeypatch, paths):
     pytest.importorskip("onnx", reason="the int8 path needs the onnx package")
     monkeypatch.setenv("ANSWERBANK_EMBEDDINGS_INT8", "on")
-    monkeypatch.setattr(embeddings, "cpu_has_vnni", lambda: False)
+    monkeypatch.setattr(embeddings, "cpu_int8_fast", lambda: False)
     emb = embeddings.load_embedder()
     assert emb is not None and emb.int8 and emb.name == embeddings.MODEL_NAME_INT8
 
@@ -199,3 +199,18 @@ def test_int8_graph_keeps_the_shipped_int8_weights(paths):
         col.tobytes() for name, w in fused.items() if w.ndim == 2 and "embeddings" not in name for col in w.T
     )
     assert fused_columns == shipped_columns
+
+
+@pytest.mark.parametrize(
+    ("flags", "fast"),
+    [
+        ({"sse4_2", "avx", "avx2", "fma"}, True),  # AVX2 without VNNI: 1.5x over float
+        ({"avx2", "avx512f", "avx512_vnni"}, True),
+        ({"avx_vnni"}, True),
+        ({"sse4_2", "avx"}, False),  # no 256-bit integer SIMD: float is kept
+        (set(), False),  # no /proc/cpuinfo (not Linux)
+    ],
+)
+def test_int8_is_fast_on_vnni_or_avx2_only(monkeypatch, flags, fast):
+    monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset(flags))
+    assert embeddings.cpu_int8_fast() is fast
