@@ -258,6 +258,9 @@ class Suggestion:
     tier: str
     matched_text: str = ""
     alternatives: tuple[Alternative, ...] = ()
+    #: the entry, giving another answer or comment, whose score within HIGH_MARGIN held a
+    #: top scoring high for review (None: no such rival decided the tier)
+    margin_rival: int | None = None
 
 
 class Embedder(Protocol):
@@ -1357,19 +1360,20 @@ class BankIndex:
         ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))
         top_score, top_i, top_text = ranked[0]
         top = self.entries[top_i]
+        margin_rival = None
         if top_i in exact:
             tier = "exact" if _usable(top) else "review"
         else:
             top_answer = self._answer_keys[top_i]
-            rival = next((s for s, i, _ in ranked[1:] if self._answer_keys[i] != top_answer), None)
+            rival = next(((s, i) for s, i, _ in ranked[1:] if self._answer_keys[i] != top_answer), None)
             tier = _tier(top_score, top, high, review)
-            if tier == "high" and rival is not None and top_score - rival < HIGH_MARGIN:
-                tier = "review"
+            if tier == "high" and rival is not None and top_score - rival[0] < HIGH_MARGIN:
+                tier, margin_rival = "review", self.entries[rival[1]].entry_id
         # a question asking the opposite ("... in plaintext?" against "... hashed?") scores
         # well on shared words; its answer inverts: a candidate to look at, never a suggestion
         inverted = {e for e, p in best.items() if p.inverted and e not in exact}
         if top_i in inverted:
-            tier = "none"
+            tier, margin_rival = "none", None
         alternatives = tuple(
             Alternative(
                 entry_id=self.entries[i].entry_id,
@@ -1382,7 +1386,7 @@ class BankIndex:
             )
             for s, i, _ in ranked[1 : 1 + ALTERNATIVES]
         )
-        return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives)
+        return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives, margin_rival)
 
 
 #: Queries scored together in the short-list step (a block of float32 scores is this many

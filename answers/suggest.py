@@ -423,6 +423,10 @@ def _conflict_note(rival_ids: Sequence[int]) -> str:
     return f"the bank holds disagreeing answers to this question{named}: a curator picks one"
 
 
+def _margin_note(rival_id: int) -> str:
+    return f"entry #{rival_id} matches about as well with another answer or comment: compare the two"
+
+
 def suggest_for(
     questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
 ) -> list[Suggested]:
@@ -479,11 +483,14 @@ def suggest_for(
             tier = "review" if tier == "high" else tier
             note = "; ".join(filter(None, (LABEL_NOTE, note)))
         rival_ids = rivals.of(entry) if entry.conflict or tier in ("exact", "high") else []
-        if tier == "high":  # a near paraphrase the bank answers the other way
+        if tier == "high" or s.margin_rival is not None:  # a near paraphrase answered the other way
             rival_ids = sorted({*rival_ids, *_verdict_rivals(entry, s, rows)})
         if entry.conflict or rival_ids:  # the bank disagrees with itself: never picked silently
             tier = "review" if tier in ("exact", "high") else tier
             note = "; ".join(filter(None, (_conflict_note(rival_ids), note)))
+        elif s.margin_rival is not None and s.margin_rival in rows:
+            # the same verdict worded otherwise: which comment fits is the reviewer's call
+            note = "; ".join(filter(None, (_margin_note(s.margin_rival), note)))
         alternatives = []
         for alt in s.alternatives:
             alt_entry = rows.get(alt.entry_id)

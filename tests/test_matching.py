@@ -228,6 +228,7 @@ def test_close_rivals_with_different_answers_are_not_high():
     both = match_one(twins, query)
     assert alone.tier == "high"  # on its own the score clears the line...
     assert both.tier == "review"  # ...but a rival with another answer is too close
+    assert (alone.margin_rival, both.margin_rival) == (None, 51)  # and is named
     same_answer = [twins[0], BankEntry(51, twins[1].question, answer="Yes")]
     assert match_one(same_answer, query).tier == "high"  # a rival that agrees is no doubt
 

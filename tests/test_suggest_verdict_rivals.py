@@ -57,8 +57,29 @@ def test_near_paraphrases_that_agree_are_still_written(session):
     s, _ = _suggest(
         session,
         [
-            EntryCreate(question=ALL_STORED, answer="Yes", comment="Including legacy archives."),
+            EntryCreate(question=ALL_STORED, answer="Yes", comment="AES-256 everywhere."),
             EntryCreate(question=AT_REST, answer="Yes", comment="AES-256 everywhere."),
         ],
     )
     assert (s.tier, s.answer) == ("high", "Yes"), (s.entry_id, s.score, s.tier, s.note)
+
+
+def test_a_tie_with_another_comment_waits_for_review_and_names_the_other_entry(session, monkeypatch):
+    """The same verdict with another comment, as well matched (lexical mode: both wordings
+    fold to the same words, a tie on any machine): the matcher holds it for review, and
+    the note says which entry to compare it with."""
+    from answers import suggest
+
+    monkeypatch.setattr(suggest, "_embedder", None)
+    s, ids = _suggest(
+        session,
+        [
+            EntryCreate(question=AT_REST, answer="Yes", comment="AES-256 everywhere."),
+            EntryCreate(question="Is customer data encrypted while stored?", answer="Yes", comment="Except archives."),
+        ],
+    )
+    assert s.tier == "review", (s.entry_id, s.score, s.tier, s.note)
+    other = ids[1] if s.entry_id == ids[0] else ids[0]
+    assert f"entry #{other} matches about as well" in s.note
+    assert "disagreeing" not in s.note  # the verdicts agree: no conflict is claimed
+    assert other in {a.entry_id for a in s.alternatives}
