@@ -8,6 +8,7 @@ from answers.matching import (
     BankIndex,
     Query,
     canonical_tokens,
+    embed_text,
     leading_condition,
     main_clause_negations,
     snapshot_fingerprint,
@@ -205,6 +206,26 @@ def test_precomputed_vectors_are_used_and_missing_ones_reported():
 def test_text_hash_ignores_layout_only():
     assert text_hash("1. Is data encrypted?") == text_hash("Is  data encrypted?")
     assert text_hash("Is data encrypted?") != text_hash("Is data deleted?")
+
+
+@pytest.mark.parametrize(
+    ("text", "given"),
+    [
+        ("Is SSO supported?", "Is single sign-on supported?"),
+        ("Do you have a BCP and a DRP?", "Do you have a business continuity plan and a disaster recovery plan?"),
+        ("Are NDAs signed by staff?", "Are non-disclosure agreements signed by staff?"),
+        ("Is MFA-enabled login offered?", "Is multi-factor authentication-enabled login offered?"),
+        # spelled out already: the acronym stays as the text wrote it
+        ("Do you support single sign-on (SSO)?", "Do you support single sign-on (SSO)?"),
+        ("Do you support Single Sign-On via SSO?", "Do you support Single Sign-On via SSO?"),
+        # not the acronym: lower case, part of a word, a compound before it
+        ("Is sso on?", "Is sso on?"),
+        ("Are SSOs used?", "Are SSOs used?"),
+        ("Are non-SSO accounts allowed?", "Are non-SSO accounts allowed?"),
+    ],
+)
+def test_embed_text_spells_out_bare_acronyms(text, given):
+    assert embed_text(text) == given
 
 
 def test_paraphrase_set_precision_of_written_answers_lexical_mode():

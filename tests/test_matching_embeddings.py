@@ -133,3 +133,18 @@ OTHER_QUESTIONS = [
     "Is data encrypted in transit with TLS 1.2 or higher?",
     "Do you host the service in a public cloud?",
 ]
+
+
+def test_bare_acronyms_meet_their_spelled_out_questions(embedder):
+    """MiniLM alone put "Is SSO supported?" at score 48 from "Is single sign-on supported?"
+    (nothing offered); the embedder reads the acronym spelled out."""
+    bank = [
+        BankEntry(1, "Is single sign-on supported?", answer="Yes"),
+        BankEntry(2, "Do you use a web application firewall?", answer="Yes"),
+        BankEntry(3, "Do you have a disaster recovery plan?", answer="No"),
+        BankEntry(4, "Do you require multi-factor authentication for remote access?", answer="Yes"),
+    ]
+    index = BankIndex.build(bank, embedder=embedder)
+    asked = ["Is SSO supported?", "Do you use a WAF?", "Do you have a DRP?", "Is MFA required for remote access?"]
+    got = [(s.entry_id, s.tier) for s in index.match([Query(q) for q in asked])]
+    assert got == [(1, "high"), (2, "high"), (3, "high"), (4, "high")]
