@@ -214,6 +214,7 @@ def test_text_hash_ignores_layout_only():
         ("Is SSO supported?", "Is single sign-on supported?"),
         ("Do you have a BCP and a DRP?", "Do you have a business continuity plan and a disaster recovery plan?"),
         ("Are NDAs signed by staff?", "Are non-disclosure agreements signed by staff?"),
+        ("Is the DR plan tested?", "Is the disaster recovery plan tested?"),
         ("Is MFA-enabled login offered?", "Is multi-factor authentication-enabled login offered?"),
         # spelled out already: the acronym stays as the text wrote it
         ("Do you support single sign-on (SSO)?", "Do you support single sign-on (SSO)?"),
