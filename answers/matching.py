@@ -509,7 +509,7 @@ _LIFECYCLE = frozenset(_stem(w) for w in _LIFECYCLE_WORDS)
 
 def canonical_tokens(text: str) -> list[str]:
     """Content tokens of ``text``: normalised, phrases folded, stopwords dropped, stemmed."""
-    norm = normalise(text).replace("_", " ")
+    norm = normalise(_spell_out(text)).replace("_", " ")
     for pattern, repl, anchors in _PHRASE_RES:
         if anchors is None or any(a in norm for a in anchors):
             norm = pattern.sub(repl, norm)

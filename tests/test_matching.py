@@ -229,6 +229,12 @@ def test_embed_text_spells_out_bare_acronyms(text, given):
     assert embed_text(text) == given
 
 
+def test_lexical_mode_reads_the_acronyms_spelled_out_too():
+    bank = [BankEntry(1, "Do you have a documented incident response plan?", answer="Yes")]
+    s = match_one(bank, "Do you have an IR plan?")  # no folding rule of its own for "IR"
+    assert (s.entry_id, s.tier) == (1, "high")
+
+
 def test_paraphrase_set_precision_of_written_answers_lexical_mode():
     """Regression guard for the calibration: written (exact+high) answers stay >= 97% right."""
     from bench.bench_matching import evaluate, paraphrase_bank
@@ -342,9 +348,9 @@ def test_a_swapped_subject_is_not_high_when_only_generic_words_are_shared():
 
 def _every_phrase_pass(text: str) -> list[str]:
     """canonical_tokens as it was before the anchor check: every pattern on every text."""
-    from answers.matching import _PHRASE_RES, _STOPWORDS, _stem, normalise
+    from answers.matching import _PHRASE_RES, _STOPWORDS, _spell_out, _stem, normalise
 
-    norm = normalise(text).replace("_", " ")
+    norm = normalise(_spell_out(text)).replace("_", " ")
     for pattern, repl, _ in _PHRASE_RES:
         norm = pattern.sub(repl, norm)
     return [_stem(w) for w in norm.split() if w not in _STOPWORDS]
