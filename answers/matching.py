@@ -544,27 +544,62 @@ class Clauses(NamedTuple):
 #: Only an opposite on the other side counts ("disabled" alone also means deprovisioned,
 #: "block" filters traffic); the words that say "not encrypted" (plaintext, cleartext) or
 #: "not allowed" (prohibited, forbidden) are folded to a negation in ``_PHRASES``.
+#: "Restricted to" names who may ("access restricted to administrators"), not a refusal.
 _POLARITY = re.compile(
-    r"\b(?:(?P<enable_p>enabl\w*)|(?P<enable_m>disabl\w*)"
+    r"\b(?:(?P<enable_p>enabl\w*|activat\w*|(?:turn|switch)(?:ed|es|s|ing)? on)"
+    r"|(?P<enable_m>disabl\w*|deactivat\w*|(?:turn|switch)(?:ed|es|s|ing)? off)"
     r"|(?P<unique_p>unique|individual\w*|dedicated)|(?P<unique_m>shared|generic)"
-    r"|(?P<allow_p>allow\w*|permit\w*)|(?P<allow_m>den(?:y|ies|ied)|block\w*)"
-    r"|(?P<auto_p>automat\w*)|(?P<auto_m>manual\w*))\b"
+    r"|(?P<allow_p>allow\w*|permit\w*)|(?P<allow_m>den(?:y|ies|ied)|block\w*|restrict\w*(?! to\b))"
+    r"|(?P<auto_p>automat\w*)|(?P<auto_m>manual\w*)"
+    r"|(?P<require_p>mandator\w*|compulsor\w*|required)|(?P<require_m>optional\w*)"
+    r"|(?P<include_p>includ\w*)|(?P<include_m>exclud\w*)"
+    r"|(?P<reversible_p>reversibl\w*)|(?P<reversible_m>irreversibl\w*))\b"
 )
-
-
 #: Parts of the words ``_POLARITY`` knows, one of which each of its matches holds.
 _POLARITY_PARTS = (
-    "enabl", "disabl", "unique", "individual", "dedicated", "shared", "generic", "allow", "permit", "deny", "denie",
-    "block", "automat", "manual",
+    "enabl", "disabl", "activat", " on", " off", "unique", "individual", "dedicated", "shared", "generic", "allow",
+    "permit", "deny", "denie", "block", "restrict", "automat", "manual", "mandator", "compulsor", "required",
+    "optional", "includ", "exclud", "reversibl",
+)  # fmt: skip
+
+#: Words naming one of two kinds of a thing ("internal" / "external" penetration tests,
+#: "public" / "private" cloud, "single-" / "multi-tenant"): the other kind is another
+#: question, whose answer may be the same or not (a facet, ``facets_differ``). Group and
+#: pole as in ``_POLARITY``.
+_KINDS = re.compile(
+    r"\b(?:(?P<public_p>public(?:ly)?)|(?P<public_m>private(?:ly)?)"
+    r"|(?P<internal_p>internal(?:ly)?)|(?P<internal_m>external(?:ly)?)"
+    r"|(?P<inbound_p>inbound|ingress)|(?P<inbound_m>outbound|egress)"
+    r"|(?P<side_p>client[- ]side)|(?P<side_m>server[- ]side)"
+    r"|(?P<inside_p>inside)|(?P<inside_m>outside)"
+    r"|(?P<sync_p>synchronous\w*)|(?P<sync_m>asynchronous\w*)"
+    r"|(?P<limit_p>minimum|min)|(?P<limit_m>maximum|max)"
+    r"|(?P<symmetric_p>symmetric\w*)|(?P<symmetric_m>asymmetric\w*)"
+    r"|(?P<static_p>static\w*)|(?P<static_m>dynamic\w*)"
+    r"|(?P<before_p>before|prior to)|(?P<before_m>after)"
+    r"|(?P<physical_p>physical(?:ly)?)|(?P<physical_m>logical(?:ly)?)"
+    r"|(?P<tenant_p>single[- ]?tenan\w*)|(?P<tenant_m>multi[- ]?tenan\w*)"
+    r"|(?P<success_p>success\w*)|(?P<success_m>unsuccessful\w*|fail(?:ed|ures?|s)?))\b"
+)
+_KIND_PARTS = (
+    "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
+    "outside", "synchron", "min", "max", "symmetric", "static", "dynamic", "before", "prior to", "after", "physical",
+    "logical", "tenan", "success", "fail",
 )  # fmt: skip
 
 
-def _polarity(text: str) -> frozenset[str]:
+def _poles(pattern: re.Pattern[str], parts: tuple[str, ...], text: str) -> frozenset[str]:
+    """The poles ``pattern`` finds in ``text`` ("enable+", "enable-"): group name, then
+    "+" for a ``_p`` group, "-" for an ``_m`` one."""
     low = text.casefold()
-    if not any(part in low for part in _POLARITY_PARTS):  # most questions: none of them
+    if not any(part in low for part in parts):  # most questions: none of them
         return frozenset()
-    found = {m.lastgroup for m in _POLARITY.finditer(low)}
+    found = {m.lastgroup for m in pattern.finditer(low)}
     return frozenset(g[:-2] + ("+" if g.endswith("_p") else "-") for g in found if g)
+
+
+def _polarity(text: str) -> frozenset[str]:
+    return _poles(_POLARITY, _POLARITY_PARTS, text)
 
 
 def inverts(a: Clauses, b: Clauses) -> bool:
@@ -689,6 +724,8 @@ class Facets(NamedTuple):
     #: (bank side) frequencies and populations only the entry's comment states
     said_frequencies: frozenset[str] = frozenset()
     said_populations: frozenset[str] = frozenset()
+    #: the poles of two-kind pairs it names (``_KINDS``: "internal+", "internal-")
+    kinds: frozenset[str] = frozenset()
 
 
 _NOUN_AFTER = r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?))"
@@ -763,6 +800,7 @@ def facets(text: str) -> Facets:
         regions,
         actions,
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
+        kinds=_poles(_KINDS, _KIND_PARTS, text),
     )
 
 
@@ -795,6 +833,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         own.states or main.states,
         said.frequencies - {"freqany"},
         said.populations,
+        own.kinds or main.kinds,
     )
 
 
@@ -806,7 +845,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     the entry names none (a vendor's control without a population is about its own
     workforce); another region or scope ("every region" / "the US region"), or one on one
     side only; a control verb on each side that the other lacks; another state of the data
-    ("at rest" / "in transit"), or one on one side only.
+    ("at rest" / "in transit"), or one on one side only; the other kind of a two-kind pair
+    ("internal" / "external", ``_KINDS``).
 
     Returns {facet: weight}: 1.0 where the two say different things, 0.5 (0.3 for the
     state of the data) where one side names what the other leaves open (an entry "...
@@ -831,6 +871,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["action"] = 1.0
     if q.states != p.states:
         differ["state"] = 1.0 if q.states and p.states else 0.3
+    if _inverted(q.kinds, p.kinds):
+        differ["kind"] = 1.0
     return differ
 
 

@@ -1,0 +1,91 @@
+"""Opposite words and the other kind of a thing (a self-review of the dense path, whose
+cosine barely moves for one changed word): "Is debug mode turned on?" was written Yes at
+96 from "Is debug mode turned off?", "internal penetration tests" at 73 from "external",
+"asymmetric encryption" at 94 from "symmetric", "Is MFA mandatory?" at 84 from "Is MFA
+optional?". An opposite inverts the answer (never a suggestion); the other kind is another
+question (a facet: review at best). Both modes of the matcher (conftest ``embedder``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from answers.matching import BankEntry, inverts, question_clauses
+from tests.matching_cases import WRITTEN, match  # the embedder fixture: conftest
+
+OPPOSITES = [
+    ("Is debug mode turned off in production?", "Is debug mode turned on in production?"),
+    ("Is debug mode turned off in production?", "Is debug mode enabled in production?"),
+    ("Is logging switched on for all production systems?", "Is logging switched off for all production systems?"),
+    ("Is MFA optional for end users?", "Is MFA mandatory for end users?"),
+    (
+        "Does the SOC 2 report include your subservice organizations?",
+        "Does the SOC 2 report exclude your subservice organizations?",
+    ),
+    ("Are passwords stored in a reversible format?", "Are passwords stored in an irreversible format?"),
+    ("Do you permit the use of personal devices (BYOD)?", "Do you restrict the use of personal devices (BYOD)?"),
+    ("Are upload file types restricted?", "Are all upload file types allowed?"),
+    ("Are inactive accounts deactivated after 90 days?", "Are inactive accounts activated after 90 days?"),
+]
+OTHER_KIND = [
+    ("Do you host customer data in a public cloud?", "Do you host customer data in a private cloud?"),
+    ("Do you conduct internal penetration tests annually?", "Do you conduct external penetration tests annually?"),
+    ("Do you use inbound firewall rules?", "Do you use outbound firewall rules?"),
+    ("Is data encrypted on the client side?", "Is data encrypted on the server side?"),
+    ("Is data stored outside the United States?", "Is data stored inside the United States?"),
+    ("Do you use synchronous replication?", "Do you use asynchronous replication?"),
+    ("Do you have a minimum password length?", "Do you have a maximum password length?"),
+    ("Do you use symmetric encryption for backups?", "Do you use asymmetric encryption for backups?"),
+    ("Do you perform static code analysis?", "Do you perform dynamic code analysis?"),
+    ("Are background checks performed before hire?", "Are background checks performed after hire?"),
+    ("Do you log physical access to the data center?", "Do you log logical access to the data center?"),
+    ("Is the application single-tenant?", "Is the application multi-tenant?"),
+    ("Do you log successful login attempts?", "Do you log failed login attempts?"),
+]
+
+
+@pytest.mark.parametrize(("bank", "asked"), OPPOSITES)
+def test_an_opposite_word_is_never_suggested(embedder, bank, asked):
+    s = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert s.entry_id != 1 or s.tier == "none", (s.score, s.tier)
+
+
+@pytest.mark.parametrize(("bank", "asked"), OTHER_KIND)
+def test_the_other_kind_is_not_written(embedder, bank, asked):
+    s = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert s.entry_id != 1 or s.tier not in WRITTEN, (s.score, s.tier)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked"),
+    [
+        # the same pole, or both kinds on both sides: the rules stay out of the way
+        ("Is debug mode disabled in production?", "Is debug mode disabled in production environments?"),
+        (
+            "Do you conduct internal and external penetration tests?",
+            "Are internal and external penetration tests conducted?",
+        ),
+        ("Do you host customer data in a public cloud?", "Is customer data hosted in a public cloud?"),
+        # "restricted to" names who may: the same control as "allowed only for"
+        (
+            "Is access to production restricted to authorized personnel?",
+            "Is production access restricted to authorized personnel?",
+        ),
+    ],
+)
+def test_the_same_pole_is_still_written(embedder, bank, asked):
+    s = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert (s.entry_id, s.tier) == (1, "high"), (s.score, s.tier)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "inverted"),
+    [
+        ("Is debug mode turned off?", "Is debug mode disabled?", False),  # two words, one pole
+        ("Is debug mode turned off?", "Is debug mode turned on?", True),
+        ("Is debug mode turned off?", "Is debug mode not turned on?", False),  # a negation cancels it
+        ("Is access restricted to administrators?", "Is access allowed for administrators?", False),
+        ("Is access restricted?", "Is access allowed?", True),
+    ],
+)
+def test_which_pairs_invert(a, b, inverted):
+    assert inverts(question_clauses(a), question_clauses(b)) is inverted
