@@ -177,6 +177,8 @@ EXTRA_WORD_PENALTY = 4.0
 EXTRA_WORD_CAP = 5.0
 NEGATION_PENALTY = 35.0
 SPECIFIER_PENALTY = 35.0
+#: A number only the question states (the bank entry states none).
+QUERY_FIGURE_PENALTY = 35.0
 #: One side asks about a whole governance lifecycle (CCM/CAIQ: "established, documented,
 #: approved, communicated, applied, evaluated, and maintained"), the other about one
 #: fact ("documented", "mandatory"): a Yes to the fact does not attest the lifecycle.
@@ -372,6 +374,8 @@ _PHRASES: list[tuple[str, str]] = [
     (r"ten", "10"),
     (r"twelve", "12"),
     (r"1 years?|12 months", "1year"),
+    # "within the past year" is "within the past 12 months"
+    (r"(past|last|previous|prior) year", r"\1 1year"),
     (r"24 hours|1 day", "1day"),
 ]
 
@@ -579,12 +583,15 @@ _KINDS = re.compile(
     r"|(?P<before_p>before|prior to)|(?P<before_m>after)"
     r"|(?P<physical_p>physical(?:ly)?)|(?P<physical_m>logical(?:ly)?)"
     r"|(?P<tenant_p>single[- ]?tenan\w*)|(?P<tenant_m>multi[- ]?tenan\w*)"
-    r"|(?P<success_p>success\w*)|(?P<success_m>unsuccessful\w*|fail(?:ed|ures?|s)?))\b"
+    r"|(?P<success_p>success\w*)|(?P<success_m>unsuccessful\w*|fail(?:ed|ures?|s)?)"
+    r"|(?P<same_p>same)|(?P<same_m>separate|different|distinct)"
+    r"|(?P<all_p>all|every)|(?P<all_m>some|certain|selected|partial\w*))\b"
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
     "outside", "synchron", "min", "max", "symmetric", "static", "dynamic", "before", "prior to", "after", "physical",
-    "logical", "tenan", "success", "fail",
+    "logical", "tenan", "success", "fail", "same", "separate", "different", "distinct", "all", "every", "some",
+    "certain", "selected", "partial",
 )  # fmt: skip
 
 
@@ -712,8 +719,9 @@ class Facets(NamedTuple):
 
     #: frequency tokens ("freqyear", "freqmonth", "freqcontinuou", "freq90day")
     frequencies: frozenset[str] = frozenset()
-    #: "customer" (customers, clients, end users, tenants) and / or "workforce" (employees,
-    #: staff, personnel, contractors)
+    #: "customer" (customers, clients, end users, tenants), "workforce" (employees, staff,
+    #: personnel) and / or "contractor" (contractors, consultants: another answer as often
+    #: as not, e.g. for NDAs and training)
     populations: frozenset[str] = frozenset()
     #: named regions ("us", "eu", ...) or "all" (every region, globally)
     regions: frozenset[str] = frozenset()
@@ -731,7 +739,8 @@ class Facets(NamedTuple):
 _NOUN_AFTER = r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?))"
 _POPULATIONS = re.compile(
     rf"\b(?:(?P<customer>(?:customers?|clients|end users?|(?<!multi )tenants?){_NOUN_AFTER})"
-    rf"|(?P<workforce>(?:employees?|staff|personnel|workforce|(?<!the )contractors?|new hires?){_NOUN_AFTER}))\b"
+    rf"|(?P<workforce>(?:employees?|staff|personnel|workforce|new hires?){_NOUN_AFTER})"
+    rf"|(?P<contractor>(?:(?<!the )contractors?|consultants?|temporary workers?){_NOUN_AFTER}))\b"
 )
 _REGIONS = re.compile(
     r"\b(?:(?P<us>the us|u s a?|usa|united states(?: of america)?)|(?P<eu>eu|european union|europe|eea)"
@@ -765,8 +774,8 @@ _ACTION_OF = {prefix: name for name, prefixes in _ACTIONS.items() for prefix in 
 _ACTION_START = re.compile("^(?:" + "|".join(sorted(_ACTION_OF, key=len, reverse=True)) + ")")
 #: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
 _FACET_HINT = re.compile(
-    r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|hire|\bus\b|\bu\W*s\b|usa|united"
-    r"|\beu\b|europe|\beea\b|\buk\b|britain|canada|apac|asia|australia|region|geograph|countr|jurisdiction"
+    r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|consultant|temporary|hire"
+    r"|\bus\b|\bu\W*s\b|usa|united|\beu\b|europe|\beea\b|\buk\b|britain|canada|apac|asia|australia|region|geograph|countr|jurisdiction"
     r"|global|worldwide"
 )
 
@@ -1401,6 +1410,10 @@ class BankIndex:
         q_num, p_num = _specifiers(q), _specifiers(p)
         if q_num and p_num and q_num != p_num:
             penalty += SPECIFIER_PENALTY
+        elif not p_num and any(not t.startswith("freq") for t in q_num):
+            # a figure only the question states ("cover of at least $5 million", "TLS 1.3"):
+            # the entry's Yes does not say it reaches it (the other way round it does)
+            penalty += QUERY_FIGURE_PENALTY
         if q_facets is not None and p_facets is not None:
             differ = facets_differ(q_facets, p_facets)
             if q_num and p_num:  # both name a frequency: the specifiers compared it already

@@ -40,6 +40,8 @@ OTHER_KIND = [
     ("Do you log physical access to the data center?", "Do you log logical access to the data center?"),
     ("Is the application single-tenant?", "Is the application multi-tenant?"),
     ("Do you log successful login attempts?", "Do you log failed login attempts?"),
+    ("Are backups stored in a separate region?", "Are backups stored in the same region?"),
+    ("Do you perform code reviews for all changes?", "Do you perform code reviews for some changes?"),
 ]
 
 

@@ -72,6 +72,8 @@ SCREENING = BankEntry(
 STAFF_SSO = BankEntry(3, "Do employees use single sign-on to access corporate applications?", answer="Yes")
 #: names no population: the vendor's own traffic, not the customer's network
 TRANSIT = BankEntry(4, "Is data encrypted in transit over public networks?", answer="Yes", comment="TLS 1.2 or later.")
+NDAS = BankEntry(5, "Do employees sign non-disclosure agreements?", answer="Yes")
+TRAINING = BankEntry(6, "Do employees receive annual security awareness training?", answer="Yes")
 
 
 @pytest.mark.parametrize(
@@ -81,6 +83,9 @@ TRANSIT = BankEntry(4, "Is data encrypted in transit over public networks?", ans
         (SCREENING, "Do you perform background checks on customers?"),
         (STAFF_SSO, "Do customers use single sign-on to access your application?"),
         (TRANSIT, "Is data encrypted in transit within the customer's own network?"),
+        # contractors are not employees: NDAs and training often differ
+        (NDAS, "Do contractors sign non-disclosure agreements?"),
+        (TRAINING, "Do contractors receive annual security awareness training?"),
     ],
 )
 def test_another_population_is_not_written(embedder, entry, text):
@@ -95,6 +100,8 @@ def test_another_population_is_not_written(embedder, entry, text):
         (SCREENING, "Do you perform background checks on employees?"),
         (STAFF_SSO, "Do your employees use single sign-on to access corporate applications?"),
         (TRANSIT, "Do you encrypt data in transit over public networks?"),
+        (SCREENING, "Do you perform background checks on contractors?"),
+        (TRAINING, "Does your staff receive annual security awareness training?"),
     ],
 )
 def test_the_same_population_is_still_written(embedder, entry, text):
@@ -165,3 +172,24 @@ def test_a_swapped_word_costs_the_same_however_common_it_is_in_the_bank():
     reworded = frozenset(_tokens_of("Does your company archive payroll files with MFA?"))
     assert index._penalty(asked, sibling) >= SWAP_PENALTY * SWAP_FLOOR
     assert index._penalty(asked, reworded) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # a figure only the question states: the entry's Yes does not say it reaches it
+        ("Do you have cyber insurance?", "Do you carry cyber insurance coverage of at least $5 million?", False),
+        ("Is data in transit encrypted with TLS?", "Is data in transit encrypted with TLS 1.3?", False),
+        # the entry states the figure, the question asks less: its Yes answers it
+        ("Is data in transit encrypted with TLS 1.2 or higher?", "Is data in transit encrypted with TLS?", True),
+        # "within the past year" is "within the past 12 months", not an added figure
+        (
+            "Has a VPAT been updated for the product within the past year?",
+            "Has a VPAT been updated for the product within the past 12 months?",
+            True,
+        ),
+    ],
+)
+def test_a_figure_only_the_question_states_is_not_written(embedder, bank, asked, written):
+    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
