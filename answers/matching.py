@@ -377,6 +377,10 @@ _PHRASES: list[tuple[str, str]] = [
     # "within the past year" is "within the past 12 months"
     (r"(past|last|previous|prior) year", r"\1 1year"),
     (r"24 hours|1 day", "1day"),
+    # a period: its number and unit are one figure ("within a week" / "within a month",
+    # "1 hour" / "1 business day" compare as figures)
+    (r"an? (hour|day|week|month|year)", r"1\1"),
+    (r"(\d+) (hour|day|week|month|year)s?", r"\1\2"),
 ]
 
 

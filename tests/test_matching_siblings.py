@@ -180,6 +180,9 @@ def test_a_swapped_word_costs_the_same_however_common_it_is_in_the_bank():
         # a figure only the question states: the entry's Yes does not say it reaches it
         ("Do you have cyber insurance?", "Do you carry cyber insurance coverage of at least $5 million?", False),
         ("Is data in transit encrypted with TLS?", "Is data in transit encrypted with TLS 1.3?", False),
+        # a period is one figure, its unit included
+        ("Are critical patches applied within a week?", "Are critical patches applied within a month?", False),
+        ("Are critical patches applied within a week?", "Are critical patches applied within one week?", True),
         # the entry states the figure, the question asks less: its Yes answers it
         ("Is data in transit encrypted with TLS 1.2 or higher?", "Is data in transit encrypted with TLS?", True),
         # "within the past year" is "within the past 12 months", not an added figure
