@@ -738,6 +738,9 @@ class Facets(NamedTuple):
     said_populations: frozenset[str] = frozenset()
     #: the poles of two-kind pairs it names (``_KINDS``: "internal+", "internal-")
     kinds: frozenset[str] = frozenset()
+    #: it asks for a document to be handed over ("Can you share your SOC 2 report?"), not
+    #: whether it exists (``_DELIVERABLE``)
+    deliverable: bool = False
 
 
 _NOUN_AFTER = r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?))"
@@ -776,6 +779,15 @@ _ACTIONS = {
 }
 _ACTION_OF = {prefix: name for name, prefixes in _ACTIONS.items() for prefix in prefixes}
 _ACTION_START = re.compile("^(?:" + "|".join(sorted(_ACTION_OF, key=len, reverse=True)) + ")")
+#: A request to hand a document over: "Can you share your SOC 2 report?", "Will you provide
+#: a copy of the plan?", "... available upon request?". A Yes to "Do you have a SOC 2
+#: report?" does not promise it (an NDA, a fee, a bridge letter).
+_DELIVERABLE = re.compile(
+    r"\b(?:share|provide|send|submit|supply|furnish|make available|deliver)\b(?:\W+\w+){0,6}?\W+"
+    r"(?:reports?|certificates?|attestations?|results|summar(?:y|ies)|letters?|cop(?:y|ies)|evidence"
+    r"|documentation|policy|policies|plans?)\b"
+    r"|\b(?:available|provided|shared) (?:up)?on request\b"
+)
 #: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
 _FACET_HINT = re.compile(
     r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|consultant|temporary|hire"
@@ -814,6 +826,7 @@ def facets(text: str) -> Facets:
         actions,
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
         kinds=_poles(_KINDS, _KIND_PARTS, text),
+        deliverable=bool(_DELIVERABLE.search(text.casefold())),
     )
 
 
@@ -847,6 +860,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         said.frequencies - {"freqany"},
         said.populations,
         own.kinds or main.kinds,
+        own.deliverable or main.deliverable,
     )
 
 
@@ -886,6 +900,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["state"] = 1.0 if q.states and p.states else 0.3
     if _inverted(q.kinds, p.kinds):
         differ["kind"] = 1.0
+    if q.deliverable and not p.deliverable:  # handing it over is more than having it
+        differ["deliverable"] = 1.0
     return differ
 
 

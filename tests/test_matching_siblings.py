@@ -196,3 +196,24 @@ def test_a_swapped_word_costs_the_same_however_common_it_is_in_the_bank():
 def test_a_figure_only_the_question_states_is_not_written(embedder, bank, asked, written):
     found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
     assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # handing a document over is more than having it (an NDA, a fee, a bridge letter)
+        ("Do you have a SOC 2 Type II report?", "Can you share your SOC 2 Type II report?", False),
+        (
+            "Do you have a documented incident response plan?",
+            "Will you provide a copy of your incident response plan?",
+            False,
+        ),
+        ("Do you have a penetration test report?", "Is your penetration test report available upon request?", False),
+        # both ask for it, or the entry promises it and the question asks less
+        ("Will you share your SOC 2 Type II report?", "Can you share your SOC 2 Type II report?", True),
+        ("Can you share your SOC 2 Type II report?", "Do you have a SOC 2 Type II report?", True),
+    ],
+)
+def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank, asked, written):
+    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
