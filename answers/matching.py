@@ -581,7 +581,7 @@ _KINDS = re.compile(
     r"|(?P<side_p>client[- ]side)|(?P<side_m>server[- ]side)"
     r"|(?P<inside_p>inside)|(?P<inside_m>outside)"
     r"|(?P<sync_p>synchronous\w*)|(?P<sync_m>asynchronous\w*)"
-    r"|(?P<limit_p>minimum|min)|(?P<limit_m>maximum|max)"
+    r"|(?P<limit_p>minimum)|(?P<limit_m>maximum)"
     r"|(?P<symmetric_p>symmetric\w*)|(?P<symmetric_m>asymmetric\w*)"
     r"|(?P<static_p>static\w*)|(?P<static_m>dynamic\w*)"
     r"|(?P<before_p>before|prior to)|(?P<before_m>after)"
@@ -593,9 +593,9 @@ _KINDS = re.compile(
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
-    "outside", "synchron", "min", "max", "symmetric", "static", "dynamic", "before", "prior to", "after", "physical",
-    "logical", "tenan", "success", "fail", "same", "separate", "different", "distinct", "all", "every", "some",
-    "certain", "selected", "partial",
+    "outside", "synchron", "minimum", "maximum", "symmetric", "static", "dynamic", "before", "prior to", "after",
+    "physical", "logical", "tenan", "success", "fail", "same", "separate", "different", "distinct", "all", "every",
+    "some", "certain", "selected", "partial",
 )  # fmt: skip
 
 
