@@ -890,6 +890,13 @@ def leading_condition(text: str) -> frozenset[str]:
     return question_clauses(text)[1]
 
 
+def _sorted_tokens(tokens: Iterable[str]) -> str:
+    """``tokens`` sorted and joined by spaces: what ``fuzz.token_sort_ratio`` compares (its
+    words sorted by code point, as Python sorts strings), so that ``fuzz.ratio`` of two
+    sorted texts is their ``token_sort_ratio``."""
+    return " ".join(sorted(tokens))
+
+
 @functools.lru_cache(maxsize=32_768)
 def _tokens_of(text: str) -> tuple[str, ...]:
     """``canonical_tokens`` remembered (about 30 regex passes a text): an index is rebuilt on
@@ -972,6 +979,8 @@ class BankIndex:
     _ph_products: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _ph_text: list[str] = field(default_factory=list)
     _ph_canon: list[str] = field(default_factory=list)
+    #: per phrasing: its canonical tokens sorted (``_sorted_tokens``)
+    _ph_sorted: list[str] = field(default_factory=list)
     #: per phrasing: its tokens, ``question_clauses`` and ``entry_facets`` (read with its
     #: entry's question and comment), as the penalty compares them
     _ph_words: list[_Words] = field(default_factory=list)
@@ -1023,6 +1032,7 @@ class BankIndex:
                 index._ph_text.append(text)
                 tokens = _tokens_of(text)
                 index._ph_canon.append(" ".join(tokens))
+                index._ph_sorted.append(_sorted_tokens(tokens))
                 index._ph_words.append(
                     _words(frozenset(tokens), question_clauses(text), entry_facets(text, entry.question, entry.comment))
                 )
@@ -1229,12 +1239,14 @@ class BankIndex:
         # 2. rerank every (query, phrasing) pair of the short lists in one rapidfuzz call
         if n_pairs:
             q_list, ph_list = q_rows.tolist(), ph_rows.tolist()
-            q_canon = [" ".join(_tokens_of(q.text)) for q in queries]
-            left = [q_canon[j] for j in q_list]
-            right = [self._ph_canon[d] for d in ph_list]
-            # processor=None: both sides are already canonical token strings
+            q_sorted = [_sorted_tokens(_tokens_of(q.text)) for q in queries]
+            left = [q_sorted[j] for j in q_list]
+            right = [self._ph_sorted[d] for d in ph_list]
+            # processor=None: both sides are already canonical token strings, sorted: the token
+            # sort ratio is the plain ratio of the sorted tokens (sorted once per text, not per
+            # pair), the token set ratio does not depend on the order
             t_set = process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=None, workers=-1)
-            t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
+            t_sort = process.cpdist(left, right, scorer=fuzz.ratio, processor=None, workers=-1)
             dense = None
             if query_vecs is not None and self._ph_vectors is not None:
                 group_vecs = query_vecs[qidx]

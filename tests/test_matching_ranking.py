@@ -1,15 +1,17 @@
-"""The ranking step's fast forms give what the per-pair code they replaced gave: the near
-spellings rapidfuzz's extractOne finds, and per query the same best pair of each entry in
-the same order (ties included), so suggestions do not change."""
+"""The ranking step's fast forms give what the code they replaced gave: the near
+spellings rapidfuzz's extractOne finds, the token sort and token set ratios from tokens
+sorted once per text, and per query the same best pair of each entry in the same order
+(ties included), so suggestions do not change."""
 
 from __future__ import annotations
 
 import random
 
 import numpy as np
+import pytest
 from rapidfuzz import fuzz, process
 
-from answers.matching import NEAR_SPELLING, BankEntry, BankIndex, _Spellings
+from answers.matching import NEAR_SPELLING, BankEntry, BankIndex, _sorted_tokens, _Spellings
 
 # stems the stemmer leaves apart, near misses and words far from everything
 WORDS = (
@@ -69,3 +71,27 @@ def test_each_entry_s_best_pair_is_ranked_as_before_ties_included():
         inverted = np.asarray([rng.random() < 0.2 for _ in q_rows], dtype=bool)
         got = index._candidates(q, ph, score, inverted, n_queries)
         assert got == reference_candidates(index, q, ph, score, inverted, n_queries)
+
+
+@pytest.mark.parametrize(
+    "left,right",
+    [
+        ("mfa vpn access", "access admin mfa"),
+        ("log log retain", "retain log"),  # repeated tokens count in the sort ratio
+        ("b a", "a b"),
+        ("zeta alpha 2fa 10 9", "9 10 alpha"),
+        ("données chiffr élevé", "élevé donné chiffr"),  # latin-1: compared by code point
+        ("日本 データ 暗号", "データ 暗号化 日本"),
+        ("α β γ", "γ α"),
+        ("", "access"),
+        ("", ""),
+    ],
+)
+def test_sorted_tokens_give_the_token_sort_and_set_ratios(left, right):
+    words = [*WORDS, "données", "élevé", "Zulu", "zulu", "日本", "データ"]
+    rng = random.Random(len(left) + len(right))
+    cases = [(left, right)] + [(" ".join(rng.sample(words, 4)), " ".join(rng.choices(words, k=5))) for _ in range(200)]
+    for a, b in cases:
+        sa, sb = _sorted_tokens(a.split()), _sorted_tokens(b.split())
+        assert fuzz.ratio(sa, sb) == fuzz.token_sort_ratio(a, b, processor=None)
+        assert fuzz.token_set_ratio(sa, sb, processor=None) == fuzz.token_set_ratio(a, b, processor=None)
