@@ -105,6 +105,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
 import re
 import unicodedata
@@ -1129,7 +1130,7 @@ class BankIndex:
         groups = [(qidx, [queries[i] for i in qidx], self._allowed(prod)) for prod, qidx in by_product.items()]
         query_vecs = None
 
-        def lexical_work() -> list[list[set[int]]]:
+        def lexical_work() -> list[list[np.ndarray]]:
             """What needs no vectors: the queries' words (tokens, clauses, facets, kept by
             their caches) and each group's sparse short lists."""
             for q in queries:
@@ -1138,18 +1139,24 @@ class BankIndex:
                 facets(q.text)
             return [self._sparse_shortlists(group, allowed) for _, group, allowed in groups]
 
+        def dense_work() -> tuple[np.ndarray, list[list[np.ndarray]]]:
+            """The queries' vectors and each group's dense short lists."""
+            vecs = self._encode_queries([q.text for q in queries])
+            return vecs, [self._dense_shortlists(vecs[qidx], allowed) for qidx, _, allowed in groups]
+
+        dense: list[list[np.ndarray]] = [[] for _ in groups]
         if self._ph_vectors is not None and self.embedder is not None and queries:
-            # the model releases the GIL while it runs: the lexical work is done meanwhile
+            # the model and the cosine matmul release the GIL while they run: the lexical
+            # work is done meanwhile
             with ThreadPoolExecutor(max_workers=1) as pool:
-                encoding = pool.submit(self._encode_queries, [q.text for q in queries])
+                encoding = pool.submit(dense_work)
                 sparse = lexical_work()
-                query_vecs = encoding.result()
+                query_vecs, dense = encoding.result()
         else:
             sparse = lexical_work()
-        for (qidx, group, allowed), shortlists in zip(groups, sparse, strict=True):
-            for qi, suggestion in zip(
-                qidx, self._match_group(group, qidx, allowed, query_vecs, shortlists), strict=True
-            ):
+        for (qidx, group, allowed), group_sparse, group_dense in zip(groups, sparse, dense, strict=True):
+            suggestions = self._match_group(group, qidx, allowed, query_vecs, group_sparse + group_dense)
+            for qi, suggestion in zip(qidx, suggestions, strict=True):
                 results[qi] = suggestion
         return [r for r in results if r is not None]
 
@@ -1201,6 +1208,23 @@ class BankIndex:
             shortlists += _top_k(scores, k, floor=0.0)
         return shortlists
 
+    def _dense_shortlists(self, query_vecs: np.ndarray, allowed: np.ndarray) -> list[np.ndarray]:
+        """Each query's DENSE_K closest phrasings (rows) by cosine among the ``allowed``
+        entries' (``query_vecs``: one row per query)."""
+        n_ph = len(self._ph_text)
+        ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
+        if self._ph_vectors is None or not (n_ph and ph_allowed.any()):
+            return [np.zeros(0, dtype=np.int64) for _ in query_vecs]
+        all_allowed = bool(ph_allowed.all())
+        k = min(DENSE_K, n_ph)
+        shortlists: list[np.ndarray] = []
+        for start in range(0, len(query_vecs), _DENSE_BLOCK):
+            sims = query_vecs[start : start + _DENSE_BLOCK] @ self._ph_vectors.T
+            if not all_allowed:
+                sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
+            shortlists += _top_k(sims, k, floor=-2.0)
+        return shortlists
+
     def _match_group(
         self,
         queries: list[Query],
@@ -1209,30 +1233,17 @@ class BankIndex:
         query_vecs: np.ndarray | None,
         shortlists: list[np.ndarray],
     ) -> list[Suggestion]:
-        """``shortlists``: the group's sparse short lists (``_sparse_shortlists``); the
-        dense ones are added to them here.
+        """``shortlists``: the group's short lists, one array of phrasing rows per query and
+        per kind: sparse (``_sparse_shortlists``), then dense (``_dense_shortlists``) if any.
 
         Pairs live in arrays, one row per (query, phrasing) pair, grouped by query: tens of
         thousands of objects per batch would cost more to collect than to score."""
         n_ph = len(self._ph_text)
-        ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
-        # 1. short lists: sparse BM25 (given) + dense cosine
-        all_allowed = bool(ph_allowed.all())
-        lists = list(shortlists)
-        if n_ph and ph_allowed.any():
-            if query_vecs is not None and self._ph_vectors is not None:
-                qv = query_vecs[qidx]
-                kd = min(DENSE_K, n_ph)
-                for start in range(0, len(queries), _DENSE_BLOCK):
-                    sims = qv[start : start + _DENSE_BLOCK] @ self._ph_vectors.T
-                    if not all_allowed:
-                        sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
-                    lists += _top_k(sims, kd, floor=-2.0)
         if not n_ph:
             return [self._decide(q, [], allowed) for q in queries]
-        # every distinct (query, phrasing) pair, by query then phrasing (lists[i] is query i % n)
-        owners = np.repeat(np.arange(len(lists)) % len(queries), [len(sl) for sl in lists])
-        q_rows, ph_rows = np.divmod(np.unique(owners * n_ph + np.concatenate(lists)), n_ph)
+        # 1. every distinct (query, phrasing) pair, by query then phrasing
+        owners = np.repeat(np.arange(len(shortlists)) % len(queries), [len(sl) for sl in shortlists])
+        q_rows, ph_rows = np.divmod(np.unique(owners * n_ph + np.concatenate(shortlists)), n_ph)
         n_pairs = len(q_rows)
         score = np.zeros(n_pairs)
         inverted = np.zeros(n_pairs, dtype=bool)
@@ -1391,31 +1402,30 @@ class BankIndex:
             key = (query.version_line.casefold(), query.question_id.strip().casefold())
             exact += [i for i in self._exact_id.get(key, []) if i not in exact]
         exact = [i for i in exact if allowed[i]]
-        ranked: list[tuple[float, int, str]] = []  # (score, entry index, matched text)
-        for i in exact:
-            entry = self.entries[i]
-            ranked.append(
-                (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, entry.question)
-            )
-        ranked += [(s, i, self._ph_text[d]) for s, i, d, _ in candidates if i not in exact]
-        if exact:  # the candidates come ranked; a stable sort keeps exact entries first on a tie
-            ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))
+        ranked = candidates  # (score, entry index, phrasing, inverted), best first
+        if exact:  # matched text: the entry's question (phrasing -1)
+            ranked = [
+                (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, -1, False)
+                for i, entry in ((i, self.entries[i]) for i in exact)
+            ]
+            ranked += [c for c in candidates if c[1] not in exact]
+            ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))  # stable: exact ones first on a tie
         if not ranked:
             return Suggestion(entry_id=None, score=0, tier="none")
-        top_score, top_i, top_text = ranked[0]
+        top_score, top_i, top_phrasing, top_inverted = ranked[0]
         top = self.entries[top_i]
         if top_i in exact:
             tier = "exact" if _usable(top) else "review"
         else:
             top_answer = self._answer_keys[top_i]
-            rival = next((s for s, i, _ in ranked[1:] if self._answer_keys[i] != top_answer), None)
+            rivals = (s for s, i, _, _ in itertools.islice(ranked, 1, None) if self._answer_keys[i] != top_answer)
+            rival = next(rivals, None)
             tier = _tier(top_score, top, high, review)
             if tier == "high" and rival is not None and top_score - rival < HIGH_MARGIN:
                 tier = "review"
         # a question asking the opposite ("... in plaintext?" against "... hashed?") scores
         # well on shared words; its answer inverts: a candidate to look at, never a suggestion
-        inverted = {i for _, i, _, inv in candidates if inv and i not in exact}
-        if top_i in inverted:
+        if top_inverted:
             tier = "none"
         alternatives = tuple(
             Alternative(
@@ -1424,11 +1434,12 @@ class BankIndex:
                 tier=("exact" if _usable(self.entries[i]) else "review")
                 if i in exact
                 else "none"
-                if i in inverted
+                if inverted
                 else _tier(s, self.entries[i], high, review),
             )
-            for s, i, _ in ranked[1 : 1 + ALTERNATIVES]
+            for s, i, _, inverted in ranked[1 : 1 + ALTERNATIVES]
         )
+        top_text = top.question if top_phrasing < 0 else self._ph_text[top_phrasing]
         return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives)
 
 
@@ -1484,14 +1495,16 @@ class _Spellings:
     batch a few thousand words meet each other tens of thousands of times."""
 
     def __init__(self) -> None:
-        self._near: dict[str, set[str]] = {}  # word -> words found near it
-        self._far: dict[str, set[str]] = {}  # word -> words found not near it
+        #: word -> (words found near it, words found not near it)
+        self._known: dict[str, tuple[set[str], set[str]]] = {}
 
     def any_near(self, word: str, others: frozenset[str] | set[str]) -> bool:
-        near = self._near.setdefault(word, set())
+        known = self._known.get(word)
+        if known is None:
+            known = self._known[word] = (set(), set())
+        near, far = known
         if not near.isdisjoint(others):
             return True
-        far = self._far.setdefault(word, set())
         if far.issuperset(others):
             return False
         for other in others:
