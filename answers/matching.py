@@ -1130,7 +1130,7 @@ class BankIndex:
         groups = [(qidx, [queries[i] for i in qidx], self._allowed(prod)) for prod, qidx in by_product.items()]
         query_vecs = None
 
-        def lexical_work() -> list[list[np.ndarray]]:
+        def lexical_work() -> list[list[set[int]]]:
             """What needs no vectors: the queries' words (tokens, clauses, facets, kept by
             their caches) and each group's sparse short lists."""
             for q in queries:
@@ -1139,24 +1139,18 @@ class BankIndex:
                 facets(q.text)
             return [self._sparse_shortlists(group, allowed) for _, group, allowed in groups]
 
-        def dense_work() -> tuple[np.ndarray, list[list[np.ndarray]]]:
-            """The queries' vectors and each group's dense short lists."""
-            vecs = self._encode_queries([q.text for q in queries])
-            return vecs, [self._dense_shortlists(vecs[qidx], allowed) for qidx, _, allowed in groups]
-
-        dense: list[list[np.ndarray]] = [[] for _ in groups]
         if self._ph_vectors is not None and self.embedder is not None and queries:
-            # the model and the cosine matmul release the GIL while they run: the lexical
-            # work is done meanwhile
+            # the model releases the GIL while it runs: the lexical work is done meanwhile
             with ThreadPoolExecutor(max_workers=1) as pool:
-                encoding = pool.submit(dense_work)
+                encoding = pool.submit(self._encode_queries, [q.text for q in queries])
                 sparse = lexical_work()
-                query_vecs, dense = encoding.result()
+                query_vecs = encoding.result()
         else:
             sparse = lexical_work()
-        for (qidx, group, allowed), group_sparse, group_dense in zip(groups, sparse, dense, strict=True):
-            suggestions = self._match_group(group, qidx, allowed, query_vecs, group_sparse + group_dense)
-            for qi, suggestion in zip(qidx, suggestions, strict=True):
+        for (qidx, group, allowed), shortlists in zip(groups, sparse, strict=True):
+            for qi, suggestion in zip(
+                qidx, self._match_group(group, qidx, allowed, query_vecs, shortlists), strict=True
+            ):
                 results[qi] = suggestion
         return [r for r in results if r is not None]
 
@@ -1208,23 +1202,6 @@ class BankIndex:
             shortlists += _top_k(scores, k, floor=0.0)
         return shortlists
 
-    def _dense_shortlists(self, query_vecs: np.ndarray, allowed: np.ndarray) -> list[np.ndarray]:
-        """Each query's DENSE_K closest phrasings (rows) by cosine among the ``allowed``
-        entries' (``query_vecs``: one row per query)."""
-        n_ph = len(self._ph_text)
-        ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
-        if self._ph_vectors is None or not (n_ph and ph_allowed.any()):
-            return [np.zeros(0, dtype=np.int64) for _ in query_vecs]
-        all_allowed = bool(ph_allowed.all())
-        k = min(DENSE_K, n_ph)
-        shortlists: list[np.ndarray] = []
-        for start in range(0, len(query_vecs), _DENSE_BLOCK):
-            sims = query_vecs[start : start + _DENSE_BLOCK] @ self._ph_vectors.T
-            if not all_allowed:
-                sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
-            shortlists += _top_k(sims, k, floor=-2.0)
-        return shortlists
-
     def _match_group(
         self,
         queries: list[Query],
@@ -1233,17 +1210,30 @@ class BankIndex:
         query_vecs: np.ndarray | None,
         shortlists: list[np.ndarray],
     ) -> list[Suggestion]:
-        """``shortlists``: the group's short lists, one array of phrasing rows per query and
-        per kind: sparse (``_sparse_shortlists``), then dense (``_dense_shortlists``) if any.
+        """``shortlists``: the group's sparse short lists (``_sparse_shortlists``); the
+        dense ones are added to them here.
 
         Pairs live in arrays, one row per (query, phrasing) pair, grouped by query: tens of
         thousands of objects per batch would cost more to collect than to score."""
         n_ph = len(self._ph_text)
+        ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
+        # 1. short lists: sparse BM25 (given) + dense cosine
+        all_allowed = bool(ph_allowed.all())
+        lists = list(shortlists)
+        if n_ph and ph_allowed.any():
+            if query_vecs is not None and self._ph_vectors is not None:
+                qv = query_vecs[qidx]
+                kd = min(DENSE_K, n_ph)
+                for start in range(0, len(queries), _DENSE_BLOCK):
+                    sims = qv[start : start + _DENSE_BLOCK] @ self._ph_vectors.T
+                    if not all_allowed:
+                        sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
+                    lists += _top_k(sims, kd, floor=-2.0)
         if not n_ph:
             return [self._decide(q, [], allowed) for q in queries]
-        # 1. every distinct (query, phrasing) pair, by query then phrasing
-        owners = np.repeat(np.arange(len(shortlists)) % len(queries), [len(sl) for sl in shortlists])
-        q_rows, ph_rows = np.divmod(np.unique(owners * n_ph + np.concatenate(shortlists)), n_ph)
+        # every distinct (query, phrasing) pair, by query then phrasing (lists[i] is query i % n)
+        owners = np.repeat(np.arange(len(lists)) % len(queries), [len(sl) for sl in lists])
+        q_rows, ph_rows = np.divmod(np.unique(owners * n_ph + np.concatenate(lists)), n_ph)
         n_pairs = len(q_rows)
         score = np.zeros(n_pairs)
         inverted = np.zeros(n_pairs, dtype=bool)
@@ -1403,11 +1393,13 @@ class BankIndex:
             exact += [i for i in self._exact_id.get(key, []) if i not in exact]
         exact = [i for i in exact if allowed[i]]
         ranked = candidates  # (score, entry index, phrasing, inverted), best first
-        if exact:  # matched text: the entry's question (phrasing -1)
-            ranked = [
-                (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, -1, False)
-                for i, entry in ((i, self.entries[i]) for i in exact)
-            ]
+        if exact:
+            ranked = []
+            for i in exact:  # phrasing -1: the matched text is the entry's question
+                entry = self.entries[i]
+                ranked.append(
+                    (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, -1, False)
+                )
             ranked += [c for c in candidates if c[1] not in exact]
             ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))  # stable: exact ones first on a tie
         if not ranked:
