@@ -99,6 +99,13 @@ shared cores): build 1.2-1.3 s (rebuild after a bank edit 0.3 s); lexical match 
 67 MiB peak traced; dense match with the bank vectors stored, 2,000 never-seen questions:
 median of five runs 2.5-2.8 s, about 1.5 s of it encoding them (fused int8 MiniLM, about
 1,250 a second), 1.0-1.2 s when the questions have been seen before; 149 MiB peak traced.
+These figures predate the ranking step's rework (2026-11-29: pairs held in arrays, not
+objects, whose 80,000 per batch cost a full garbage collection; each text's words read
+once; tokens sorted once per text for the token sort ratio; near spellings remembered per
+batch). On 2 shared EPYC cores without VNNI, medians of seven A/B runs in one process,
+results identical: dense ranking with the questions' vectors cached 2.6-3.0 -> 1.7-1.8 s,
+lexical match of never-seen questions 1.9-2.3 -> 1.4 s (bench/bench_matching.py there:
+dense never-seen 9.9 -> 8.8 s with the float encoder at 280-310 a second).
 """
 
 from __future__ import annotations
