@@ -102,12 +102,20 @@ shared cores): build 1.2-1.3 s (rebuild after a bank edit 0.3 s); lexical match 
 67 MiB peak traced; dense match with the bank vectors stored, 2,000 never-seen questions:
 median of five runs 2.5-2.8 s, about 1.5 s of it encoding them (fused int8 MiniLM, about
 1,250 a second), 1.0-1.2 s when the questions have been seen before; 149 MiB peak traced.
+These figures predate the ranking step's rework (2026-11-29: pairs held in arrays, not
+objects, whose 80,000 per batch cost a full garbage collection; each text's words read
+once; tokens sorted once per text for the token sort ratio; near spellings remembered per
+batch). On 2 shared EPYC cores without VNNI, medians of seven A/B runs in one process,
+results identical: dense ranking with the questions' vectors cached 2.6-3.0 -> 1.7-1.8 s,
+lexical match of never-seen questions 1.9-2.3 -> 1.4 s (bench/bench_matching.py there:
+dense never-seen 9.9 -> 8.8 s with the float encoder at 280-310 a second).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
 import re
 import unicodedata
@@ -967,6 +975,13 @@ def leading_condition(text: str) -> frozenset[str]:
     return question_clauses(text)[1]
 
 
+def _sorted_tokens(tokens: Iterable[str]) -> str:
+    """``tokens`` sorted and joined by spaces: what ``fuzz.token_sort_ratio`` compares (its
+    words sorted by code point, as Python sorts strings), so that ``fuzz.ratio`` of two
+    sorted texts is their ``token_sort_ratio``."""
+    return " ".join(sorted(tokens))
+
+
 @functools.lru_cache(maxsize=32_768)
 def _tokens_of(text: str) -> tuple[str, ...]:
     """``canonical_tokens`` remembered (about 30 regex passes a text): an index is rebuilt on
@@ -1048,21 +1063,41 @@ def snapshot_fingerprint(entries: Iterable[BankEntry], embedder: Embedder | None
     return digest.hexdigest()
 
 
+_NO_WORDS: frozenset[str] = frozenset()
+
+
+class _Words(NamedTuple):
+    """A text's words as the false-friend penalty compares them, worked out once per text:
+    a bank phrasing meets many queries."""
+
+    tokens: frozenset[str]
+    clauses: Clauses
+    #: ``facets`` of a query, ``entry_facets`` of a phrasing; None: not compared
+    facets: Facets | None
+    #: ``_specifiers`` of the tokens
+    specifiers: frozenset[str]
+    #: the documents, reports and regimes the tokens name (``_NAMED``)
+    named: frozenset[str]
+    #: how many governance lifecycle words the tokens hold (``_LIFECYCLE``)
+    lifecycle: int
+
+
+def _words(tokens: frozenset[str], clauses: Clauses | None = None, facets: Facets | None = None) -> _Words:
+    """``_Words`` of a text (without ``clauses``: every negation counts, no leading
+    condition, one question)."""
+    return _Words(
+        tokens,
+        clauses or Clauses(tokens & _NEGATIONS, frozenset(), False),
+        facets,
+        _specifiers(tokens),
+        tokens & _NAMED or _NO_WORDS,  # one empty set for the many texts that name none
+        len(tokens & _LIFECYCLE),
+    )
+
+
 # ---------------------------------------------------------------------------
 # The index
 # ---------------------------------------------------------------------------
-
-
-@dataclass(slots=True)  # tens of thousands per batch: no per-object dict
-class _Pair:
-    query: int
-    phrasing: int
-    lexical: float = 0.0
-    dense: float = 0.0
-    penalty: float = 0.0
-    score: float = 0.0
-    #: the two ask opposite things (``inverts``): never suggested above ``none``
-    inverted: bool = False
 
 
 @dataclass
@@ -1081,11 +1116,11 @@ class BankIndex:
     _ph_products: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _ph_text: list[str] = field(default_factory=list)
     _ph_canon: list[str] = field(default_factory=list)
-    _ph_tokens: list[frozenset[str]] = field(default_factory=list)
-    #: per phrasing: ``question_clauses``
-    _ph_clauses: list[Clauses] = field(default_factory=list)
-    #: per phrasing: ``entry_facets`` (read with its entry's question and comment)
-    _ph_facets: list[Facets] = field(default_factory=list)
+    #: per phrasing: its canonical tokens sorted (``_sorted_tokens``)
+    _ph_sorted: list[str] = field(default_factory=list)
+    #: per phrasing: its tokens, ``question_clauses`` and ``entry_facets`` (read with its
+    #: entry's question and comment), as the penalty compares them
+    _ph_words: list[_Words] = field(default_factory=list)
     _ph_vectors: np.ndarray | None = None
     #: text_hash -> row of _ph_vectors: a question worded exactly like a bank text needs no encoding
     _ph_row_of_hash: dict[str, int] = field(default_factory=dict)
@@ -1100,6 +1135,8 @@ class BankIndex:
     _weights: dict[str, float] = field(default_factory=dict)
     #: per entry: its normalised (answer, comment), compared for the margin rule
     _answer_keys: list[tuple[str, str]] = field(default_factory=list)
+    #: per entry: the rank of its entry_id (equal ids, equal rank), the tie-break of a ranking
+    _entry_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     # -- build ---------------------------------------------------------------
 
@@ -1132,13 +1169,16 @@ class BankIndex:
                 index._ph_text.append(text)
                 tokens = _tokens_of(text)
                 index._ph_canon.append(" ".join(tokens))
-                index._ph_tokens.append(frozenset(tokens))
-                index._ph_clauses.append(question_clauses(text))
-                index._ph_facets.append(entry_facets(text, entry.question, entry.comment))
+                index._ph_sorted.append(_sorted_tokens(tokens))
+                index._ph_words.append(
+                    _words(frozenset(tokens), question_clauses(text), entry_facets(text, entry.question, entry.comment))
+                )
             if entry.question_id and entry.version_line:
                 key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
                 index._exact_id.setdefault(key, []).append(i)
         index._answer_keys = [_answer_key(e) for e in live]
+        rank_of_id = {entry_id: r for r, entry_id in enumerate(sorted({e.entry_id for e in live}))}
+        index._entry_rank = np.fromiter((rank_of_id[e.entry_id] for e in live), dtype=np.int64, count=len(live))
         index._ph_entry = np.asarray(ph_entry, dtype=np.int64)
         index._ph_products = np.fromiter((bool(live[i].products) for i in ph_entry), dtype=bool, count=len(ph_entry))
         index._build_bm25()
@@ -1274,16 +1314,16 @@ class BankIndex:
         pos = {t: i for i, t in enumerate(unique)}
         return out[[pos[t] for t in prepared]]
 
-    def _sparse_shortlists(self, queries: list[Query], allowed: np.ndarray) -> list[set[int]]:
-        """Each query's SPARSE_K best phrasings by BM25 among the ``allowed`` entries'."""
+    def _sparse_shortlists(self, queries: list[Query], allowed: np.ndarray) -> list[np.ndarray]:
+        """Each query's SPARSE_K best phrasings (rows) by BM25 among the ``allowed`` entries'."""
         n_ph = len(self._ph_text)
-        shortlists: list[set[int]] = [set() for _ in queries]
         ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
         if not (n_ph and ph_allowed.any()):
-            return shortlists
+            return [np.zeros(0, dtype=np.int64) for _ in queries]
         all_allowed = bool(ph_allowed.all())
         q_tokens = [_tokens_of(q.text) for q in queries]
         k = min(SPARSE_K, n_ph)
+        shortlists: list[np.ndarray] = []
         for start in range(0, len(queries), _SPARSE_BLOCK):
             block = q_tokens[start : start + _SPARSE_BLOCK]
             scores = np.zeros((len(block), n_ph), dtype=np.float32)
@@ -1295,8 +1335,7 @@ class BankIndex:
                         row[self._post_doc[lo:hi]] += self._post_w[lo:hi]
             if not all_allowed:
                 scores[:, ~ph_allowed] = 0.0
-            for off, top in enumerate(_top_k(scores, k, floor=0.0)):
-                shortlists[start + off].update(top.tolist())
+            shortlists += _top_k(scores, k, floor=0.0)
         return shortlists
 
     def _match_group(
@@ -1305,15 +1344,18 @@ class BankIndex:
         qidx: list[int],
         allowed: np.ndarray,
         query_vecs: np.ndarray | None,
-        shortlists: list[set[int]],
+        shortlists: list[np.ndarray],
     ) -> list[Suggestion]:
         """``shortlists``: the group's sparse short lists (``_sparse_shortlists``); the
-        dense ones are added to them here."""
+        dense ones are added to them here.
+
+        Pairs live in arrays, one row per (query, phrasing) pair, grouped by query: tens of
+        thousands of objects per batch would cost more to collect than to score."""
         n_ph = len(self._ph_text)
         ph_allowed = allowed[self._ph_entry] if n_ph else np.zeros(0, dtype=bool)
-        q_tokens = [list(_tokens_of(q.text)) for q in queries]
         # 1. short lists: sparse BM25 (given) + dense cosine
         all_allowed = bool(ph_allowed.all())
+        lists = list(shortlists)
         if n_ph and ph_allowed.any():
             if query_vecs is not None and self._ph_vectors is not None:
                 qv = query_vecs[qidx]
@@ -1322,32 +1364,37 @@ class BankIndex:
                     sims = qv[start : start + _DENSE_BLOCK] @ self._ph_vectors.T
                     if not all_allowed:
                         sims[:, ~ph_allowed] = -2.0  # below any cosine: never above the floor
-                    for off, top in enumerate(_top_k(sims, kd, floor=-2.0)):
-                        shortlists[start + off].update(top.tolist())
+                    lists += _top_k(sims, kd, floor=-2.0)
+        if not n_ph:
+            return [self._decide(q, [], allowed) for q in queries]
+        # every distinct (query, phrasing) pair, by query then phrasing (lists[i] is query i % n)
+        owners = np.repeat(np.arange(len(lists)) % len(queries), [len(sl) for sl in lists])
+        q_rows, ph_rows = np.divmod(np.unique(owners * n_ph + np.concatenate(lists)), n_ph)
+        n_pairs = len(q_rows)
+        score = np.zeros(n_pairs)
+        inverted = np.zeros(n_pairs, dtype=bool)
         # 2. rerank every (query, phrasing) pair of the short lists in one rapidfuzz call
-        pairs = [_Pair(j, d) for j, sl in enumerate(shortlists) for d in sorted(sl)]
-        if pairs:
-            q_canon = [" ".join(t) for t in q_tokens]
-            left = [q_canon[p.query] for p in pairs]
-            right = [self._ph_canon[p.phrasing] for p in pairs]
-            # processor=None: both sides are already canonical token strings
+        if n_pairs:
+            q_list, ph_list = q_rows.tolist(), ph_rows.tolist()
+            q_sorted = [_sorted_tokens(_tokens_of(q.text)) for q in queries]
+            left = [q_sorted[j] for j in q_list]
+            right = [self._ph_sorted[d] for d in ph_list]
+            # processor=None: both sides are already canonical token strings, sorted: the token
+            # sort ratio is the plain ratio of the sorted tokens (sorted once per text, not per
+            # pair), the token set ratio does not depend on the order
             t_set = process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=None, workers=-1)
-            t_sort = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, processor=None, workers=-1)
+            t_sort = process.cpdist(left, right, scorer=fuzz.ratio, processor=None, workers=-1)
             dense = None
-            ph_rows = np.fromiter((p.phrasing for p in pairs), dtype=np.int64, count=len(pairs))
-            q_rows = np.fromiter((p.query for p in pairs), dtype=np.int64, count=len(pairs))
             if query_vecs is not None and self._ph_vectors is not None:
                 group_vecs = query_vecs[qidx]
-                cos = np.empty(len(pairs), dtype=np.float32)
-                for lo in range(0, len(pairs), 8192):  # in blocks: the gathered rows stay small
+                cos = np.empty(n_pairs, dtype=np.float32)
+                for lo in range(0, n_pairs, 8192):  # in blocks: the gathered rows stay small
                     hi = lo + 8192
                     cos[lo:hi] = np.einsum("ij,ij->i", group_vecs[q_rows[lo:hi]], self._ph_vectors[ph_rows[lo:hi]])
                 dense = np.clip((cos - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0, 1.0) * 100.0
             lexical = 0.5 * t_set + 0.5 * t_sort
             base = lexical if dense is None else DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * t_set
-            q_sets = [frozenset(t) for t in q_tokens]
-            q_clauses = [question_clauses(q.text) for q in queries]
-            q_facets = [facets(q.text) for q in queries]
+            q_words = [_words(frozenset(_tokens_of(q.text)), question_clauses(q.text), facets(q.text)) for q in queries]
             # the word comparison is the costly part: only for each query's best few pairs
             # (a penalty only lowers a score, so the rest cannot overtake them). Pairs come
             # grouped by query: a stable sort by query, then falling base score (ties keep
@@ -1356,36 +1403,45 @@ class BankIndex:
             starts = np.searchsorted(q_rows[order], q_rows[order], side="left")
             penalised = order[np.arange(len(order)) - starts < PENALTY_K].tolist()
             # unexamined pairs: assume the worst case so they never outrank an examined one
-            penalty = np.full(len(pairs), SWAP_PENALTY)
+            penalty = np.full(n_pairs, SWAP_PENALTY)
+            spellings = _Spellings()
             for n in penalised:
-                p = pairs[n]
-                p_clauses = self._ph_clauses[p.phrasing]
-                penalty[n] = pen = self._penalty(
-                    q_sets[p.query],
-                    self._ph_tokens[p.phrasing],
-                    q_clauses[p.query],
-                    p_clauses,
-                    q_facets[p.query],
-                    self._ph_facets[p.phrasing],
-                )
+                q_w, p_w = q_words[q_list[n]], self._ph_words[ph_list[n]]
+                penalty[n] = pen = self._words_penalty(q_w, p_w, spellings)
                 # an inversion costs NEGATION_PENALTY: below it, no need to ask
-                p.inverted = pen >= NEGATION_PENALTY and inverts(q_clauses[p.query], p_clauses)
+                inverted[n] = pen >= NEGATION_PENALTY and inverts(q_w.clauses, p_w.clauses)
             bonus = np.where(self._ph_products[ph_rows], PRODUCT_BONUS, 0)
             score = np.clip(base - penalty, 0.0, 100.0) + bonus
-            no_dense = [0.0] * len(pairs)
-            for p, lx, de, pen, sc in zip(
-                pairs,
-                lexical.tolist(),
-                dense.tolist() if dense is not None else no_dense,
-                penalty.tolist(),
-                score.tolist(),
+        # 3. per query, each entry's best pair, ranked
+        candidates = self._candidates(q_rows, ph_rows, score, inverted, len(queries))
+        return [self._decide(q, candidates[j], allowed) for j, q in enumerate(queries)]
+
+    def _candidates(
+        self, q_rows: np.ndarray, ph_rows: np.ndarray, score: np.ndarray, inverted: np.ndarray, n_queries: int
+    ) -> list[list[tuple[float, int, int, bool]]]:
+        """Per query, the best pair of each entry (the highest score, the first in pair order
+        on a tie) as (score, entry index, phrasing, inverted), ranked: falling score, then
+        entry id, then the entry's first pair (the order ``_decide`` ranks by)."""
+        e_rows = self._ph_entry[ph_rows]
+        order = np.lexsort((-score, e_rows, q_rows))  # stable: ties keep pair order
+        q_sorted, e_sorted = q_rows[order], e_rows[order]
+        new_group = np.ones(len(order), dtype=bool)
+        new_group[1:] = (q_sorted[1:] != q_sorted[:-1]) | (e_sorted[1:] != e_sorted[:-1])
+        group_starts = np.flatnonzero(new_group)
+        best = order[group_starts]
+        first_pair = np.minimum.reduceat(order, group_starts) if len(order) else order
+        best = best[np.lexsort((first_pair, self._entry_rank[e_rows[best]], -score[best], q_rows[best]))]
+        bounds = np.searchsorted(q_rows[best], np.arange(n_queries + 1)).tolist()
+        rows = list(
+            zip(
+                score[best].tolist(),
+                e_rows[best].tolist(),
+                ph_rows[best].tolist(),
+                inverted[best].tolist(),
                 strict=True,
-            ):
-                p.lexical, p.dense, p.penalty, p.score = lx, de, pen, sc
-        per_query: list[list[_Pair]] = [[] for _ in queries]
-        for p in pairs:
-            per_query[p.query].append(p)
-        return [self._decide(q, per_query[j], allowed) for j, q in enumerate(queries)]
+            )
+        )
+        return [rows[bounds[j] : bounds[j + 1]] for j in range(n_queries)]
 
     def _weight(self, token: str) -> float:
         weight = self._weights.get(token)
@@ -1410,51 +1466,56 @@ class BankIndex:
         negation counts, no leading condition, one question); ``q_facets`` / ``p_facets``:
         ``facets`` of the query and ``entry_facets`` of the phrasing (default: not compared).
         """
+        return self._words_penalty(_words(q, q_clauses, q_facets), _words(p, p_clauses, p_facets), _Spellings())
+
+    def _words_penalty(self, q: _Words, p: _Words, spellings: _Spellings) -> float:
+        """``_penalty`` of two texts' ``_Words`` (the matcher keeps a phrasing's), near
+        spellings looked up in ``spellings``."""
         penalty = 0.0
-        q_clauses = q_clauses or Clauses(q & _NEGATIONS, frozenset(), False)
-        p_clauses = p_clauses or Clauses(p & _NEGATIONS, frozenset(), False)
-        _, q_cond, q_two, _, q_alt, q_party = q_clauses
-        _, p_cond, p_two, _, p_alt, p_party = p_clauses
+        q_tokens, p_tokens = q.tokens, p.tokens
+        _, q_cond, q_two, _, q_alt, q_party = q.clauses
+        _, p_cond, p_two, _, p_alt, p_party = p.clauses
         if (q_party or p_party) and q_party.isdisjoint(p_party):
             penalty += PARTY_PENALTY
         # an opposite word inverts the answer as a negation does; both together cancel
         # ("Are shared accounts not allowed?" / "Are shared accounts prohibited?")
-        if inverts(q_clauses, p_clauses):
+        if inverts(q.clauses, p.clauses):
             penalty += NEGATION_PENALTY
         if _conditions_differ(q_cond, p_cond):
             penalty += CONDITION_PENALTY
         # a second question on one side only, or alternatives of which the other side
         # names only one: an answer to the one thing is no answer to both
-        if q_two != p_two or (bool(q_alt) != bool(p_alt) and (_covers_one(q_alt, p) or _covers_one(p_alt, q))):
+        if q_two != p_two or (
+            bool(q_alt) != bool(p_alt) and (_covers_one(q_alt, p_tokens) or _covers_one(p_alt, q_tokens))
+        ):
             penalty += COMPOUND_PENALTY
-        q_num, p_num = _specifiers(q), _specifiers(p)
+        q_num, p_num = q.specifiers, p.specifiers
         if q_num and p_num and q_num != p_num:
             penalty += SPECIFIER_PENALTY
         elif not p_num and any(not t.startswith("freq") for t in q_num):
             # a figure only the question states ("cover of at least $5 million", "TLS 1.3"):
             # the entry's Yes does not say it reaches it (the other way round it does)
             penalty += QUERY_FIGURE_PENALTY
-        if q_facets is not None and p_facets is not None:
-            differ = facets_differ(q_facets, p_facets)
+        if q.facets is not None and p.facets is not None:
+            differ = facets_differ(q.facets, p.facets)
             if q_num and p_num:  # both name a frequency: the specifiers compared it already
                 differ.pop("frequency", None)
             penalty += FACET_PENALTY * sum(differ.values())
-        if names_differ(q, p):
+        if q.named and p.named and q.named != p.named:  # names_differ
             penalty += SPECIFIER_PENALTY
-        q_life, p_life = len(q & _LIFECYCLE), len(p & _LIFECYCLE)
-        if max(q_life, p_life) >= 4 and min(q_life, p_life) <= 1:
+        if max(q.lifecycle, p.lifecycle) >= 4 and min(q.lifecycle, p.lifecycle) <= 1:
             penalty += LIFECYCLE_PENALTY
-        q_only = _unexplained(q - p - _NEGATIONS - q_num, p)
-        p_only = _unexplained(p - q - _NEGATIONS - p_num, q)
-        wq = sum(self._weight(t) for t in q_only)
-        wp = sum(self._weight(t) for t in p_only)
+        q_only = _unexplained(q_tokens - p_tokens - _NEGATIONS - q_num, p_tokens, spellings)
+        p_only = _unexplained(p_tokens - q_tokens - _NEGATIONS - p_num, q_tokens, spellings)
+        wq = sum(map(self._weight, q_only))
+        wp = sum(map(self._weight, p_only))
         # a word swapped for another (VPN -> admin) changes the question; a word added
         # on one side only usually elaborates it. A swap of one or two distinguishing
         # words in otherwise shared wording is the classic false friend: "MFA for VPN
         # access" vs "MFA for administrative access"; so is one where the shared wording is
         # all generic ("documented privacy management process" vs "... patch ...").
-        q_specific = {t for t in q_only if t not in _GENERIC}
-        p_specific = {t for t in p_only if t not in _GENERIC}
+        q_specific = q_only - _GENERIC
+        p_specific = p_only - _GENERIC
         if q_specific and p_specific and len(q_specific) <= 2 and len(p_specific) <= 2:
             penalty += SWAP_PENALTY * min(1.0, max(min(wq, wp), SWAP_FLOOR))
         else:
@@ -1462,7 +1523,8 @@ class BankIndex:
         penalty += EXTRA_WORD_PENALTY * min(max(wq, wp) - min(wq, wp), EXTRA_WORD_CAP)
         return penalty
 
-    def _decide(self, query: Query, pairs: list[_Pair], allowed: np.ndarray) -> Suggestion:
+    def _decide(self, query: Query, candidates: list[tuple[float, int, int, bool]], allowed: np.ndarray) -> Suggestion:
+        """``candidates``: the query's ranked entries (``_candidates``)."""
         high, review = self._thresholds()
         # exact matches first
         exact: list[int] = list(self._exact_text.get(normalise(query.text), []))
@@ -1470,39 +1532,33 @@ class BankIndex:
             key = (query.version_line.casefold(), query.question_id.strip().casefold())
             exact += [i for i in self._exact_id.get(key, []) if i not in exact]
         exact = [i for i in exact if allowed[i]]
-        # best pair per entry
-        best: dict[int, _Pair] = {}
-        for p in pairs:
-            e = int(self._ph_entry[p.phrasing])
-            if e not in best or p.score > best[e].score:
-                best[e] = p
-        ranked: list[tuple[float, int, str]] = []  # (score, entry index, matched text)
-        for i in exact:
-            entry = self.entries[i]
-            ranked.append(
-                (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, entry.question)
-            )
-        for e, p in best.items():
-            if e not in exact:
-                ranked.append((p.score, e, self._ph_text[p.phrasing]))
+        ranked = candidates  # (score, entry index, phrasing, inverted), best first
+        if exact:
+            ranked = []
+            for i in exact:  # phrasing -1: the matched text is the entry's question
+                entry = self.entries[i]
+                ranked.append(
+                    (100.0 + (PRODUCT_BONUS if entry.products else 0) + (1 if _usable(entry) else 0), i, -1, False)
+                )
+            ranked += [c for c in candidates if c[1] not in exact]
+            ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))  # stable: exact ones first on a tie
         if not ranked:
             return Suggestion(entry_id=None, score=0, tier="none")
-        ranked.sort(key=lambda r: (-r[0], self.entries[r[1]].entry_id))
-        top_score, top_i, top_text = ranked[0]
+        top_score, top_i, top_phrasing, top_inverted = ranked[0]
         top = self.entries[top_i]
         margin_rival = None
         if top_i in exact:
             tier = "exact" if _usable(top) else "review"
         else:
             top_answer = self._answer_keys[top_i]
-            rival = next(((s, i) for s, i, _ in ranked[1:] if self._answer_keys[i] != top_answer), None)
+            rivals = ((s, i) for s, i, _, _ in itertools.islice(ranked, 1, None) if self._answer_keys[i] != top_answer)
+            rival = next(rivals, None)
             tier = _tier(top_score, top, high, review)
             if tier == "high" and rival is not None and top_score - rival[0] < HIGH_MARGIN:
                 tier, margin_rival = "review", self.entries[rival[1]].entry_id
         # a question asking the opposite ("... in plaintext?" against "... hashed?") scores
         # well on shared words; its answer inverts: a candidate to look at, never a suggestion
-        inverted = {e for e, p in best.items() if p.inverted and e not in exact}
-        if top_i in inverted:
+        if top_inverted:
             tier, margin_rival = "none", None
         alternatives = tuple(
             Alternative(
@@ -1511,11 +1567,12 @@ class BankIndex:
                 tier=("exact" if _usable(self.entries[i]) else "review")
                 if i in exact
                 else "none"
-                if i in inverted
+                if inverted
                 else _tier(s, self.entries[i], high, review),
             )
-            for s, i, _ in ranked[1 : 1 + ALTERNATIVES]
+            for s, i, _, inverted in ranked[1 : 1 + ALTERNATIVES]
         )
+        top_text = top.question if top_phrasing < 0 else self._ph_text[top_phrasing]
         return Suggestion(top.entry_id, _clip(top_score), tier, top_text, alternatives, margin_rival)
 
 
@@ -1562,16 +1619,46 @@ def _top_k(scores: np.ndarray, k: int, *, floor: float) -> list[np.ndarray]:
     return out
 
 
-def _unexplained(words: frozenset[str] | set[str], other: frozenset[str]) -> set[str]:
+#: Two words at least this alike (``fuzz.ratio``) are one word: a stem the stemmer missed.
+NEAR_SPELLING = 85
+
+
+class _Spellings:
+    """Which words have a near spelling (``NEAR_SPELLING``) among others, remembered: in one
+    batch a few thousand words meet each other tens of thousands of times."""
+
+    def __init__(self) -> None:
+        #: word -> (words found near it, words found not near it)
+        self._known: dict[str, tuple[set[str], set[str]]] = {}
+
+    def any_near(self, word: str, others: frozenset[str] | set[str]) -> bool:
+        known = self._known.get(word)
+        if known is None:
+            known = self._known[word] = (set(), set())
+        near, far = known
+        if not near.isdisjoint(others):
+            return True
+        if far.issuperset(others):
+            return False
+        for other in others:
+            if other in far:
+                continue
+            if fuzz.ratio(word, other, processor=None, score_cutoff=NEAR_SPELLING):
+                near.add(other)
+                return True
+            far.add(other)
+        return False
+
+
+def _unexplained(
+    words: frozenset[str] | set[str], other: frozenset[str], spellings: _Spellings | None = None
+) -> set[str]:
     """Words with no near spelling on the other side (stems the stemmer missed)."""
     if not words or not other:
         return set(words)
-    out = set()
-    for w in words:
-        hit = process.extractOne(w, other, scorer=fuzz.ratio, processor=None, score_cutoff=85)
-        if hit is None:
-            out.add(w)
-    return out
+    if spellings is None:
+        spellings = _Spellings()
+    return {w for w in words if not spellings.any_near(w, other)}
 
 
 @functools.lru_cache(maxsize=65_536)
