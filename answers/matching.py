@@ -1328,7 +1328,7 @@ class BankIndex:
             block = q_tokens[start : start + _SPARSE_BLOCK]
             scores = np.zeros((len(block), n_ph), dtype=np.float32)
             for row, toks in zip(scores, block, strict=True):
-                for t in set(toks):
+                for t in dict.fromkeys(toks):  # first-seen order: float32 sums independent of the hash seed
                     tid = self._vocab.get(t)
                     if tid is not None:
                         lo, hi = self._post_ptr[tid], self._post_ptr[tid + 1]
