@@ -140,6 +140,28 @@ def _read_records(text: str, delimiter: str, limit: int | None = None) -> list[C
     return records
 
 
+def _has_stray_quote(raw: str, delimiter: str) -> bool:
+    """A quote in a field that does not start with one, reading ``raw`` split at
+    ``delimiter`` outside quoted fields (a comma inside a quoted ",0" is part of the field,
+    not a split: splitting it counted a stray quote against the right delimiter)."""
+    piece_start, quoted, in_quotes = True, False, False
+    for ch in raw:
+        if piece_start:
+            if ch == " " or ch == delimiter:
+                continue
+            piece_start = False
+            quoted = in_quotes = ch == '"'
+            if quoted:
+                continue
+        if ch == '"':
+            if not quoted:
+                return True
+            in_quotes = not in_quotes  # a doubled quote toggles twice
+        elif ch == delimiter and not in_quotes:
+            piece_start = True
+    return False
+
+
 def _sniff_delimiter(text: str) -> str:
     """The delimiter that splits the first records into the most consistent field counts."""
     best, best_score = ",", -1.0
@@ -157,11 +179,7 @@ def _sniff_delimiter(text: str) -> str:
             continue
         # a quote inside a field that does not start with one: the quoting belongs to
         # another delimiter (a ";" written into a comma file's quoted cell, say)
-        stray = sum(
-            1
-            for r in records
-            if any('"' in piece and not piece.lstrip().startswith('"') for piece in r.raw.split(delimiter))
-        )
+        stray = sum(1 for r in records if _has_stray_quote(r.raw, delimiter))
         score = hits / len(counts) + min(mode, 10) / 100 - stray / len(records)
         if score > best_score:
             best, best_score = delimiter, score

@@ -330,6 +330,32 @@ def test_any_text_round_trips_through_write_back(answers, comments):
         assert q.comment == (format_value(values[q.comment_cell]).strip() or None)
 
 
+@pytest.mark.parametrize(
+    ("answers", "comments"),
+    [
+        # hypothesis found it: ",0" quoted holds a comma, ";\r" a semicolon; splitting the
+        # record at every comma counted a stray quote against the comma, and ";" won
+        (["", ",0"], [";\r", ";\r"]),
+        (["", ",0"], [";\n", ";\n"]),
+        (['"a"', 'a"b'], [";", ","]),
+    ],
+)
+def test_written_cells_with_quotes_and_other_delimiters_read_back(answers, comments):
+    parsed = parse(SYNTHETIC)
+    values = {}
+    for q, answer, comment in zip(parsed.questions, answers, comments, strict=True):
+        values[q.answer_cell], values[q.comment_cell] = answer, comment
+    again = parse(write_back(SYNTHETIC, values))
+    assert [(q.id, q.answer, q.comment) for q in again.questions] == [
+        (
+            q.id,
+            format_value(values[q.answer_cell]).strip() or None,
+            format_value(values[q.comment_cell]).strip() or None,
+        )
+        for q in parsed.questions
+    ]
+
+
 def test_header_naming_only_the_answer_column():
     data = make_csv([["Control", "Response"], ["Do you back up daily?", "Yes"], ["Do you test restores?", ""]])
     parsed = parse(data)
