@@ -509,7 +509,9 @@ _SUFFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
+    """Crude suffix stripping (remembered: questionnaire words repeat across texts)."""
     if len(word) <= 4 or word.isdigit():
         return word
     for suffix in _SUFFIXES:
