@@ -147,7 +147,7 @@ def _has_stray_quote(raw: str, delimiter: str) -> bool:
     piece_start, quoted, in_quotes = True, False, False
     for ch in raw:
         if piece_start:
-            if ch == " " or ch == delimiter:
+            if ch == delimiter or ch.isspace():  # an empty field, or space before the value
                 continue
             piece_start = False
             quoted = in_quotes = ch == '"'
