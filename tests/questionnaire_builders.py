@@ -31,3 +31,19 @@ def questionnaire_xlsx(
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def one_question(text: str, *, choices: tuple[str, ...] = ("Yes", "No", "N/A")):
+    """A parsed question as the importers give it: sheet "S", row 2, its answer cell in
+    column 3 (a dropdown of ``choices``) and its comment cell in column 4."""
+    from importers.base import CellRef, Question
+
+    return Question(
+        sheet="S",
+        row=2,
+        id=None,
+        text=text,
+        answer_cell=CellRef("S", 2, 3),
+        comment_cell=CellRef("S", 2, 4),
+        choices=choices,
+    )

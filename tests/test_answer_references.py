@@ -4,10 +4,12 @@ goes without its comment, an answer that is only a pointer waits for review."""
 
 from __future__ import annotations
 
+import functools
+
 from answers import bank
 from answers.models import EntryCreate, EntryStatus
 from answers.suggest import invalidate, references_elsewhere, suggest_for
-from importers.base import CellRef, Question
+from tests.questionnaire_builders import one_question
 
 SCANS = "Will you provide results of application and system vulnerability scans to the Institution?"
 CONTACT = "Solution Provider Contact Email"
@@ -26,16 +28,7 @@ def _seed(session, *, family="hecvat", version="3.04") -> None:
     )
 
 
-def _question(text: str, *, choices=("Yes", "No")) -> Question:
-    return Question(
-        sheet="S",
-        row=2,
-        id=None,
-        text=text,
-        answer_cell=CellRef("S", 2, 3),
-        comment_cell=CellRef("S", 2, 4),
-        choices=choices,
-    )
+_question = functools.partial(one_question, choices=("Yes", "No"))
 
 
 def test_another_version_gets_the_verdict_without_the_pointing_comment(session):

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from answers import bank, curation
 from answers.models import Entry, EntryCreate, EntryStatus, EntryUpdate
 from answers.suggest import invalidate, suggest_for
-from importers.base import CellRef, Question
 from tests.auth_helpers import bearer, token_for
+from tests.questionnaire_builders import one_question
 
 BACKUPS = "Do you store customer backups in a second region?"
 
@@ -33,20 +33,8 @@ def _legacy_entry(session: Session, question: str, answer: str) -> Entry:
     return entry
 
 
-def _question(text: str) -> Question:
-    return Question(
-        sheet="S",
-        row=2,
-        id=None,
-        text=text,
-        answer_cell=CellRef("S", 2, 3),
-        comment_cell=CellRef("S", 2, 4),
-        choices=("Yes", "No", "N/A"),
-    )
-
-
 def _suggest(session: Session, text: str, product: str | None = None):
-    [s] = suggest_for([_question(text)], version_line="generic", product=product, session=session)
+    [s] = suggest_for([one_question(text)], version_line="generic", product=product, session=session)
     return s
 
 

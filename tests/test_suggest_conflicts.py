@@ -12,8 +12,7 @@ from sqlmodel import select
 from answers import bank
 from answers.models import Entry
 from answers.suggest import invalidate, suggest_for
-from importers.base import CellRef, Question
-from tests.questionnaire_builders import questionnaire_xlsx
+from tests.questionnaire_builders import one_question, questionnaire_xlsx
 
 REMOVABLE = "Do you store customer data on removable media?"
 OTHER = "Do you encrypt customer data at rest?"
@@ -40,20 +39,8 @@ def _conflicting_bank(runner, session, tmp_path, *, then=None) -> tuple[Entry, E
     return first, second
 
 
-def _question(text: str) -> Question:
-    return Question(
-        sheet="S",
-        row=2,
-        id=None,
-        text=text,
-        answer_cell=CellRef("S", 2, 3),
-        comment_cell=CellRef("S", 2, 4),
-        choices=("Yes", "No", "N/A"),
-    )
-
-
 def _suggest(session, text: str):
-    [s] = suggest_for([_question(text)], version_line="generic", product="Canvas", session=session)
+    [s] = suggest_for([one_question(text)], version_line="generic", product="Canvas", session=session)
     return s
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from answers import bank
 from answers.models import EntryCreate
 from answers.suggest import invalidate, suggest_for
-from importers.base import CellRef, Question
+from tests.questionnaire_builders import one_question
 
 ASKED = "Is customer data encrypted when stored?"
 ALL_STORED = "Is all customer data encrypted when stored at rest?"
@@ -20,22 +20,10 @@ FILLER = [
 ]
 
 
-def _question(text: str) -> Question:
-    return Question(
-        sheet="S",
-        row=2,
-        id=None,
-        text=text,
-        answer_cell=CellRef("S", 2, 3),
-        comment_cell=CellRef("S", 2, 4),
-        choices=("Yes", "No", "N/A"),
-    )
-
-
 def _suggest(session, entries: list[EntryCreate]):
     invalidate()
     ids = bank.import_entries([*entries, *FILLER], session=session).entry_ids
-    [s] = suggest_for([_question(ASKED)], version_line="generic", product=None, session=session)
+    [s] = suggest_for([one_question(ASKED)], version_line="generic", product=None, session=session)
     return s, ids
 
 
