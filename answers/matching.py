@@ -817,8 +817,9 @@ def facets(text: str) -> Facets:
     if condition:
         text = text[condition.end() :]
     tokens = _tokens_of(text)
+    low = text.casefold()
     populations = regions = frozenset()
-    if _FACET_HINT.search(text.casefold()):  # most questions name no population or region
+    if _FACET_HINT.search(low):  # most questions name no population or region
         norm = normalise(_PARENTHESES.sub(" ", text))
         populations = frozenset(m.lastgroup for m in _POPULATIONS.finditer(norm) if m.lastgroup)
         regions = frozenset(m.lastgroup for m in _REGIONS.finditer(norm) if m.lastgroup)
@@ -837,7 +838,7 @@ def facets(text: str) -> Facets:
         actions,
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
         kinds=_poles(_KINDS, _KIND_PARTS, text),
-        deliverable=bool(_DELIVERABLE.search(text.casefold())),
+        deliverable=bool(_DELIVERABLE.search(low)),
     )
 
 
@@ -1034,11 +1035,11 @@ _ACRONYM = re.compile(r"(?<![\w-])(" + "|".join(sorted(_ACRONYMS, key=len, rever
 
 
 def _spell_out(text: str) -> str:
-    folded = text.casefold()
+    plain = text.casefold().replace("-", " ")
 
     def expand(m: re.Match[str]) -> str:
         spelled = _ACRONYMS[m.group(1)]
-        return m.group(1) if spelled.casefold().replace("-", " ") in folded.replace("-", " ") else spelled
+        return m.group(1) if spelled.casefold().replace("-", " ") in plain else spelled
 
     return _ACRONYM.sub(expand, text)
 
