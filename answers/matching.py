@@ -1505,7 +1505,7 @@ class BankIndex:
             if q_num and p_num:  # both name a frequency: the specifiers compared it already
                 differ.pop("frequency", None)
             penalty += FACET_PENALTY * sum(differ.values())
-        if q.named and p.named and q.named != p.named:  # names_differ
+        if names_differ(q.named, p.named):  # the sets hold only named tokens already
             penalty += SPECIFIER_PENALTY
         if max(q.lifecycle, p.lifecycle) >= 4 and min(q.lifecycle, p.lifecycle) <= 1:
             penalty += LIFECYCLE_PENALTY
