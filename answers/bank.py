@@ -40,7 +40,7 @@ from answers.models import (
     clean_tags,
     utcnow,
 )
-from answers.suggest import ensure_vectors
+from answers.suggest import prepare_bank_texts
 from importers import QuestionnaireImportError
 from importers._safety import preflight
 from importers._text import strip_invisible
@@ -346,7 +346,7 @@ def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", 
     _check_text(changes)
     _refuse_duplicate(data.question, data.products, session=session)
     entry = _add_entry(data, session=session, actor=actor, ip=ip)
-    ensure_vectors(session, [entry])
+    prepare_bank_texts(session, [entry])
     session.commit()
     return entry
 
@@ -748,7 +748,7 @@ def import_entries(
             result.unchanged += not changed
         result.entry_ids.append(entry.id)
         touched.append(entry)
-    ensure_vectors(session, touched)  # one encode call for the whole file
+    prepare_bank_texts(session, touched)  # one encode call for the whole file
     audit.record(
         session,
         "bank.import",
@@ -1047,7 +1047,7 @@ def update_entry(
     _new_version(entry, before, products, session=session, actor=actor, ip=ip, note=note, action="entry.update")
     if retiring:
         _retire(entry, session=session, actor=actor, ip=ip, note="retired")
-    ensure_vectors(session, [entry])
+    prepare_bank_texts(session, [entry])
     session.commit()
     return entry
 
@@ -1256,7 +1256,7 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
         note=f"restored revision {revision}",
         action="entry.restore",
     )
-    ensure_vectors(session, [entry])
+    prepare_bank_texts(session, [entry])
     session.commit()
     return entry
 
@@ -1320,7 +1320,7 @@ def merge_entries(
     for other in others:
         _retire(other, session=session, actor=actor, ip=ip, note=f"merged into #{keep.id}")
     refresh_conflicts(keep.question, session=session, actor=actor, ip=ip)
-    ensure_vectors(session, [keep])
+    prepare_bank_texts(session, [keep])
     session.commit()
     return keep
 

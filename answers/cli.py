@@ -199,16 +199,18 @@ def bank_export_command(file: str) -> None:
     help="Also drop the vectors of every model but the running one (after an upgrade renamed the model).",
 )
 def bank_reindex_command(drop_other_models: bool) -> None:
-    """Compute the missing sentence vectors of the bank and drop orphaned ones."""
+    """Compute the missing sentence vectors and phrasing analyses of the bank; drop orphaned ones."""
     from answers import suggest
 
     session = db.get_session()
     if suggest.embedder() is None:
         click.echo("Embeddings unavailable (model not installed or ANSWERBANK_EMBEDDINGS=off): lexical matching.")
     computed, dropped = suggest.reindex_vectors(session, drop_other_models=drop_other_models)
+    analysed, stale = suggest.reindex_analyses(session)
     session.commit()
     what = "dropped (orphans and other models)" if drop_other_models else "orphaned dropped"
     click.echo(f"Bank vectors: {computed} computed, {dropped} {what}.")
+    click.echo(f"Phrasing analyses: {analysed} computed, {stale} orphaned or stale dropped.")
 
 
 @click.command("autofill")
@@ -248,6 +250,7 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
         )
     except (QuestionnaireImportError, responding.DecisionError, WriteBackError, ValueError) as exc:
         fail(str(exc))
+    _keep_computed(db.get_session())
     try:
         Path(output).write_bytes(result.data)
     except OSError as exc:
@@ -267,6 +270,22 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
 
 
 users_group = AppGroup("users", help="Manage user accounts.")
+
+
+def _keep_computed(session: Any) -> None:
+    """Commit what the match computed and the bank lacked (vectors, phrasing analyses: the
+    autofill itself stores nothing else), so that the next run reads them. A database that
+    refuses the write (read-only, locked) costs only that: a warning, the run goes on."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        click.echo(
+            f"warning: the bank's vectors and analyses computed for this run were not kept ({exc.__class__.__name__})",
+            err=True,
+        )
 
 
 def signin_link_url(config: Mapping[str, Any], secret: str, path: str = "/login/link/") -> tuple[str, bool]:

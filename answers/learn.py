@@ -16,7 +16,7 @@ from answers import audit, verdicts
 from answers.bank import _add_entry, check_new_product, entry_products, find_product, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
-from answers.suggest import ensure_vectors
+from answers.suggest import prepare_bank_texts
 from importers import ParsedQuestionnaire
 
 MAX_VERDICT = 200
@@ -151,7 +151,7 @@ def learn(
             "conflicts": result.conflicts,
         },
     )
-    ensure_vectors(session, [session.get(Entry, i) for i in dict.fromkeys(result.entry_ids)])  # one encode call
+    prepare_bank_texts(session, [session.get(Entry, i) for i in dict.fromkeys(result.entry_ids)])  # one encode call
     session.commit()
     return result
 

@@ -33,7 +33,7 @@ from answers.models import (
     User,
     utcnow,
 )
-from answers.suggest import Suggested, ensure_vectors, fit_for, suggest_for, with_comment
+from answers.suggest import Suggested, fit_for, prepare_bank_texts, suggest_for, with_comment
 from importers import CellRef, CellValue, ParsedQuestionnaire, Question, QuestionnaireImportError, load
 
 log = logging.getLogger(__name__)
@@ -1053,6 +1053,6 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
         object_id=q.id,
         details={"drafts": created},
     )
-    ensure_vectors(session, proposed)  # one encode call
+    prepare_bank_texts(session, proposed)  # one encode call
     session.commit()
     return created
