@@ -147,10 +147,10 @@ def bank_index(session: Session, *, questions: Sequence[str] = ()) -> tuple[Bank
         cached = _cache.get("index")
         if cached is not None and cached[0] == key:
             return cached[1], cached[2]
-    bank, rows = snapshot(session)
     vectors = _cached_vectors(session, model) if model else {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
         prefetch = _prefetch_queries(pool, model, questions, vectors)
+        bank, rows = snapshot(session)
         index = BankIndex.build(bank, embedder=model, vectors=vectors, analyses=_stored_analyses(session))
         if prefetch is not None:
             prefetch.result()
