@@ -861,7 +861,8 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
     may ("tested annually through a tabletop exercise", "employee accounts"). Remembered:
     an index is rebuilt on every bank change, over mostly the same entries."""
     own, main = facets(text), facets(question)
-    frequencies = (own.frequencies or main.frequencies) - {"freqany"}
+    # "How often ...?" (freqany) asks what the entry's question states: read it from there
+    frequencies = (own.frequencies - {"freqany"}) or (main.frequencies - {"freqany"})
     populations = own.populations or main.populations
     said = facets(comment) if comment and not (frequencies and populations) else _NO_FACETS
     return Facets(

@@ -11,7 +11,16 @@ import itertools
 
 import pytest
 
-from answers.matching import SWAP_FLOOR, SWAP_PENALTY, BankEntry, BankIndex, _tokens_of, facets
+from answers.matching import (
+    SWAP_FLOOR,
+    SWAP_PENALTY,
+    BankEntry,
+    BankIndex,
+    _tokens_of,
+    entry_facets,
+    facets,
+    facets_differ,
+)
 from tests.matching_cases import WRITTEN, match  # the embedder fixture: conftest
 
 # -- how often ----------------------------------------------------------------------------
@@ -52,6 +61,15 @@ def test_another_frequency_is_not_written(embedder, entry, text):
 def test_the_same_frequency_is_still_written(embedder, entry, text):
     found = match(embedder, [entry], text)
     assert (found.entry_id, found.tier) == (entry.entry_id, "high"), found
+
+
+def test_an_alternate_asking_how_often_reads_the_frequency_of_its_entrys_question():
+    """ "How often do you test ...?" as an alternate of "... tested at least annually?" means
+    annually: a question asking "annually" is no other frequency, "monthly" is."""
+    alternate = entry_facets(IR_TESTED.alternates[0], IR_TESTED.question, "")
+    assert alternate.frequencies == {"freqyear"}
+    assert "frequency" not in facets_differ(facets("Do you test your incident response plan annually?"), alternate)
+    assert "frequency" in facets_differ(facets("Do you test your incident response plan monthly?"), alternate)
 
 
 # -- for whom -----------------------------------------------------------------------------
