@@ -29,8 +29,9 @@ Pipeline
    side only or alternatives of which the other side names one ("a WAF and/or SPI
    firewall" vs "an SPI firewall"), another party named on one side only ("your hosting
    provider" vs "you"; "the vendor" is the respondent), a facet that differs (how often,
-   for whom, where, which control verb, the data's state: ``facets``, the bank side read
-   with its entry's question and comment), and IDF-weighted words one side adds.
+   for whom, where, which control verb, the data's state, a stronger form of the control
+   only the question names: ``facets``, the bank side read with its entry's question and
+   comment), and IDF-weighted words one side adds.
 4. Tier: ``exact``; ``high`` (score >= the mode's high threshold, a clear margin over
    any rival entry with a different answer, approved and not stale); ``review``;
    ``none``. A candidate asking the opposite of the question is ``none`` whatever its
@@ -753,6 +754,9 @@ class Facets(NamedTuple):
     #: it asks for a document to be handed over ("Can you share your SOC 2 report?"), not
     #: whether it exists (``_DELIVERABLE``)
     deliverable: bool = False
+    #: the stronger or particular forms of a control it names (``_QUALIFIERS``: "immutable"
+    #: backups, "end-to-end" encryption, "customer-managed" keys)
+    qualifiers: frozenset[str] = frozenset()
 
 
 _NOUN_AFTER = r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?))"
@@ -800,6 +804,35 @@ _DELIVERABLE = re.compile(
     r"|documentation|policy|policies|plans?)\b"
     r"|\b(?:available|provided|shared) (?:up)?on request\b"
 )
+#: Words that narrow a control to a stronger or particular form. "Are backups immutable?"
+#: is not answered by "Do you back up data?", nor "end-to-end encryption" by "Is data
+#: encrypted?": a Yes to the broader question says nothing of the stronger form. One-sided
+#: (``facets_differ``): an entry naming the stronger form answers the question asking less.
+#: Not here, for their other readings: "independent" ("an independent party" is an external
+#: tester; "provider independent"), "automated" (sessions "automatically" time out: how
+#: else); examples in parentheses (``_EXAMPLES``) do not count.
+_QUALIFIERS = re.compile(
+    r"\b(?:(?P<endtoend>end[\s-]*to[\s-]*end)"
+    r"|(?P<immutable>immutable|write[\s-]*once|worm)"
+    r"|(?P<offline>offline|off[\s-]site and offline|air[\s-]*gapped)"
+    r"|(?P<customerkeys>customer[\s-]*(?:managed|supplied|provided|controlled|held|owned)\s+(?:encryption\s+)?keys?"
+    r"|bring[\s-](?:your|their|our)[\s-]own[\s-](?:encryption[\s-])?keys?|byok|hyok)"
+    r"|(?P<realtime>real[\s-]*time)"
+    r"|(?P<phishingresistant>phishing[\s-]*resistant|fido2?|webauthn|hardware\s+(?:security\s+)?(?:keys?|tokens?))"
+    r"|(?P<standbysite>(?:hot|warm|cold)\s+(?:[\w-]+\s+){0,2}?(?:standby|sites?|spares?|facilit(?:y|ies)))"
+    r"|(?P<datacentertier>tier\s+(?:iii|iv|3|4)\b)"
+    r"|(?P<tamperproof>tamper[\s-]*(?:proof|evident|resistant))"
+    r"|(?P<fips>fips(?:[\s-]*140(?:[\s-]*[23])?)?)"
+    r"|(?P<credentialed>(?:authenticated|credentialed)\s+(?:scan\w*|vulnerability))"
+    r"|(?P<nextgeneration>next[\s-]*gen(?:eration)?|ngfw)"
+    r"|(?P<redteam>red[\s-]*team\w*)"
+    r"|(?P<geographic>geographically\s+(?:separate|separated|dispersed|diverse|distinct|redundant))"
+    r"|(?P<zerotrust>zero[\s-]*trust)"
+    r"|(?P<justintime>just[\s-]*in[\s-]*time)"
+    r"|(?P<granular>(?:field|column|row|record|file)[\s-]*level))\b"
+)
+#: Examples in parentheses: "(e.g., with automated tools)" names no requirement.
+_EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|for example|for instance|such as|including|like)\W[^()]*\)")
 #: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
 _FACET_HINT = re.compile(
     r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|consultant|temporary|hire"
@@ -840,6 +873,7 @@ def facets(text: str) -> Facets:
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
         kinds=_poles(_KINDS, _KIND_PARTS, text),
         deliverable=bool(_DELIVERABLE.search(low)),
+        qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
     )
 
 
@@ -875,6 +909,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         said.populations,
         own.kinds or main.kinds,
         own.deliverable or main.deliverable,
+        own.qualifiers | main.qualifiers,
     )
 
 
@@ -887,7 +922,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     workforce); another region or scope ("every region" / "the US region"), or one on one
     side only; a control verb on each side that the other lacks; another state of the data
     ("at rest" / "in transit"), or one on one side only; the other kind of a two-kind pair
-    ("internal" / "external", ``_KINDS``).
+    ("internal" / "external", ``_KINDS``); a stronger form of a control only the query
+    names (``_QUALIFIERS``: "immutable" backups).
 
     Returns {facet: weight}: 1.0 where the two say different things, 0.5 (0.3 for the
     state of the data) where one side names what the other leaves open (an entry "...
@@ -916,6 +952,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["kind"] = 1.0
     if q.deliverable and not p.deliverable:  # handing it over is more than having it
         differ["deliverable"] = 1.0
+    if q.qualifiers - p.qualifiers:  # a stronger form than the entry states
+        differ["qualifier"] = 1.0
     return differ
 
 

@@ -235,3 +235,50 @@ def test_a_figure_only_the_question_states_is_not_written(embedder, bank, asked,
 def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank, asked, written):
     found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
     assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # a Yes to the broader control says nothing of the stronger form (texts unlike FILLER's)
+        (
+            "Is the production database backed up nightly?",
+            "Is the production database backed up nightly to immutable storage?",
+            False,
+        ),
+        (
+            "Is the production database backed up nightly?",
+            "Is the production database backed up nightly to an air-gapped store?",
+            False,
+        ),
+        ("Is tenant data encrypted in transit?", "Is tenant data encrypted end-to-end in transit?", False),
+        ("Is stored tenant data encrypted?", "Is stored tenant data encrypted with customer-managed keys?", False),
+        (
+            "Is stored tenant data encrypted?",
+            "Is stored tenant data encrypted with FIPS 140-2 validated modules?",
+            False,
+        ),
+        ("Is MFA required for remote access?", "Is phishing-resistant MFA required for remote access?", False),
+        ("Do you maintain a disaster recovery site?", "Do you maintain a hot disaster recovery site?", False),
+        ("Are security logs monitored by a SIEM?", "Are security logs monitored in real time by a SIEM?", False),
+        ("Are audit logs retained for one year?", "Are tamper-proof audit logs retained for one year?", False),
+        (
+            "Do you perform vulnerability scans of production?",
+            "Do you perform credentialed vulnerability scans of production?",
+            False,
+        ),
+        # the same stronger form, however worded, or the entry states it and the question asks less
+        ("Are backups immutable?", "Do you keep immutable backups?", True),
+        ("Do you support customer-managed encryption keys?", "Are customer-managed encryption keys supported?", True),
+        (
+            "Is the production database backed up nightly to immutable storage?",
+            "Is the production database backed up nightly?",
+            True,
+        ),
+        # an example in parentheses asks for nothing
+        ("Are security logs monitored by a SIEM?", "Are security logs monitored by a SIEM (e.g., in real time)?", True),
+    ],
+)
+def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, asked, written):
+    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)

@@ -42,6 +42,7 @@ TEXTS = [
     ("Are incidents reported within 24 hours, and is the plan reviewed?", "x", "Employee accounts."),
     ("Do you not allow shared accounts?", "Do you not allow shared accounts?", ""),
     ("Are backups tested quarterly?", "Are backups tested quarterly?", ""),
+    ("Are backups immutable and air-gapped?", "Are backups immutable and air-gapped?", ""),
     ("", "", ""),
 ]
 
