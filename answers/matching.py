@@ -957,6 +957,35 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     return differ
 
 
+def beyond_the_question(phrasing: str, question: str, comment: str, asked: str) -> tuple[str, ...]:
+    """What a bank ``phrasing`` (read with its entry's ``question`` and ``comment``, as
+    ``entry_facets`` reads it) asks that the question ``asked`` leaves open: a stronger form
+    of the control ("immutable"), a figure ("TLS 1.2"), handing a document over, how often,
+    for whom, where, the data's state. The penalty lets such an entry answer the question
+    asking less, for its Yes holds there; its No does not ("Are backups immutable?" No is
+    no answer to "Do you back up data?"), which the caller, knowing the verdict, checks.
+    Names of what was found, in a fixed order; empty: nothing beyond."""
+    p, q = entry_facets(phrasing, question, comment), facets(asked)
+    found: list[str] = []
+    if p.qualifiers - q.qualifiers:
+        found.append(", ".join(sorted(p.qualifiers - q.qualifiers)))
+    p_figures = {t for t in _specifiers(frozenset(_tokens_of(phrasing))) if not t.startswith("freq")}
+    q_figures = {t for t in _specifiers(frozenset(_tokens_of(asked))) if not t.startswith("freq")}
+    if p_figures - q_figures and not q_figures:
+        found.append("a figure")
+    if p.deliverable and not q.deliverable:
+        found.append("handing the document over")
+    if p.frequencies - {"freqany"} and not q.frequencies:
+        found.append("how often")
+    if p.populations and not q.populations:
+        found.append("for whom")
+    if p.regions and not q.regions:
+        found.append("where")
+    if p.states and not q.states:
+        found.append("the state of the data")
+    return tuple(found)
+
+
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
 _SECOND_QUESTION = re.compile(
     r"\band\s+(?:does|do|is|are|has|have|can|will|was|were)\s+"

@@ -29,6 +29,7 @@ from answers.matching import (
     Suggestion,
     analyse,
     analysis_key,
+    beyond_the_question,
     dump_analysis,
     embed_text,
     label_against_question,
@@ -538,6 +539,19 @@ def _verdict_rivals(entry: Entry, s: Suggestion, rows: dict[int, Entry]) -> list
     return sorted(found)
 
 
+def _no_to_more(entry: Entry, matched_text: str, q: Question) -> tuple[str, ...]:
+    """What the matched wording asks beyond the question (``beyond_the_question``) when
+    the entry's answer is No: "Are backups immutable?" No says nothing of "Do you back up
+    data?". Empty for any other verdict (a Yes to more answers the question asking less)."""
+    if canonical_verdict(entry.answer) != "no":
+        return ()
+    return beyond_the_question(matched_text, entry.question, entry.comment, q.text)
+
+
+def _beyond_note(beyond: Sequence[str]) -> str:
+    return f"the bank's No answers a narrower question ({'; '.join(beyond)}): it may not hold for this one"
+
+
 def _conflict_note(rival_ids: Sequence[int]) -> str:
     named = f" (entries {', '.join(f'#{i}' for i in rival_ids)})" if rival_ids else ""
     return f"the bank holds disagreeing answers to this question{named}: a curator picks one"
@@ -602,6 +616,10 @@ def suggest_for(
             # a heading sharing words with a question: whether it asks that is a guess
             tier = "review" if tier == "high" else tier
             note = "; ".join(filter(None, (LABEL_NOTE, note)))
+        beyond = _no_to_more(entry, s.matched_text or entry.question, q) if tier == "high" else ()
+        if beyond:  # its Yes would hold here; its No need not
+            tier = "review"
+            note = "; ".join(filter(None, (_beyond_note(beyond), note)))
         rival_ids = rivals.of(entry) if entry.conflict or tier in ("exact", "high") else []
         if tier == "high" or s.margin_rival is not None:  # a near paraphrase answered the other way
             rival_ids = sorted({*rival_ids, *_verdict_rivals(entry, s, rows)})
@@ -623,6 +641,7 @@ def suggest_for(
                 and not alt_entry.conflict
                 and not _is_date_answer(alt_entry, q)
                 and not (alt.tier == "high" and label_against_question(q.text, alt_entry.question))
+                and not (alt.tier == "high" and _no_to_more(alt_entry, alt_entry.question, q))
             )
             alternatives.append(
                 Alternative(

@@ -1,0 +1,78 @@
+"""A bank entry asking more than the question (a stronger form of the control, a figure,
+handing the document over, how often, for whom, where) answers it when its answer is Yes,
+but its No says nothing: "Are backups immutable?" No is no answer to "Do you back up
+data?". Such a No is offered for review with a note, never written."""
+
+from __future__ import annotations
+
+import pytest
+
+from answers import bank, suggest
+from answers.matching import beyond_the_question
+from answers.models import EntryCreate, EntryStatus
+from answers.suggest import invalidate, suggest_for
+from tests.questionnaire_builders import one_question
+
+
+@pytest.fixture(params=["lexical", "dense"])
+def mode(request, monkeypatch):
+    if request.param == "lexical":
+        monkeypatch.setattr(suggest, "_embedder", None)
+    elif suggest.embedder() is None:
+        pytest.skip("embedding packages not installed: lexical mode only")
+    invalidate()
+    yield request.param
+    invalidate()
+
+
+def _suggest(session, bank_question: str, answer: str, asked: str):
+    bank.import_entries(
+        [EntryCreate(question=bank_question, answer=answer, comment="From the bank.")],
+        session=session,
+        status=EntryStatus.approved,
+    )
+    [s] = suggest_for([one_question(asked)], version_line="generic", product=None, session=session)
+    return s
+
+
+NARROWER = [
+    # (the bank's question, the broader question asked, what the bank's asks beyond it)
+    (
+        "Is the production database backed up nightly to immutable storage?",
+        "Is the production database backed up nightly?",
+        "immutable",
+    ),
+    ("Is tenant data encrypted end-to-end in transit?", "Is tenant data encrypted in transit?", "endtoend"),
+    ("Can you share your SOC 2 Type II report?", "Do you have a SOC 2 Type II report?", "handing the document over"),
+    ("Is TLS 1.3 enforced for all connections?", "Is TLS enforced for all connections?", "a figure"),
+    ("Is the incident response plan tested quarterly?", "Is the incident response plan tested?", "how often"),
+    ("Is customer data stored only in the EU region?", "Is customer data stored in a single region?", "where"),
+]
+
+
+@pytest.mark.parametrize(("stronger", "asked", "beyond"), NARROWER)
+def test_what_the_bank_asks_beyond_the_question_is_named(stronger, asked, beyond):
+    assert beyond in beyond_the_question(stronger, stronger, "", asked)
+    assert beyond_the_question(asked, asked, "", stronger) == ()  # the other way round: nothing beyond
+    assert beyond_the_question(stronger, stronger, "", stronger) == ()
+
+
+@pytest.mark.parametrize(("stronger", "asked", "beyond"), NARROWER[:4])
+def test_a_no_to_a_narrower_question_is_offered_not_written(session, mode, stronger, asked, beyond):
+    s = _suggest(session, stronger, "No", asked)
+    assert s.entry_id is not None and s.answer == "No"  # the reviewer sees it...
+    assert s.tier == "review"  # ...it is not written
+    assert "the bank's No answers a narrower question" in s.note and beyond in s.note
+
+
+@pytest.mark.parametrize(("stronger", "asked", "beyond"), NARROWER[:4])
+def test_a_yes_to_a_narrower_question_is_still_written(session, mode, stronger, asked, beyond):
+    s = _suggest(session, stronger, "Yes", asked)
+    assert (s.tier, s.answer) == ("high", "Yes"), (s.score, s.note)
+
+
+def test_a_no_to_the_same_question_reworded_is_still_written(session, mode):
+    s = _suggest(
+        session, "Do you allow shared administrator accounts?", "No", "Are shared administrator accounts allowed?"
+    )
+    assert (s.tier, s.answer) == ("high", "No"), (s.score, s.note)
