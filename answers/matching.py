@@ -757,6 +757,8 @@ class Facets(NamedTuple):
     #: the stronger or particular forms of a control it names (``_QUALIFIERS``: "immutable"
     #: backups, "end-to-end" encryption, "customer-managed" keys)
     qualifiers: frozenset[str] = frozenset()
+    #: what is done with the data (``_HANDLING``): "store", "process", "transmit", "sell" ...
+    handling: frozenset[str] = frozenset()
 
 
 _NOUN_AFTER = r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?))"
@@ -831,6 +833,30 @@ _QUALIFIERS = re.compile(
     r"|(?P<justintime>just[\s-]*in[\s-]*time)"
     r"|(?P<granular>(?:field|column|row|record|file)[\s-]*level))\b"
 )
+#: What is done with data: "Do you sell student data?" is not answered by "Do you process
+#: student data?", nor "store" by "process" (PCI's store / process / transmit), nor
+#: production data "masked" in tests by "used". A verb counts within four words of a data
+#: noun (before or after it: "Is cardholder data stored?"); not a noun: "a process for
+#: data retention", "the use of customer data".
+_DATA_NOUN = r"(?:data|information|records|pii|phi|card ?holder data|card data|files)"
+_HANDLING_VERBS = {
+    "store": r"stor(?:e|es|ed|ing)|retain(?:s|ed|ing)?|keep(?:s|ing)?|kept",
+    "process": r"process(?:es|ed|ing)?",
+    "transmit": r"transmit(?:s|ted|ting)?|transfer(?:s|red|ring)?|sen[dt]s?|sending",
+    "collect": r"collect(?:s|ed|ing)?|gather(?:s|ed|ing)?",
+    "share": r"shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing)",
+    "sell": r"sell(?:s|ing)?|sold|rent(?:s|ed|ing)?|monetiz(?:e|es|ed|ing)|monetis(?:e|es|ed|ing)",
+    "use": r"us(?:e|es|ed)",  # not "using": "encrypted using TLS" is the means
+    "mask": r"mask(?:s|ed|ing)?|(?:pseud)?anonymi[sz](?:e|es|ed|ing)|pseudonymi[sz](?:e|es|ed|ing)"
+    r"|obfuscat(?:e|es|ed|ing)|scrambl(?:e|es|ed|ing)",
+}
+_HANDLING = re.compile(
+    "|".join(
+        rf"\b(?:(?P<{name}>{verbs})(?!\W+(?:for|of|to|that|which|by|around)\b)\W+(?:\w+\W+){{0,3}}?{_DATA_NOUN}"
+        rf"|{_DATA_NOUN}\W+(?:\w+\W+){{0,3}}?(?P<{name}_>{verbs}))\b"
+        for name, verbs in _HANDLING_VERBS.items()
+    )
+)
 #: Examples in parentheses: "(e.g., with automated tools)" names no requirement.
 _EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|for example|for instance|such as|including|like)\W[^()]*\)")
 #: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
@@ -874,7 +900,23 @@ def facets(text: str) -> Facets:
         kinds=_poles(_KINDS, _KIND_PARTS, text),
         deliverable=bool(_DELIVERABLE.search(low)),
         qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
+        handling=_handling(low),
     )
+
+
+def _handling(low: str) -> frozenset[str]:
+    """``_HANDLING`` of a case-folded text (overlapping mentions: "store, process or
+    transmit cardholder data" names all three)."""
+    if not re.search(_DATA_NOUN, low):
+        return frozenset()
+    found: set[str] = set()
+    for start in range(len(low)):
+        if start and low[start - 1].isalnum():
+            continue  # a word starts here or nowhere
+        m = _HANDLING.match(low, start)
+        if m and m.lastgroup:
+            found.add(m.lastgroup.rstrip("_"))
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=8_192)
@@ -910,6 +952,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         own.kinds or main.kinds,
         own.deliverable or main.deliverable,
         own.qualifiers | main.qualifiers,
+        own.handling or main.handling,
     )
 
 
@@ -954,6 +997,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["deliverable"] = 1.0
     if q.qualifiers - p.qualifiers:  # a stronger form than the entry states
         differ["qualifier"] = 1.0
+    if (q.handling - p.handling) and (p.handling - q.handling):  # "sell" / "process" the data
+        differ["handling"] = 1.0
     return differ
 
 

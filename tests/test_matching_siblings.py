@@ -282,3 +282,37 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
 def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, asked, written):
     found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
     assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # what is done with the data: another verb is another question
+        ("Do you store cardholder data?", "Do you process cardholder data?", False),
+        ("Do you process student data?", "Do you sell student data?", False),
+        ("Do you share customer data with advertisers?", "Do you sell customer data to advertisers?", False),
+        ("Is production data masked in test environments?", "Is production data used in test environments?", False),
+        # the same handling, however worded
+        ("Do you store cardholder data?", "Is cardholder data stored by you?", True),
+        ("Do you sell customer data to advertisers?", "Does your company sell customer data to advertisers?", True),
+    ],
+)
+def test_another_handling_of_the_data_is_not_written(embedder, bank, asked, written):
+    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+
+
+@pytest.mark.parametrize(
+    ("text", "handling"),
+    [
+        ("Do you store, process or transmit cardholder data?", {"store", "process", "transmit"}),
+        ("Is customer information sold to advertisers?", {"sell"}),
+        # nouns, not handling: "a process for", "the use of"; "using" names the means
+        ("Do you have a documented process for data retention?", set()),
+        ("Do you restrict the use of customer data?", set()),
+        ("Is data in transit encrypted using TLS 1.2?", set()),
+        ("Do you use MFA?", set()),
+    ],
+)
+def test_handling_reads_verbs_next_to_the_data(text, handling):
+    assert facets(text).handling == handling
