@@ -356,3 +356,34 @@ def test_an_enum_label_a_later_release_added_is_added_on_postgres(open_app, data
     app = open_app()
     assert "added 'curator' to enum role" in schema_upgraded(app)
     make_user(app, "curator@example.com", Role.curator)
+
+
+def test_two_processes_starting_at_once_upgrade_once(open_app, database):
+    """Two workers of a server start together: the second waits for the first's lock and
+    then finds nothing to do (instead of failing on "column already exists")."""
+    import threading
+
+    _fill(open_app())
+    _age(database)
+    engines = [get_engine(open_app(AUTO_CREATE_TABLES=False)) for _ in range(2)]
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def start(engine) -> None:
+        barrier.wait()
+        try:
+            results.append(schema.upgrade(engine))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(map(bool, results)) == [False, True]
+    with Session(engines[0]) as s:
+        assert len(s.exec(select(AuditEvent).where(AuditEvent.action == "schema.upgrade")).all()) == 1
+        assert audit.verify(s) > 0
