@@ -70,10 +70,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 if __name__ == "__main__":
-    from answers.db import init_db
+    import sys
+
+    from answers.db import init_db, schema_upgraded
+    from answers.schema import SchemaUpgradeRefused
 
     application = create_app()
-    loaded = init_db(application, demo_if_empty=True)
+    try:
+        loaded = init_db(application, demo_if_empty=True)
+    except SchemaUpgradeRefused as exc:
+        sys.exit(f"Not started. {exc}")
+    for change in schema_upgraded(application):
+        print(f"Upgraded the database: {change}")
     if loaded:
         print(f"Loaded the demo answer bank: {loaded} entries.")
     # bank vectors of the model this machine runs (after an upgrade or a move to a CPU

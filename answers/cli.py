@@ -72,10 +72,20 @@ STATUS = click.Choice([EntryStatus.approved.value, EntryStatus.draft.value])
 @click.option("--demo", is_flag=True, help="Also load the demo answer bank.")
 @with_appcontext
 def init_db_command(demo: bool) -> None:
-    """Create the database tables (and load the demo bank with --demo)."""
+    """Create the database tables, or upgrade a database made by an older release (and
+    load the demo bank with --demo). Exit 2, changing nothing, when the upgrade needs a
+    person's decision (the message names table, column and what to do)."""
     from flask import current_app
 
-    loaded = db.init_db(current_app, demo=demo)
+    from answers.schema import SchemaUpgradeRefused
+
+    try:
+        loaded = db.init_db(current_app, demo=demo)
+    except SchemaUpgradeRefused as exc:
+        fail(str(exc))
+    # the app's start (before this command) already made them: it runs on every start
+    for change in db.schema_upgraded(current_app):
+        click.echo(f"Upgraded: {change}")
     click.echo(f"Database ready at {current_app.config['DATABASE_URL']}.")
     if demo:
         click.echo(f"Demo bank: {loaded} entries added.")

@@ -2,6 +2,9 @@
 
 The engine lives in `app.extensions["answerbank.engine"]`; `get_session()` opens a session
 on first use within a request (or CLI command) and `teardown_appcontext` closes it.
+Creating the app creates missing tables and upgrades an older database
+(`answers.schema.upgrade`); what that start changed, or why it refused, stays in
+`app.extensions` for `init-db`, `python app.py` and `/healthz` to report.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, func, select
 
-from answers import models
+from answers import models, schema
 
 _ENGINE_KEY = "answerbank.engine"
+_UPGRADED_KEY = "answerbank.schema_upgraded"  # list[str]: what the app's start changed
+_REFUSED_KEY = "answerbank.schema_refused"  # SchemaUpgradeRefused from the app's start
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
@@ -82,15 +87,41 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()
 
 
-def create_tables(app: Flask | None = None) -> None:
-    SQLModel.metadata.create_all(get_engine(app))
+def create_tables(app: Flask | None = None) -> list[str]:
+    """Create missing tables and add what an older release's database lacks; returns the
+    changes made (logged and audited). Raises `schema.SchemaUpgradeRefused`, changing
+    nothing, when the database needs a person's decision."""
+    app = app or current_app
+    try:
+        changes = schema.upgrade(get_engine(app), metadata=SQLModel.metadata)
+    except schema.SchemaUpgradeRefused as exc:
+        app.extensions[_REFUSED_KEY] = exc
+        raise
+    app.extensions.pop(_REFUSED_KEY, None)
+    app.extensions.setdefault(_UPGRADED_KEY, []).extend(changes)
+    return changes
+
+
+def schema_upgraded(app: Flask) -> list[str]:
+    """Every schema change this app made since it was created (its start included)."""
+    return list(app.extensions.get(_UPGRADED_KEY, []))
+
+
+def schema_refused(app: Flask) -> schema.SchemaUpgradeRefused | None:
+    """Why the last upgrade attempt refused, while the database still needs it."""
+    return app.extensions.get(_REFUSED_KEY)
 
 
 def init_app(app: Flask) -> None:
     app.extensions[_ENGINE_KEY] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
     if app.config.get("AUTO_CREATE_TABLES", True):
-        create_tables(app)
+        try:
+            create_tables(app)
+        except schema.SchemaUpgradeRefused as exc:
+            # the app still starts: `init-db` must be able to say the same, and /healthz
+            # answers 503 with the reason instead of every page failing unexplained
+            app.logger.error("%s", exc)
 
 
 def bank_is_empty(session: Session) -> bool:
@@ -98,8 +129,9 @@ def bank_is_empty(session: Session) -> bool:
 
 
 def init_db(app: Flask, *, demo: bool = False, demo_if_empty: bool = False) -> int:
-    """Create the tables; load the demo bank when asked (or when the bank is empty and
-    `demo_if_empty`). Returns the number of demo entries loaded."""
+    """Create the tables (or upgrade an older database: `create_tables`, which may raise
+    `schema.SchemaUpgradeRefused`); load the demo bank when asked (or when the bank is
+    empty and `demo_if_empty`). Returns the number of demo entries loaded."""
     from answers import bank  # late: bank imports matching, which is heavier
 
     create_tables(app)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from answers import exporting, responding
-from answers.db import get_session
+from answers.db import get_session, schema_refused
 from answers.models import Item, Questionnaire
 from importers import QuestionnaireImportError
 from web.common import BadField, actor, client_ip, decide_from, ingest_upload, parse_int
@@ -27,6 +27,9 @@ def healthz():
         get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
     except SQLAlchemyError:
         return jsonify(status="error", database="unreachable"), 503
+    refused = schema_refused(current_app)
+    if refused is not None:  # an older database this release could not upgrade on its own
+        return jsonify(status="error", database="needs upgrade", problems=refused.problems), 503
     return jsonify(status="ok", database="ok")
 
 
