@@ -761,7 +761,11 @@ class Facets(NamedTuple):
     handling: frozenset[str] = frozenset()
 
 
-_NOUN_AFTER = r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?))"
+# not the population but a thing: "customer data", "customer-managed keys", "customer-based SSO"
+_NOUN_AFTER = (
+    r"(?! (?:data|content|information|records?|files?|laptops?|devices?|workstations?|endpoints?"
+    r"|based|facing|managed|owned|supplied|provided|controlled|specific|driven|initiated)\b)"
+)
 _POPULATIONS = re.compile(
     rf"\b(?:(?P<customer>(?:customers?|clients|end users?|(?<!multi )tenants?){_NOUN_AFTER})"
     rf"|(?P<workforce>(?:employees?|staff|personnel|workforce|new hires?){_NOUN_AFTER})"

@@ -316,3 +316,17 @@ def test_another_handling_of_the_data_is_not_written(embedder, bank, asked, writ
 )
 def test_handling_reads_verbs_next_to_the_data(text, handling):
     assert facets(text).handling == handling
+
+
+@pytest.mark.parametrize(
+    ("text", "populations"),
+    [
+        ("Is MFA available to customers?", {"customer"}),
+        # a thing of the customer's, not the customers: "customer-based SSO", "customer-facing"
+        ("Do you support existing customer-based Single Sign On (SSO) solutions?", set()),
+        ("Are customer-facing systems patched monthly?", set()),
+        ("Do you support customer-managed keys?", set()),
+    ],
+)
+def test_a_customer_compound_names_no_population(text, populations):
+    assert facets(text).populations == populations
