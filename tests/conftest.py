@@ -80,3 +80,18 @@ def embedder(request):
     if emb is None:
         pytest.skip("embedding packages not installed: lexical mode only")
     return emb
+
+
+@pytest.fixture(params=["lexical", "dense"])
+def suggest_mode(request, monkeypatch):
+    """``answers.suggest`` in each matcher mode: the lexical fallback, and the installed
+    model (skipped without it); the cached bank index dropped before and after."""
+    from answers import suggest
+
+    if request.param == "lexical":
+        monkeypatch.setattr(suggest, "_embedder", None)
+    elif suggest.embedder() is None:
+        pytest.skip("embedding packages not installed: lexical mode only")
+    suggest.invalidate()
+    yield request.param
+    suggest.invalidate()

@@ -23,6 +23,13 @@ from answers.matching import (
 )
 from tests.matching_cases import WRITTEN, match  # the embedder fixture: conftest
 
+
+def assert_written(embedder, bank: str, asked: str, written: bool) -> None:
+    """``asked`` is (or is not) written from the one-question entry ``bank`` (answer Yes)."""
+    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+
+
 # -- how often ----------------------------------------------------------------------------
 
 IR_TESTED = BankEntry(
@@ -212,8 +219,7 @@ def test_a_swapped_word_costs_the_same_however_common_it_is_in_the_bank():
     ],
 )
 def test_a_figure_only_the_question_states_is_not_written(embedder, bank, asked, written):
-    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
-    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+    assert_written(embedder, bank, asked, written)
 
 
 @pytest.mark.parametrize(
@@ -233,8 +239,7 @@ def test_a_figure_only_the_question_states_is_not_written(embedder, bank, asked,
     ],
 )
 def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank, asked, written):
-    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
-    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+    assert_written(embedder, bank, asked, written)
 
 
 @pytest.mark.parametrize(
@@ -280,8 +285,7 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
     ],
 )
 def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, asked, written):
-    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
-    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+    assert_written(embedder, bank, asked, written)
 
 
 @pytest.mark.parametrize(
@@ -298,8 +302,7 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
     ],
 )
 def test_another_handling_of_the_data_is_not_written(embedder, bank, asked, written):
-    found = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
-    assert (found.entry_id == 1 and found.tier in WRITTEN) is written, (found.score, found.tier)
+    assert_written(embedder, bank, asked, written)
 
 
 @pytest.mark.parametrize(

@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from answers import bank, suggest
+from answers import bank
 from answers.matching import label_against_question, reads_like_label
 from answers.models import EntryCreate, EntryStatus
-from answers.suggest import LABEL_NOTE, invalidate, suggest_for
+from answers.suggest import LABEL_NOTE, suggest_for
 from importers.base import CellRef, Question
 
 ZONE = "Will institution data leave the institution data zone?"
 ENCRYPT = "Is customer data encrypted at rest?"
-
-
-@pytest.fixture(params=["lexical", "dense"])
-def mode(request, monkeypatch):
-    if request.param == "lexical":
-        monkeypatch.setattr(suggest, "_embedder", None)
-    elif suggest.embedder() is None:
-        pytest.skip("embedding packages not installed: lexical mode only")
-    invalidate()
-    yield request.param
-    invalidate()
 
 
 def _seed(session) -> None:
@@ -52,7 +41,7 @@ def _suggest(session, text: str, choices: tuple[str, ...] = ("Yes", "No")):
 
 
 @pytest.mark.parametrize("text", ["Institution Data Zone", "Customer data encryption at rest"])
-def test_a_label_matched_to_a_longer_question_is_left_for_review(session, mode, text):
+def test_a_label_matched_to_a_longer_question_is_left_for_review(session, suggest_mode, text):
     s = _suggest(session, text)
     assert s.entry_id is not None and s.answer  # still offered...
     assert s.tier == "review" and LABEL_NOTE in s.note  # ...never written, and the reviewer is told why
@@ -61,12 +50,12 @@ def test_a_label_matched_to_a_longer_question_is_left_for_review(session, mode, 
 @pytest.mark.parametrize(
     "text", [ENCRYPT, "Do you encrypt customer data at rest?", "Customer data: is it encrypted at rest?"]
 )
-def test_a_question_is_still_written(session, mode, text):
+def test_a_question_is_still_written(session, suggest_mode, text):
     s = _suggest(session, text)
     assert s.tier in ("exact", "high") and s.answer == "Yes" and LABEL_NOTE not in s.note
 
 
-def test_a_label_matched_to_a_label_is_still_written(session, mode):
+def test_a_label_matched_to_a_label_is_still_written(session, suggest_mode):
     s = _suggest(session, "Vendor Contact Email", choices=())
     assert (s.tier, s.answer, s.note) == ("exact", "security@example.com", "")
 

@@ -7,22 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from answers import bank, suggest
+from answers import bank
 from answers.matching import beyond_the_question
 from answers.models import EntryCreate, EntryStatus
-from answers.suggest import invalidate, suggest_for
+from answers.suggest import suggest_for
 from tests.questionnaire_builders import one_question
-
-
-@pytest.fixture(params=["lexical", "dense"])
-def mode(request, monkeypatch):
-    if request.param == "lexical":
-        monkeypatch.setattr(suggest, "_embedder", None)
-    elif suggest.embedder() is None:
-        pytest.skip("embedding packages not installed: lexical mode only")
-    invalidate()
-    yield request.param
-    invalidate()
 
 
 def _suggest(session, bank_question: str, answer: str, asked: str):
@@ -58,7 +47,7 @@ def test_what_the_bank_asks_beyond_the_question_is_named(stronger, asked, beyond
 
 
 @pytest.mark.parametrize(("stronger", "asked", "beyond"), NARROWER[:4])
-def test_a_no_to_a_narrower_question_is_offered_not_written(session, mode, stronger, asked, beyond):
+def test_a_no_to_a_narrower_question_is_offered_not_written(session, suggest_mode, stronger, asked, beyond):
     s = _suggest(session, stronger, "No", asked)
     assert s.entry_id is not None and s.answer == "No"  # the reviewer sees it...
     assert s.tier == "review"  # ...it is not written
@@ -66,12 +55,12 @@ def test_a_no_to_a_narrower_question_is_offered_not_written(session, mode, stron
 
 
 @pytest.mark.parametrize(("stronger", "asked", "beyond"), NARROWER[:4])
-def test_a_yes_to_a_narrower_question_is_still_written(session, mode, stronger, asked, beyond):
+def test_a_yes_to_a_narrower_question_is_still_written(session, suggest_mode, stronger, asked, beyond):
     s = _suggest(session, stronger, "Yes", asked)
     assert (s.tier, s.answer) == ("high", "Yes"), (s.score, s.note)
 
 
-def test_a_no_to_the_same_question_reworded_is_still_written(session, mode):
+def test_a_no_to_the_same_question_reworded_is_still_written(session, suggest_mode):
     s = _suggest(
         session, "Do you allow shared administrator accounts?", "No", "Are shared administrator accounts allowed?"
     )
