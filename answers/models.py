@@ -328,6 +328,10 @@ class LoginSession(SQLModel, table=True):
     SESSION_HOURS (`last_seen_at`, refreshed at most once a minute). Dead rows are
     deleted at the next sign-in (`users.prune_sessions`)."""
 
+    # ids are named in the audit trail and in "End" buttons: SQLite must not hand a pruned
+    # row's id to a new session (without AUTOINCREMENT it reuses the highest freed id)
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     secret_hash: str = Field(max_length=64, unique=True, index=True)
