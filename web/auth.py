@@ -131,6 +131,7 @@ def _account_page(status: int = 200, **extra):
     tokens = users.list_tokens(get_session(), user)  # type: ignore[arg-type]
     here = current_login_session()
     logins = users.list_sessions(get_session(), user, lifetime=current_app.permanent_session_lifetime)  # type: ignore[arg-type]
+    logins.sort(key=lambda row: here is None or row.id != here.id)  # this session first, then most recent
     return (
         render_template(
             "auth/account.html",
