@@ -365,12 +365,19 @@ def open_session(
     ip: str | None,
     user_agent: str | None,
     lifetime: dt.timedelta,
+    replaces: LoginSession | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[LoginSession, str]:
     """A new browser session for `user` (just signed in): returns the row and the secret
-    for the cookie, which is not stored. Dead sessions of every user are deleted first
-    (`prune_sessions`), so the table holds about the live sessions only."""
+    for the cookie, which is not stored. `replaces`: the session this browser had until
+    now (signing in again, or as someone else), ended since its cookie is overwritten.
+    Dead sessions of every user are deleted first (`prune_sessions`), so the table holds
+    about the live sessions only."""
     now = now or utcnow()
+    if replaces is not None and replaces.revoked_at is None:
+        replaces.revoked_at = now
+        session.add(replaces)
+        session.flush()
     prune_sessions(session, lifetime=lifetime, now=now)
     secret = secrets.token_urlsafe(32)
     row = LoginSession(

@@ -89,6 +89,21 @@ def test_the_account_page_lists_live_sessions_and_marks_this_one(app, sales):
     assert f"/account/sessions/{mine[0].id}/end" in page and f"/account/sessions/{mine[1].id}/end" in page
 
 
+def test_signing_in_again_in_the_same_browser_ends_its_previous_session(app, sales, people):
+    client = _login(app, sales.email)
+    other = _login(app, sales.email)
+    again = client.post("/login", data={"email": sales.email, "password": PASSWORD})
+    assert again.status_code == 302
+    assert client.get("/account").data.decode().count("/end") == 2  # this one and `other`
+    with db(app) as s:
+        users.set_password(s, users.get_by_email(s, "admin@example.com"), PASSWORD)
+    as_admin = client.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
+    assert as_admin.status_code == 302
+    assert client.get("/admin/users").status_code == 200
+    assert [r.revoked_at is None for r in _rows(app)] == [True]  # only `other` is left
+    assert other.get("/").status_code == 200
+
+
 def test_a_user_ends_another_of_their_sessions(app, sales):
     laptop, shared_pc = _login(app, sales.email), _login(app, sales.email)
     pc_row = _rows(app)[1]

@@ -159,13 +159,15 @@ def current_login_session() -> LoginSession | None:
 
 def start_session(user: User) -> None:
     """A fresh session (no fixation): a new server-side record whose secret the cookie
-    carries, bound to the user's current epoch."""
+    carries, bound to the user's current epoch. The session this browser had (signing in
+    again, or as someone else) ends: its cookie is about to be overwritten."""
     _row, secret = users.open_session(
         get_session(),
         user,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent"),
         lifetime=current_app.permanent_session_lifetime,
+        replaces=current_login_session(),
     )
     session.clear()
     session.permanent = True
