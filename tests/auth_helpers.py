@@ -45,7 +45,6 @@ def signed_in(
         epoch = fresh.session_epoch
     with client.session_transaction() as sess:
         sess.clear()
-        sess.permanent = True
         sess["uid"] = user.id
         sess["epoch"] = epoch
         sess["sid"] = secret
