@@ -321,6 +321,27 @@ class ApiToken(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
+class LoginSession(SQLModel, table=True):
+    """One browser sign-in. The signed session cookie carries a random secret; only its
+    SHA-256 is stored here. Ended by `revoked_at` (sign-out, "End" on the account page,
+    sign out everywhere, a password change, deactivation) or by idling longer than
+    SESSION_HOURS (`last_seen_at`, refreshed at most once a minute). Dead rows are
+    deleted at the next sign-in (`users.prune_sessions`)."""
+
+    # ids are named in the audit trail and in "End" buttons: SQLite must not hand a pruned
+    # row's id to a new session (without AUTOINCREMENT it reuses the highest freed id)
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    secret_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    ip: str | None = Field(default=None, max_length=64, description="where it signed in from")
+    user_agent: str = Field(default="", max_length=300)
+    revoked_at: dt.datetime | None = Field(default=None, index=True)
+
+
 # --- audit ---------------------------------------------------------------------------
 
 

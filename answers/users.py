@@ -15,6 +15,16 @@ Secrets and how they are stored:
 - Sign-in links share the `ApiToken` table (no extra schema): their prefix starts with
   `abl_`, which no API token prefix can, and they are never accepted as bearer tokens.
   Single use (`revoked_at` is set when used) and they expire after `link_hours`.
+- browser sessions: the signed session cookie carries a 32-byte random secret whose SHA-256
+  is `LoginSession.secret_hash` (found by that digest: an attacker cannot steer a digest's
+  bytes, so an index lookup leaks nothing). A row ends when revoked (sign-out ends only
+  its own row) or after `lifetime` without a request; `last_seen_at` is written at most
+  once a minute, not on every request.
+
+Ending every session of a user (sign out everywhere, a password change, deactivation) does
+two things: it bumps `User.session_epoch`, which every cookie carries, so that no cookie
+issued before works whatever state its row is in; and it revokes the user's open rows, so
+the account page lists only live sessions.
 """
 
 from __future__ import annotations
@@ -27,10 +37,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import Session, func, select
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, func, select
 
 from answers import audit
-from answers.models import ApiToken, AuditEvent, Role, User, utcnow
+from answers.models import ApiToken, AuditEvent, LoginSession, Role, User, utcnow
 
 API_TOKEN_PREFIX = "ab_"  # noqa: S105 - a marker, not a secret
 LINK_TOKEN_PREFIX = "abl_"  # noqa: S105 - a marker, not a secret
@@ -39,6 +50,8 @@ ROLE_RANK = {Role.sales: 1, Role.curator: 2, Role.admin: 3}
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_USE_AUDIT_SECONDS = 60
+SESSION_SEEN_SECONDS = 60  # last_seen_at is written at most this often per session
+USER_AGENT_CHARS = 300
 
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so that both paths cost the same.
@@ -139,12 +152,21 @@ def set_password(
         raise UserError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
     user.password_hash = _hasher.hash(password)
     # whoever held a session (a stolen cookie, a forgotten browser) must sign in with the
-    # new password; API tokens are separate credentials and stay (revoked one by one)
-    user.session_epoch += 1
+    # new password (the web layer opens a new one for the browser that changed it); API
+    # tokens are separate credentials and stay (revoked one by one)
+    ended = _end_all_sessions(session, user)
     user.failed_logins = 0
     user.locked_until = None
     session.add(user)
-    audit.record(session, "user.password_set", actor=actor or user.email, object_type="user", object_id=user.id, ip=ip)
+    audit.record(
+        session,
+        "user.password_set",
+        actor=actor or user.email,
+        object_type="user",
+        object_id=user.id,
+        ip=ip,
+        details={"sessions_ended": ended} if ended else None,
+    )
     session.commit()
 
 
@@ -193,8 +215,9 @@ def set_active(session: Session, user: User, active: bool, *, actor: str, ip: st
     if not active and Role(user.role) == Role.admin and _other_active_admins(session, user) == 0:
         raise UserError("the last active admin cannot be deactivated")
     user.active = active
+    details: dict[str, object] = {"email": user.email}
     if not active:
-        user.session_epoch += 1
+        details["sessions_ended"] = _end_all_sessions(session, user)
     session.add(user)
     audit.record(
         session,
@@ -203,7 +226,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: str, ip: st
         object_type="user",
         object_id=user.id,
         ip=ip,
-        details={"email": user.email},
+        details=details,
     )
     session.commit()
 
@@ -214,20 +237,35 @@ def _other_active_admins(session: Session, user: User) -> int:
 
 
 def logout_everywhere(session: Session, user: User, *, ip: str | None = None) -> None:
-    """Every session cookie issued so far carries the old epoch and is refused from now on."""
-    user.session_epoch += 1
-    session.add(user)
-    audit.record(session, "auth.logout_everywhere", actor=user.email, object_type="user", object_id=user.id, ip=ip)
+    """End every session of `user` (this browser's too); API tokens stay."""
+    ended = _end_all_sessions(session, user)
+    audit.record(
+        session,
+        "auth.logout_everywhere",
+        actor=user.email,
+        object_type="user",
+        object_id=user.id,
+        ip=ip,
+        details={"sessions_ended": ended},
+    )
     session.commit()
 
 
-def record_logout(session: Session, user: User, *, ip: str | None = None) -> None:
-    """Sign-out: the session cookie is signed, not stored, so clearing it in this browser
-    leaves any copy valid; bumping the epoch refuses every cookie issued so far (the user's
-    other sessions end too: there is no per-session record to revoke one alone)."""
-    user.session_epoch += 1
-    session.add(user)
-    audit.record(session, "auth.logout", actor=user.email, object_type="user", object_id=user.id, ip=ip)
+def record_logout(session: Session, user: User, login: LoginSession | None, *, ip: str | None = None) -> None:
+    """Sign-out: ends this browser's session `login` only (a copy of its cookie stops
+    working too); the user's other sessions go on."""
+    if login is not None and login.user_id == user.id and login.revoked_at is None:
+        login.revoked_at = utcnow()
+        session.add(login)
+    audit.record(
+        session,
+        "auth.logout",
+        actor=user.email,
+        object_type="user",
+        object_id=user.id,
+        ip=ip,
+        details={"session": login.id} if login is not None else None,
+    )
     session.commit()
 
 
@@ -315,6 +353,156 @@ def _signed_in(session: Session, user: User, *, ip: str | None, method: str) -> 
         details={"method": method},
     )
     session.commit()
+
+
+# --- browser sessions ----------------------------------------------------------------
+
+
+def open_session(
+    session: Session,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    lifetime: dt.timedelta,
+    replaces: LoginSession | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[LoginSession, str]:
+    """A new browser session for `user` (just signed in): returns the row and the secret
+    for the cookie, which is not stored. `replaces`: the session this browser had until
+    now (signing in again, or as someone else), ended since its cookie is overwritten.
+    Dead sessions of every user are deleted first (`prune_sessions`), so the table holds
+    about the live sessions only."""
+    now = now or utcnow()
+    if replaces is not None and replaces.revoked_at is None:
+        replaces.revoked_at = now
+        session.add(replaces)
+        session.flush()
+    prune_sessions(session, lifetime=lifetime, now=now)
+    secret = secrets.token_urlsafe(32)
+    row = LoginSession(
+        user_id=user.id,
+        secret_hash=_digest(secret),
+        created_at=now,
+        last_seen_at=now,
+        ip=ip,
+        user_agent=(user_agent or "")[:USER_AGENT_CHARS],
+    )
+    session.add(row)
+    session.commit()
+    return row, secret
+
+
+def check_session(
+    session: Session,
+    secret: object,
+    *,
+    user_id: object,
+    epoch: object,
+    lifetime: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> tuple[User, LoginSession] | None:
+    """The active user and live session a cookie's (`secret`, `user_id`, `epoch`) stand
+    for, or None: unknown or revoked secret, idle longer than `lifetime`, another user's
+    session, an epoch from before "sign out everywhere", a deactivated account.
+    Refreshes `last_seen_at` when it is SESSION_SEEN_SECONDS old or older (one write a
+    minute per session, not one per request)."""
+    if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+        return None
+    now = now or utcnow()
+    found = session.exec(
+        select(LoginSession, User)
+        .join(User, col(User.id) == col(LoginSession.user_id))
+        .where(LoginSession.secret_hash == _digest(secret))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    seen = aware(row.last_seen_at)
+    if (
+        row.revoked_at is not None
+        or seen is None
+        or now - seen > lifetime
+        or user.id != user_id
+        or user.session_epoch != epoch
+        or not user.active
+    ):
+        return None
+    if (now - seen).total_seconds() >= SESSION_SEEN_SECONDS:
+        row.last_seen_at = now
+        session.add(row)
+        session.commit()
+    return user, row
+
+
+def list_sessions(
+    session: Session, user: User, *, lifetime: dt.timedelta, now: dt.datetime | None = None
+) -> list[LoginSession]:
+    """The user's live sessions, most recently seen first."""
+    since = (now or utcnow()) - lifetime
+    query = (
+        select(LoginSession)
+        .where(
+            LoginSession.user_id == user.id,
+            col(LoginSession.revoked_at).is_(None),
+            LoginSession.last_seen_at >= since,
+        )
+        .order_by(col(LoginSession.last_seen_at).desc(), col(LoginSession.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def end_session(session: Session, user: User, session_id: int, *, ip: str | None = None) -> LoginSession:
+    """End one of `user`'s sessions (from the account page). Raises UserError when it is
+    not theirs or does not exist; ending an ended one changes nothing."""
+    row = session.get(LoginSession, session_id)
+    if row is None or row.user_id != user.id:
+        raise UserError("no such session")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        audit.record(
+            session,
+            "auth.session_ended",
+            actor=user.email,
+            object_type="session",
+            object_id=row.id,
+            ip=ip,
+            details={
+                "user": user.email,
+                "signed_in_at": row.created_at.isoformat(),
+                "signed_in_from": row.ip,
+                "user_agent": row.user_agent,
+            },
+        )
+        session.commit()
+    return row
+
+
+def prune_sessions(session: Session, *, lifetime: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Delete revoked sessions and those idle longer than `lifetime` (of every user):
+    nothing can bring them back, and the audit trail keeps their sign-in and sign-out.
+    Flushed, not committed. Returns how many went."""
+    limit = (now or utcnow()) - lifetime
+    result = session.exec(  # type: ignore[call-overload]
+        delete(LoginSession).where(or_(col(LoginSession.revoked_at).is_not(None), LoginSession.last_seen_at < limit))
+    )
+    return result.rowcount or 0
+
+
+def _end_all_sessions(session: Session, user: User) -> int:
+    """Bump the epoch and revoke the user's open sessions (not committed). Returns how
+    many sessions were open."""
+    user.session_epoch += 1
+    session.add(user)
+    now = utcnow()
+    rows = session.exec(
+        select(LoginSession).where(LoginSession.user_id == user.id, col(LoginSession.revoked_at).is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+    return len(rows)
 
 
 # --- tokens and sign-in links --------------------------------------------------------

@@ -1,7 +1,8 @@
 """Users, signed-in clients and API tokens for tests (loaded by conftest.py as a plugin).
 
-Sessions are written with `session_transaction()` from the user's current epoch, which is
-exactly what a password login stores, without paying for argon2 in every test."""
+Sessions are opened with `users.open_session` (a server-side row) and written into the
+cookie with `session_transaction()`, which is exactly what a password login stores,
+without paying for argon2 in every test."""
 
 from __future__ import annotations
 
@@ -29,17 +30,24 @@ def make_user(app: Flask, email: str, role: Role | str, *, password: str | None 
         return user
 
 
-def signed_in(app: Flask, user: User, client: FlaskClient | None = None) -> FlaskClient:
-    """A client whose session cookie belongs to `user` (at the user's current epoch)."""
+def signed_in(
+    app: Flask, user: User, client: FlaskClient | None = None, *, user_agent: str = "", ip: str = "127.0.0.1"
+) -> FlaskClient:
+    """A client whose session cookie belongs to `user`: a new session at the user's
+    current epoch, as a sign-in opens it."""
     client = client or app.test_client()
     with db(app) as s:
         fresh = s.get(User, user.id)
         assert fresh is not None
+        _row, secret = users.open_session(
+            s, fresh, ip=ip, user_agent=user_agent, lifetime=app.permanent_session_lifetime
+        )
         epoch = fresh.session_epoch
     with client.session_transaction() as sess:
         sess.clear()
         sess["uid"] = user.id
         sess["epoch"] = epoch
+        sess["sid"] = secret
     return client
 
 

@@ -121,3 +121,39 @@ def test_bank_search_does_not_match_json_syntax_on_postgres(pg_session):
     bank.create_entry(EntryCreate(question="Q?", answer="Yes", alternates=["one", "two"]), session=pg_session)
     for query in ('", "', "u00", '["', "\\"):
         assert bank.search(bank.SearchFilters(query=query), session=pg_session).entries == [], query
+
+
+def test_login_sessions_open_check_refresh_end_and_prune_on_postgres(pg_session):
+    """Timestamps go through `timestamp without time zone`: idle expiry, the once-a-minute
+    refresh and pruning compare them with aware UTC times."""
+    import datetime as dt
+
+    from sqlmodel import select
+
+    from answers import users
+    from answers.models import LoginSession
+
+    lifetime = dt.timedelta(hours=12)
+    t0 = dt.datetime.now(dt.UTC)
+    user = users.create_user(pg_session, "seller@example.com", "sales")
+    row, secret = users.open_session(pg_session, user, ip="192.0.2.1", user_agent="curl/8", lifetime=lifetime, now=t0)
+    other, other_secret = users.open_session(pg_session, user, ip=None, user_agent=None, lifetime=lifetime, now=t0)
+
+    def check(s: str, at: dt.datetime):
+        return users.check_session(pg_session, s, user_id=user.id, epoch=user.session_epoch, lifetime=lifetime, now=at)
+
+    assert check(secret, t0 + dt.timedelta(seconds=30)) is not None
+    assert check(secret, t0 + dt.timedelta(minutes=2)) is not None
+    pg_session.expire_all()
+    assert users.aware(pg_session.get(LoginSession, row.id).last_seen_at) == t0 + dt.timedelta(minutes=2)
+    assert check(other_secret, t0 + lifetime + dt.timedelta(seconds=1)) is None  # idle
+    assert [r.id for r in users.list_sessions(pg_session, user, lifetime=lifetime, now=t0 + lifetime)] == [
+        row.id,
+        other.id,
+    ]
+    users.end_session(pg_session, user, other.id)
+    assert check(other_secret, t0 + dt.timedelta(minutes=3)) is None
+    users.open_session(pg_session, user, ip=None, user_agent=None, lifetime=lifetime, now=t0 + dt.timedelta(minutes=4))
+    assert other.id not in {r.id for r in pg_session.exec(select(LoginSession))}  # pruned
+    users.logout_everywhere(pg_session, user)
+    assert check(secret, t0 + dt.timedelta(minutes=5)) is None

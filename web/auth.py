@@ -1,4 +1,4 @@
-"""Sign in and out, sign-in links, the account page (password, API tokens)."""
+"""Sign in and out, sign-in links, the account page (password, API tokens, sessions)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,54 @@ from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, rende
 from answers import users
 from answers.cli import signin_link_url
 from answers.db import get_session
-from web.security import client_ip, current_user, login_policy, safe_next, start_session
+from web.security import client_ip, current_login_session, current_user, login_policy, safe_next, start_session
 
 bp = Blueprint("auth", __name__)
 
 LINK_RESET_MINUTES = 60
 LOGIN_FAILED = "Sign-in failed. Check the email address and password; after repeated failures, wait 15 minutes."
+
+
+# (marker in the User-Agent, name): first match wins, so Edge and Opera (which also say
+# "Chrome/" and "Safari/") come before Chrome, and Chrome before Safari.
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+@bp.app_template_filter("browser")
+def describe_browser(user_agent: str | None) -> str:
+    """A label such as "Firefox on Windows" from a User-Agent header, for people to
+    recognise their sessions by (a hint, not a fact: the header is whatever the client
+    sent). A non-browser client is named by its first product token ("curl")."""
+    ua = (user_agent or "").strip()
+    if not ua:
+        return "Unknown browser"
+    browser = next((name for marker, name in _BROWSERS if marker in ua), None)
+    system = next((name for marker, name in _SYSTEMS if marker in ua), None)
+    if browser is None:
+        if ua.startswith("Mozilla/"):
+            browser = "Unknown browser"
+        else:
+            return ua.split("/", 1)[0].split(" ", 1)[0][:40] or "Unknown browser"
+    return f"{browser} on {system}" if system else browser
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -67,9 +109,10 @@ def _signed_in_by_link() -> bool:
 
 @bp.post("/logout")
 def logout():
+    """Ends this browser's session only; the user's other sessions go on."""
     user = current_user()
     if user is not None:
-        users.record_logout(get_session(), user, ip=client_ip())
+        users.record_logout(get_session(), user, current_login_session(), ip=client_ip())
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -86,9 +129,18 @@ def logout_everywhere():
 def _account_page(status: int = 200, **extra):
     user = current_user()
     tokens = users.list_tokens(get_session(), user)  # type: ignore[arg-type]
+    here = current_login_session()
+    logins = users.list_sessions(get_session(), user, lifetime=current_app.permanent_session_lifetime)  # type: ignore[arg-type]
+    logins.sort(key=lambda row: here is None or row.id != here.id)  # this session first, then most recent
     return (
         render_template(
-            "auth/account.html", user=user, tokens=tokens, need_current=_need_current_password(user), **extra
+            "auth/account.html",
+            user=user,
+            tokens=tokens,
+            logins=logins,
+            this_session_id=here.id if here is not None else None,
+            need_current=_need_current_password(user),
+            **extra,
         ),
         status,
     )
@@ -141,6 +193,23 @@ def revoke_token(token_id: int):
     except users.UserError as exc:
         return _account_page(404, error=str(exc))
     flash("Token revoked.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    """End one of the user's sessions (another user's: 404, as if it did not exist).
+    Ending this browser's own session signs it out."""
+    here = current_login_session()
+    try:
+        users.end_session(get_session(), current_user(), session_id, ip=client_ip())  # type: ignore[arg-type]
+    except users.UserError as exc:
+        return _account_page(404, error=str(exc))
+    if here is not None and here.id == session_id:
+        session.clear()
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.login"))
+    flash("Session ended: that browser must sign in again.", "info")
     return redirect(url_for("auth.account"))
 
 

@@ -8,8 +8,11 @@ tests/test_security_matrix.py fails, so a new route cannot be forgotten.
 Two ways in, chosen by the path:
 - `/api/...`: `Authorization: Bearer <token>` only (session cookies are ignored, so no CSRF
   is needed); errors are JSON `{"error": ...}` with 401 (no or bad token) / 403 (role).
-- everything else: the login session; not signed in -> 302 to /login?next=...; role too
-  low -> 403; unsafe methods need the CSRF token (Flask-WTF `CSRFProtect`).
+- everything else: the login session, a signed cookie holding the user id, epoch and the
+  secret of a server-side `LoginSession` row (checked on every request by
+  `users.check_session`; a cookie without one, from before those rows existed, is
+  refused); not signed in -> 302 to /login?next=...; role too low -> 403; unsafe methods
+  need the CSRF token (Flask-WTF `CSRFProtect`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from answers import users
 from answers.db import get_session
-from answers.models import Role, User
+from answers.models import LoginSession, Role, User
 
 csrf = CSRFProtect()
 
@@ -69,6 +72,7 @@ RULES: dict[str, Rule] = {
     "auth.set_password": SALES,
     "auth.create_token": SALES,
     "auth.revoke_token": SALES,
+    "auth.end_session": SALES,  # the user's own sessions only: users.end_session
     "auth.api_me": SALES,
     "pages.home": SALES,
     "questionnaires.index": SALES,
@@ -148,12 +152,28 @@ def login_policy() -> users.LoginPolicy:
     )
 
 
+def current_login_session() -> LoginSession | None:
+    """The server-side record of this browser's session (None for API calls)."""
+    return g.get("login_session")
+
+
 def start_session(user: User) -> None:
-    """A fresh session (no fixation) bound to the user's current epoch."""
+    """A fresh session (no fixation): a new server-side record whose secret the cookie
+    carries, bound to the user's current epoch. The session this browser had (signing in
+    again, or as someone else) ends: its cookie is about to be overwritten."""
+    _row, secret = users.open_session(
+        get_session(),
+        user,
+        ip=client_ip(),
+        user_agent=request.headers.get("User-Agent"),
+        lifetime=current_app.permanent_session_lifetime,
+        replaces=current_login_session(),
+    )
     session.clear()
     session.permanent = True
     session["uid"] = user.id
     session["epoch"] = user.session_epoch
+    session["sid"] = secret
 
 
 def safe_next(target: str | None) -> str:
@@ -167,13 +187,21 @@ def safe_next(target: str | None) -> str:
 
 
 def _session_user() -> User | None:
-    uid, epoch = session.get("uid"), session.get("epoch")
-    if uid is None:
+    if "uid" not in session:
         return None
-    user = get_session().get(User, uid)
-    if user is None or not user.active or user.session_epoch != epoch:
-        session.clear()  # logged out everywhere, deactivated or deleted
+    found = users.check_session(
+        get_session(),
+        session.get("sid"),
+        user_id=session.get("uid"),
+        epoch=session.get("epoch"),
+        lifetime=current_app.permanent_session_lifetime,
+    )
+    if found is None:
+        # signed out (here or everywhere), ended from another session, idle too long,
+        # deactivated, or a cookie from before server-side sessions (no "sid")
+        session.clear()
         return None
+    user, g.login_session = found
     return user
 
 
@@ -196,6 +224,7 @@ def _api_error(status: int, message: str):
 def enforce_access():
     """before_request: authenticate, then apply the endpoint's rule."""
     g.user = None
+    g.login_session = None
     endpoint = request.endpoint
     if endpoint is None:
         return None  # no route matched: Flask answers 404 / 405
