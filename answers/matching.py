@@ -1040,6 +1040,18 @@ def beyond_the_question(phrasing: str, question: str, comment: str, asked: str) 
     return tuple(found)
 
 
+def either_or_beyond(phrasing: str, asked: str) -> tuple[str, ...]:
+    """The handlings of the data a bank ``phrasing`` joins with "or" beside those the
+    question ``asked`` names ("Do you store, process or transmit cardholder data?" against
+    "Do you store cardholder data?": process, transmit). Its Yes may come from one of those,
+    so it is no answer to the question naming fewer (its No is: none of them happens).
+    Empty when the phrasing joins no more handlings than asked, or joins them with "and"."""
+    p, q = facets(phrasing).handling, facets(asked).handling
+    if not q or not (p > q) or not re.search(r"\bor\b", phrasing.casefold()):
+        return ()
+    return tuple(sorted(p - q))
+
+
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
 _SECOND_QUESTION = re.compile(
     r"\band\s+(?:does|do|is|are|has|have|can|will|was|were)\s+"

@@ -31,6 +31,7 @@ from answers.matching import (
     analysis_key,
     beyond_the_question,
     dump_analysis,
+    either_or_beyond,
     embed_text,
     label_against_question,
     load_analysis,
@@ -548,6 +549,19 @@ def _no_to_more(entry: Entry, matched_text: str, q: Question) -> tuple[str, ...]
     return beyond_the_question(matched_text, entry.question, entry.comment, q.text)
 
 
+def _yes_to_either(entry: Entry, matched_text: str, q: Question) -> tuple[str, ...]:
+    """The other handlings an either-or entry names (``either_or_beyond``) when its answer
+    is Yes: "Do you store, process or transmit cardholder data?" Yes says nothing of "Do
+    you store cardholder data?". Empty for any other verdict."""
+    if canonical_verdict(entry.answer) != "yes":
+        return ()
+    return either_or_beyond(matched_text, q.text)
+
+
+def _either_note(either: Sequence[str]) -> str:
+    return f"the bank's Yes answers an either-or that also names {', '.join(either)}: which one holds is not known"
+
+
 def _beyond_note(beyond: Sequence[str]) -> str:
     return f"the bank's No answers a narrower question ({'; '.join(beyond)}): it may not hold for this one"
 
@@ -620,6 +634,10 @@ def suggest_for(
         if beyond:  # its Yes would hold here; its No need not
             tier = "review"
             note = "; ".join(filter(None, (_beyond_note(beyond), note)))
+        either = _yes_to_either(entry, s.matched_text or entry.question, q) if tier == "high" else ()
+        if either:  # its No would hold here; its Yes need not
+            tier = "review"
+            note = "; ".join(filter(None, (_either_note(either), note)))
         rival_ids = rivals.of(entry) if entry.conflict or tier in ("exact", "high") else []
         if tier == "high" or s.margin_rival is not None:  # a near paraphrase answered the other way
             rival_ids = sorted({*rival_ids, *_verdict_rivals(entry, s, rows)})
@@ -642,6 +660,7 @@ def suggest_for(
                 and not _is_date_answer(alt_entry, q)
                 and not (alt.tier == "high" and label_against_question(q.text, alt_entry.question))
                 and not (alt.tier == "high" and _no_to_more(alt_entry, alt_entry.question, q))
+                and not (alt.tier == "high" and _yes_to_either(alt_entry, alt_entry.question, q))
             )
             alternatives.append(
                 Alternative(

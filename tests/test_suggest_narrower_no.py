@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from answers import bank
-from answers.matching import beyond_the_question
+from answers.matching import beyond_the_question, either_or_beyond
 from answers.models import EntryCreate, EntryStatus
 from answers.suggest import suggest_for
 from tests.questionnaire_builders import one_question
@@ -65,3 +65,22 @@ def test_a_no_to_the_same_question_reworded_is_still_written(session, suggest_mo
         session, "Do you allow shared administrator accounts?", "No", "Are shared administrator accounts allowed?"
     )
     assert (s.tier, s.answer) == ("high", "No"), (s.score, s.note)
+
+
+EITHER = "Do you store, process or transmit cardholder data?"
+
+
+@pytest.mark.parametrize(("answer", "tier"), [("Yes", "review"), ("No", "high")])
+def test_an_either_or_answers_one_of_its_parts_only_with_no(session, suggest_mode, answer, tier):
+    """A Yes to "store, process or transmit" may be a Yes to transmitting alone; a No is a
+    No to each."""
+    s = _suggest(session, EITHER, answer, "Do you store cardholder data?")
+    assert (s.tier, s.answer) == (tier, answer), (s.score, s.note)
+    if tier == "review":
+        assert "either-or that also names process, transmit" in s.note
+
+
+def test_an_and_list_answers_each_of_its_parts():
+    assert either_or_beyond("Do you store and process cardholder data?", "Do you store cardholder data?") == ()
+    assert either_or_beyond(EITHER, "Do you store cardholder data?") == ("process", "transmit")
+    assert either_or_beyond(EITHER, EITHER) == ()
