@@ -604,6 +604,7 @@ _KINDS = re.compile(
     r"|(?P<static_p>static\w*)|(?P<static_m>dynamic\w*)"
     r"|(?P<before_p>before|prior to)|(?P<before_m>after)"
     r"|(?P<physical_p>physical(?:ly)?)|(?P<physical_m>logical(?:ly)?)"
+    r"|(?P<onsite_p>on[- ]?site|on[- ]premises?|in[- ]person)|(?P<onsite_m>remote(?:ly)?|off[- ]?site)"
     r"|(?P<tenant_p>single[- ]?tenan\w*)|(?P<tenant_m>multi[- ]?tenan\w*)"
     r"|(?P<success_p>success\w*)|(?P<success_m>unsuccessful\w*|fail(?:ed|ures?|s)?)"
     r"|(?P<same_p>same)|(?P<same_m>separate|different|distinct)"
@@ -612,7 +613,8 @@ _KINDS = re.compile(
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
     "outside", "synchron", "minimum", "maximum", "symmetric", "static", "dynamic", "before", "prior to", "after",
-    "physical", "logical", "tenan", "success", "fail", "same", "separate", "different", "distinct", "all", "every",
+    "physical", "logical", "site", "premise", "person", "remote", "tenan", "success", "fail", "same", "separate",
+    "different", "distinct", "all", "every",
     "some", "certain", "selected", "partial",
 )  # fmt: skip
 

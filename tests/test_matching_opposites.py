@@ -42,6 +42,11 @@ OTHER_KIND = [
     ("Do you log successful login attempts?", "Do you log failed login attempts?"),
     ("Are backups stored in a separate region?", "Are backups stored in the same region?"),
     ("Do you perform code reviews for all changes?", "Do you perform code reviews for some changes?"),
+    ("Are backups stored off-site?", "Are backups stored on-site?"),
+    (
+        "Will the consultant need remote access to your systems?",
+        "Will the consultant need on-site access to your systems?",
+    ),
 ]
 
 
