@@ -619,6 +619,12 @@ _KIND_PARTS = (
 )  # fmt: skip
 
 
+#: "Physical access" is on-site access as well as the physical kind of access: against
+#: "remote access" it is the other kind too (a word takes one group in ``_KINDS``).
+_PHYSICAL_ACCESS = re.compile(r"\bphysical(?:ly)? access")
+_ON_SITE = frozenset({"onsite+"})
+
+
 def _poles(pattern: re.Pattern[str], parts: tuple[str, ...], text: str) -> frozenset[str]:
     """The poles ``pattern`` finds in ``text`` ("enable+", "enable-"): group name, then
     "+" for a ``_p`` group, "-" for an ``_m`` one."""
@@ -908,7 +914,7 @@ def facets(text: str) -> Facets:
         regions,
         actions,
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
-        kinds=_poles(_KINDS, _KIND_PARTS, text),
+        kinds=_poles(_KINDS, _KIND_PARTS, text) | (_ON_SITE if _PHYSICAL_ACCESS.search(low) else frozenset()),
         deliverable=bool(_DELIVERABLE.search(low)),
         qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
         handling=_handling(low),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from answers.matching import BankEntry, inverts, question_clauses
+from answers.matching import BankEntry, entry_facets, facets, facets_differ, inverts, question_clauses
 from tests.matching_cases import WRITTEN, match  # the embedder fixture: conftest
 
 OPPOSITES = [
@@ -96,3 +96,13 @@ def test_the_same_pole_is_still_written(embedder, bank, asked):
 )
 def test_which_pairs_invert(a, b, inverted):
     assert inverts(question_clauses(a), question_clauses(b)) is inverted
+
+
+def test_physical_access_is_the_other_kind_of_remote_access():
+    """ "physical access" is on-site access too (a word takes one group in ``_KINDS``), so
+    against "remote access" the kinds differ; against "logical access" they still do."""
+    physical = facets("Will the consultant need physical access to the Institution's network?")
+    remote = entry_facets(*["Will the consultant need remote access to the Institution's network?"] * 2, "")
+    logical = entry_facets(*["Will the consultant need logical access to the Institution's network?"] * 2, "")
+    assert "kind" in facets_differ(physical, remote)
+    assert "kind" in facets_differ(physical, logical)
