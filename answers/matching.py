@@ -833,7 +833,7 @@ _DELIVERABLE = re.compile(
 _QUALIFIERS = re.compile(
     r"\b(?:(?P<endtoend>end[\s-]*to[\s-]*end)"
     r"|(?P<immutable>immutable|write[\s-]*once|worm)"
-    r"|(?P<offline>offline|off[\s-]site and offline|air[\s-]*gapped)"
+    r"|(?P<offline>offline|air[\s-]*gapped)"
     r"|(?P<customerkeys>customer[\s-]*(?:managed|supplied|provided|controlled|held|owned)\s+(?:encryption\s+)?keys?"
     r"|bring[\s-](?:your|their|our)[\s-]own[\s-](?:encryption[\s-])?keys?|byok|hyok)"
     r"|(?P<realtime>real[\s-]*time)"
@@ -867,12 +867,15 @@ _HANDLING_VERBS = {
     "mask": r"mask(?:s|ed|ing)?|(?:pseud)?anonymi[sz](?:e|es|ed|ing)|pseudonymi[sz](?:e|es|ed|ing)"
     r"|obfuscat(?:e|es|ed|ing)|scrambl(?:e|es|ed|ing)",
 }
+# a lookahead: mentions overlap ("store, process or transmit cardholder data" names all three)
 _HANDLING = re.compile(
-    "|".join(
+    "(?="
+    + "|".join(
         rf"\b(?:(?P<{name}>{verbs})(?!\W+(?:for|of|to|that|which|by|around)\b)\W+(?:\w+\W+){{0,3}}?{_DATA_NOUN}"
         rf"|{_DATA_NOUN}\W+(?:\w+\W+){{0,3}}?(?P<{name}_>{verbs}))\b"
         for name, verbs in _HANDLING_VERBS.items()
     )
+    + ")"
 )
 #: Examples in parentheses: "(e.g., with automated tools)" names no requirement.
 _EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|for example|for instance|such as|including|like)\W[^()]*\)")
@@ -922,18 +925,10 @@ def facets(text: str) -> Facets:
 
 
 def _handling(low: str) -> frozenset[str]:
-    """``_HANDLING`` of a case-folded text (overlapping mentions: "store, process or
-    transmit cardholder data" names all three)."""
+    """``_HANDLING`` of a case-folded text."""
     if not re.search(_DATA_NOUN, low):
         return frozenset()
-    found: set[str] = set()
-    for start in range(len(low)):
-        if start and low[start - 1].isalnum():
-            continue  # a word starts here or nowhere
-        m = _HANDLING.match(low, start)
-        if m and m.lastgroup:
-            found.add(m.lastgroup.rstrip("_"))
-    return frozenset(found)
+    return frozenset(m.lastgroup.rstrip("_") for m in _HANDLING.finditer(low) if m.lastgroup)
 
 
 @functools.lru_cache(maxsize=8_192)
@@ -983,7 +978,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     side only; a control verb on each side that the other lacks; another state of the data
     ("at rest" / "in transit"), or one on one side only; the other kind of a two-kind pair
     ("internal" / "external", ``_KINDS``); a stronger form of a control only the query
-    names (``_QUALIFIERS``: "immutable" backups).
+    names (``_QUALIFIERS``: "immutable" backups); another handling of the data on each
+    side ("sell" / "process", ``_HANDLING``).
 
     Returns {facet: weight}: 1.0 where the two say different things, 0.5 (0.3 for the
     state of the data) where one side names what the other leaves open (an entry "...
@@ -1031,8 +1027,7 @@ def beyond_the_question(phrasing: str, question: str, comment: str, asked: str) 
     found: list[str] = []
     if p.qualifiers - q.qualifiers:
         found.append(", ".join(sorted(p.qualifiers - q.qualifiers)))
-    p_figures = {t for t in _specifiers(frozenset(_tokens_of(phrasing))) if not t.startswith("freq")}
-    q_figures = {t for t in _specifiers(frozenset(_tokens_of(asked))) if not t.startswith("freq")}
+    p_figures, q_figures = _figures(phrasing), _figures(asked)
     if p_figures - q_figures and not q_figures:
         found.append("a figure")
     if p.deliverable and not q.deliverable:
@@ -1046,6 +1041,11 @@ def beyond_the_question(phrasing: str, question: str, comment: str, asked: str) 
     if p.states and not q.states:
         found.append("the state of the data")
     return tuple(found)
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers of ``text`` (its ``_specifiers`` but frequencies)."""
+    return {t for t in _specifiers(frozenset(_tokens_of(text))) if not t.startswith("freq")}
 
 
 def either_or_beyond(phrasing: str, asked: str) -> tuple[str, ...]:
@@ -1276,11 +1276,16 @@ _PART, _FIELD, _SET = "\x1f", "\x1e", "\x1d"
 _SEPARATORS = re.compile(r"[\s\x1d-\x1f]")
 
 
-def _words_of(items: Iterable[str]) -> str:
-    words = sorted(items)
+def _joined(words: Sequence[str]) -> str:
+    """``words`` joined by spaces, in their order; ValueError for an empty word or one
+    holding a space or separator (it could not be split back)."""
     if any(_SEPARATORS.search(w) or not w for w in words):
         raise ValueError(f"a word with a space or separator: {words!r}")
     return " ".join(words)
+
+
+def _words_of(items: Iterable[str]) -> str:
+    return _joined(sorted(items))
 
 
 def _dump_record(value: tuple, kinds: tuple[str, ...]) -> str:
@@ -1314,13 +1319,10 @@ def dump_analysis(analysis: Analysis) -> str:
     word holds a space or a separator (none does: such an analysis is simply not stored)."""
     if _SEPARATORS.search(analysis.norm.replace(" ", "") + analysis.text_hash):
         raise ValueError("a separator in the text")
-    tokens = " ".join(analysis.tokens)
-    if any(_SEPARATORS.search(t) or not t for t in analysis.tokens):
-        raise ValueError(f"a token with a space or separator: {analysis.tokens!r}")
     return _PART.join(
         (
             analysis.norm,
-            tokens,
+            _joined(analysis.tokens),
             _dump_record(analysis.clauses, _CLAUSE_KINDS),
             _dump_record(analysis.facets, _FACET_KINDS),
             analysis.text_hash,
