@@ -247,17 +247,7 @@ def ensure_analyses(session: Session, entries: Iterable[Entry]) -> int:
     Returns how many were analysed."""
     wanted = _analysis_keys(e for e in entries if e.id is not None and e.status != EntryStatus.retired)
     keys = sorted(wanted)
-    known: set[str] = set()
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
-        known.update(
-            session.exec(
-                select(PhrasingAnalysis.key).where(
-                    PhrasingAnalysis.version == ANALYSIS_VERSION,
-                    PhrasingAnalysis.key.in_(chunk),  # type: ignore[attr-defined]
-                )
-            )
-        )
+    known = _stored_keys(session, PhrasingAnalysis.key, keys, PhrasingAnalysis.version == ANALYSIS_VERSION)
     missing = {k: analyse(*wanted[k]) for k in keys if k not in known}
     if missing:
         _store_analyses(session, missing)
@@ -275,18 +265,13 @@ def prepare_bank_texts(session: Session, entries: Iterable[Entry]) -> None:
 _IN_CHUNK = 500  # bound parameters per IN (...): SQLite allows 999 in old builds
 
 
-def _known_hashes(session: Session, model_name: str, hashes: Sequence[str]) -> set[str]:
+def _stored_keys(session: Session, column: Any, keys: Sequence[str], *where: Any) -> set[str]:
+    """Which of ``keys`` the ``column`` holds in the rows matching ``where``, asked
+    ``_IN_CHUNK`` keys at a time."""
     known: set[str] = set()
-    for start in range(0, len(hashes), _IN_CHUNK):
-        chunk = list(hashes[start : start + _IN_CHUNK])
-        known.update(
-            session.exec(
-                select(EntryVector.text_hash).where(
-                    EntryVector.model == model_name,
-                    EntryVector.text_hash.in_(chunk),  # type: ignore[attr-defined]
-                )
-            )
-        )
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = list(keys[start : start + _IN_CHUNK])
+        known.update(session.exec(select(column).where(*where, column.in_(chunk))))
     return known
 
 
@@ -317,7 +302,7 @@ def ensure_vectors(session: Session, entries: Iterable[Entry] | None = None) -> 
             if h not in owner:
                 owner[h], texts[h] = entry.id, embed_text(text)
     hashes = sorted(owner)
-    known = _known_hashes(session, model.name, hashes)
+    known = _stored_keys(session, EntryVector.text_hash, hashes, EntryVector.model == model.name)
     missing = [h for h in hashes if h not in known]
     if not missing:
         return 0
@@ -540,30 +525,26 @@ def _verdict_rivals(entry: Entry, s: Suggestion, rows: dict[int, Entry]) -> list
     return sorted(found)
 
 
-def _no_to_more(entry: Entry, matched_text: str, q: Question) -> tuple[str, ...]:
-    """What the matched wording asks beyond the question (``beyond_the_question``) when
-    the entry's answer is No: "Are backups immutable?" No says nothing of "Do you back up
-    data?". Empty for any other verdict (a Yes to more answers the question asking less)."""
-    if canonical_verdict(entry.answer) != "no":
-        return ()
-    return beyond_the_question(matched_text, entry.question, entry.comment, q.text)
-
-
-def _yes_to_either(entry: Entry, matched_text: str, q: Question) -> tuple[str, ...]:
-    """The other handlings an either-or entry names (``either_or_beyond``) when its answer
-    is Yes: "Do you store, process or transmit cardholder data?" Yes says nothing of "Do
-    you store cardholder data?". Empty for any other verdict."""
-    if canonical_verdict(entry.answer) != "yes":
-        return ()
-    return either_or_beyond(matched_text, q.text)
-
-
-def _either_note(either: Sequence[str]) -> str:
-    return f"the bank's Yes answers an either-or that also names {', '.join(either)}: which one holds is not known"
-
-
-def _beyond_note(beyond: Sequence[str]) -> str:
-    return f"the bank's No answers a narrower question ({'; '.join(beyond)}): it may not hold for this one"
+def _verdict_held(entry: Entry, matched_text: str, q: Question) -> str:
+    """Why the entry's verdict, true of the wording it matched by, need not hold for the
+    question (a note), or "" when it does:
+    - a No to a wording asking more (``beyond_the_question``): "Are backups immutable?" No
+      says nothing of "Do you back up data?" (its Yes would answer it);
+    - a Yes to an either-or of more handlings (``either_or_beyond``): "Do you store,
+      process or transmit cardholder data?" Yes says nothing of "Do you store cardholder
+      data?" (its No would answer it)."""
+    verdict = canonical_verdict(entry.answer)
+    if verdict == "no":
+        beyond = beyond_the_question(matched_text, entry.question, entry.comment, q.text)
+        if beyond:
+            return f"the bank's No answers a narrower question ({'; '.join(beyond)}): it may not hold for this one"
+    elif verdict == "yes":
+        either = either_or_beyond(matched_text, q.text)
+        if either:
+            return (
+                f"the bank's Yes answers an either-or that also names {', '.join(either)}: which one holds is not known"
+            )
+    return ""
 
 
 def _conflict_note(rival_ids: Sequence[int]) -> str:
@@ -630,14 +611,10 @@ def suggest_for(
             # a heading sharing words with a question: whether it asks that is a guess
             tier = "review" if tier == "high" else tier
             note = "; ".join(filter(None, (LABEL_NOTE, note)))
-        beyond = _no_to_more(entry, s.matched_text or entry.question, q) if tier == "high" else ()
-        if beyond:  # its Yes would hold here; its No need not
+        held = _verdict_held(entry, s.matched_text or entry.question, q) if tier == "high" else ""
+        if held:
             tier = "review"
-            note = "; ".join(filter(None, (_beyond_note(beyond), note)))
-        either = _yes_to_either(entry, s.matched_text or entry.question, q) if tier == "high" else ()
-        if either:  # its No would hold here; its Yes need not
-            tier = "review"
-            note = "; ".join(filter(None, (_either_note(either), note)))
+            note = "; ".join(filter(None, (held, note)))
         rival_ids = rivals.of(entry) if entry.conflict or tier in ("exact", "high") else []
         if tier == "high" or s.margin_rival is not None:  # a near paraphrase answered the other way
             rival_ids = sorted({*rival_ids, *_verdict_rivals(entry, s, rows)})
@@ -659,8 +636,7 @@ def suggest_for(
                 and not alt_entry.conflict
                 and not _is_date_answer(alt_entry, q)
                 and not (alt.tier == "high" and label_against_question(q.text, alt_entry.question))
-                and not (alt.tier == "high" and _no_to_more(alt_entry, alt_entry.question, q))
-                and not (alt.tier == "high" and _yes_to_either(alt_entry, alt_entry.question, q))
+                and not (alt.tier == "high" and _verdict_held(alt_entry, alt_entry.question, q))
             )
             alternatives.append(
                 Alternative(
