@@ -827,9 +827,12 @@ _DELIVERABLE = re.compile(
 #: is not answered by "Do you back up data?", nor "end-to-end encryption" by "Is data
 #: encrypted?": a Yes to the broader question says nothing of the stronger form. One-sided
 #: (``facets_differ``): an entry naming the stronger form answers the question asking less.
-#: Not here, for their other readings: "independent" ("an independent party" is an external
-#: tester; "provider independent"), "automated" (sessions "automatically" time out: how
-#: else); examples in parentheses (``_EXAMPLES``) do not count.
+#: "Independent" counts only next to an audit, assessment or test, and is one form with
+#: "third-party", "external" and the customer's "own" test (all done by someone other than
+#: the vendor), so "an independent party" still answers "external testers"; "role-based"
+#: covers training and access control (RBAC). Not here, for its other reading: "automated"
+#: (sessions "automatically" time out: how else); examples in parentheses (``_EXAMPLES``)
+#: do not count.
 _QUALIFIERS = re.compile(
     r"\b(?:(?P<endtoend>end[\s-]*to[\s-]*end)"
     r"|(?P<immutable>immutable|write[\s-]*once|worm)"
@@ -848,7 +851,16 @@ _QUALIFIERS = re.compile(
     r"|(?P<geographic>geographically\s+(?:separate|separated|dispersed|diverse|distinct|redundant))"
     r"|(?P<zerotrust>zero[\s-]*trust)"
     r"|(?P<justintime>just[\s-]*in[\s-]*time)"
-    r"|(?P<granular>(?:field|column|row|record|file)[\s-]*level))\b"
+    r"|(?P<granular>(?:field|column|row|record|file)[\s-]*level)"
+    r"|(?P<board>board[\s-]+(?:approved|level|of\s+directors)|(?:approved|reviewed|signed|ratified)\s+by\s+"
+    r"(?:the\s+|your\s+|its\s+|a\s+)?(?:board|directors))"
+    r"|(?P<independent>independently\s+(?:audit|assess|review|test|verif|validat|attest|certif)\w*"
+    r"|(?:independent|third[\s-]*party|external|outside)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:audit\w*|assess\w*|review\w*|test\w*|penetration|pen[\s-]?test\w*|examin\w*|attest\w*|firms?)"
+    r"|(?:audited|assessed|reviewed|tested|validated|verified|attested|certified|conducted|performed)\s+by\s+"
+    r"(?:an?\s+|the\s+)?(?:independent|third[\s-]*party|external|outside|accredited)"
+    r"|(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?(?:audit\w*|assess\w*|test\w*|pen[\s-]?test\w*))"
+    r"|(?P<rolebased>role[\s-]*(?:based|specific)|rbac))\b"
 )
 #: What is done with data: "Do you sell student data?" is not answered by "Do you process
 #: student data?", nor "store" by "process" (PCI's store / process / transmit), nor

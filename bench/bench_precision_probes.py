@@ -17,6 +17,8 @@ rewrites are harmless, e.g. "employees" -> "administrators" is a subset).
 Figures (2026-11-29, AVX2 machine; model / lexical), at the session's start and after the
 qualifier, handling, narrower-No and on-site rules: narrowed 273 -> 181 / 226 -> 135 of
 303; narrowed No 302 -> 138 / 298 -> 129 of 303; object swaps 119 -> 116 / 86 -> 84 of 160.
+Then "board-approved", "independent" / "third-party" audits and tests, "role-based": narrowed
+74 / 32, narrowed No 19 / 16.
 
 Usage: python bench/bench_precision_probes.py [--lexical] [--show]
 """

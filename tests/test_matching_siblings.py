@@ -272,8 +272,36 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
             "Do you perform credentialed vulnerability scans of production?",
             False,
         ),
+        (
+            "Do you have a documented information security policy?",
+            "Do you have a board-approved information security policy?",
+            False,
+        ),
+        (
+            "Are your financial controls audited annually?",
+            "Are your financial controls independently audited annually?",
+            False,
+        ),
+        (
+            "Do you perform penetration tests of the application?",
+            "Do you have third-party penetration tests of the application?",
+            False,
+        ),
+        ("Do employees receive security training?", "Do employees receive role-based security training?", False),
         # the same stronger form, however worded, or the entry states it and the question asks less
         ("Are backups immutable?", "Do you keep immutable backups?", True),
+        (
+            "Is the information security policy approved by the board of directors?",
+            "Do you have a board-approved information security policy?",
+            True,
+        ),
+        (
+            "Is the application penetration tested by an independent third party?",
+            "Is the application penetration tested by a third party?",
+            True,
+        ),
+        ("Do you have annual independent audits?", "Do you have annual audits?", True),
+        ("Do you have annual independent audits?", "Are you audited annually by an independent auditor?", True),
         ("Do you support customer-managed encryption keys?", "Are customer-managed encryption keys supported?", True),
         (
             "Is the production database backed up nightly to immutable storage?",
@@ -286,6 +314,24 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
 )
 def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, asked, written):
     assert_written(embedder, bank, asked, written)
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifiers"),
+    [
+        ("Is the policy approved by the board of directors?", {"board"}),
+        ("Is the policy reviewed by management?", set()),
+        ("Have your systems had a third party security assessment completed?", {"independent"}),
+        ("Is the application tested by an independent party?", {"independent"}),
+        ("Will you allow the institution to perform its own vulnerability testing?", {"independent"}),
+        # the vendor's own tests, and third parties that are not auditors
+        ("Do you perform your own penetration tests?", set()),
+        ("Will institution data be shared with third parties?", set()),
+        ("Does the application support RBAC?", {"rolebased"}),
+    ],
+)
+def test_stronger_forms_read_from_the_wording(text, qualifiers):
+    assert facets(text).qualifiers == qualifiers
 
 
 @pytest.mark.parametrize(
