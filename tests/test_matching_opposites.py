@@ -65,6 +65,31 @@ def test_the_other_kind_is_not_written(embedder, bank, asked):
 @pytest.mark.parametrize(
     ("bank", "asked"),
     [
+        (
+            "Is a security incident response plan that includes relevant internal departments and impacted"
+            " customers established, documented, approved, communicated, applied, evaluated, and maintained?",
+            "Is a security vulnerability response plan that includes relevant internal departments and impacted"
+            " customers established, documented, approved, communicated, applied, evaluated, and maintained?",
+        ),
+        (
+            "Are information security incident metrics established and monitored?",
+            "Are information security vulnerability metrics established and monitored?",
+        ),
+        (
+            "Are application security vulnerabilities remediated following defined processes?",
+            "Are application security incidents remediated following defined processes?",
+        ),
+    ],
+)
+def test_incidents_and_vulnerabilities_are_two_processes(embedder, bank, asked):
+    """One word apart, the rest of the sentence the same: not even offered for review."""
+    s = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
+    assert s.entry_id != 1 or s.tier == "none", (s.score, s.tier)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked"),
+    [
         # the same pole, or both kinds on both sides: the rules stay out of the way
         ("Is debug mode disabled in production?", "Is debug mode disabled in production environments?"),
         (
@@ -72,6 +97,10 @@ def test_the_other_kind_is_not_written(embedder, bank, asked):
             "Are internal and external penetration tests conducted?",
         ),
         ("Do you host customer data in a public cloud?", "Is customer data hosted in a public cloud?"),
+        (
+            "Are incidents and vulnerabilities reported to customers?",
+            "Do you report incidents and vulnerabilities to customers?",
+        ),
         # "restricted to" names who may: the same control as "allowed only for"
         (
             "Is access to production restricted to authorized personnel?",
