@@ -251,6 +251,36 @@ def logout_everywhere(session: Session, user: User, *, ip: str | None = None) ->
     session.commit()
 
 
+def end_sessions_of(session: Session, user: User, *, actor: str, ip: str | None = None) -> int:
+    """An admin ends every browser session of `user` (a lost laptop, a shared screen),
+    without deactivating the account: they sign in again. API tokens stay. Returns how
+    many sessions were open."""
+    ended = _end_all_sessions(session, user)
+    audit.record(
+        session,
+        "user.sessions_ended",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        ip=ip,
+        details={"email": user.email, "sessions_ended": ended},
+    )
+    session.commit()
+    return ended
+
+
+def live_session_counts(session: Session, *, lifetime: dt.timedelta, now: dt.datetime | None = None) -> dict[int, int]:
+    """{user id: number of live browser sessions} (as ``list_sessions`` counts them), for
+    the users page; users without one are absent."""
+    since = (now or utcnow()) - lifetime
+    query = (
+        select(LoginSession.user_id, func.count())
+        .where(col(LoginSession.revoked_at).is_(None), LoginSession.last_seen_at >= since)
+        .group_by(LoginSession.user_id)
+    )
+    return {user_id: count for user_id, count in session.exec(query)}
+
+
 def record_logout(session: Session, user: User, login: LoginSession | None, *, ip: str | None = None) -> None:
     """Sign-out: ends this browser's session `login` only (a copy of its cookie stops
     working too); the user's other sessions go on."""

@@ -15,7 +15,7 @@ from answers import audit, users
 from answers.db import get_engine
 from answers.models import AuditEvent, LoginSession, User, utcnow
 from app import create_app
-from tests.auth_helpers import PASSWORD, db, make_user, signed_in
+from tests.auth_helpers import PASSWORD, bearer, db, make_user, signed_in, token_for
 from web.auth import describe_browser
 
 COOKIE = "answerbank_session"
@@ -400,3 +400,38 @@ def test_a_long_user_agent_is_truncated(app, sales):
 )
 def test_describe_browser_names_common_browsers(agent, label):
     assert describe_browser(agent) == label
+
+
+# -- an admin ends another user's sessions -------------------------------------------
+
+
+def test_an_admin_ends_every_session_of_a_user_who_stays_active(app, sales, people):
+    laptop, phone = _login(app, sales.email), _login(app, sales.email)
+    secret = token_for(app, sales)
+    admin = signed_in(app, people["admin"])
+    page = admin.get("/admin/users").data.decode()
+    row = page[page.index("seller@example.com") :].split("</tr>")[0]
+    assert "2 browsers" in row and f"/admin/users/{sales.id}/sessions/end" in row
+
+    ended = admin.post(f"/admin/users/{sales.id}/sessions/end", follow_redirects=True)
+    assert ended.status_code == 200 and "Ended 2 sessions of seller@example.com." in ended.data.decode()
+    assert laptop.get("/").status_code == 302 and phone.get("/").status_code == 302
+    assert all(r.revoked_at is not None for r in _rows(app))
+    assert admin.get("/").status_code == 200  # the admin's own session goes on
+    assert app.test_client().get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    event_ = next(e for e in _actions(app) if e.action == "user.sessions_ended")
+    assert (event_.actor, event_.object_id) == ("admin@example.com", str(sales.id))
+    assert event_.details == {"email": "seller@example.com", "sessions_ended": 2}
+    assert _login(app, sales.email).get("/").status_code == 200  # the account still signs in
+    row = admin.get("/admin/users").data.decode().split("seller@example.com", 1)[1].split("</tr>")[0]
+    assert "1 browser" in row
+
+
+def test_only_admins_end_other_users_sessions(app, sales, people):
+    laptop = _login(app, sales.email)
+    curator = signed_in(app, people["curator"])
+    assert curator.post(f"/admin/users/{sales.id}/sessions/end").status_code == 403
+    assert laptop.get("/").status_code == 200
+    admin = signed_in(app, people["admin"])
+    assert admin.post("/admin/users/999999/sessions/end").status_code == 404
+    assert admin.get(f"/admin/users/{sales.id}/sessions/end").status_code == 405

@@ -33,8 +33,11 @@ def signin_url(secret: str) -> str:
 
 
 def _users_page(status: int = 200, **extra: Any):
-    all_users = get_session().exec(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=all_users, roles=[r.value for r in Role], **extra), status
+    session = get_session()
+    all_users = session.exec(select(User).order_by(User.email)).all()
+    live = users.live_session_counts(session, lifetime=current_app.permanent_session_lifetime)
+    page = render_template("admin/users.html", users=all_users, roles=[r.value for r in Role], live=live, **extra)
+    return page, status
 
 
 @bp.get("/admin/users")
@@ -101,6 +104,15 @@ def set_active(user_id: int):
     except users.UserError as exc:
         return _users_page(400, error=str(exc))
     flash(f"{user.email} is {'active' if user.active else 'deactivated'}.", "info")
+    return redirect(url_for("admin.users_page"))
+
+
+@bp.post("/admin/users/<int:user_id>/sessions/end")
+def end_sessions(user_id: int):
+    """Sign a user out of every browser (their account stays active; API tokens stay)."""
+    user = _user_or_404(user_id)
+    ended = users.end_sessions_of(get_session(), user, actor=_actor(), ip=client_ip())
+    flash(f"Ended {ended} session{'' if ended == 1 else 's'} of {user.email}.", "info")
     return redirect(url_for("admin.users_page"))
 
 

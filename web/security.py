@@ -125,6 +125,7 @@ RULES: dict[str, Rule] = {
     "admin.change_role": ADMIN,
     "admin.set_active": ADMIN,
     "admin.issue_link": ADMIN,
+    "admin.end_sessions": ADMIN,
     "admin.audit": ADMIN,
     "admin.api_audit": ADMIN,
 }
