@@ -733,10 +733,12 @@ def question_clauses(text: str) -> Clauses:
     alternatives = _alternatives(text)
     parties = _parties(text)
     found = _LEADING_CONDITION.match(text)
+    # an example asks nothing: "(e.g. any entity not wholly-owned by you)" negates no question
+    plain = _EXAMPLES.sub(" ", text) if "(" in text else text
     if not found:  # most questions: the whole text is the main clause, its tokens known
-        negations = frozenset(_tokens_of(text)) & _NEGATIONS
+        negations = frozenset(_tokens_of(plain)) & _NEGATIONS
         return Clauses(negations, frozenset(), compound, polarity, alternatives, parties)
-    main = frozenset(canonical_tokens(text[found.end() :])) & _NEGATIONS
+    main = frozenset(canonical_tokens(_EXAMPLES.sub(" ", text[found.end() :]))) & _NEGATIONS
     return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity, alternatives, parties)
 
 

@@ -296,6 +296,21 @@ def test_a_different_kind_of_the_same_thing_is_not_high(entry_text, query_text):
     )
 
 
+def test_a_negation_in_an_example_does_not_negate_the_question():
+    # HECVAT 3 QUAL-02: the example defines a third party, the question is not negated
+    shared = (
+        "Will institution data be shared with any third parties? (e.g. any entity not wholly-owned by your company)"
+    )
+    assert main_clause_negations(shared) == set()
+    assert main_clause_negations("If you use SSO, is data shared? (e.g. not hosted by you)") == set()
+    assert main_clause_negations("Is data not shared with third parties? (e.g. hosting providers)") == {"not"}
+    assert main_clause_negations("Is data shared (not sold) with third parties?") == {"not"}  # no example
+    # scored as the same example without its "not" (the example's extra words cost alike)
+    entry = BankEntry(1, "Will institution data be shared with any third parties?", "Yes")
+    without_not = match_one([entry], shared.replace(" not ", " "))
+    assert abs(match_one([entry], shared).score - without_not.score) <= 5
+
+
 def test_a_negation_in_a_leading_condition_does_not_negate_the_question():
     # HECVAT 4 AAAI-05 against the HECVAT 3 wording
     assert main_clause_negations("For customers not using SSO, do you have password reset procedures?") == set()
