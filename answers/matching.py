@@ -343,6 +343,16 @@ _PHRASES: list[tuple[str, str]] = [
     # customer questionnaires call the respondent "the Vendor", "the Supplier", "the Third
     # Party", "the Contractor", "the Service Provider": that is "you" (a stopword)
     (r"the (?:vendor|supplier|third party|contractor|service provider)", "you"),
+    # ... also as a defined term without the article, as the subject of a verb ("Does Third
+    # Party share ...?"); "Is vendor management ...", "Do third parties ..." are not
+    (
+        r"(does|will|has|did|can|must|shall|should|would|could) (?:vendor|supplier|third party|contractor"
+        r"|service provider) (?=(?:have|share|transfer|maintain|use|perform|provide|follow|store|conduct|require"
+        r"|encrypt|allow|permit|retain|process|keep|ensure|monitor|support|employ|utilize|implement|undergo"
+        r"|carry|hold|review|test|train|restrict|limit|notify|collect|sell|disclose|host|outsource|subcontract"
+        r"|backup|back|operate|own|manage|rely|plan|document|track|log|scan|patch|classify|dispose|destroy)\b)",
+        r"\1 you ",
+    ),
     # "your cloud vendor", "your hosting provider": someone else than "you, the vendor"
     (
         r"third part(?:y|ies)|sub ?processors?|suppliers?|subcontractors?"
@@ -882,11 +892,15 @@ _HANDLING_VERBS = {
     "mask": r"mask(?:s|ed|ing)?|(?:pseud)?anonymi[sz](?:e|es|ed|ing)|pseudonymi[sz](?:e|es|ed|ing)"
     r"|obfuscat(?:e|es|ed|ing)|scrambl(?:e|es|ed|ing)",
 }
-# a lookahead: mentions overlap ("store, process or transmit cardholder data" names all three)
+# a lookahead: mentions overlap ("store, process or transmit cardholder data" names all three);
+# a verb joined to another handling verb reaches as far as that one ("share or transfer any
+# of its customer data")
+_ANY_HANDLING = "(?:" + "|".join(_HANDLING_VERBS.values()) + ")"
 _HANDLING = re.compile(
     "(?="
     + "|".join(
-        rf"\b(?:(?P<{name}>{verbs})(?!\W+(?:for|of|to|that|which|by|around)\b)\W+(?:\w+\W+){{0,3}}?{_DATA_NOUN}"
+        rf"\b(?:(?P<{name}>{verbs})(?!\W+(?:for|of|to|that|which|by|around)\b)"
+        rf"(?:(?:\W+(?:or|and|and/or))?\W+{_ANY_HANDLING}\b)*\W+(?:\w+\W+){{0,3}}?{_DATA_NOUN}"
         rf"|{_DATA_NOUN}\W+(?:\w+\W+){{0,3}}?(?P<{name}_>{verbs}))\b"
         for name, verbs in _HANDLING_VERBS.items()
     )

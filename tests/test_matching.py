@@ -408,3 +408,18 @@ def test_a_question_that_asks_a_second_thing_is_not_written_from_an_answer_to_th
     # both sides asking two things: nothing to hold against the match
     twice = BankEntry(8, compound, answer="No")
     assert match_one([twice, *BANK], compound.replace("Is your", "Is the")).tier in ("exact", "high")
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # the respondent as a defined term, subject of a verb: "you" (a stopword)
+        ("Does Third Party share customer data?", ["share", "customerdata"]),
+        ("Does Vendor have a SOC 2 report?", ["soc2", "report"]),
+        # not the respondent: other parties, and a noun after the term
+        ("Do third parties have access to data?", ["thirdparty", "acces", "data"]),
+        ("Will third party software be scanned?", ["thirdparty", "software", "scann"]),
+    ],
+)
+def test_the_respondent_without_an_article_is_you(text, tokens):
+    assert canonical_tokens(text) == tokens

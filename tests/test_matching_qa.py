@@ -221,6 +221,9 @@ def test_another_partys_report_is_not_the_respondents(embedder, entry, text):
         (OWN_SOC2, "Does the Third Party have a SOC 2 Type II report?"),
         (OWN_SOC2, "Does the Contractor have a SOC 2 Type II report?"),
         (OWN_SOC2, "Does the Service Provider have a SOC 2 Type II report?"),
+        # ... or as a defined term without the article
+        (OWN_SOC2, "Does Third Party have a SOC 2 Type II report?"),
+        (OWN_SOC2, "Does Vendor have a SOC 2 Type II report?"),
         # the same kind of party on both sides
         (
             BankEntry(1, "Does your hosting provider have a SOC 2 Type II report?", "Yes"),

@@ -356,6 +356,9 @@ def test_another_handling_of_the_data_is_not_written(embedder, bank, asked, writ
     [
         ("Do you store, process or transmit cardholder data?", {"store", "process", "transmit"}),
         ("Is customer information sold to advertisers?", {"sell"}),
+        # a verb joined to another reaches as far as it does
+        ("Does Third Party share or transfer any Mativ data with any fourth party?", {"share", "transmit"}),
+        ("Do you collect, store, share or sell any student data?", {"collect", "store", "share", "sell"}),
         # nouns, not handling: "a process for", "the use of"; "using" names the means
         ("Do you have a documented process for data retention?", set()),
         ("Do you restrict the use of customer data?", set()),
