@@ -253,6 +253,8 @@ def main() -> int:
         f"{'review':>7} {'offered':>8} {'secs':>6}"
     )
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    # per kind: answerable, written, right, offered, unsupported (across families: small sets)
+    totals: dict[str, list[int]] = {}
     for name, source, target, kind, labelled in EVALUATIONS:
         if only and not any(o.casefold() in name.casefold() for o in only):
             continue
@@ -306,6 +308,15 @@ def main() -> int:
         if show_wrong:
             for w in wrong:
                 print("    wrong:", w)
+        total = totals.setdefault(kind, [0, 0, 0, 0, 0])
+        for i, n in enumerate((answerable, written, correct, offered, unsupported)):
+            total[i] += n
+    for kind, (answerable, written, correct, offered, unsupported) in totals.items():
+        if kind == "across families" and answerable:
+            print(
+                f"{'all ' + kind:60} {answerable:10} {written:8} {(written - unsupported) / answerable:9.1%} "
+                f"{correct / written if written else 1:9.1%} {'':7} {offered / answerable:8.1%}"
+            )
     return 0
 
 
