@@ -900,7 +900,7 @@ _HANDLING = re.compile(
     "(?="
     + "|".join(
         rf"\b(?:(?P<{name}>{verbs})(?!\W+(?:for|of|to|that|which|by|around)\b)"
-        rf"(?:(?:\W+(?:or|and|and/or))?\W+{_ANY_HANDLING}\b)*\W+(?:\w+\W+){{0,3}}?{_DATA_NOUN}"
+        rf"(?:(?:\W+(?:or|and|and/or))?\W+{_ANY_HANDLING}\b){{0,5}}\W+(?:\w+\W+){{0,3}}?{_DATA_NOUN}"
         rf"|{_DATA_NOUN}\W+(?:\w+\W+){{0,3}}?(?P<{name}_>{verbs}))\b"
         for name, verbs in _HANDLING_VERBS.items()
     )
