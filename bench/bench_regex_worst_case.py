@@ -8,11 +8,18 @@ times ``analyse`` (tokens, clauses, facets) and ``entry_facets`` at growing leng
 prints seconds per size and the growth from the smallest to the largest. Linear work
 grows by the size ratio (16x here); a line marked SUPERLINEAR grows more than 3 times that.
 
+Then the same for matching itself: two questions of that many distinct random words
+against a bank holding five such entries (comparing two texts' words for near spellings
+costs the product of their vocabularies, so a text's first ``MAX_TEXT_TOKENS`` tokens
+are compared).
+
 Usage: python bench/bench_regex_worst_case.py
 """
 
 from __future__ import annotations
 
+import random
+import string
 import sys
 import time
 from pathlib import Path
@@ -70,6 +77,19 @@ def main() -> int:
         worst = max(worst, times[-1])
         print(f"{name:36} " + " ".join(f"{t:9.3f}" for t in times) + f"   {growth:5.1f}x{flag}")
     print(f"slowest text at {REPEATS[-1]} repetitions: {worst:.2f} s")
+    rng = random.Random(1)
+
+    def text(words: int) -> str:
+        return "Do you " + " ".join("".join(rng.choices(string.ascii_lowercase, k=7)) for _ in range(words)) + "?"
+
+    times = []
+    for n in REPEATS:
+        bank = [matching.BankEntry(i + 1, text(n) if i < 5 else text(12), answer="Yes") for i in range(100)]
+        index = matching.BankIndex.build(bank)
+        started = time.perf_counter()
+        index.match([matching.Query(text(n)) for _ in range(2)])
+        times.append(time.perf_counter() - started)
+    print(f"{'match, distinct words':36} " + " ".join(f"{t:9.3f}" for t in times))
     return 0
 
 

@@ -423,3 +423,16 @@ def test_a_question_that_asks_a_second_thing_is_not_written_from_an_answer_to_th
 )
 def test_the_respondent_without_an_article_is_you(text, tokens):
     assert canonical_tokens(text) == tokens
+
+
+def test_only_a_texts_first_tokens_are_compared():
+    """A cell may hold 32,767 characters: the lexical comparison reads a text's first
+    MAX_TEXT_TOKENS content tokens (comparing near spellings costs the product of the two
+    vocabularies), so a question followed by pages of text still finds its entry."""
+    from answers.matching import MAX_TEXT_TOKENS, _tokens_of
+
+    filler = " ".join(f"word{i}x" for i in range(5 * MAX_TEXT_TOKENS))
+    tokens = _tokens_of("Is customer data encrypted at rest? " + filler)
+    assert len(tokens) == MAX_TEXT_TOKENS and tokens[:3] == ("customerdata", "encrypt", "atrest")
+    bank = [BankEntry(1, "Is customer data encrypted at rest?", "Yes"), *BANK]
+    assert match_one(bank, "Is customer data encrypted at rest? " + filler).entry_id == 1
