@@ -619,14 +619,15 @@ _KINDS = re.compile(
     r"|(?P<success_p>success\w*)|(?P<success_m>unsuccessful\w*|fail(?:ed|ures?|s)?)"
     r"|(?P<same_p>same)|(?P<same_m>separate|different|distinct)"
     r"|(?P<all_p>all|every)|(?P<all_m>some|certain|selected|partial\w*)"
-    r"|(?P<incident_p>incidents?)|(?P<incident_m>vulnerabilit(?:y|ies)))\b"
+    r"|(?P<incident_p>incidents?)|(?P<incident_m>vulnerabilit(?:y|ies))"
+    r"|(?P<layer_p>applications?)|(?P<layer_m>infrastructures?))\b"
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
     "outside", "synchron", "minimum", "maximum", "symmetric", "static", "dynamic", "before", "prior to", "after",
     "physical", "logical", "site", "premise", "person", "remote", "tenan", "success", "fail", "same", "separate",
     "different", "distinct", "all", "every",
-    "some", "certain", "selected", "partial", "incident", "vulnerabilit",
+    "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure",
 )  # fmt: skip
 
 

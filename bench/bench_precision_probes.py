@@ -19,7 +19,7 @@ qualifier, handling, narrower-No and on-site rules: narrowed 273 -> 181 / 226 ->
 303; narrowed No 302 -> 138 / 298 -> 129 of 303; object swaps 119 -> 116 / 86 -> 84 of 160.
 Then "board-approved", "independent" / "third-party" audits and tests, "role-based": narrowed
 74 / 32, narrowed No 19 / 16; incidents / vulnerabilities as two kinds: object swaps
-101 / 75.
+101 / 75; application / infrastructure as two kinds: object swaps 64 / 48.
 
 Usage: python bench/bench_precision_probes.py [--lexical] [--show]
 """

@@ -79,10 +79,20 @@ def test_the_other_kind_is_not_written(embedder, bank, asked):
             "Are application security vulnerabilities remediated following defined processes?",
             "Are application security incidents remediated following defined processes?",
         ),
+        # the application and the infrastructure under it: two scopes of one control
+        (
+            "Do you perform penetration tests of your application at least annually?",
+            "Do you perform penetration tests of your infrastructure at least annually?",
+        ),
+        (
+            "Are your systems and applications regularly scanned externally for vulnerabilities?",
+            "Are your systems and infrastructure regularly scanned externally for vulnerabilities?",
+        ),
     ],
 )
-def test_incidents_and_vulnerabilities_are_two_processes(embedder, bank, asked):
-    """One word apart, the rest of the sentence the same: not even offered for review."""
+def test_one_word_apart_another_object_or_scope_is_not_offered(embedder, bank, asked):
+    """Incidents / vulnerabilities (two processes), application / infrastructure (two
+    scopes): one word apart, the rest of the sentence the same, not even offered for review."""
     s = match(embedder, [BankEntry(1, bank, answer="Yes")], asked)
     assert s.entry_id != 1 or s.tier == "none", (s.score, s.tier)
 
@@ -97,6 +107,7 @@ def test_incidents_and_vulnerabilities_are_two_processes(embedder, bank, asked):
             "Are internal and external penetration tests conducted?",
         ),
         ("Do you host customer data in a public cloud?", "Is customer data hosted in a public cloud?"),
+        ("Are application and infrastructure changes tested?", "Are infrastructure and application changes tested?"),
         (
             "Are incidents and vulnerabilities reported to customers?",
             "Do you report incidents and vulnerabilities to customers?",
