@@ -573,6 +573,9 @@ class Clauses(NamedTuple):
     alternatives: tuple[frozenset[str], ...] = ()
     #: the kinds of other party it names ("hosting", "supplier"); empty: only the respondent
     parties: frozenset[str] = frozenset()
+    #: the tokens of two things it joins with "and" ("backups and logs" -> backup, log);
+    #: empty without
+    conjuncts: tuple[frozenset[str], ...] = ()
 
 
 #: Words whose opposite inverts the answer ("Is remote access disabled?" against "... enabled?",
@@ -697,6 +700,46 @@ def _alternatives(text: str) -> tuple[frozenset[str], ...]:
     return (own_left, own_right) if own_left and own_right else ()
 
 
+_AND = re.compile(r"\band\b(?! or\b)")
+
+
+def _conjuncts(text: str) -> tuple[frozenset[str], ...]:
+    """The two things the first "A and B" of ``text`` joins (examples in parentheses left
+    out), as the content token either side of the join, like ``_alternatives``. Empty
+    without such a join, or where a side's word is generic ("policies and procedures")."""
+    if " and " not in text.casefold():
+        return ()
+    norm = normalise(_spell_out(_PARENTHESES.sub(" ", text)))  # "a KMS and": its tokens' words
+    found = _AND.search(norm)
+    if not found:
+        return ()
+    before, after = norm[: found.start()].split()[-1:], norm[found.end() :].split()[:1]
+    if before and after and before[0].endswith("ed") and after[0].endswith("ed"):
+        return ()  # two states of one thing ("restricted and controlled"), not two things
+    left = set(canonical_tokens(norm[: found.start()])[-1:])
+    right = set(canonical_tokens(norm[found.end() :])[:1])
+    own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
+    own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
+    return (own_left, own_right) if own_left and own_right else ()
+
+
+def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spellings: _Spellings) -> bool:
+    """``tokens`` name one of the two ``sides`` and not the other, a word counting as named
+    when it or a near spelling or a stem of it is there ("rotated" / "rotation", "prod" /
+    "production"; ``_conjuncts``)."""
+
+    def named(side: frozenset[str]) -> bool:
+        return any(
+            w in tokens
+            or spellings.any_near(w, tokens)
+            or any(len(w) >= 4 and len(t) >= 4 and (t.startswith(w[:5]) or w.startswith(t[:5])) for t in tokens)
+            for w in side
+        )
+
+    hits = [named(side) for side in sides]
+    return any(hits) and not all(hits)
+
+
 def _covers_one(alternatives: tuple[frozenset[str], ...], other: frozenset[str]) -> bool:
     """``other`` (a question's tokens) names one of the alternatives and not the other:
     its answer is no answer to the either-or ("a WAF and/or SPI firewall" against "an SPI
@@ -743,14 +786,16 @@ def question_clauses(text: str) -> Clauses:
     polarity = _polarity(text)
     alternatives = _alternatives(text)
     parties = _parties(text)
+    conjuncts = _conjuncts(text)
     found = _LEADING_CONDITION.match(text)
     # an example asks nothing: "(e.g. any entity not wholly-owned by you)" negates no question
     plain = _EXAMPLES.sub(" ", text) if "(" in text else text
     if not found:  # most questions: the whole text is the main clause, its tokens known
         negations = frozenset(_tokens_of(plain)) & _NEGATIONS
-        return Clauses(negations, frozenset(), compound, polarity, alternatives, parties)
+        return Clauses(negations, frozenset(), compound, polarity, alternatives, parties, conjuncts)
     main = frozenset(canonical_tokens(_EXAMPLES.sub(" ", text[found.end() :]))) & _NEGATIONS
-    return Clauses(main, frozenset(canonical_tokens(found.group(0))), compound, polarity, alternatives, parties)
+    condition = frozenset(canonical_tokens(found.group(0)))
+    return Clauses(main, condition, compound, polarity, alternatives, parties, conjuncts)
 
 
 class Facets(NamedTuple):
@@ -1022,7 +1067,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         elif not q.frequencies and p.frequencies:
             differ["frequency"] = 0.5
     populations = p.populations or p.said_populations
-    if q.populations and populations and q.populations.isdisjoint(populations):
+    if q.populations and populations and not q.populations <= populations:
+        # another population, or one more ("employees and contractors" against employees)
         differ["population"] = 1.0
     elif q.populations == {"customer"} and not populations:
         # customers asked, the entry names no one: a vendor's control is usually about its
@@ -1806,8 +1852,8 @@ class BankIndex:
         spellings looked up in ``spellings``."""
         penalty = 0.0
         q_tokens, p_tokens = q.tokens, p.tokens
-        _, q_cond, q_two, _, q_alt, q_party = q.clauses
-        _, p_cond, p_two, _, p_alt, p_party = p.clauses
+        _, q_cond, q_two, _, q_alt, q_party, q_and = q.clauses
+        _, p_cond, p_two, _, p_alt, p_party, _ = p.clauses
         if (q_party or p_party) and q_party.isdisjoint(p_party):
             penalty += PARTY_PENALTY
         # an opposite word inverts the answer as a negation does; both together cancel
@@ -1821,6 +1867,11 @@ class BankIndex:
         if q_two != p_two or (
             bool(q_alt) != bool(p_alt) and (_covers_one(q_alt, p_tokens) or _covers_one(p_alt, q_tokens))
         ):
+            penalty += COMPOUND_PENALTY
+        # two things asked together, one of them named by the entry: its Yes covers that
+        # one only ("Are backups and logs encrypted?" against "Are backups encrypted?");
+        # the other way round the entry answers for both
+        elif q_and and _names_one(q_and, p_tokens, spellings):
             penalty += COMPOUND_PENALTY
         q_num, p_num = q.specifiers, p.specifiers
         if q_num and p_num and q_num != p_num:

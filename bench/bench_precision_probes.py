@@ -20,6 +20,8 @@ qualifier, handling, narrower-No and on-site rules: narrowed 273 -> 181 / 226 ->
 Then "board-approved", "independent" / "third-party" audits and tests, "role-based": narrowed
 74 / 32, narrowed No 19 / 16; incidents / vulnerabilities as two kinds: object swaps
 101 / 75; application / infrastructure as two kinds: object swaps 64 / 48.
+A second thing joined by "and", one more population: narrowed 61 / 20, narrowed No 17 / 14,
+object swaps 63 / 47.
 
 Usage: python bench/bench_precision_probes.py [--lexical] [--show]
 """

@@ -16,6 +16,7 @@ from answers.matching import (
     SWAP_PENALTY,
     BankEntry,
     BankIndex,
+    _conjuncts,
     _tokens_of,
     entry_facets,
     facets,
@@ -352,6 +353,31 @@ def test_another_handling_of_the_data_is_not_written(embedder, bank, asked, writ
 
 
 @pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # two things asked together, the entry naming one: its Yes covers that one only
+        ("Are backups encrypted?", "Are backups and logs encrypted?", False),
+        ("Are servers patched monthly?", "Are servers and laptops patched monthly?", False),
+        ("Do employees receive security training?", "Do employees and contractors receive security training?", False),
+        # the entry names both (or all of it): it answers for each
+        ("Are backups and logs encrypted?", "Are backups encrypted?", True),
+        (
+            "Do employees and contractors receive security training?",
+            "Do employees receive security training?",
+            True,
+        ),
+        (
+            "Are encryption keys managed in a key management service with rotation?",
+            "Are encryption keys stored in a KMS and rotated?",
+            True,
+        ),
+    ],
+)
+def test_a_second_thing_joined_by_and_is_not_written_from_one(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)
+
+
+@pytest.mark.parametrize(
     ("text", "handling"),
     [
         ("Do you store, process or transmit cardholder data?", {"store", "process", "transmit"}),
@@ -382,3 +408,19 @@ def test_handling_reads_verbs_next_to_the_data(text, handling):
 )
 def test_a_customer_compound_names_no_population(text, populations):
     assert facets(text).populations == populations
+
+
+@pytest.mark.parametrize(
+    ("text", "conjuncts"),
+    [
+        ("Are backups and logs encrypted?", (frozenset({"backup"}), frozenset({"log"}))),
+        ("Are servers and laptops patched monthly?", (frozenset({"serv"}), frozenset({"laptop"}))),
+        # two states of one thing, generic words, an example, "and/or" (an alternative)
+        ("Is physical access restricted and controlled?", ()),
+        ("Do you have policies and procedures for patching?", ()),
+        ("Is data encrypted (e.g. backups and logs)?", ()),
+        ("Are backups and/or logs encrypted?", ()),
+    ],
+)
+def test_conjuncts_read_the_words_either_side_of_and(text, conjuncts):
+    assert _conjuncts(text) == conjuncts
