@@ -5,6 +5,7 @@ Exit code 0 on success, 2 on bad input with a one-line reason on stderr.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -440,14 +441,44 @@ def purge_command(dry_run: bool, days: int | None) -> None:
         click.echo(f"warning: {len(stray)} stored file(s) belong to no questionnaire: {', '.join(stray)}", err=True)
 
 
+def _fail_on_database_errors(command: click.Command) -> None:
+    """Make a database that refuses (read-only, locked past the busy timeout, unreachable)
+    end `command` (and a group's subcommands) with one line and exit 2 instead of a
+    traceback. The command's transaction is rolled back when its session closes."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _fail_on_database_errors(sub)
+        return
+    callback = command.callback
+    if callback is None:
+        return
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from flask import current_app
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return callback(*args, **kwargs)
+        except OperationalError as exc:
+            fail(db.refused_message(exc, current_app.config["DATABASE_URL"]))
+
+    command.callback = run
+
+
+COMMANDS = (
+    init_db_command,
+    inspect_command,
+    autofill_command,
+    bank_group,
+    users_group,
+    audit_group,
+    purge_command,
+)
+for _command in COMMANDS:  # once, at import: create_app runs init_app for every app
+    _fail_on_database_errors(_command)
+
+
 def init_app(app: Flask) -> None:
-    for command in (
-        init_db_command,
-        inspect_command,
-        autofill_command,
-        bank_group,
-        users_group,
-        audit_group,
-        purge_command,
-    ):
+    for command in COMMANDS:
         app.cli.add_command(command)
