@@ -66,6 +66,9 @@ def family_label(family: str, version: str | None, edition: str | None = None) -
     return " ".join(part for part in (family, edition, version) if part)
 
 
+#: the extensions a completed file of each format may have
+_EXTENSIONS = {"xlsx": (".xlsx",), "xlsm": (".xlsm",), "docx": (".docx",), "csv": (".csv", ".tsv", ".txt", ".tab")}
+
 STATUS = click.Choice([EntryStatus.approved.value, EntryStatus.draft.value])
 
 
@@ -262,6 +265,13 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
     except (QuestionnaireImportError, responding.DecisionError, WriteBackError, ValueError) as exc:
         fail(str(exc))
     _keep_computed(db.get_session())
+    if not in_ext and out_ext not in _EXTENSIONS[result.format]:
+        # without an extension to keep (a file saved from an upload folder), the content
+        # decides: a workbook written as out.csv or out.docx opens nowhere
+        fail(
+            f"{output}: {file} has no extension and is an {result.format} file: "
+            f"name the completed file {Path(output).stem}.{result.format}"
+        )
     try:
         Path(output).write_bytes(result.data)
     except OSError as exc:
