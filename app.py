@@ -72,7 +72,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 if __name__ == "__main__":
     import sys
 
-    from answers.db import init_db, schema_upgraded
+    from sqlalchemy.exc import OperationalError
+
+    from answers.db import init_db, refused_message, schema_upgraded
     from answers.schema import SchemaUpgradeRefused
 
     application = create_app()
@@ -80,6 +82,8 @@ if __name__ == "__main__":
         loaded = init_db(application, demo_if_empty=True)
     except SchemaUpgradeRefused as exc:
         sys.exit(f"Not started. {exc}")
+    except OperationalError as exc:
+        sys.exit(f"Not started: {refused_message(exc, application.config['DATABASE_URL'])}.")
     for change in schema_upgraded(application):
         print(f"Upgraded the database: {change}")
     if loaded:

@@ -5,6 +5,7 @@ Exit code 0 on success, 2 on bad input with a one-line reason on stderr.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -64,6 +65,9 @@ def family_label(family: str, version: str | None, edition: str | None = None) -
     """'HECVAT Full 3.06', 'generic': no doubled or trailing space when a part is missing."""
     return " ".join(part for part in (family, edition, version) if part)
 
+
+#: the extensions a completed file of each format may have
+_EXTENSIONS = {"xlsx": (".xlsx",), "xlsm": (".xlsm",), "docx": (".docx",), "csv": (".csv", ".tsv", ".txt", ".tab")}
 
 STATUS = click.Choice([EntryStatus.approved.value, EntryStatus.draft.value])
 
@@ -261,6 +265,13 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
     except (QuestionnaireImportError, responding.DecisionError, WriteBackError, ValueError) as exc:
         fail(str(exc))
     _keep_computed(db.get_session())
+    if not in_ext and out_ext not in _EXTENSIONS[result.format]:
+        # without an extension to keep (a file saved from an upload folder), the content
+        # decides: a workbook written as out.csv or out.docx opens nowhere
+        fail(
+            f"{output}: {file} has no extension and is an {result.format} file: "
+            f"name the completed file {Path(output).stem}.{result.format}"
+        )
     try:
         Path(output).write_bytes(result.data)
     except OSError as exc:
@@ -440,14 +451,44 @@ def purge_command(dry_run: bool, days: int | None) -> None:
         click.echo(f"warning: {len(stray)} stored file(s) belong to no questionnaire: {', '.join(stray)}", err=True)
 
 
+def _fail_on_database_errors(command: click.Command) -> None:
+    """Make a database that refuses (read-only, locked past the busy timeout, unreachable)
+    end `command` (and a group's subcommands) with one line and exit 2 instead of a
+    traceback. The command's transaction is rolled back when its session closes."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _fail_on_database_errors(sub)
+        return
+    callback = command.callback
+    if callback is None:
+        return
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from flask import current_app
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return callback(*args, **kwargs)
+        except OperationalError as exc:
+            fail(db.refused_message(exc, current_app.config["DATABASE_URL"]))
+
+    command.callback = run
+
+
+COMMANDS = (
+    init_db_command,
+    inspect_command,
+    autofill_command,
+    bank_group,
+    users_group,
+    audit_group,
+    purge_command,
+)
+for _command in COMMANDS:  # once, at import: create_app runs init_app for every app
+    _fail_on_database_errors(_command)
+
+
 def init_app(app: Flask) -> None:
-    for command in (
-        init_db_command,
-        inspect_command,
-        autofill_command,
-        bank_group,
-        users_group,
-        audit_group,
-        purge_command,
-    ):
+    for command in COMMANDS:
         app.cli.add_command(command)

@@ -10,10 +10,12 @@ Creating the app creates missing tables and upgrades an older database
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, func, select
 
@@ -62,7 +64,12 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             if url not in ("sqlite://", "sqlite:///:memory:"):
-                cur.execute("PRAGMA journal_mode=WAL")
+                try:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:
+                    # a read-only database (file, folder or `mode=ro`) keeps its journal
+                    # mode: it can still be read, and a write fails with its own reason
+                    pass
             cur.close()
 
         return engine
@@ -122,6 +129,19 @@ def init_app(app: Flask) -> None:
             # the app still starts: `init-db` must be able to say the same, and /healthz
             # answers 503 with the reason instead of every page failing unexplained
             app.logger.error("%s", exc)
+        except OperationalError:
+            # unreachable, unreadable or locked: the app still loads, so that the command
+            # run says so in one line (`cli`) and /healthz answers 503, not a traceback
+            pass
+
+
+def refused_message(exc: OperationalError, url: str) -> str:
+    """One line for a database that refused a connection, a read or a write: its URL
+    (password hidden) and the driver's first line ("attempt to write a readonly database",
+    "database is locked", "connection refused")."""
+    lines = str(exc.orig or exc).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    return f"the database {make_url(url).render_as_string(hide_password=True)} refused: {reason}"
 
 
 def bank_is_empty(session: Session) -> bool:

@@ -945,6 +945,7 @@ class AutofillResult:
     family: str
     version: str | None
     not_writable: int = 0  # questions with no answer cell of their own (``unwritable``): never written
+    format: str = ""  # the questionnaire's format by its content ('xlsx', 'xlsm', 'csv', 'docx'): `data`'s too
 
 
 def autofill(
@@ -996,7 +997,9 @@ def autofill(
         )
     out = writer(parsed.format)(data, values)
     written = sum(1 for r in report if r["written"])
-    return AutofillResult(out, report, written, parsed.family, parsed.version, not_writable=len(blocked))
+    return AutofillResult(
+        out, report, written, parsed.family, parsed.version, not_writable=len(blocked), format=parsed.format
+    )
 
 
 # --- learn back ----------------------------------------------------------------------

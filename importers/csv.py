@@ -21,10 +21,12 @@ from pathlib import PurePath
 from importers._tabletext import (
     ID_VALUE,
     NUMBERED,
+    QUESTION_HEADERS,
     family_of,
     header_columns,
     mark_columns,
     marked,
+    norm,
     pick_id_column,
     pick_question_column,
     question_like,
@@ -266,7 +268,20 @@ def _find_layout(records: list[CsvRecord], filename: str) -> _Layout:
     ident = pick_id_column(_columns(records, data_rows, range(question)), question)
     answer = question + 1
     comment = answer + 1 if answer + 1 < width else None
-    return _Layout(question, answer, comment, ident, {})
+    return _Layout(question, answer, comment, ident, _question_header(records, data_rows, question))
+
+
+def _question_header(records: list[CsvRecord], data_rows: list[int], question: int) -> dict[int, str | None]:
+    """{index: None} for a header above the first question that names only the question
+    column ("ID,Question,Réponse,Commentaire": answer words we do not know), so that it
+    is not read as a question "Question"; else {}."""
+    for index in data_rows:
+        text = _field(records[index], question)
+        if question_like(text):
+            return {}
+        if norm(text) in QUESTION_HEADERS:
+            return {index: None}
+    return {}
 
 
 def _field(record: CsvRecord, col: int | None) -> str:

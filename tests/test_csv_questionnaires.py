@@ -356,6 +356,25 @@ def test_written_cells_with_quotes_and_other_delimiters_read_back(answers, comme
     ]
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["ID", "Question", "Réponse", "Commentaire"],
+        ["No.", "Question", "", ""],
+        ["ID", "Question", "Antwort", "Kommentar"],
+    ],
+)
+def test_a_header_naming_only_the_question_column_is_not_a_question(header):
+    # the answer and comment headers in words the importer does not know: the header row
+    # used to become a question "Question" with the id "ID"
+    data = make_csv([header, ["Q1", "Do you encrypt data at rest?", "", ""], ["Q2", "Do you test restores?", "", ""]])
+    parsed = parse(data)
+    assert [(q.id, q.text, q.answer_cell, q.comment_cell) for q in parsed.questions] == [
+        ("Q1", "Do you encrypt data at rest?", CellRef("", 2, 3), CellRef("", 2, 4)),
+        ("Q2", "Do you test restores?", CellRef("", 3, 3), CellRef("", 3, 4)),
+    ]
+
+
 def test_header_naming_only_the_answer_column():
     data = make_csv([["Control", "Response"], ["Do you back up daily?", "Yes"], ["Do you test restores?", ""]])
     parsed = parse(data)

@@ -339,6 +339,20 @@ def test_autofill_checks_the_report_path_before_writing_the_output(runner, tmp_p
     assert not out.exists()
 
 
+def test_autofill_of_a_file_without_an_extension_names_the_output_by_its_content(runner, tmp_path):
+    # a file saved from an upload folder has no extension to keep: the completed workbook
+    # used to be written as out.csv, which opens nowhere
+    src = tmp_path / "07b0f8f105cf8f91"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    refused = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.csv")])
+    assert refused.exit_code == 2
+    assert "has no extension and is an xlsx file: name the completed file out.xlsx" in refused.output
+    assert not (tmp_path / "out.csv").exists()
+    done = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.xlsx")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "out.xlsx").read_bytes()[:2] == b"PK"
+
+
 def test_autofill_refuses_a_workbook_named_csv(runner, tmp_path):
     src = tmp_path / "blank.csv"
     src.write_bytes(questionnaire_xlsx(BLANK[:1]))
