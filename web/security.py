@@ -226,8 +226,10 @@ def enforce_access():
     g.user = None
     g.login_session = None
     endpoint = request.endpoint
-    if endpoint is None:
-        return None  # no route matched: Flask answers 404 / 405
+    if endpoint is None:  # no route matched: Flask answers 404 / 405
+        if not is_api_path(request.path):
+            g.user = _session_user()  # the error page shows the signed-in user's navigation
+        return None
     api = is_api_path(request.path)
     rule = RULES.get(endpoint)
     if rule is None:
