@@ -132,6 +132,7 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
     page.keyboard.press("a")
     accept.locator(".save-note").wait_for()
     assert accept.locator(".save-note").inner_text() == "Saved."
+    assert accept.locator(".save-note").get_attribute("role") == "status"  # announced, not only shown
     assert int(page.locator("#count-answered").inner_text()) == answered_before + 1
     assert "accepted" in accept.locator(".state").inner_text()
 
