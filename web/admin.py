@@ -50,7 +50,7 @@ def create_user():
             session, request.form.get("email", ""), request.form.get("role", ""), actor=_actor(), ip=client_ip()
         )
     except users.UserError as exc:
-        return _users_page(400, error=str(exc))
+        return _users_page(400, error=str(exc), form=request.form)
     secret = users.issue_signin_link(session, user, actor=_actor(), ip=client_ip())
     hours = current_app.config["SIGNIN_LINK_HOURS"]
     return _users_page(201, new_user=user, new_link=signin_url(secret), link_hours=hours)
