@@ -415,3 +415,20 @@ def test_a_page_past_the_last_links_back_to_page_one(sales_client, session):
     assert "Page 9 is past the last page (1)." in page and "No entries match." not in page
     link = re.search(r'<a href="([^"]+)">Back to page 1</a>', page).group(1)
     assert "page=1" in link and "q=malware" in link
+
+
+def test_a_refused_import_keeps_the_chosen_status_and_product(curator_client, session):
+    # QA web pass 3: the form came back with approved and no product, so fixing the file and
+    # uploading it again imported it approved and company-wide unless both were chosen again
+    data = (HEADER + ",Yes,,,,\r\n").encode()
+    response = curator_client.post(
+        "/bank/import",
+        data={"file": (io.BytesIO(data), "bad.csv"), "status": "draft", "product": "Console"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "row 2: question is empty" in page
+    assert "<option selected>draft</option>" in page
+    assert 'name="product" value="Console"' in page
+    no_file = curator_client.post("/bank/import", data={"status": "draft", "product": "Console"})
+    assert no_file.status_code == 400 and 'name="product" value="Console"' in no_file.get_data(as_text=True)

@@ -463,14 +463,15 @@ def import_preview():
     file = request.files.get("file")
     status = request.form.get("status") or "approved"
     product = (request.form.get("product") or "").strip()
+    chosen = {"status": status, "product": product}  # a refused file comes back with both kept
     if file is None or not file.filename:
-        return _import_form(error="choose a .csv or .xlsx bank file"), 400
+        return _import_form(error="choose a .csv or .xlsx bank file", **chosen), 400
     if status not in ("approved", "draft"):
         return _import_form(error="status must be approved or draft"), 400
     try:
         bank.check_new_product(product, session=get_session())  # a new product is created on confirm
     except bank.EntryError as exc:
-        return _import_form(error=str(exc)), 400
+        return _import_form(error=str(exc), **chosen), 400
     data = file.read()
     try:
         rows = bank.read_bank_file(data, file.filename, known_products=bank.product_names(session=get_session()))
@@ -478,7 +479,7 @@ def import_preview():
             rows, session=get_session(), product=product or None, status=EntryStatus(status)
         )  # what confirming will do, row by row: a retirement must not hide among the updates
     except bank.BankFileError as exc:
-        return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename), 400
+        return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename, **chosen), 400
     stored = secrets.token_hex(16)
     folder = _import_folder()
     _sweep_previews(folder)
