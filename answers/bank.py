@@ -521,6 +521,12 @@ def _parse_review_by(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
+def validation_message(exc: ValidationError) -> str:
+    """ "question: must not be empty; answer: ..." for people: pydantic's own text carries a
+    "Value error, " prefix that means nothing to a curator."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+
+
 def product_names(*, session: Session) -> set[str]:
     return set(session.exec(select(Product.name)))
 
@@ -621,8 +627,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         try:
             entries.append(EntryCreate(**fields))
         except ValidationError as exc:
-            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            problems.append(f"row {number}: {reasons}")
+            problems.append(f"row {number}: {validation_message(exc)}")
     if problems:
         hint = f" ({NEW_PRODUCT_HINT})" if any("unknown product(s)" in p for p in problems) else ""
         raise BankFileError(f"{filename}: {len(problems)} bad row(s), nothing imported{hint}", problems)

@@ -432,3 +432,13 @@ def test_a_refused_import_keeps_the_chosen_status_and_product(curator_client, se
     assert 'name="product" value="Console"' in page
     no_file = curator_client.post("/bank/import", data={"status": "draft", "product": "Console"})
     assert no_file.status_code == 400 and 'name="product" value="Console"' in no_file.get_data(as_text=True)
+
+
+def test_a_blank_question_is_refused_in_plain_words(curator_client, session):
+    # QA web pass 3: "question: Value error, question must not be empty" (pydantic's wording)
+    response = curator_client.post("/bank/new", data={"question": "   ", "answer": "Yes", "comment": "kept"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "question: must not be empty" in page and "Value error" not in page
+    assert ">kept</textarea>" in page  # the rest of the form stays as typed
+    assert _count(session) == 0

@@ -192,7 +192,7 @@ def create():
 
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return bank.validation_message(exc)
     return str(exc)
 
 
