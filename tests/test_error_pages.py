@@ -67,3 +67,13 @@ def test_api_and_script_errors_stay_json(sales_client):
     assert sales_client.get("/questionnaires/987654", headers={"Accept": "application/json"}).is_json
     assert sales_client.get("/api/v1/questionnaires/987654").status_code == 401  # bearer only, JSON
     assert sales_client.get("/api/v1/questionnaires/987654").is_json
+
+
+def test_every_page_names_an_icon_that_exists(sales_client):
+    # QA web pass 3: no icon, so every page load logged a 404 for /favicon.ico in the console
+    html = sales_client.get("/").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert icon, "no <link rel=icon>: the browser asks for /favicon.ico, which is a 404"
+    response = sales_client.get(icon.group(1))
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    response.close()
