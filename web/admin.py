@@ -152,7 +152,7 @@ def find_events(session: Session, f: AuditFilter, page_size: int = PAGE_SIZE) ->
         conditions.append(func.lower(AuditEvent.actor) == f.actor.lower())
     if f.action:
         if f.action.endswith("."):
-            conditions.append(AuditEvent.action.startswith(f.action))  # type: ignore[attr-defined]
+            conditions.append(AuditEvent.action.startswith(f.action, autoescape=True))  # type: ignore[attr-defined]
         else:
             conditions.append(AuditEvent.action == f.action)
     if f.since:
