@@ -105,6 +105,10 @@ def test_two_reviewers_the_stale_save_is_refused_with_json(app, reviewer, qid):
         reviewer, qid, enc, answer="Yes", comment="Would overwrite", status="accepted", lock_version=enc["version"]
     )
     assert late.status_code == 409 and "changed by someone else" in late.json["error"]
+    # in a reviewer's words (QA web pass 3: "item 1929 ... (version 3, you had 2): reload"),
+    # and warning that a reload replaces the text still typed in the page
+    assert "version" not in late.json["error"] and f"item {enc['id']}" not in late.json["error"]
+    assert "copy your text" in late.json["error"]
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
     assert "From the second tab</textarea>" in page and "Would overwrite" not in page
 
