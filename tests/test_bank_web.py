@@ -14,6 +14,7 @@ from answers import bank
 from answers.models import Entry, EntryCreate, EntryStatus, EntryVersion
 from answers.suggest import invalidate
 from tests.auth_helpers import bearer, token_for
+from web import bank as bank_web
 
 HEADER = "question,answer,comment,alternates,tags,owner\r\n"
 
@@ -442,3 +443,35 @@ def test_a_blank_question_is_refused_in_plain_words(curator_client, session):
     assert "question: must not be empty" in page and "Value error" not in page
     assert ">kept</textarea>" in page  # the rest of the form stays as typed
     assert _count(session) == 0
+
+
+def test_an_entry_used_in_many_questionnaires_lists_the_latest_and_counts_the_rest(sales_client, session):
+    # QA web pass 3: "Used in" listed every questionnaire: the SOC 2 entry of a year's uploads
+    # (300 questionnaires) made its page a list of 300 links
+    from answers.models import Item, ItemStatus, Questionnaire
+
+    e = _entry(session, "Do you have a current SOC 2 Type II report?")
+    for n in range(30):
+        q = Questionnaire(
+            name=f"Customer {n:02d}", filename="q.xlsx", stored_name="x", sha256="0", size=1, format="xlsx", family="x"
+        )
+        q.uploaded_at = q.uploaded_at + dt.timedelta(minutes=n)
+        session.add(q)
+        session.flush()
+        session.add(
+            Item(
+                questionnaire_id=q.id,
+                position=0,
+                sheet="S",
+                row=2,
+                text=e.question,
+                entry_id=e.id,
+                status=ItemStatus.accepted,
+            )
+        )
+    session.commit()
+    page = sales_client.get(f"/bank/{e.id}").get_data(as_text=True)
+    used = page.split("<h2>Used in</h2>", 1)[1].split("<h2>", 1)[0]
+    assert used.count("<li>") == bank_web.USED_SHOWN
+    assert "Customer 29" in used and "Customer 00" not in used  # the latest first
+    assert f"and {30 - bank_web.USED_SHOWN} older questionnaire(s)" in used

@@ -42,6 +42,7 @@ MAX_PAGE = 1_000_000  # past the last page shows no entries; past this would ove
 MAX_DAYS = 36_500  # a review window of a century; more overflows the date arithmetic
 _IMPORT_MAX_AGE = 3600
 HYGIENE_SHOWN = 200  # findings of one kind listed on the hygiene page
+USED_SHOWN = 20  # questionnaires listed under an entry's "Used in" (the latest; the rest counted)
 _STORED = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -212,6 +213,7 @@ def entry(entry_id: int):
         history=history,
         diffs=diffs,
         used=bank.used_in(e.id, session=session),
+        used_shown=USED_SHOWN,
     )
 
 
