@@ -344,7 +344,7 @@ def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", 
     changes = _cleaned_fields(data.model_dump(include=set(_TEXT_FIELDS)))
     data = data.model_copy(update=changes)
     _check_text(changes)
-    _refuse_duplicate(data.question, data.products, session=session)
+    _refuse_duplicate(data.question, data.products, session=session, alternates=data.alternates)
     entry = _add_entry(data, session=session, actor=actor, ip=ip)
     prepare_bank_texts(session, [entry])
     session.commit()
@@ -521,6 +521,12 @@ def _parse_review_by(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
+def validation_message(exc: ValidationError) -> str:
+    """ "question: must not be empty; answer: ..." for people: pydantic's own text carries a
+    "Value error, " prefix that means nothing to a curator."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+
+
 def product_names(*, session: Session) -> set[str]:
     return set(session.exec(select(Product.name)))
 
@@ -621,8 +627,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         try:
             entries.append(EntryCreate(**fields))
         except ValidationError as exc:
-            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            problems.append(f"row {number}: {reasons}")
+            problems.append(f"row {number}: {validation_message(exc)}")
     if problems:
         hint = f" ({NEW_PRODUCT_HINT})" if any("unknown product(s)" in p for p in problems) else ""
         raise BankFileError(f"{filename}: {len(problems)} bad row(s), nothing imported{hint}", problems)
@@ -885,24 +890,47 @@ def _folded(names: Iterable[str]) -> list[str]:
 
 
 def _refuse_duplicate(
-    question: str, products: Iterable[str], *, session: Session, exclude_id: int | None = None
+    question: str | None,
+    products: Iterable[str],
+    *,
+    session: Session,
+    exclude_id: int | None = None,
+    alternates: Iterable[str] = (),
 ) -> None:
     """Raise DuplicateEntry when a live entry other than `exclude_id` has `question`
     (normalised) as its question or an alternate, for the same products (names compared
     ignoring case; none = company-wide). The identity learning and bank files use: one
-    entry per question and scope; disagreeing sources are learned as flagged conflicts."""
-    key, scope = normalise(question), _folded(products)
+    entry per question and scope; disagreeing sources are learned as flagged conflicts.
+    `alternates`: wordings being added to an entry, refused the same way (one wording
+    naming two entries is matched `exact` to whichever the matcher meets first); `question`
+    None checks only those."""
+    key, scope = (normalise(question) if question is not None else None), _folded(products)
+    added = {normalise(a): a for a in alternates if normalise(a)}
+    added.pop(key, None)
     for other in session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)):
-        if other.id == exclude_id or key not in wordings(other):
+        if other.id == exclude_id:
             continue
+        theirs = wordings(other)
+        shared = key if key in theirs else None
+        if shared is None:
+            shared = next((k for k in added if k in theirs), None)
+            if shared is None:
+                continue
         names = entry_products(other.id, session=session)
-        if _folded(names) == scope:
-            raise DuplicateEntry(
-                f"entry #{other.id} already answers this question for {', '.join(names) or 'all products'}"
-                f" (its answer: {other.answer or other.comment[:80]!r}): edit that entry instead of adding"
-                " a second answer to the same question",
-                other.id,
+        if _folded(names) != scope:
+            continue
+        whose = f"for {', '.join(names) or 'all products'} (its answer: {other.answer or other.comment[:80]!r})"
+        if shared == key:
+            message = (
+                f"entry #{other.id} already answers this question {whose}: edit that entry instead of adding"
+                " a second answer to the same question"
             )
+        else:
+            message = (
+                f"the wording {added[shared]!r} already names entry #{other.id} {whose}: one wording names one"
+                " entry, or which answer it gets depends on the matcher's pick"
+            )
+        raise DuplicateEntry(message, other.id)
 
 
 class StaleRevision(EntryError):
@@ -1032,8 +1060,13 @@ def update_entry(
     if entry.status != EntryStatus.retired and not retiring:
         question = changes.get("question", entry.question)
         scope = before["products"] if products_changes is None else products_changes
-        if normalise(question) != normalise(entry.question) or _folded(scope) != _folded(before["products"]):
-            _refuse_duplicate(question, scope, session=session, exclude_id=entry.id)
+        moved = _folded(scope) != _folded(before["products"])
+        alternates = changes.get("alternates", entry.alternates)
+        added = alternates if moved else [a for a in alternates if normalise(a) not in wordings(entry)]
+        if normalise(question) != normalise(entry.question) or moved:
+            _refuse_duplicate(question, scope, session=session, exclude_id=entry.id, alternates=added)
+        elif added:  # the question and scope as they were: only the new wordings are checked
+            _refuse_duplicate(None, scope, session=session, exclude_id=entry.id, alternates=added)
     for key, value in changes.items():
         setattr(entry, key, EntryStatus(value) if key == "status" else value)
     products = (

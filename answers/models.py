@@ -125,7 +125,7 @@ class EntryCreate(EntryBase):
     def _question_not_blank(cls, v: str) -> str:
         v = v.strip()
         if not v:
-            raise ValueError("question must not be empty")
+            raise ValueError("must not be empty")
         return v
 
     @field_validator("answer", "comment", "owner", "source")

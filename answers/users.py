@@ -582,7 +582,8 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     """The user's API tokens (not sign-in links), newest first."""
     query = (
         select(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.prefix.startswith(API_TOKEN_PREFIX))  # type: ignore[attr-defined]
+        # autoescape: in LIKE 'ab_%' the "_" matches any character, sign-in links' 'abl_' too
+        .where(ApiToken.user_id == user.id, ApiToken.prefix.startswith(API_TOKEN_PREFIX, autoescape=True))  # type: ignore[attr-defined]
         .order_by(ApiToken.id.desc())  # type: ignore[union-attr]
     )
     return list(session.exec(query))
@@ -670,7 +671,7 @@ def issue_signin_link(session: Session, user: User, *, actor: str = "system", ip
 def _open_links(session: Session, user: User) -> list[ApiToken]:
     query = select(ApiToken).where(
         ApiToken.user_id == user.id,
-        ApiToken.prefix.startswith(LINK_TOKEN_PREFIX),  # type: ignore[attr-defined]
+        ApiToken.prefix.startswith(LINK_TOKEN_PREFIX, autoescape=True),  # type: ignore[attr-defined]
         ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
     )
     return list(session.exec(query))

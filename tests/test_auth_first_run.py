@@ -152,3 +152,16 @@ def test_signed_in_admin_sees_nav_and_sales_does_not_see_admin_links(app, people
     sales = signed_in(app, people["sales"]).get("/").data
     assert b"/admin/users" in admin and b"/admin/audit" in admin
     assert b"/admin/users" not in sales and b"sales@example.com" in sales
+
+
+def test_a_refused_new_user_keeps_the_typed_email_and_role(app, admin_client, people):
+    # QA web pass 3: the form came back empty, so a typo had to be typed again in full
+    refused = admin_client.post("/admin/users", data={"email": "curator@example.com", "role": "curator"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert 'name="email" value="curator@example.com"' in html
+    assert '<option value="curator" selected>' in html
+    fresh = admin_client.get("/admin/users").get_data(as_text=True)
+    assert 'name="email" value=""' in fresh and '<option value="sales" selected>' in fresh  # sales by default
+    created = admin_client.post("/admin/users", data={"email": "dana@example.com", "role": "curator"})
+    assert created.status_code == 201 and 'name="email" value=""' in created.get_data(as_text=True)

@@ -8,8 +8,8 @@ import hashlib
 from sqlmodel import select
 
 from answers import audit, users
-from answers.models import ApiToken, AuditEvent
-from tests.auth_helpers import bearer, db, token_for
+from answers.models import ApiToken, AuditEvent, User
+from tests.auth_helpers import bearer, db, signed_in, token_for
 
 
 def test_token_is_shown_once_and_stored_only_as_a_sha256_hash(app, sales_client):
@@ -101,3 +101,18 @@ def test_cli_users_token_prints_a_token_once(app, runner, people):
     assert app.test_client().get("/api/v1/me", headers=bearer(secret)).get_json()["email"] == "curator@example.com"
     missing = runner.invoke(args=["users", "token", "nobody@example.com"])
     assert missing.exit_code == 2 and "no user" in missing.output
+
+
+def test_the_account_page_lists_api_tokens_not_sign_in_links(app, people):
+    # QA web pass 3: the admin who signed in with the first-run link found it in their API
+    # tokens table ("sign-in link abl_... revoked"): `prefix LIKE 'ab_%'` also matches
+    # 'abl_...', "_" being SQL's any-one-character wildcard
+    user = people["sales"]
+    with db(app) as s:
+        link = users.issue_signin_link(s, s.get(User, user.id))
+        users.use_signin_link(s, link, link_hours=24)
+        users.issue_token(s, s.get(User, user.id), name="ci")
+        listed = users.list_tokens(s, s.get(User, user.id))
+    assert [t.name for t in listed] == ["ci"]
+    page = signed_in(app, user).get("/account").get_data(as_text=True)
+    assert "sign-in link" not in page and "abl_" not in page

@@ -124,3 +124,42 @@ def test_a_restore_that_would_duplicate_a_live_entry_is_refused(app, session):
         bank.restore_version(old.id, 1, session=session, actor="cur")
     session.rollback()
     assert session.get(Entry, old.id).status == EntryStatus.retired
+
+
+CHANGES = "Do you have a formal change management process?"
+SOC2 = "Do you have a current SOC 2 Type II report?"
+
+
+def test_an_alternate_that_names_another_entry_is_refused(app, curator_client, session):
+    """QA web pass 3: "Add as a wording" (or the edit form's alternates) took another live
+    entry's question as an alternate of the SOC 2 entry; a questionnaire asking about change
+    management was then answered from the SOC 2 entry at exact 100, which bulk accept writes."""
+    changes = _entry(session, CHANGES, alternates=["Is change management formalised?"])
+    soc2 = _entry(session, SOC2)
+    for wording in (CHANGES.lower(), "Is change management formalised?"):  # its question or its alternate
+        with pytest.raises(bank.DuplicateEntry, match=f"#{changes.id}") as caught:
+            bank.add_alternate(soc2.id, wording, session=session, actor="cur")
+        assert caught.value.existing_id == changes.id
+        session.rollback()
+        with pytest.raises(bank.DuplicateEntry, match=f"#{changes.id}"):
+            bank.update_entry(soc2.id, EntryUpdate(alternates=[wording]), session=session, actor="cur")
+        session.rollback()
+    with pytest.raises(bank.DuplicateEntry, match=f"#{changes.id}"):
+        _entry(session, "Is there a change advisory board?", alternates=[CHANGES])
+    session.rollback()
+    page = curator_client.post(f"/bank/{soc2.id}/alternates", data={"text": CHANGES}, follow_redirects=True)
+    assert f"#{changes.id}" in page.get_data(as_text=True)
+    assert session.get(Entry, soc2.id).alternates == []
+    assert _suggest(session, CHANGES).entry_id == changes.id
+    # another product scope may word it alike; its own wordings an entry keeps
+    _entry(session, "Is there a change advisory board?", alternates=[CHANGES], products=["Canvas"])
+    bank.update_entry(changes.id, EntryUpdate(answer="No"), session=session, actor="cur")
+
+
+def test_an_alternate_added_to_a_legacy_duplicate_checks_only_the_new_wording(app, session):
+    # the question check stays where it was: an older duplicate can still be edited
+    first = _legacy_entry(session, BACKUPS, "Yes")
+    second = _legacy_entry(session, BACKUPS, "Yes")
+    bank.add_alternate(second.id, "Are backups kept in another region?", session=session, actor="cur")
+    assert session.get(Entry, second.id).alternates == ["Are backups kept in another region?"]
+    assert first.id != second.id

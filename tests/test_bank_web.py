@@ -14,6 +14,7 @@ from answers import bank
 from answers.models import Entry, EntryCreate, EntryStatus, EntryVersion
 from answers.suggest import invalidate
 from tests.auth_helpers import bearer, token_for
+from web import bank as bank_web
 
 HEADER = "question,answer,comment,alternates,tags,owner\r\n"
 
@@ -415,3 +416,62 @@ def test_a_page_past_the_last_links_back_to_page_one(sales_client, session):
     assert "Page 9 is past the last page (1)." in page and "No entries match." not in page
     link = re.search(r'<a href="([^"]+)">Back to page 1</a>', page).group(1)
     assert "page=1" in link and "q=malware" in link
+
+
+def test_a_refused_import_keeps_the_chosen_status_and_product(curator_client, session):
+    # QA web pass 3: the form came back with approved and no product, so fixing the file and
+    # uploading it again imported it approved and company-wide unless both were chosen again
+    data = (HEADER + ",Yes,,,,\r\n").encode()
+    response = curator_client.post(
+        "/bank/import",
+        data={"file": (io.BytesIO(data), "bad.csv"), "status": "draft", "product": "Console"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "row 2: question is empty" in page
+    assert "<option selected>draft</option>" in page
+    assert 'name="product" value="Console"' in page
+    no_file = curator_client.post("/bank/import", data={"status": "draft", "product": "Console"})
+    assert no_file.status_code == 400 and 'name="product" value="Console"' in no_file.get_data(as_text=True)
+
+
+def test_a_blank_question_is_refused_in_plain_words(curator_client, session):
+    # QA web pass 3: "question: Value error, question must not be empty" (pydantic's wording)
+    response = curator_client.post("/bank/new", data={"question": "   ", "answer": "Yes", "comment": "kept"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "question: must not be empty" in page and "Value error" not in page
+    assert ">kept</textarea>" in page  # the rest of the form stays as typed
+    assert _count(session) == 0
+
+
+def test_an_entry_used_in_many_questionnaires_lists_the_latest_and_counts_the_rest(sales_client, session):
+    # QA web pass 3: "Used in" listed every questionnaire: the SOC 2 entry of a year's uploads
+    # (300 questionnaires) made its page a list of 300 links
+    from answers.models import Item, ItemStatus, Questionnaire
+
+    e = _entry(session, "Do you have a current SOC 2 Type II report?")
+    for n in range(30):
+        q = Questionnaire(
+            name=f"Customer {n:02d}", filename="q.xlsx", stored_name="x", sha256="0", size=1, format="xlsx", family="x"
+        )
+        q.uploaded_at = q.uploaded_at + dt.timedelta(minutes=n)
+        session.add(q)
+        session.flush()
+        session.add(
+            Item(
+                questionnaire_id=q.id,
+                position=0,
+                sheet="S",
+                row=2,
+                text=e.question,
+                entry_id=e.id,
+                status=ItemStatus.accepted,
+            )
+        )
+    session.commit()
+    page = sales_client.get(f"/bank/{e.id}").get_data(as_text=True)
+    used = page.split("<h2>Used in</h2>", 1)[1].split("<h2>", 1)[0]
+    assert used.count("<li>") == bank_web.USED_SHOWN
+    assert "Customer 29" in used and "Customer 00" not in used  # the latest first
+    assert f"and {30 - bank_web.USED_SHOWN} older questionnaire(s)" in used

@@ -132,6 +132,7 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
     page.keyboard.press("a")
     accept.locator(".save-note").wait_for()
     assert accept.locator(".save-note").inner_text() == "Saved."
+    assert accept.locator(".save-note").get_attribute("role") == "status"  # announced, not only shown
     assert int(page.locator("#count-answered").inner_text()) == answered_before + 1
     assert "accepted" in accept.locator(".state").inner_text()
 
@@ -277,3 +278,45 @@ def test_a_save_after_a_colleague_deleted_the_questionnaire_says_so_in_the_page(
     assert "entered the URL manually" not in note.inner_text()
     # no other save can work: the page offers none
     assert page.locator("article.item").nth(1).locator("button[value=accepted]").is_disabled()
+
+
+def test_a_multi_line_answer_keeps_its_line_breaks_through_the_page(live_app, chromium, tmp_path):
+    """QA web pass 3: free-text answers sat in a one-line <input>, which drops line breaks:
+    accepting a question the customer's file already answered in three paragraphs (to add
+    a comment, or just to confirm it) wrote those paragraphs back run together."""
+    from openpyxl import Workbook, load_workbook
+
+    app, base = live_app
+    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+    answer = "We back up hourly.\nBackups are encrypted.\n\nRestores are tested quarterly."
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Security"
+    ws.append(["ID", "Question", "Answer", "Comments"])
+    ws.append(["BCK-01", "Describe how customer data is backed up and restored.", answer, None])
+    ws.append(["BCK-02", "Describe the retention of backups.", None, None])
+    source = tmp_path / "vendor.xlsx"
+    wb.save(source)
+
+    page = chromium.new_page(accept_downloads=True)
+    page.set_default_timeout(30_000)
+    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
+    page.set_input_files("#file", str(source))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    kept = page.locator("article.item", has_text="backed up and restored")
+    assert kept.locator("[name=answer]").input_value() == answer
+    kept.locator("textarea[name=comment]").fill("Confirmed by the backup team")
+    _save(kept, "accepted")
+    typed = page.locator("article.item", has_text="retention of backups")
+    typed.locator("[name=answer]").fill("Daily backups: 35 days.\nMonthly: 1 year.")
+    _save(typed, "accepted")
+
+    with page.expect_download() as info:
+        page.click("text=Download completed file")
+    out = tmp_path / "done.xlsx"
+    info.value.save_as(out)
+    ws = load_workbook(out)["Security"]
+    assert ws["C2"].value == answer
+    assert ws["C3"].value == "Daily backups: 35 days.\nMonthly: 1 year."
+    page.close()

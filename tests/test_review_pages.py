@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -104,6 +105,10 @@ def test_two_reviewers_the_stale_save_is_refused_with_json(app, reviewer, qid):
         reviewer, qid, enc, answer="Yes", comment="Would overwrite", status="accepted", lock_version=enc["version"]
     )
     assert late.status_code == 409 and "changed by someone else" in late.json["error"]
+    # in a reviewer's words (QA web pass 3: "item 1929 ... (version 3, you had 2): reload"),
+    # and warning that a reload replaces the text still typed in the page
+    assert "version" not in late.json["error"] and f"item {enc['id']}" not in late.json["error"]
+    assert "copy your text" in late.json["error"]
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
     assert "From the second tab</textarea>" in page and "Would overwrite" not in page
 
@@ -280,3 +285,34 @@ def test_bulk_accept_says_how_many_questions_someone_else_decided_meanwhile(app,
     with app.app_context():
         stored = get_session().get(Item, target)
         assert (stored.answer, stored.decided_by) == ("No", None)
+
+
+class _Unlabelled(HTMLParser):
+    """Form controls with no accessible name: outside any <label>, without aria-label."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_label = 0
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.in_label += tag == "label"
+        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit", "button"):
+            if not (self.in_label or a.get("aria-label")):
+                self.found.append(f"{tag} {a.get('name')}")
+
+    def handle_endtag(self, tag):
+        self.in_label -= tag == "label"
+
+
+def test_every_control_of_the_review_page_has_a_label(reviewer, qid):
+    # QA web pass 3: the four filter dropdowns had none (a screen reader said "combo box, any tier")
+    parser = _Unlabelled()
+    html = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    parser.feed(html)
+    assert parser.found == []
+    # the status filter reads as the page writes statuses elsewhere, and still filters
+    assert '<option value="needs_review">needs review</option>' in html
+    filtered = reviewer.get(f"/questionnaires/{qid}?status=needs_review").get_data(as_text=True)
+    assert '<option value="needs_review" selected>needs review</option>' in filtered

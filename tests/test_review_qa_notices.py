@@ -80,6 +80,19 @@ def test_comment_goes_into_a_free_text_answer_cell_without_a_comment_column(revi
     assert "a comment is written into the answer cell after the answer" in page
 
 
+def test_an_accepted_comment_without_an_answer_shows_an_empty_answer_box(reviewer):
+    # QA web pass 3: the box showed "None" (Jinja's text for a missing answer), and saving
+    # the item again from the page (a typo fixed in the comment) wrote "None. Hardware keys..."
+    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    _first, second, _ = item_ids(reviewer, qid)
+    assert _accept(reviewer, qid, second, answer="", comment="Hardware keys for every admin").status_code == 200
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    form = page.split(f'id="item-{second}"', 1)[1].split("</form>", 1)[0]
+    shown = re.search(r'name="answer"[^>]*>([^<]*)</textarea>', form)
+    assert shown and shown.group(1) == ""
+    assert "None" not in form
+
+
 def dropdown_only_xlsx() -> bytes:
     """An answer column with a Yes/No dropdown and no comment column."""
     from openpyxl.worksheet.datavalidation import DataValidation

@@ -145,3 +145,27 @@ def test_user_supplied_text_is_escaped(app, admin_client, people):
     page = admin_client.get("/account").data
     assert b"<script>alert(1)</script>" not in page
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_page_left_open_for_hours_still_saves_while_the_session_lives(csrf_app, monkeypatch):
+    """QA (web pass 3): Flask-WTF's tokens expired after one hour while a session lasts
+    SESSION_HOURS (12) without a request: a reviewer working down a 300-question HECVAT on
+    one page load had every save refused after an hour ("Not saved - sign in again", though
+    still signed in), and a form (a bank edit) got a bare 400. The token now lives as long
+    as the session that holds its secret (sign-out clears it)."""
+    import itsdangerous.timed
+
+    user = make_user(csrf_app, "sales@example.com", "sales")
+    client = signed_in(csrf_app, user)
+    token = _token_from(client.get("/account").data)
+    later = itsdangerous.timed.TimestampSigner.get_timestamp(None) + 3 * 3600  # type: ignore[arg-type]
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    response = client.post("/account/tokens", data={"name": "ci", "csrf_token": token})
+    assert response.status_code == 201, response.data[:300]
+    script = client.post(
+        "/account/tokens", json={"name": "ci2"}, headers={"Accept": "application/json", "X-CSRFToken": token}
+    )
+    assert script.status_code == 201
+    # signing out still ends the token with the session
+    client.post("/logout", data={"csrf_token": token})
+    assert client.post("/login", data={"email": user.email, "password": "x", "csrf_token": token}).status_code == 400

@@ -53,7 +53,7 @@ def create_user():
             session, request.form.get("email", ""), request.form.get("role", ""), actor=_actor(), ip=client_ip()
         )
     except users.UserError as exc:
-        return _users_page(400, error=str(exc))
+        return _users_page(400, error=str(exc), form=request.form)
     secret = users.issue_signin_link(session, user, actor=_actor(), ip=client_ip())
     hours = current_app.config["SIGNIN_LINK_HOURS"]
     return _users_page(201, new_user=user, new_link=signin_url(secret), link_hours=hours)
@@ -164,7 +164,7 @@ def find_events(session: Session, f: AuditFilter, page_size: int = PAGE_SIZE) ->
         conditions.append(func.lower(AuditEvent.actor) == f.actor.lower())
     if f.action:
         if f.action.endswith("."):
-            conditions.append(AuditEvent.action.startswith(f.action))  # type: ignore[attr-defined]
+            conditions.append(AuditEvent.action.startswith(f.action, autoescape=True))  # type: ignore[attr-defined]
         else:
             conditions.append(AuditEvent.action == f.action)
     if f.since:

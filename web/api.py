@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from answers import exporting, responding
 from answers.db import get_session, schema_refused
@@ -33,17 +33,38 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+_NOWHERE = "Nothing is here: the address is wrong, or what it showed was deleted (by you or a colleague)."
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     """JSON errors for the API and for page requests that ask for JSON (the review page's
-    script); other browser requests keep Flask's HTML error pages."""
+    script); other browser requests get the error in the app's own layout (Flask's stock
+    page had no way back and told a reviewer to check the spelling of a link to a
+    questionnaire a colleague had deleted)."""
     if request.path.startswith("/api/"):
         return jsonify(error=exc.description), exc.code
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         if isinstance(exc, CSRFError):  # the session ended (or the page is older than it)
             return jsonify(error="Not saved - sign in again (your session has ended)."), exc.code
         return jsonify(error=exc.description), exc.code
-    return exc
+    description = exc.description
+    if isinstance(exc, NotFound) and description == NotFound.description:
+        description = _NOWHERE
+    elif isinstance(exc, CSRFError):
+        description = (
+            f"This form was not accepted: {description} (the CSRF check keeps other sites from sending forms"
+            " in your name). Reload the page and send the form again; if it is refused again, sign in again."
+        )
+    try:
+        page = render_template("error.html", name=exc.name, description=description)
+    except Exception:  # an error page must not fail in turn: Flask's plain one then
+        return exc
+    response = make_response(page, exc.code)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value  # a 405's Allow
+    return response
 
 
 @bp.errorhandler(BadField)

@@ -42,6 +42,7 @@ MAX_PAGE = 1_000_000  # past the last page shows no entries; past this would ove
 MAX_DAYS = 36_500  # a review window of a century; more overflows the date arithmetic
 _IMPORT_MAX_AGE = 3600
 HYGIENE_SHOWN = 200  # findings of one kind listed on the hygiene page
+USED_SHOWN = 20  # questionnaires listed under an entry's "Used in" (the latest; the rest counted)
 _STORED = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -192,7 +193,7 @@ def create():
 
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return bank.validation_message(exc)
     return str(exc)
 
 
@@ -212,6 +213,7 @@ def entry(entry_id: int):
         history=history,
         diffs=diffs,
         used=bank.used_in(e.id, session=session),
+        used_shown=USED_SHOWN,
     )
 
 
@@ -463,14 +465,15 @@ def import_preview():
     file = request.files.get("file")
     status = request.form.get("status") or "approved"
     product = (request.form.get("product") or "").strip()
+    chosen = {"status": status, "product": product}  # a refused file comes back with both kept
     if file is None or not file.filename:
-        return _import_form(error="choose a .csv or .xlsx bank file"), 400
+        return _import_form(error="choose a .csv or .xlsx bank file", **chosen), 400
     if status not in ("approved", "draft"):
         return _import_form(error="status must be approved or draft"), 400
     try:
         bank.check_new_product(product, session=get_session())  # a new product is created on confirm
     except bank.EntryError as exc:
-        return _import_form(error=str(exc)), 400
+        return _import_form(error=str(exc), **chosen), 400
     data = file.read()
     try:
         rows = bank.read_bank_file(data, file.filename, known_products=bank.product_names(session=get_session()))
@@ -478,7 +481,7 @@ def import_preview():
             rows, session=get_session(), product=product or None, status=EntryStatus(status)
         )  # what confirming will do, row by row: a retirement must not hide among the updates
     except bank.BankFileError as exc:
-        return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename), 400
+        return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename, **chosen), 400
     stored = secrets.token_hex(16)
     folder = _import_folder()
     _sweep_previews(folder)

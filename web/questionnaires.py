@@ -220,11 +220,16 @@ def decide(questionnaire_id: int, item_id: int):
     except LookupError:  # deleted between the check above and the save
         session.rollback()
         return _not_saved_gone(questionnaire_id)
-    except responding.StaleItem as exc:
+    except responding.StaleItem:
         session.rollback()
+        # the API says which versions; a reviewer needs what to do, before a reload replaces their text
+        message = (
+            "Not saved - this question was changed by someone else since you opened the page:"
+            " copy your text, then reload to see their answer."
+        )
         if _wants_json():
-            return jsonify(error=str(exc)), 409
-        flash(str(exc), "error")
+            return jsonify(error=message), 409
+        flash(message, "error")
         return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
     except (BadField, responding.DecisionError) as exc:
         session.rollback()

@@ -227,8 +227,10 @@ def enforce_access():
     g.user = None
     g.login_session = None
     endpoint = request.endpoint
-    if endpoint is None:
-        return None  # no route matched: Flask answers 404 / 405
+    if endpoint is None:  # no route matched: Flask answers 404 / 405
+        if not is_api_path(request.path):
+            g.user = _session_user()  # the error page shows the signed-in user's navigation
+        return None
     api = is_api_path(request.path)
     rule = RULES.get(endpoint)
     if rule is None:
@@ -303,6 +305,10 @@ def init_app(app: Flask) -> None:
     # CSRFProtect's own hook is off: enforce_access() calls csrf.protect() for every
     # non-API unsafe request, after authentication, so the API (bearer only) is exempt by path.
     c["WTF_CSRF_CHECK_DEFAULT"] = False
+    # A token lives as long as the session holding its secret (SESSION_HOURS without a
+    # request; sign-out clears it), not Flask-WTF's one hour: a review page kept open over
+    # an hour had every save refused while its reviewer was still signed in.
+    c.setdefault("WTF_CSRF_TIME_LIMIT", None)
     proxies = int(c.get("TRUSTED_PROXY_COUNT") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]

@@ -43,6 +43,7 @@
     }).then(function (res) {
       var note = article.querySelector(".save-note") || document.createElement("p");
       note.className = "save-note";
+      note.setAttribute("role", "status"); // read out by screen readers, as the page shows it
       article.appendChild(note);
       if (!res.ok) {
         note.textContent = res.body.error || "Not saved.";

@@ -8,6 +8,14 @@
   var nameLabel = document.getElementById("file-name");
   var bar = document.getElementById("progress");
   var status = document.getElementById("upload-status");
+  var submit = form.querySelector("button[type=submit]");
+  var limitMb = parseInt(form.getAttribute("data-limit-mb") || "0", 10);
+  var busy = false;
+
+  function refuse(message) {
+    status.textContent = message;
+    status.classList.add("error");
+  }
 
   input.addEventListener("change", function () {
     nameLabel.textContent = input.files.length ? input.files[0].name : "";
@@ -29,6 +37,16 @@
   form.addEventListener("submit", function (e) {
     if (!input.files.length) return;
     e.preventDefault();
+    // one upload per click: a double click made two questionnaires of one file
+    if (busy) return;
+    // refused here, before megabytes travel only to be refused, and with the typed fields kept
+    if (limitMb && input.files[0].size > limitMb * 1024 * 1024) {
+      refuse("The file is larger than the " + limitMb + " MB upload limit.");
+      return;
+    }
+    busy = true;
+    submit.disabled = true;
+    status.classList.remove("error");
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     bar.hidden = false;
@@ -52,8 +70,10 @@
       }
     });
     xhr.addEventListener("error", function () {
-      status.textContent = "The upload failed: check your connection and try again.";
+      refuse("The upload failed: check your connection and try again.");
       bar.hidden = true;
+      busy = false;
+      submit.disabled = false;
     });
     xhr.send(new FormData(form));
   });
