@@ -11,8 +11,10 @@ questions of a questionnaire in one batch, in input order.
 
 Pipeline
 --------
-1. Exact: normalised text equal to an entry's question or alternate; or the same
-   question id within the same version line (``hecvat-3`` ids never match ``hecvat-4``).
+1. Exact: normalised text equal to an entry's question or alternate; else the same
+   question id within the same version line (``hecvat-3`` ids never match ``hecvat-4``;
+   a home-made questionnaire's numbers, version line ``generic``, never match; an id the
+   bank holds for two different questions matches nothing by itself).
    Exact needs an approved, non-stale entry; otherwise it is capped at ``review``.
 2. Retrieval: a BM25 short list over canonical tokens (normalised, acronyms and
    synonyms folded: MFA = multi-factor = two-factor = 2FA, pen test = penetration test,
@@ -1503,6 +1505,9 @@ class BankIndex:
     _post_w: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     _exact_text: dict[str, list[int]] = field(default_factory=dict)
     _exact_id: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: the normalised questions of the entries under each id key: more than one, the id is
+    #: ambiguous (a file that repeats an id) and matches nothing by itself
+    _id_questions: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _max_idf: float = 1.0
     _weights: dict[str, float] = field(default_factory=dict)
     #: per entry: its normalised (answer, comment), compared for the margin rule
@@ -1552,9 +1557,10 @@ class BankIndex:
                 index._ph_canon.append(" ".join(tokens))
                 index._ph_sorted.append(_sorted_tokens(tokens))
                 index._ph_words.append(_words(frozenset(tokens), analysis.clauses, analysis.facets))
-            if entry.question_id and entry.version_line:
-                key = (entry.version_line.casefold(), entry.question_id.strip().casefold())
+            key = _id_key(entry.question_id, entry.version_line)
+            if key is not None:
                 index._exact_id.setdefault(key, []).append(i)
+                index._id_questions.setdefault(key, set()).add(normalise(entry.question))
         index._answer_keys = [_answer_key(e) for e in live]
         rank_of_id = {entry_id: r for r, entry_id in enumerate(sorted({e.entry_id for e in live}))}
         index._entry_rank = np.fromiter((rank_of_id[e.entry_id] for e in live), dtype=np.int64, count=len(live))
@@ -1911,11 +1917,12 @@ class BankIndex:
         """``candidates``: the query's ranked entries (``_candidates``)."""
         high, review = self._thresholds()
         # exact matches first
-        exact: list[int] = list(self._exact_text.get(normalise(query.text), []))
-        if query.question_id and query.version_line:
-            key = (query.version_line.casefold(), query.question_id.strip().casefold())
-            exact += [i for i in self._exact_id.get(key, []) if i not in exact]
-        exact = [i for i in exact if allowed[i]]
+        exact = [i for i in self._exact_text.get(normalise(query.text), []) if allowed[i]]
+        key = _id_key(query.question_id, query.version_line)
+        if not exact and key is not None and len(self._id_questions.get(key, ())) == 1:
+            # the same question id of the same version line, reworded: only without an entry
+            # of the question's own wording, and only where the id names one question
+            exact = [i for i in self._exact_id[key] if allowed[i]]
         ranked = candidates  # (score, entry index, phrasing, inverted), best first
         if exact:
             ranked = []
@@ -2074,6 +2081,18 @@ def _conditions_differ(a: frozenset[str], b: frozenset[str]) -> bool:
         return any(root(w) == root(v) for v in other)
 
     return any(not near(w, b) for w in _unexplained(a - b, b)) or any(not near(w, a) for w in _unexplained(b - a, a))
+
+
+def _id_key(question_id: str | None, version_line: str | None) -> tuple[str, str] | None:
+    """The key a question id matches by within its version line ("hecvat-3", "VULN-02");
+    None without one, and for home-made questionnaires ("generic..."), whose numbers ("1",
+    "2") mean nothing outside their own file."""
+    if not question_id or not question_id.strip() or not version_line:
+        return None
+    line = version_line.casefold()
+    if line.startswith("generic"):
+        return None
+    return line, question_id.strip().casefold()
 
 
 def _usable(entry: BankEntry) -> bool:

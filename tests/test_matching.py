@@ -58,6 +58,38 @@ def test_exact_by_question_id_only_within_same_version_line():
     assert none.tier != "exact"
 
 
+def test_a_home_made_questionnaires_numbers_match_nothing_by_themselves():
+    """Row numbers of a home-made (generic) questionnaire are not question ids: "1" of
+    one customer's file is another question in the next one's."""
+    learned = BankEntry(10, "Do you have a SOC 2 report?", answer="Yes", question_id="1", version_line="generic")
+    index = BankIndex.build([*BANK, learned])
+    other, same = index.match(
+        [
+            Query("Do you sell customer data to advertisers?", question_id="1", version_line="generic"),
+            Query("Do you have a SOC 2 report?", question_id="7", version_line="generic"),
+        ]
+    )
+    assert other.entry_id != 10 or other.tier == "none"
+    assert (same.entry_id, same.tier) == (10, "exact")  # its wording still matches
+
+
+def test_the_questions_own_wording_beats_an_id_a_file_repeats():
+    """A file that repeats an id (CAIQ 1.1's IS-21.1 names two questions): the entry of the
+    question's own wording is the exact match, and a reworded question with that id is
+    matched by its words, not by the ambiguous id."""
+    first = BankEntry(10, "Do you have an access review policy?", "Yes", question_id="IS-21.1", version_line="caiq-1")
+    second = BankEntry(11, "Do you encrypt laptops?", "No", question_id="IS-21.1", version_line="caiq-1")
+    index = BankIndex.build([*BANK, first, second])
+    own, reworded = index.match(
+        [
+            Query("Do you encrypt laptops?", question_id="IS-21.1", version_line="caiq-1"),
+            Query("Completely different wording here", question_id="IS-21.1", version_line="caiq-1"),
+        ]
+    )
+    assert (own.entry_id, own.tier) == (11, "exact")
+    assert reworded.tier != "exact"
+
+
 def test_entries_of_another_product_are_never_candidates():
     scoped = BankEntry(20, "Is customer data encrypted at rest?", answer="No", products=("Lumen Edge",))
     only_scoped = [scoped, PENTEST]
