@@ -400,6 +400,10 @@ def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str |
         if choices or q.answer_cell is None:
             return None, comment, False
         return comment, None, True
+    if not choices and q.answer_cell is not None and canonical_verdict(entry.answer) and asks_for_text(q.text):
+        # "Describe your incident response process.": a "Yes" answers nothing there; the
+        # entry's comment may (as a text-only entry's does), else a person writes it
+        return (comment, None, True) if comment else (None, None, False)
     answer = map_verdict(entry.answer, choices)
     if answer is None:
         return None, comment, False
@@ -409,6 +413,19 @@ def fit(entry: Entry, q: Question, *, drop_comment: bool = False) -> tuple[str |
     if q.comment_cell is None:
         comment = None
     return answer, comment, True
+
+
+#: First words of a question that asks for text, not a yes or no ("Describe ...", "How
+#: often ...?", "What is your RTO?").
+_TEXT_REQUESTS = frozenset(
+    "describe explain list outline detail summarize summarise how what which who where when why".split()
+)
+
+
+def asks_for_text(text: str) -> bool:
+    """The question asks for a description or a value, not a yes or no."""
+    words = normalise(text).split()
+    return bool(words) and words[0] in _TEXT_REQUESTS
 
 
 def fit_for(entry: Entry, q: Question, version_line: str) -> tuple[str | None, str | None, bool]:
