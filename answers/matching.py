@@ -695,14 +695,21 @@ def _alternatives(text: str) -> tuple[frozenset[str], ...]:
     found = _OR.search(norm)
     if not found:
         return ()
-    left = set(canonical_tokens(norm[: found.start()])[-1:])
-    right = set(canonical_tokens(norm[found.end() :])[:1])
-    own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
-    own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
-    return (own_left, own_right) if own_left and own_right else ()
+    return _either_side(norm, found)
 
 
 _AND = re.compile(r"\band\b(?! or\b)")
+
+
+def _either_side(norm: str, join: re.Match[str]) -> tuple[frozenset[str], ...]:
+    """The content token either side of ``join`` in the normalised text ``norm``, each
+    without what the other side also has; empty when a side is left with nothing or only
+    a generic word."""
+    left = set(canonical_tokens(norm[: join.start()])[-1:])
+    right = set(canonical_tokens(norm[join.end() :])[:1])
+    own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
+    own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
+    return (own_left, own_right) if own_left and own_right else ()
 
 
 def _conjuncts(text: str) -> tuple[frozenset[str], ...]:
@@ -718,11 +725,7 @@ def _conjuncts(text: str) -> tuple[frozenset[str], ...]:
     before, after = norm[: found.start()].split()[-1:], norm[found.end() :].split()[:1]
     if before and after and before[0].endswith("ed") and after[0].endswith("ed"):
         return ()  # two states of one thing ("restricted and controlled"), not two things
-    left = set(canonical_tokens(norm[: found.start()])[-1:])
-    right = set(canonical_tokens(norm[found.end() :])[:1])
-    own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
-    own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
-    return (own_left, own_right) if own_left and own_right else ()
+    return _either_side(norm, found)
 
 
 def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spellings: _Spellings) -> bool:
