@@ -1943,6 +1943,18 @@ class BankIndex:
         margin_rival = None
         if top_i in exact:
             tier = "exact" if _usable(top) else "review"
+            # one wording naming two entries of the same standing with other verdicts (a bank
+            # file's alternate, a conflict not flagged): which is right is a person's call
+            twin = next(
+                (
+                    i
+                    for s, i, _, _ in ranked[1:]
+                    if i in exact and s == top_score and self._answer_keys[i][0] != self._answer_keys[top_i][0]
+                ),
+                None,
+            )
+            if tier == "exact" and twin is not None:
+                tier, margin_rival = "review", self.entries[twin].entry_id
         else:
             top_answer = self._answer_keys[top_i]
             rivals = ((s, i) for s, i, _, _ in itertools.islice(ranked, 1, None) if self._answer_keys[i] != top_answer)

@@ -468,3 +468,17 @@ def test_only_a_texts_first_tokens_are_compared():
     assert len(tokens) == MAX_TEXT_TOKENS and tokens[:3] == ("customerdata", "encrypt", "atrest")
     bank = [BankEntry(1, "Is customer data encrypted at rest?", "Yes"), *BANK]
     assert match_one(bank, "Is customer data encrypted at rest? " + filler).entry_id == 1
+
+
+def test_one_wording_naming_two_entries_with_other_verdicts_is_held():
+    """A wording that is one entry's question and another's alternate (a bank file can
+    still do that) is no exact answer when their verdicts differ: a person picks."""
+    soc2 = BankEntry(10, "Do you have a SOC 2 report?", "Yes", alternates=("Do you have a change process?",))
+    change = BankEntry(11, "Do you have a change process?", "No")
+    same = BankEntry(12, "Do you have a change process?", "No", comment="Another comment.")
+    held, agreed = (
+        BankIndex.build([*BANK, soc2, change]).match([Query("Do you have a change process?")])[0],
+        BankIndex.build([*BANK, change, same]).match([Query("Do you have a change process?")])[0],
+    )
+    assert (held.tier, held.margin_rival) == ("review", 11 if held.entry_id == 10 else 10)
+    assert (agreed.entry_id, agreed.tier) == (11, "exact")  # the same verdict: either is right
