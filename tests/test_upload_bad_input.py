@@ -200,3 +200,25 @@ def test_api_json_body_over_the_limit_is_not_called_a_file(app, client, api_head
     response = client.patch("/api/v1/items/1", data=body, headers=headers)
     assert response.status_code == 413
     assert response.get_json() == {"error": "The request body is larger than the 5 MB limit."}
+
+
+@pytest.mark.parametrize("url", ["/questionnaires/upload", "/api/v1/questionnaires"])
+def test_a_customer_name_over_300_characters_is_refused_not_cut(app, client, sales_client, api_headers, url):
+    from werkzeug.datastructures import FileStorage
+
+    before = _state(app)
+    fields = {"file": FileStorage(io.BytesIO(b.csv_questionnaire()), filename="q.csv"), "customer": "C" * 301}
+    boundary, body = encode_multipart(fields)
+    page = url.startswith("/questionnaires")
+    response = (sales_client if page else client).post(
+        url,
+        data=body,
+        headers=None if page else api_headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 400
+    reason = _page_reason(response) if page else response.get_json()["error"]
+    assert reason == "customer: at most 300 characters"
+    if page:  # the typed name is kept for correcting
+        assert 'value="' + "C" * 301 + '"' in response.get_data(as_text=True)
+    _assert_unchanged(app, before)

@@ -153,6 +153,10 @@ def text_field(data: dict, field: str, *, max_length: int = 10_000) -> str | Non
     return value
 
 
+#: Questionnaire.customer's length: a longer name is refused, not cut.
+CUSTOMER_MAX = 300
+
+
 def ingest_upload(file, form, *, due_field: str):
     """Store and match an uploaded questionnaire for the signed-in user (page and API).
 
@@ -163,6 +167,7 @@ def ingest_upload(file, form, *, due_field: str):
     from answers.db import get_session
 
     due = parse_date(form.get("due_date"), due_field)
+    customer = text_field(form, "customer", max_length=CUSTOMER_MAX) or ""  # stored whole, or refused
     name, id_ = actor()
     return responding.ingest(
         file.read(),
@@ -172,7 +177,7 @@ def ingest_upload(file, form, *, due_field: str):
         actor_id=id_,
         upload_folder=current_app.config["UPLOAD_FOLDER"],
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
-        customer=form.get("customer", ""),
+        customer=customer,
         product=form.get("product") or None,
         due_date=due,
         ip=client_ip(),
