@@ -23,11 +23,21 @@ _ID_HEADER = re.compile(
     r"ref(erence)?\.?( ?(#|no\.?|id))?|item( ?(#|no\.?|id))?|"
     r"(question|ques|q)\.? ?(#|no\.?|num(ber)?|id|ref)|qid|control ?(#|id|no\.?))$"
 )
-_QUESTION_HEADER = re.compile(r"\b(questions?|question/request|request|requirements?|query|queries|control question)\b")
-_ANSWER_HEADER = re.compile(r"\b(answers?|responses?|reply|yes ?/ ?no(?: ?/ ?n/?a)?|y/n)\b")
+# with the same words in French, Spanish, German, Portuguese, Italian and Dutch: a customer
+# abroad sends the questionnaire in its own language ("Réponse", "Respuesta", "Antwort")
+_QUESTION_HEADER = re.compile(
+    r"\b(questions?|question/request|request|requirements?|query|queries|control question"
+    r"|preguntas?|fragen?|perguntas?|domand[ae]|vraag|vragen)\b"
+)
+_ANSWER_HEADER = re.compile(
+    r"\b(answers?|responses?|reply|yes ?/ ?no(?: ?/ ?n/?a)?|y/n"
+    r"|réponses?|respuestas?|antwort(?:en)?|respostas?|rispost[ae]|antwoord(?:en)?|oui ?/ ?non|sí ?/ ?no|ja ?/ ?nein)\b"
+)
 _COMMENT_HEADER = re.compile(
     r"\b(comments?|notes?|additional information|additional info|details?|explanation|remarks?|justification|"
-    r"evidence|clarification|description of (response|answer))\b"
+    r"evidence|clarification|description of (response|answer)"
+    r"|commentaires?|remarques?|comentarios?|comentários?|observaciones|observações|kommentare?|bemerkung(?:en)?"
+    r"|anmerkung(?:en)?|comment[oi]|opmerking(?:en)?|toelichting)\b"
 )
 _SECTION_HEADER = re.compile(r"^(section|category|domain|control family|family|area|topic|control (area|domain))$")
 

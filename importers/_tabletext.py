@@ -15,16 +15,23 @@ QUESTION_HEADERS = {
     "question", "questions", "question text", "question/request", "questionnaire question", "requirement",
     "control question", "security question", "description", "item", "query", "request",
     "consensus assessment questions",
+    # French, Spanish, German, Portuguese, Italian, Dutch (as _table's header patterns)
+    "pregunta", "preguntas", "frage", "fragen", "pergunta", "perguntas", "domanda", "domande", "vraag", "vragen",
 }  # fmt: skip
 ANSWER_HEADERS = {
     "answer", "answers", "response", "responses", "vendor answer", "vendor answers", "vendor response",
     "supplier response", "supplier answer", "yes/no", "y/n", "your answer", "your response", "reply",
     "csp caiq answer",
+    "réponse", "réponses", "respuesta", "respuestas", "antwort", "antworten", "resposta", "respostas", "risposta",
+    "risposte", "antwoord", "antwoorden",
 }  # fmt: skip
 COMMENT_HEADERS = {
     "comment", "comments", "additional information", "additional info", "notes", "note", "explanation",
     "remarks", "details", "detail", "justification", "evidence", "vendor comments", "additional comments",
     "supporting information", "csp implementation description (optional/recommended)",
+    "commentaire", "commentaires", "remarques", "comentario", "comentarios", "comentário", "comentários",
+    "observaciones", "observações", "kommentar", "kommentare", "bemerkungen", "anmerkungen", "commento", "commenti",
+    "opmerkingen", "toelichting",
 }  # fmt: skip
 ID_HEADERS = {
     "id", "#", "no.", "number", "ref", "ref.", "reference", "question id", "question number",

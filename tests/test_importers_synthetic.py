@@ -126,6 +126,28 @@ def test_generic_header_stacked_tables_float_ids_and_hidden_copy():
     assert p.questions[2].comment_cell is None
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["N°", "Question", "Réponse", "Commentaire"],
+        ["Nº", "Pregunta", "Respuesta", "Comentarios"],
+        ["Nr.", "Frage", "Antwort", "Bemerkungen"],
+        ["ID", "Pergunta", "Resposta", "Observações"],
+    ],
+)
+def test_a_header_in_another_language_names_its_columns(header):
+    """A customer abroad sends the questionnaire in its own language: the answers go to its
+    answer column, not to the first empty one."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    ws.append(["1", "Do you encrypt data at rest?", None, None])
+    ws.append(["2", "Do you run penetration tests?", None, None])
+    p = importers.load(_bytes(wb), "custom.xlsx")
+    assert [(q.answer_cell.coordinate, q.comment_cell.coordinate) for q in p.questions] == [("C2", "D2"), ("C3", "D3")]
+    assert not p.warnings
+
+
 def test_generic_merged_answer_cell_is_top_left_and_choices_from_defined_range():
     wb = Workbook()
     ws = wb.active
