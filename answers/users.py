@@ -238,32 +238,31 @@ def _other_active_admins(session: Session, user: User) -> int:
 
 def logout_everywhere(session: Session, user: User, *, ip: str | None = None) -> None:
     """End every session of `user` (this browser's too); API tokens stay."""
-    ended = _end_all_sessions(session, user)
-    audit.record(
-        session,
-        "auth.logout_everywhere",
-        actor=user.email,
-        object_type="user",
-        object_id=user.id,
-        ip=ip,
-        details={"sessions_ended": ended},
-    )
-    session.commit()
+    _end_sessions_audited(session, user, "auth.logout_everywhere", actor=user.email, ip=ip)
 
 
 def end_sessions_of(session: Session, user: User, *, actor: str, ip: str | None = None) -> int:
     """An admin ends every browser session of `user` (a lost laptop, a shared screen),
     without deactivating the account: they sign in again. API tokens stay. Returns how
     many sessions were open."""
+    return _end_sessions_audited(
+        session, user, "user.sessions_ended", actor=actor, ip=ip, details={"email": user.email}
+    )
+
+
+def _end_sessions_audited(
+    session: Session, user: User, action: str, *, actor: str, ip: str | None, details: dict | None = None
+) -> int:
+    """`_end_all_sessions`, audited as `action` with the count in `sessions_ended`; commits."""
     ended = _end_all_sessions(session, user)
     audit.record(
         session,
-        "user.sessions_ended",
+        action,
         actor=actor,
         object_type="user",
         object_id=user.id,
         ip=ip,
-        details={"email": user.email, "sessions_ended": ended},
+        details={**(details or {}), "sessions_ended": ended},
     )
     session.commit()
     return ended
@@ -272,12 +271,7 @@ def end_sessions_of(session: Session, user: User, *, actor: str, ip: str | None 
 def live_session_counts(session: Session, *, lifetime: dt.timedelta, now: dt.datetime | None = None) -> dict[int, int]:
     """{user id: number of live browser sessions} (as ``list_sessions`` counts them), for
     the users page; users without one are absent."""
-    since = (now or utcnow()) - lifetime
-    query = (
-        select(LoginSession.user_id, func.count())
-        .where(col(LoginSession.revoked_at).is_(None), LoginSession.last_seen_at >= since)
-        .group_by(LoginSession.user_id)
-    )
+    query = select(LoginSession.user_id, func.count()).where(*_live(lifetime, now)).group_by(LoginSession.user_id)
     return {user_id: count for user_id, count in session.exec(query)}
 
 
@@ -469,17 +463,18 @@ def list_sessions(
     session: Session, user: User, *, lifetime: dt.timedelta, now: dt.datetime | None = None
 ) -> list[LoginSession]:
     """The user's live sessions, most recently seen first."""
-    since = (now or utcnow()) - lifetime
     query = (
         select(LoginSession)
-        .where(
-            LoginSession.user_id == user.id,
-            col(LoginSession.revoked_at).is_(None),
-            LoginSession.last_seen_at >= since,
-        )
+        .where(LoginSession.user_id == user.id, *_live(lifetime, now))
         .order_by(col(LoginSession.last_seen_at).desc(), col(LoginSession.id).desc())
     )
     return list(session.exec(query))
+
+
+def _live(lifetime: dt.timedelta, now: dt.datetime | None) -> tuple:
+    """The conditions of a live session: not ended, seen within `lifetime` of `now`."""
+    since = (now or utcnow()) - lifetime
+    return col(LoginSession.revoked_at).is_(None), LoginSession.last_seen_at >= since
 
 
 def end_session(session: Session, user: User, session_id: int, *, ip: str | None = None) -> LoginSession:
