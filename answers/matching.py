@@ -728,12 +728,20 @@ def _conjuncts(text: str) -> tuple[frozenset[str], ...]:
     return _either_side(norm, found)
 
 
-def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spellings: _Spellings) -> bool:
-    """``tokens`` name one of the two ``sides`` and not the other, a word counting as named
-    when it or a near spelling or a stem of it is there ("rotated" / "rotation", "prod" /
-    "production"; ``_conjuncts``)."""
+def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spellings: _Spellings | None = None) -> bool:
+    """``tokens`` (a question's) name one of the two ``sides`` and not the other.
+
+    Alternatives (``_alternatives``, no ``spellings``): a word counts as named when it is
+    there. "a WAF and/or SPI firewall" against "an SPI firewall": a No for the SPI firewall
+    says nothing about a WAF. Only asked when the other question joins no alternatives
+    itself: two either-or questions ("lock or log out" against "lock the session or log
+    out") are compared by their words.
+    Conjuncts (``_conjuncts``, with ``spellings``): also when a near spelling or a stem of
+    it is there ("rotated" / "rotation", "prod" / "production")."""
 
     def named(side: frozenset[str]) -> bool:
+        if spellings is None:
+            return bool(side & tokens)
         return any(
             w in tokens
             or spellings.any_near(w, tokens)
@@ -741,19 +749,9 @@ def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spelli
             for w in side
         )
 
-    hits = [named(side) for side in sides]
-    return any(hits) and not all(hits)
-
-
-def _covers_one(alternatives: tuple[frozenset[str], ...], other: frozenset[str]) -> bool:
-    """``other`` (a question's tokens) names one of the alternatives and not the other:
-    its answer is no answer to the either-or ("a WAF and/or SPI firewall" against "an SPI
-    firewall": a No for the SPI firewall says nothing about a WAF). Only asked when
-    ``other`` joins no alternatives itself: two either-or questions ("lock or log out"
-    against "lock the session or log out") are compared by their words."""
-    if not alternatives:
+    if not sides:
         return False
-    hits = [bool(side & other) for side in alternatives]
+    hits = [named(side) for side in sides]
     return any(hits) and not all(hits)
 
 
@@ -794,9 +792,8 @@ def question_clauses(text: str) -> Clauses:
     conjuncts = _conjuncts(text)
     found = _LEADING_CONDITION.match(text)
     # an example asks nothing: "(e.g. any entity not wholly-owned by you)" negates no question
-    plain = _EXAMPLES.sub(" ", text) if "(" in text else text
     if not found:  # most questions: the whole text is the main clause, its tokens known
-        negations = frozenset(_tokens_of(plain)) & _NEGATIONS
+        negations = frozenset(_tokens_of(_EXAMPLES.sub(" ", text) if "(" in text else text)) & _NEGATIONS
         return Clauses(negations, frozenset(), compound, polarity, alternatives, parties, conjuncts)
     main = frozenset(canonical_tokens(_EXAMPLES.sub(" ", text[found.end() :]))) & _NEGATIONS
     condition = frozenset(canonical_tokens(found.group(0)))
@@ -1508,9 +1505,6 @@ class BankIndex:
     _post_w: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     _exact_text: dict[str, list[int]] = field(default_factory=dict)
     _exact_id: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    #: the normalised questions of the entries under each id key: more than one, the id is
-    #: ambiguous (a file that repeats an id) and matches nothing by itself
-    _id_questions: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _max_idf: float = 1.0
     _weights: dict[str, float] = field(default_factory=dict)
     #: per entry: its normalised (answer, comment), compared for the margin rule
@@ -1563,7 +1557,6 @@ class BankIndex:
             key = _id_key(entry.question_id, entry.version_line)
             if key is not None:
                 index._exact_id.setdefault(key, []).append(i)
-                index._id_questions.setdefault(key, set()).add(normalise(entry.question))
         index._answer_keys = [_answer_key(e) for e in live]
         rank_of_id = {entry_id: r for r, entry_id in enumerate(sorted({e.entry_id for e in live}))}
         index._entry_rank = np.fromiter((rank_of_id[e.entry_id] for e in live), dtype=np.int64, count=len(live))
@@ -1874,13 +1867,13 @@ class BankIndex:
         # a second question on one side only, or alternatives of which the other side
         # names only one: an answer to the one thing is no answer to both
         if q_two != p_two or (
-            bool(q_alt) != bool(p_alt) and (_covers_one(q_alt, p_tokens) or _covers_one(p_alt, q_tokens))
+            bool(q_alt) != bool(p_alt) and (_names_one(q_alt, p_tokens) or _names_one(p_alt, q_tokens))
         ):
             penalty += COMPOUND_PENALTY
         # two things asked together, one of them named by the entry: its Yes covers that
         # one only ("Are backups and logs encrypted?" against "Are backups encrypted?");
         # the other way round the entry answers for both
-        elif q_and and _names_one(q_and, p_tokens, spellings):
+        elif _names_one(q_and, p_tokens, spellings):
             penalty += COMPOUND_PENALTY
         q_num, p_num = q.specifiers, p.specifiers
         if q_num and p_num and q_num != p_num:
@@ -1922,10 +1915,12 @@ class BankIndex:
         # exact matches first
         exact = [i for i in self._exact_text.get(normalise(query.text), []) if allowed[i]]
         key = _id_key(query.question_id, query.version_line)
-        if not exact and key is not None and len(self._id_questions.get(key, ())) == 1:
+        by_id = self._exact_id.get(key, []) if key is not None and not exact else []
+        if len({normalise(self.entries[i].question) for i in by_id}) == 1:
             # the same question id of the same version line, reworded: only without an entry
-            # of the question's own wording, and only where the id names one question
-            exact = [i for i in self._exact_id[key] if allowed[i]]
+            # of the question's own wording, and only where the id names one question (a
+            # file that repeats an id makes it ambiguous)
+            exact = [i for i in by_id if allowed[i]]
         ranked = candidates  # (score, entry index, phrasing, inverted), best first
         if exact:
             ranked = []
@@ -2098,16 +2093,19 @@ def _conditions_differ(a: frozenset[str], b: frozenset[str]) -> bool:
     return any(not near(w, b) for w in _unexplained(a - b, b)) or any(not near(w, a) for w in _unexplained(b - a, a))
 
 
+def ids_keep_meaning(version_line: str | None) -> bool:
+    """Question ids of this version line name the same question in every file of it: not
+    for home-made questionnaires ("generic..."), whose numbers ("1", "2") mean nothing
+    outside their own file."""
+    return bool(version_line and not version_line.casefold().startswith("generic"))
+
+
 def _id_key(question_id: str | None, version_line: str | None) -> tuple[str, str] | None:
     """The key a question id matches by within its version line ("hecvat-3", "VULN-02");
-    None without one, and for home-made questionnaires ("generic..."), whose numbers ("1",
-    "2") mean nothing outside their own file."""
-    if not question_id or not question_id.strip() or not version_line:
+    None without one, and where ids do not keep their meaning (``ids_keep_meaning``)."""
+    if not question_id or not question_id.strip() or not version_line or not ids_keep_meaning(version_line):
         return None
-    line = version_line.casefold()
-    if line.startswith("generic"):
-        return None
-    return line, question_id.strip().casefold()
+    return version_line.casefold(), question_id.strip().casefold()
 
 
 def _usable(entry: BankEntry) -> bool:

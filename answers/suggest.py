@@ -33,6 +33,7 @@ from answers.matching import (
     dump_analysis,
     either_or_beyond,
     embed_text,
+    ids_keep_meaning,
     label_against_question,
     load_analysis,
     normalise,
@@ -373,7 +374,7 @@ def references_elsewhere(entry: Entry, version_line: str) -> tuple[str, ...]:
     that id is another question, or none. Ids of home-made (generic) questionnaires mean
     nothing outside their own file, so references there always count."""
     own = _version_line(entry)
-    if own and own == version_line and not own.startswith("generic"):
+    if own and own == version_line and ids_keep_meaning(own):
         return ()
     return question_references(entry.answer, entry.comment)
 
