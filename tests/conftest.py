@@ -33,6 +33,20 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def csrf_app(tmp_path):
+    """``app`` with CSRF protection on, as in production."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": "sqlite://",
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -14,7 +14,6 @@ from sqlmodel import select
 from answers import audit, users
 from answers.db import get_engine
 from answers.models import AuditEvent, LoginSession, User, utcnow
-from app import create_app
 from tests.auth_helpers import PASSWORD, bearer, db, make_user, signed_in, token_for
 from web.auth import describe_browser
 
@@ -141,16 +140,8 @@ def test_a_user_cannot_end_another_users_session(app, sales, people):
     assert not [e for e in _actions(app) if e.action == "auth.session_ended"]
 
 
-def test_ending_a_session_needs_the_csrf_token(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": "sqlite://",
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
+def test_ending_a_session_needs_the_csrf_token(csrf_app):
+    app = csrf_app
     user = make_user(app, "seller@example.com", "sales")
     client, other = signed_in(app, user), signed_in(app, user)
     target = _rows(app)[1].id

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from app import create_app
 from tests.auth_helpers import make_user, signed_in
 
 
@@ -45,16 +44,8 @@ def test_a_page_error_before_sign_in_shows_no_navigation(client):
     _in_the_layout(response.get_data(as_text=True), signed_in=False)
 
 
-def test_a_form_refused_by_csrf_says_what_to_do(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": "sqlite://",
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
+def test_a_form_refused_by_csrf_says_what_to_do(csrf_app):
+    app = csrf_app
     client = signed_in(app, make_user(app, "sales@example.com", "sales"))
     response = client.post("/account/tokens", data={"name": "ci"})
     html = response.get_data(as_text=True)

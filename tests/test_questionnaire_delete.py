@@ -166,18 +166,8 @@ def test_another_sales_user_sees_no_delete_button_and_is_refused(app, uploader):
     assert other.get(f"/questionnaires/{qid}").status_code == 200
 
 
-def test_the_delete_form_needs_the_csrf_token(tmp_path, people):
-    from app import create_app
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "t",
-            "DATABASE_URL": "sqlite://",
-            "UPLOAD_FOLDER": str(tmp_path / "u"),
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
+def test_the_delete_form_needs_the_csrf_token(csrf_app, people):
+    app = csrf_app
     user = make_user(app, "seller@example.com", Role.sales)
     client = signed_in(app, user)
     with db(app) as s:
@@ -187,7 +177,7 @@ def test_the_delete_form_needs_the_csrf_token(tmp_path, people):
             session=s,
             actor=user.email,
             actor_id=user.id,
-            upload_folder=str(tmp_path / "u"),
+            upload_folder=csrf_app.config["UPLOAD_FOLDER"],
             max_bytes=5_000_000,
         )
     assert client.post(f"/questionnaires/{q.id}/delete").status_code == 400

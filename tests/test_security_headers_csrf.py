@@ -12,19 +12,6 @@ from tests.auth_helpers import PASSWORD, bearer, make_user, signed_in, token_for
 from web.security import CSP
 
 
-@pytest.fixture
-def csrf_app(tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": "sqlite://",
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
-
-
 def _token_from(html: bytes) -> str:
     match = re.search(rb'name="csrf_token" value="([^"]+)"', html)
     assert match, "form without a CSRF field"
