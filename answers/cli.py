@@ -129,9 +129,15 @@ bank_group = AppGroup("bank", help="Curate the answer bank.")
 @click.option("--source", default=None, help="Where the answers came from (default: the file name).")
 @click.option("--product", default=None, help="Scope the learned entries to this product.")
 @click.option("--status", type=STATUS, default="approved", show_default=True)
-def bank_learn_command(file: str, source: str | None, product: str | None, status: str) -> None:
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Learn even when fewer than 10% of the questions are answered "
+    "(refused by default: such a file is usually a blank template with preset values).",
+)
+def bank_learn_command(file: str, source: str | None, product: str | None, status: str, partial: bool) -> None:
     """Add the answered questions of a completed questionnaire to the bank."""
-    from answers.learn import learn
+    from answers.learn import LooksBlank, learn
     from importers import QuestionnaireImportError, load
 
     data = read_input(file)
@@ -140,14 +146,18 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
         parsed = load(data, Path(file).name)
     except (QuestionnaireImportError, bank.EntryError) as exc:
         fail(str(exc))
-    result = learn(
-        parsed,
-        session=db.get_session(),
-        source=source or Path(file).name,
-        product=product,
-        status=EntryStatus(status),
-        actor="cli",
-    )
+    try:
+        result = learn(
+            parsed,
+            session=db.get_session(),
+            source=source or Path(file).name,
+            product=product,
+            status=EntryStatus(status),
+            actor="cli",
+            partial=partial,
+        )
+    except LooksBlank as exc:
+        fail(f"{Path(file).name}: {exc}")
     click.echo(
         f"Learned {Path(file).name} ({family_label(parsed.family, parsed.version)}): {result.created} created, "
         f"{result.merged} merged, {result.conflicts} conflict(s) flagged, {result.skipped} unanswered skipped."

@@ -20,6 +20,14 @@ from answers.suggest import prepare_bank_texts
 from importers import ParsedQuestionnaire
 
 MAX_VERDICT = 200
+#: A questionnaire of at least MIN_QUESTIONS_FOR_SHARE questions with answers to fewer than
+#: MIN_ANSWERED_SHARE of them looks like a blank template: what its cells hold is the
+#: template's defaults and notes (HECVAT 3.06's preset SSO "No", CAIQ 1.1's "This control
+#: will likely move to the Legal domain"), not a vendor's answers. `learn` refuses it
+#: unless asked (`partial=True`, `--partial`). Measured on the corpus: blanks answer
+#: 0-6% (CAIQ 1.1: 12 of 197), the partly completed Vector EHS HECVAT 71% (181 of 255).
+MIN_ANSWERED_SHARE = 0.10
+MIN_QUESTIONS_FOR_SHARE = 20
 _DISPLAY = {"yes": "Yes", "no": "No", "n/a": "N/A"}
 _SPACE = re.compile(r"\s+")
 
@@ -34,6 +42,27 @@ def same_verdict(a: str, b: str) -> bool:
     """The same answer: the same verdict, or the same text once case and whitespace are
     set aside (a line break followed by a space in one source is no disagreement)."""
     return _SPACE.sub(" ", learned_verdict(a)).casefold() == _SPACE.sub(" ", learned_verdict(b)).casefold()
+
+
+class LooksBlank(ValueError):
+    """The questionnaire answers too few of its questions to be learned without asking."""
+
+
+def _answered(q) -> bool:
+    return bool(q.text.strip() and ((q.answer or "").strip() or (q.comment or "").strip()))
+
+
+def blank_template_problem(parsed: ParsedQuestionnaire) -> str | None:
+    """Why `parsed` looks like a blank template (see MIN_ANSWERED_SHARE), or None."""
+    total = len(parsed.questions)
+    answered = sum(_answered(q) for q in parsed.questions)
+    if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total or not answered:
+        return None
+    return (
+        f"only {answered} of {total} questions have an answer: this looks like a blank template, whose "
+        "prefilled cells are defaults and notes rather than answers; nothing learned "
+        "(learn it anyway with --partial)"
+    )
 
 
 @dataclass
@@ -77,10 +106,14 @@ def learn(
     product: str | None = None,
     status: EntryStatus = EntryStatus.approved,
     actor: str = "system",
+    partial: bool = False,
 ) -> LearnResult:
     """Add every answered question of `parsed` to the bank. One commit. Raises EntryError
-    (nothing written) when `product` is new and not a valid product name."""
+    (nothing written) when `product` is new and not a valid product name, LooksBlank
+    (nothing written) when few of its questions are answered, unless `partial`."""
     check_new_product(product, session=session)
+    if not partial and (problem := blank_template_problem(parsed)):
+        raise LooksBlank(problem)
     found = find_product(product, session=session)
     scope = (found.name,) if found else (product.strip(),) if product and product.strip() else ()
     index = _scope_index(session, scope)
@@ -90,7 +123,7 @@ def learn(
         comment = (q.comment or "").strip()
         # a comment without a verdict is still an answer: it is learned as text, with an
         # empty verdict, the way a long free-text answer is
-        if not (answer or comment) or not q.text.strip():
+        if not _answered(q):
             result.skipped += 1
             continue
         verdict = learned_verdict(answer)

@@ -387,3 +387,49 @@ def test_autofill_reports_a_question_without_an_answer_cell_of_its_own(runner, s
     sheet = load_workbook(out)["Vendor Security"]
     assert (sheet["C2"].value, sheet["D2"].value) == ("Yes", "AES-256 via AWS KMS.")
     assert sheet["D3"].value is None  # nothing of the unwritable answer is left behind
+
+
+def _mostly_blank(answered: int, total: int = 40) -> list[tuple[str, str, str | None, str | None]]:
+    return [
+        (f"BLK-{i:02d}", f"Do you operate control number {i} of the programme?", "No" if i < answered else None, None)
+        for i in range(total)
+    ]
+
+
+def test_a_mostly_blank_template_is_not_learned_without_asking(runner, session, tmp_path):
+    result = _learn(runner, tmp_path, _mostly_blank(3))  # 3 of 40 answered: template defaults
+    assert result.exit_code == 2
+    assert "only 3 of 40 questions have an answer" in result.output
+    assert "--partial" in result.output
+    assert session.exec(select(Entry)).all() == []
+    assert all(e.action != "bank.learn" for e in audit.events(session))
+
+
+def test_a_mostly_blank_template_is_learned_with_partial(runner, session, tmp_path):
+    result = _learn(runner, tmp_path, _mostly_blank(3), "blank.xlsx", "--partial")
+    assert result.exit_code == 0, result.output
+    assert "3 created" in result.output
+    assert len(session.exec(select(Entry)).all()) == 3
+
+
+def test_a_questionnaire_answered_at_one_in_ten_is_learned(runner, session, tmp_path):
+    result = _learn(runner, tmp_path, _mostly_blank(4))  # exactly 10%: a partly completed file
+    assert result.exit_code == 0, result.output
+    assert "4 created" in result.output
+
+
+def test_the_blank_hecvat_306_template_teaches_nothing(runner, session, corpus):
+    # its one prefilled answer is the template's default SSO "No"
+    path = corpus / "hecvat" / "D3c3pt1c0nCyber_HECVAT-Full-v3.06 (blank, 2024-05 revision).xlsx"
+    result = runner.invoke(args=["bank", "learn", str(path)])
+    assert result.exit_code == 2
+    assert "only 1 of 255 questions have an answer" in result.output
+    assert session.exec(select(Entry)).all() == []
+
+
+def test_the_caiq_11_notes_are_not_learned_as_answers(runner, session, corpus):
+    path = corpus / "caiq" / "metanorma_csa-caiq-v1.1-09-01-2011.xlsx"
+    result = runner.invoke(args=["bank", "learn", str(path)])
+    assert result.exit_code == 2
+    assert "only 12 of 197 questions have an answer" in result.output
+    assert session.exec(select(Entry)).all() == []
