@@ -625,14 +625,16 @@ _KINDS = re.compile(
     r"|(?P<same_p>same)|(?P<same_m>separate|different|distinct)"
     r"|(?P<all_p>all|every)|(?P<all_m>some|certain|selected|partial\w*)"
     r"|(?P<incident_p>incidents?)|(?P<incident_m>vulnerabilit(?:y|ies))"
-    r"|(?P<layer_p>applications?)|(?P<layer_m>infrastructures?))\b"
+    r"|(?P<layer_p>applications?)|(?P<layer_m>infrastructures?)"
+    r"|(?P<based_p>host[- ]based|hids)|(?P<based_m>network[- ]based|nids))\b"
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
     "outside", "synchron", "minimum", "maximum", "symmetric", "static", "dynamic", "before", "prior to", "after",
     "physical", "logical", "site", "premise", "person", "remote", "tenan", "success", "fail", "same", "separate",
     "different", "distinct", "all", "every",
-    "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure",
+    "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure", "based",
+    "hids", "nids",
 )  # fmt: skip
 
 
@@ -640,6 +642,15 @@ _KIND_PARTS = (
 #: "remote access" it is the other kind too (a word takes one group in ``_KINDS``).
 _PHYSICAL_ACCESS = re.compile(r"\bphysical(?:ly)? access")
 _ON_SITE = frozenset({"onsite+"})
+#: A plan named with no control verb is had, not tested or reviewed: "Do you have a disaster
+#: recovery plan?" does not answer "Do you test your disaster recovery plan?" (nor its No
+#: the other way round); ``facets`` gives it the action "plan".
+_PLAN = re.compile(r"\bplans?\b")
+_HAVE_PLAN = frozenset({"plan"})
+#: A public network is the external kind of network too: "over public networks" against
+#: "over internal networks" (``_KINDS`` reads "public" against "private" only).
+_PUBLIC_NETWORK = re.compile(r"\b(?:public|open|untrusted|external) networks?\b|\binternet\b(?![\s-]*facing)")
+_EXTERNAL = frozenset({"internal-"})
 
 
 def _poles(pattern: re.Pattern[str], parts: tuple[str, ...], text: str) -> frozenset[str]:
@@ -864,7 +875,7 @@ _ACTIONS = {
     "replicate": ("replic",),
     "segregate": ("segregat", "separat", "isolat"),
     "pseudonymise": ("pseudonym", "anonym", "mask", "tokeni"),
-    "test": ("test",),
+    "test": ("test", "exercis", "drill"),
     "inventory": ("inventor",),
     "grant": ("grant", "provision"),
     "revoke": ("revok", "deprovision"),
@@ -921,7 +932,8 @@ _QUALIFIERS = re.compile(
     r"|(?:audited|assessed|reviewed|tested|validated|verified|attested|certified|conducted|performed)\s+by\s+"
     r"(?:an?\s+|the\s+)?(?:independent|third[\s-]*party|external|outside|accredited)"
     r"|(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?(?:audit\w*|assess\w*|test\w*|pen[\s-]?test\w*))"
-    r"|(?P<rolebased>role[\s-]*(?:based|specific)|rbac))\b"
+    r"|(?P<rolebased>role[\s-]*(?:based|specific)|rbac)"
+    r"|(?P<hostbased>host[\s-]*based|hids))\b"
 )
 #: What is done with data: "Do you sell student data?" is not answered by "Do you process
 #: student data?", nor "store" by "process" (PCI's store / process / transmit), nor
@@ -988,13 +1000,17 @@ def facets(text: str) -> Facets:
         if name:
             counts[name] = counts.get(name, 0) + 1
     actions = frozenset(name if k == 1 else f"{name}#{k}" for name, n in counts.items() for k in range(1, n + 1))
+    if not actions and _PLAN.search(low):
+        actions = _HAVE_PLAN  # having a plan, not testing or reviewing it
     return Facets(
         frozenset(t for t in tokens if t.startswith("freq")),
         populations,
         regions,
         actions,
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
-        kinds=_poles(_KINDS, _KIND_PARTS, text) | (_ON_SITE if _PHYSICAL_ACCESS.search(low) else frozenset()),
+        kinds=_poles(_KINDS, _KIND_PARTS, text)
+        | (_ON_SITE if _PHYSICAL_ACCESS.search(low) else frozenset())
+        | (_EXTERNAL if _PUBLIC_NETWORK.search(low) else frozenset()),
         deliverable=bool(_DELIVERABLE.search(low)),
         qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
         handling=_handling(low),
@@ -1080,6 +1096,7 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["region"] = 1.0 if q.regions and p.regions else 0.5
     if (q.actions - p.actions) and (p.actions - q.actions):
         differ["action"] = 1.0
+
     if q.states != p.states:
         differ["state"] = 1.0 if q.states and p.states else 0.3
     if _inverted(q.kinds, p.kinds):

@@ -289,6 +289,13 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
             False,
         ),
         ("Do employees receive security training?", "Do employees receive role-based security training?", False),
+        # one kind of intrusion detection is not another, nor the unnamed one
+        (
+            "Do you use an intrusion detection system (IDS)?",
+            "Do you use a host-based intrusion detection system (HIDS)?",
+            False,
+        ),
+        ("Do you have a network-based IDS?", "Do you have a host-based IDS?", False),
         # the same stronger form, however worded, or the entry states it and the question asks less
         ("Are backups immutable?", "Do you keep immutable backups?", True),
         (
@@ -302,6 +309,7 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
             True,
         ),
         ("Do you have annual independent audits?", "Do you have annual audits?", True),
+        ("Do you run host-based intrusion detection on servers?", "Do you run intrusion detection on servers?", True),
         ("Do you have annual independent audits?", "Are you audited annually by an independent auditor?", True),
         ("Do you support customer-managed encryption keys?", "Are customer-managed encryption keys supported?", True),
         (
@@ -329,6 +337,8 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Do you perform your own penetration tests?", set()),
         ("Will institution data be shared with third parties?", set()),
         ("Does the application support RBAC?", {"rolebased"}),
+        ("Do you deploy HIDS on every server?", {"hostbased"}),
+        ("Is a network-based intrusion detection system in place?", set()),  # the usual kind: _KINDS
     ],
 )
 def test_stronger_forms_read_from_the_wording(text, qualifiers):
@@ -424,3 +434,31 @@ def test_a_customer_compound_names_no_population(text, populations):
 )
 def test_conjuncts_read_the_words_either_side_of_and(text, conjuncts):
     assert _conjuncts(text) == conjuncts
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # a public network is the other kind of network than an internal one
+        (
+            "Do you encrypt data in transit over public networks?",
+            "Do you encrypt data in transit over internal networks?",
+            False,
+        ),
+        ("Is all traffic over the internet encrypted?", "Is all traffic on internal networks encrypted?", False),
+        (
+            "Do you encrypt data in transit over public networks?",
+            "Is data in transit over public networks encrypted?",
+            True,
+        ),
+        # testing a plan is more than having it
+        ("Do you have a disaster recovery plan?", "Do you test your disaster recovery plan?", False),
+        ("Do you have a business continuity plan?", "Is your business continuity plan tested?", False),
+        ("Do you test your disaster recovery plan?", "Is the disaster recovery plan tested?", True),
+        # ... nor does its No answer having one
+        ("Do you test your disaster recovery plan?", "Do you have a disaster recovery plan?", False),
+        ("Do you have a documented disaster recovery plan?", "Is there a disaster recovery plan?", True),
+    ],
+)
+def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)
