@@ -606,7 +606,8 @@ _POLARITY_PARTS = (
 #: Words naming one of two kinds of a thing ("internal" / "external" penetration tests,
 #: "public" / "private" cloud, "single-" / "multi-tenant"): the other kind is another
 #: question, whose answer may be the same or not (a facet, ``facets_differ``). Group and
-#: pole as in ``_POLARITY``.
+#: pole as in ``_POLARITY``. Also host- / network-based (IDS) and access to / changes to
+#: (logging reads is not logging writes).
 _KINDS = re.compile(
     r"\b(?:(?P<public_p>public(?:ly)?)|(?P<public_m>private(?:ly)?)"
     r"|(?P<internal_p>internal(?:ly)?)|(?P<internal_m>external(?:ly)?)"
@@ -626,7 +627,9 @@ _KINDS = re.compile(
     r"|(?P<all_p>all|every)|(?P<all_m>some|certain|selected|partial\w*)"
     r"|(?P<incident_p>incidents?)|(?P<incident_m>vulnerabilit(?:y|ies))"
     r"|(?P<layer_p>applications?)|(?P<layer_m>infrastructures?)"
-    r"|(?P<based_p>host[- ]based|hids)|(?P<based_m>network[- ]based|nids))\b"
+    r"|(?P<based_p>host[- ]based|hids)|(?P<based_m>network[- ]based|nids)"
+    r"|(?P<write_p>(?:all )?access(?:es|ed)? to|reads? of|views? of)"
+    r"|(?P<write_m>(?:all )?(?:changes?|modifications?|edits?|writes?) to))\b"
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
@@ -634,7 +637,7 @@ _KIND_PARTS = (
     "physical", "logical", "site", "premise", "person", "remote", "tenan", "success", "fail", "same", "separate",
     "different", "distinct", "all", "every",
     "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure", "based",
-    "hids", "nids",
+    "hids", "nids", "access", "read", "view", "change", "modif", "edit", "write",
 )  # fmt: skip
 
 
@@ -823,7 +826,9 @@ class Facets(NamedTuple):
     frequencies: frozenset[str] = frozenset()
     #: "customer" (customers, clients, end users, tenants), "workforce" (employees, staff,
     #: personnel) and / or "contractor" (contractors, consultants: another answer as often
-    #: as not, e.g. for NDAs and training)
+    #: as not, e.g. for NDAs and training), "privileged" (administrators, privileged or
+    #: root accounts; a customer's administrators are the customer), "allusers" (all users
+    #: or accounts: answers for administrators too, ``_COVERS``)
     populations: frozenset[str] = frozenset()
     #: named regions ("us", "eu", ...) or "all" (every region, globally)
     regions: frozenset[str] = frozenset()
@@ -844,6 +849,8 @@ class Facets(NamedTuple):
     qualifiers: frozenset[str] = frozenset()
     #: what is done with the data (``_HANDLING``): "store", "process", "transmit", "sell" ...
     handling: frozenset[str] = frozenset()
+    #: a subject that only questions naming it are about (``_topics``): "privacy", "vendorrisk"
+    topics: frozenset[str] = frozenset()
 
 
 # not the population but a thing: "customer data", "customer-managed keys", "customer-based SSO"
@@ -854,8 +861,15 @@ _NOUN_AFTER = (
 _POPULATIONS = re.compile(
     rf"\b(?:(?P<customer>(?:customers?|clients|end users?|(?<!multi )tenants?){_NOUN_AFTER})"
     rf"|(?P<workforce>(?:employees?|staff|personnel|workforce|new hires?){_NOUN_AFTER})"
-    rf"|(?P<contractor>(?:(?<!the )contractors?|consultants?|temporary workers?){_NOUN_AFTER}))\b"
+    rf"|(?P<contractor>(?:(?<!the )contractors?|consultants?|temporary workers?){_NOUN_AFTER})"
+    r"|(?P<privileged>(?<!customer )(?<!client )(?<!tenant )(?<!institution )"
+    r"(?:(?:system |database |domain )?administrators?|admins|admin (?:users?|accounts?|access)"
+    r"|administrative (?:users?|accounts?|access|privileges?|rights|actions?|activit(?:y|ies)|tasks?|functions?)"
+    r"|privileged (?:users?|accounts?|access|roles?|identities)|super ?users?|root (?:users?|accounts?|access)))"
+    r"|(?P<allusers>(?:all|every|each) (?:users?|accounts?)))\b"
 )
+#: A population that takes in another: "all users" answers for administrators.
+_COVERS = {"allusers": frozenset({"privileged", "allusers"})}
 _REGIONS = re.compile(
     r"\b(?:(?P<us>the us|u s a?|usa|united states(?: of america)?)|(?P<eu>eu|european union|europe|eea)"
     r"|(?P<uk>uk|united kingdom|great britain)|(?P<ca>canada)|(?P<apac>apac|asia pacific)|(?P<au>australia)"
@@ -920,7 +934,11 @@ _QUALIFIERS = re.compile(
     r"|(?P<credentialed>(?:authenticated|credentialed)\s+(?:scan\w*|vulnerability))"
     r"|(?P<nextgeneration>next[\s-]*gen(?:eration)?|ngfw)"
     r"|(?P<redteam>red[\s-]*team\w*)"
-    r"|(?P<geographic>geographically\s+(?:separate|separated|dispersed|diverse|distinct|redundant))"
+    r"|(?P<geographic>geographically\s+(?:separate|separated|dispersed|diverse|distinct|redundant)"
+    r"|(?:separate|different|another|second|secondary|alternate)\s+(?:geographic\w*\s+)?"
+    r"(?:regions?|locations?|sites?|data\s*cent(?:er|re)s?|availability\s+zones?|facilit(?:y|ies)))"
+    r"|(?P<salted>salted|salts?\b)"
+    r"|(?P<securereview>secur(?:e|ity)[\s-]+(?:focused[\s-]+)?code[\s-]+review\w*)"
     r"|(?P<zerotrust>zero[\s-]*trust)"
     r"|(?P<justintime>just[\s-]*in[\s-]*time)"
     r"|(?P<granular>(?:field|column|row|record|file)[\s-]*level)"
@@ -966,11 +984,27 @@ _HANDLING = re.compile(
     )
     + ")"
 )
+#: Subjects that set a question apart from one that does not name them, either way round:
+#: a privacy awareness programme is not the security awareness programme, nor is assessing
+#: vendors' risk the company's own risk assessment (and an entry about either answers
+#: neither broader question).
+_PRIVACY = re.compile(r"\bprivacy\b(?! act)")
+#: Vendors' risk: a text naming the company's suppliers and checking them.
+#: Not the third party that audits the company ("assessed by a third party", "a third-party
+#: security assessment": the independent qualifier).
+_SUPPLIERS = re.compile(
+    r"\b(?:vendors?|suppliers?|sub[\s-]*processors?|service providers?|supply chain"
+    r"|(?<!by )(?<!by a )(?<!by an )(?<!by the )third[\s-]*part(?:y|ies)"
+    r"(?![\s-]+(?:security[\s-]+)?(?:assessments?|assessors?|audits?|auditors?|tests?|testing|penetration"
+    r"|pen[\s-]?tests?|reviews?|reviewers?|certifications?|attestations?|evaluations?)\b))\b"
+)
+_CHECKED = re.compile(r"\b(?:risks?|assess\w*|evaluat\w*|due diligence|vet(?:s|ted|ting)?|onboard\w*)\b")
 #: Examples in parentheses: "(e.g., with automated tools)" names no requirement.
 _EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|for example|for instance|such as|including|like)\W[^()]*\)")
 #: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
 _FACET_HINT = re.compile(
     r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|consultant|temporary|hire"
+    r"|admin|privileged|super ?user|root|user"
     r"|\bus\b|\bu\W*s\b|usa|united|\beu\b|europe|\beea\b|\buk\b|britain|canada|apac|asia|australia|region|geograph|countr|jurisdiction"
     r"|global|worldwide"
 )
@@ -1014,7 +1048,18 @@ def facets(text: str) -> Facets:
         deliverable=bool(_DELIVERABLE.search(low)),
         qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
         handling=_handling(low),
+        topics=_topics(low),
     )
+
+
+def _topics(low: str) -> frozenset[str]:
+    """The subjects (``Facets.topics``) of the lower-cased text ``low``."""
+    found = set()
+    if "privacy" in low and _PRIVACY.search(low):
+        found.add("privacy")
+    if _SUPPLIERS.search(low) and _CHECKED.search(low):
+        found.add("vendorrisk")
+    return frozenset(found)
 
 
 def _handling(low: str) -> frozenset[str]:
@@ -1058,6 +1103,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         own.deliverable or main.deliverable,
         own.qualifiers | main.qualifiers,
         own.handling or main.handling,
+        own.topics | main.topics,
     )
 
 
@@ -1085,12 +1131,14 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         elif not q.frequencies and p.frequencies:
             differ["frequency"] = 0.5
     populations = p.populations or p.said_populations
+    populations = populations.union(*(_COVERS.get(n, ()) for n in populations))
     if q.populations and populations and not q.populations <= populations:
         # another population, or one more ("employees and contractors" against employees)
         differ["population"] = 1.0
-    elif q.populations == {"customer"} and not populations:
+    elif (q.populations == {"customer"} or "privileged" in q.populations) and not populations:
         # customers asked, the entry names no one: a vendor's control is usually about its
-        # own workforce, but "available to customers" may be the same control (CAIQ)
+        # own workforce, but "available to customers" may be the same control (CAIQ); the
+        # same for administrators (privileged accounts reviewed against user accounts)
         differ["population"] = 0.5
     if q.regions != p.regions:
         differ["region"] = 1.0 if q.regions and p.regions else 0.5
@@ -1107,6 +1155,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["qualifier"] = 1.0
     if (q.handling - p.handling) and (p.handling - q.handling):  # "sell" / "process" the data
         differ["handling"] = 1.0
+    if q.topics != p.topics:  # privacy or vendors' risk on one side only
+        differ["topic"] = 1.0
     return differ
 
 
@@ -1129,7 +1179,7 @@ def beyond_the_question(phrasing: str, question: str, comment: str, asked: str) 
         found.append("handing the document over")
     if p.frequencies - {"freqany"} and not q.frequencies:
         found.append("how often")
-    if p.populations and not q.populations:
+    if p.populations - q.populations.union(*(_COVERS.get(n, ()) for n in q.populations)):
         found.append("for whom")
     if p.regions and not q.regions:
         found.append("where")

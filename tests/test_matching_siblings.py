@@ -462,3 +462,55 @@ def test_conjuncts_read_the_words_either_side_of_and(text, conjuncts):
 )
 def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank, asked, written):
     assert_written(embedder, bank, asked, written)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # administrators are not all users, nor user accounts privileged ones
+        ("Is MFA required for administrators?", "Is MFA required for all users?", False),
+        ("Are user accounts reviewed quarterly?", "Are privileged accounts reviewed quarterly?", False),
+        ("Is MFA required for all users?", "Is multi-factor authentication required for all users?", True),
+        # a customer's administrators are the customer
+        ("Can customers view audit logs?", "Can customer administrators view audit logs?", True),
+        # salted, a separate region, a security code review: stronger forms
+        ("Are passwords hashed?", "Are passwords salted and hashed?", False),
+        ("Is customer data backed up?", "Is customer data backed up to a separate region?", False),
+        ("Do you perform code reviews?", "Do you perform security code reviews?", False),
+        # reading the data is not changing it
+        ("Do you log all access to customer data?", "Do you log all changes to customer data?", False),
+        # privacy, and vendors' risk, are their own subjects, either way round
+        ("Do you have a security awareness program?", "Do you have a privacy awareness program?", False),
+        ("Do you conduct annual risk assessments?", "Do you conduct annual vendor risk assessments?", False),
+        ("Do you conduct annual vendor risk assessments?", "Do you conduct annual risk assessments?", False),
+        (
+            "Do you assess the security risk of vendors before onboarding?",
+            "Are vendors assessed for security risk before onboarding?",
+            True,
+        ),
+    ],
+)
+def test_another_population_subject_or_stronger_form_is_not_written(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)
+
+
+@pytest.mark.parametrize(
+    ("text", "populations", "topics"),
+    [
+        ("Is MFA required for administrators?", {"privileged"}, set()),
+        ("Is MFA required for administrative access?", {"privileged"}, set()),
+        ("Is MFA required for all users?", {"allusers"}, set()),
+        ("Can customer administrators view audit logs?", {"customer"}, set()),
+        ("Does the admin console support SSO?", set(), set()),
+        ("Does the solution comply with the Family Educational Rights and Privacy Act?", set(), set()),
+        ("Do you have a privacy officer?", set(), {"privacy"}),
+        ("Are third parties assessed before onboarding?", set(), {"vendorrisk"}),
+        # the third party that audits the company is no vendor being checked
+        ("Is the application assessed by a third party?", set(), set()),
+        ("Have you had a third-party security assessment?", set(), set()),
+        ("Will data be shared with third parties?", set(), set()),
+    ],
+)
+def test_populations_and_subjects_read_from_the_wording(text, populations, topics):
+    f = facets(text)
+    assert (f.populations, f.topics) == (populations, topics)

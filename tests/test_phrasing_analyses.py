@@ -27,7 +27,7 @@ from answers.models import EntryCreate, EntryUpdate, PhrasingAnalysis
 from importers import Question
 
 # texts that exercise every part of an analysis: conditions, compounds, opposites, either-or
-# alternatives, parties, frequencies, populations, regions, kinds, deliverables, periods
+# alternatives, parties, frequencies, populations, regions, kinds, deliverables, periods, topics
 TEXTS = [
     ("Is customer data encrypted at rest?", "Is customer data encrypted at rest?", "AES-256 at rest."),
     ("For customers not using SSO, is MFA enforced?", "For customers not using SSO, is MFA enforced?", ""),
@@ -43,6 +43,7 @@ TEXTS = [
     ("Do you not allow shared accounts?", "Do you not allow shared accounts?", ""),
     ("Are backups tested quarterly?", "Are backups tested quarterly?", ""),
     ("Are backups immutable and air-gapped?", "Are backups immutable and air-gapped?", ""),
+    ("Do you assess vendors' privacy risk?", "Do you assess vendors' privacy risk?", ""),
     ("", "", ""),
 ]
 
