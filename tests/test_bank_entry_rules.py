@@ -178,3 +178,11 @@ def test_matching_never_offers_an_entry_with_neither_answer_nor_comment(app, ses
     [s] = suggest_for([one_question(question)], version_line="generic", product=None, session=session)
     assert s.entry_id != empty.id and empty.id not in [a.entry_id for a in s.alternatives]
     assert s.comment == "Tested yearly."
+
+
+def test_restoring_an_empty_approved_revision_gives_a_draft(session):
+    legacy = bank._add_entry(EntryCreate(question=CHANGES, status=EntryStatus.approved), session=session, actor="old")
+    session.commit()
+    bank.update_entry(legacy.id, EntryUpdate(comment="Weekly CAB."), session=session, actor="cur")
+    restored = bank.restore_version(legacy.id, 1, session=session, actor="cur")
+    assert (restored.comment, restored.status) == ("", EntryStatus.draft)
