@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.utils import get_column_letter
-from pydantic import ValidationError
+from pydantic import PrivateAttr, ValidationError
 from sqlalchemy import String, cast, func, or_, update
 from sqlmodel import Session, col, select
 
@@ -58,6 +58,10 @@ BANK_COLUMNS = (
     "status",
     "review_by",
     "source",
+    "family",
+    "version",
+    "question_id",
+    "conflict",
 )
 _IMPORT_STATUSES = ("draft", "approved", "retired")
 DEMO_BANK = Path(__file__).with_name("demo_bank.csv")
@@ -77,6 +81,26 @@ class BankFileError(Exception):
             return self.args[0]
         more = f" (+{len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
         return f"{self.args[0]}: {'; '.join(self.problems[:3])}{more}"
+
+
+class BankRow(EntryCreate):
+    """One row of a bank file: an EntryCreate plus its `conflict` cell (the row keeps a
+    second answer of its question and scope apart for a curator, see plan_import) and the
+    number of the file row it came from (for the messages of plan_import)."""
+
+    conflict: bool = False
+    _row: int | None = PrivateAttr(default=None)
+
+
+def _row_number(data: EntryCreate, position: int) -> int:
+    """The file row ``data`` came from; for rows not read from a file, its position plus
+    one for the header."""
+    number = getattr(data, "_row", None)
+    return number if isinstance(number, int) else position + 2
+
+
+def _conflict_row(data: EntryCreate) -> bool:
+    return bool(getattr(data, "conflict", False))
 
 
 @dataclass
@@ -105,6 +129,21 @@ class PlannedRow:
     key: tuple[str, tuple[str, ...]]
     action: str
     entry: Entry | None = None
+    flags: Entry | None = None  # a live entry this conflict row flags as its rival (see plan_import)
+
+    @property
+    def label(self) -> str:
+        """The action as the import preview shows it."""
+        if self.action == "retire":
+            return f"RETIRE entry #{self.entry.id}" if self.entry else "retire"
+        label = {"create": "new", "update": "update", "unchanged": "unchanged"}[self.action]
+        if self.flags is not None and self.flags is self.entry:
+            label = f"flags entry #{self.flags.id} as a conflict again"
+        elif self.flags is not None:
+            label += f", flags entry #{self.flags.id} as its conflict"
+        elif _conflict_row(self.data) and self.status != EntryStatus.retired:
+            label += " (conflict)"
+        return label
 
 
 @dataclass
@@ -142,7 +181,18 @@ class ImportPlan:
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # Word's manual line break and page break, as a paste from Word delivers them
 _PASTED_BREAK_RE = re.compile("[\x0b\x0c]")
-_TEXT_FIELDS = ("question", "answer", "comment", "owner", "alternates", "tags", "products")
+_TEXT_FIELDS = (
+    "question",
+    "answer",
+    "comment",
+    "owner",
+    "alternates",
+    "tags",
+    "products",
+    "family",
+    "version",
+    "question_id",
+)
 
 
 def pasted_breaks(text: str) -> str:
@@ -183,6 +233,16 @@ def control_character_problem(fields: dict[str, Any]) -> str | None:
     return None
 
 
+def empty_answer_problem(answer: str | None, comment: str | None, status: EntryStatus | str | None) -> str | None:
+    """Why an entry with this answer, comment and status cannot be saved, or None: an
+    approved entry with neither an answer nor a comment would match a question and write
+    nothing there (hiding a better entry). A draft may be empty: a question waiting for
+    an expert's answer."""
+    if status == EntryStatus.approved and not (answer or "").strip() and not (comment or "").strip():
+        return "an approved entry needs an answer or a comment: fill one in, or keep it as a draft"
+    return None
+
+
 def _check_text(fields: dict[str, Any]) -> None:
     problem = control_character_problem(fields)
     if problem:
@@ -202,6 +262,9 @@ def snapshot(entry: Entry, products: Sequence[str] = ()) -> dict[str, Any]:
         "review_by": entry.review_by.isoformat() if entry.review_by else None,
         "source": entry.source,
         "products": sorted(products),
+        "family": entry.family,
+        "version": entry.version,
+        "question_id": entry.question_id,
     }
 
 
@@ -314,7 +377,7 @@ def _set_products(entry: Entry, names: Iterable[str], *, session: Session, new: 
 
 
 def _add_entry(data: EntryCreate, *, session: Session, actor: str, ip: str | None = None) -> Entry:
-    entry = Entry.model_validate(data.model_dump(exclude={"products"}))
+    entry = Entry.model_validate(data.model_dump(exclude={"products", "conflict"}))
     if entry.status == EntryStatus.approved:
         entry.approved_at, entry.approved_by = utcnow(), actor
     session.add(entry)
@@ -339,11 +402,14 @@ def _add_entry(data: EntryCreate, *, session: Session, actor: str, ip: str | Non
 
 def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", ip: str | None = None) -> Entry:
     """Add one entry (revision 1). Returns it committed. Raises EntryError for text with
-    control characters, DuplicateEntry when a live entry already has this question for
-    the same products."""
+    control characters or an approved entry with neither answer nor comment,
+    DuplicateEntry when a live entry already has this question (or an alternate names
+    another live entry) for the same products."""
     changes = _cleaned_fields(data.model_dump(include=set(_TEXT_FIELDS)))
     data = data.model_copy(update=changes)
     _check_text(changes)
+    if problem := empty_answer_problem(data.answer, data.comment, data.status):
+        raise EntryError(problem)
     _refuse_duplicate(data.question, data.products, session=session, alternates=data.alternates)
     entry = _add_entry(data, session=session, actor=actor, ip=ip)
     prepare_bank_texts(session, [entry])
@@ -351,7 +417,19 @@ def create_entry(data: EntryCreate, *, session: Session, actor: str = "system", 
     return entry
 
 
-_IMPORTED_FIELDS = ("question", "answer", "comment", "alternates", "tags", "owner", "review_by", "source")
+_IMPORTED_FIELDS = (
+    "question",
+    "answer",
+    "comment",
+    "alternates",
+    "tags",
+    "owner",
+    "review_by",
+    "source",
+    "family",
+    "version",
+    "question_id",
+)
 
 
 def _imported_change(
@@ -414,17 +492,25 @@ def _update_entry(
     return True
 
 
-def question_index(*, session: Session) -> dict[tuple[str, tuple[str, ...]], Entry]:
-    """{(normalised question, product scope): entry} over the entries not retired."""
+def _by_question(*, session: Session, retired: bool = False) -> dict[tuple[str, tuple[str, ...]], list[Entry]]:
+    """{(normalised question, product scope): the entries not retired (`retired`: the
+    retired ones), in id order}."""
     scopes: dict[int, list[str]] = {}
     for entry_id, name in session.exec(
         select(EntryProduct.entry_id, Product.name).join(Product, EntryProduct.product_id == Product.id)
     ):
         scopes.setdefault(entry_id, []).append(name)
-    return {
-        (normalise(e.question), tuple(sorted(scopes.get(e.id, [])))): e
-        for e in session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id))
-    }
+    condition = Entry.status == EntryStatus.retired if retired else Entry.status != EntryStatus.retired
+    out: dict[tuple[str, tuple[str, ...]], list[Entry]] = {}
+    for e in session.exec(select(Entry).where(condition).order_by(Entry.id)):
+        out.setdefault((normalise(e.question), tuple(sorted(scopes.get(e.id, [])))), []).append(e)
+    return out
+
+
+def question_index(*, session: Session) -> dict[tuple[str, tuple[str, ...]], Entry]:
+    """{(normalised question, product scope): entry} over the entries not retired (of two
+    with one question and scope, a learned conflict, the later)."""
+    return {key: entries[-1] for key, entries in _by_question(session=session).items()}
 
 
 # --- bank files (csv / xlsx) ---------------------------------------------------------
@@ -531,16 +617,22 @@ def product_names(*, session: Session) -> set[str]:
     return set(session.exec(select(Product.name)))
 
 
-def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str] | None = None) -> list[EntryCreate]:
-    """Parse a bank file (csv or xlsx with the header `question,answer,comment,alternates,
-    tags,owner,products,status,review_by,source`; only question and answer are required;
-    alternates one per line, tags separated by `;` or `,`, products by `;`).
+_CONFLICT_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": False}
 
-    Each EntryCreate carries exactly the columns the file has in `model_fields_set`: an
+
+def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str] | None = None) -> list[BankRow]:
+    """Parse a bank file (csv or xlsx with the header `question,answer,comment,alternates,
+    tags,owner,products,status,review_by,source,family,version,question_id,conflict`; only
+    question and answer are required; alternates one per line, tags separated by `;` or
+    `,`, products by `;`; conflict yes/no, true/false, 1/0 or empty).
+
+    Each BankRow carries exactly the columns the file has in `model_fields_set`: an
     absent column leaves that field of an existing entry alone, a present empty cell clears
-    it. `known_products`: the product names a `products` cell may use (None: not checked).
-    Rows with the same question and product scope are refused, but for rows with the status
-    `retired` (a full export holds every retired version of a question).
+    it (an empty family, version or question_id is None). `known_products`: the product
+    names a `products` cell may use (None: not checked). Rows with the same question and
+    product scope are refused, but for rows with the status `retired` (a full export holds
+    every retired version of a question) and live rows that all say `conflict` yes (a
+    learned conflict: two answers of one question kept apart for a curator).
 
     Raises BankFileError listing every bad row; returns nothing partial.
     """
@@ -569,9 +661,9 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             f"{filename}: the header must be question,answer and any of {','.join(BANK_COLUMNS[2:])}"
             + (f" (unknown column(s): {', '.join(unknown)})" if unknown else "")
         )
-    entries: list[EntryCreate] = []
+    entries: list[BankRow] = []
     problems: list[str] = []
-    seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    seen: dict[tuple[str, tuple[str, ...]], tuple[int, bool]] = {}  # key -> (first live row, a conflict row)
     known_folded = None if known_products is None else {k.casefold() for k in known_products}
     for number, raw in numbered[1:]:
         if number in formulas:
@@ -613,6 +705,14 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                 fields["review_by"] = _parse_review_by(cells["review_by"])
             except ValueError:
                 row_problems.append(f"review_by must be a date like 2027-01-31, not {cells['review_by']!r}")
+        for name in ("family", "version", "question_id"):
+            if name in cells:
+                fields[name] = cells[name] or None
+        if "conflict" in cells:
+            if cells["conflict"].lower() not in _CONFLICT_WORDS:
+                row_problems.append(f"conflict must be yes or no (or empty), not {cells['conflict']!r}")
+            else:
+                fields["conflict"] = _CONFLICT_WORDS[cells["conflict"].lower()]
         if problem := control_character_problem(fields):
             row_problems.append(problem)
         if row_problems:
@@ -620,14 +720,21 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             continue
         key = (normalise(cells["question"]), tuple(fields.get("products", ())))
         if fields.get("status") != EntryStatus.retired:  # a full export repeats retired questions
-            if key in seen:
-                problems.append(f"row {number}: the same question as row {seen[key]}")
+            conflict = bool(fields.get("conflict"))
+            if key in seen and not (conflict and seen[key][1]):
+                message = f"row {number}: the same question as row {seen[key][0]}"
+                if "conflict" in cells:
+                    message += " (two answers of one question are kept only as a conflict: conflict yes in both rows)"
+                problems.append(message)
                 continue
-            seen[key] = number
+            seen.setdefault(key, (number, conflict))
         try:
-            entries.append(EntryCreate(**fields))
+            row = BankRow(**fields)
         except ValidationError as exc:
             problems.append(f"row {number}: {validation_message(exc)}")
+        else:
+            row._row = number
+            entries.append(row)
     if problems:
         hint = f" ({NEW_PRODUCT_HINT})" if any("unknown product(s)" in p for p in problems) else ""
         raise BankFileError(f"{filename}: {len(problems)} bad row(s), nothing imported{hint}", problems)
@@ -646,8 +753,13 @@ def plan_import(
     column, else `product`; its status is its `status` cell when set (an export has one in
     every row), else `status` for a new entry or one the row changes (an unchanged row
     leaves its entry's status alone).
-    Raises BankFileError when a row names a product that does not exist, EntryError when
-    `product` is new and not a valid product name.
+    Raises BankFileError when a row names a product that does not exist, or (listing the
+    rows) when a row would leave an approved entry with neither an answer nor a comment
+    (it would match a question and write nothing), or would give an entry a wording (an
+    alternate, or a new entry's question) that already names another live entry of the same
+    product scope (one wording names one entry, as the entry form and the API refuse; the
+    entries of one conflict may share theirs); EntryError when `product` is new and not a
+    valid product name.
 
     Retired entries follow the curation rules, so a full export is a backup:
     - a `retired` row pairs with the bank's retired entries of its question and scope, in
@@ -656,6 +768,18 @@ def plan_import(
       rule), else it is added as a new retired entry;
     - a draft or approved row never matches a retired entry: a retired entry comes back
       only by Restore, so such a row adds a new entry, as it always has.
+
+    Conflicts (rows whose `conflict` cell says yes; see read_bank_file) likewise:
+    - a conflict row pairs with the bank's live entries of its question and scope that
+      are flagged `conflict`: the one it leaves unchanged, else the next in id order
+      (re-importing an export changes nothing); a retired conflict row retires its entry
+      (one side of a conflict retired in the file);
+    - past those, a live conflict row that leaves the bank's unflagged live entry of its
+      question and scope unchanged is that entry (flagged again when the file holds the
+      other side); any other adds a new entry, flagged, and flags that unflagged live
+      entry too (audited, as learning a disagreeing answer does), so a curator sees both
+      answers; a retired conflict row is then a retired row like any other;
+    - a row never clears a flag: a curator does, in the bank (Retire, Mark as fine).
     """
     check_new_product(product, session=session)
     found = find_product(product, session=session)
@@ -678,12 +802,19 @@ def plan_import(
         row_status = data.status if "status" in data.model_fields_set else status
         rows.append((data, scope, row_status, (normalise(data.question), tuple(scope))))
     live_rows = {key for _, _, row_status, key in rows if row_status != EntryStatus.retired}
-    index: dict[tuple[str, tuple[str, ...]], Entry | None] = dict(question_index(session=session))
-    retired = _retired_index(session=session)
+    live = _by_question(session=session)
+    index: dict[tuple[str, tuple[str, ...]], Entry | None] = {key: found[-1] for key, found in live.items()}
+    retired = _by_question(session=session, retired=True)
+    paired = _pair_conflict_rows(rows, live)
     planned: list[PlannedRow] = []
-    for data, scope, row_status, key in rows:
+    for position, (data, scope, row_status, key) in enumerate(rows):
         existing = index.get(key)
-        if row_status == EntryStatus.retired and retired.get(key):
+        rival = None
+        if position in paired:
+            action, entry, rival, row_status = paired[position]
+            if action == "retire" and index.get(key) is entry:
+                del index[key]
+        elif row_status == EntryStatus.retired and retired.get(key):
             entry = retired[key].pop(0)
             before, after = _imported_change(entry, data, scope, row_status)
             action = "unchanged" if before == after else "update"
@@ -699,16 +830,180 @@ def plan_import(
             if entry is None:  # the same question twice (not from read_bank_file): the later row wins
                 action = "update"
             else:
-                if "status" not in data.model_fields_set:
-                    # the default status is for new entries and the ones the row edits: an
-                    # unchanged row must not approve a draft or demote an approved entry
-                    before, after = _imported_change(entry, data, scope, EntryStatus(entry.status))
-                    if before == after:
-                        row_status = EntryStatus(entry.status)
-                before, after = _imported_change(entry, data, scope, row_status)
-                action = "unchanged" if before == after else "update"
-        planned.append(PlannedRow(data, scope, row_status, key, action, entry))
+                # an unchanged row must not approve a draft or demote an approved entry
+                action, row_status = _row_change(entry, data, scope, row_status)
+        planned.append(PlannedRow(data, scope, row_status, key, action, entry, rival))
+    problems = sorted(_empty_approved_rows(planned) + _wording_clashes(planned, live, session=session))
+    if problems:
+        raise BankFileError(
+            f"{len(problems)} bad row(s), nothing imported", [f"row {n}: {message}" for n, message in problems]
+        )
     return ImportPlan(planned)
+
+
+def _row_change(
+    entry: Entry, data: EntryCreate, scope: Sequence[str], row_status: EntryStatus
+) -> tuple[str, EntryStatus]:
+    """("unchanged" or "update", the status the row leaves) for a row paired with
+    ``entry``: without a status cell, an unchanged row keeps the entry's status (the
+    default status is for new entries and the ones a row edits)."""
+    if "status" not in data.model_fields_set:
+        before, after = _imported_change(entry, data, scope, EntryStatus(entry.status))
+        if before == after:
+            return "unchanged", EntryStatus(entry.status)
+    before, after = _imported_change(entry, data, scope, row_status)
+    return ("unchanged" if before == after else "update"), row_status
+
+
+def _pair_conflict_rows(
+    rows: Sequence[tuple[EntryCreate, list[str], EntryStatus, tuple[str, tuple[str, ...]]]],
+    live: dict[tuple[str, tuple[str, ...]], list[Entry]],
+) -> dict[int, tuple[str, Entry | None, Entry | None, EntryStatus]]:
+    """{row position: (action, entry, entry the row flags, status)} for the conflict rows
+    (see plan_import), per question and scope. A row pairs with a flagged entry it leaves
+    unchanged (a retired row: but for the status, which retires that entry), the rows left
+    with the other flagged entries in id order. A live row past those that leaves an
+    unflagged live entry unchanged is that entry, flagged when the conflict has another
+    side (a bank whose conflict was half retired gets its backup's state back, not a copy
+    of the surviving side); the others are new entries, each flagging one unflagged live
+    entry while there is one. A retired row past the flagged entries is left to the
+    retired-row rules."""
+    by_key: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for position, (data, _, _, key) in enumerate(rows):
+        if _conflict_row(data):
+            by_key.setdefault(key, []).append(position)
+    out: dict[int, tuple[str, Entry | None, Entry | None, EntryStatus]] = {}
+
+    def pair(position: int, entry: Entry) -> tuple[str, Entry | None, Entry | None, EntryStatus]:
+        data, scope, row_status, _ = rows[position]
+        if row_status == EntryStatus.retired:
+            return "retire", entry, None, row_status
+        action, status = _row_change(entry, data, scope, row_status)
+        return action, entry, None, status
+
+    def leaves_unchanged(position: int, entry: Entry) -> bool:
+        data, scope, row_status, _ = rows[position]
+        status = EntryStatus(entry.status) if row_status == EntryStatus.retired else row_status
+        return _row_change(entry, data, scope, status)[0] == "unchanged"
+
+    for key, positions in by_key.items():
+        flagged = [e for e in live.get(key, []) if e.conflict]
+        unflagged = [e for e in live.get(key, []) if not e.conflict]
+        two_sides = bool(flagged) or sum(1 for p in positions if rows[p][2] != EntryStatus.retired) > 1
+        waiting = list(positions)
+        for position in positions:
+            same = next((e for e in flagged if leaves_unchanged(position, e)), None)
+            if same is not None:
+                out[position] = pair(position, same)
+                flagged.remove(same)
+                waiting.remove(position)
+        for position in list(waiting):
+            if not flagged:
+                break
+            out[position] = pair(position, flagged.pop(0))
+            waiting.remove(position)
+        rest = [p for p in waiting if rows[p][2] != EntryStatus.retired]
+        for position in list(rest):
+            same = next((e for e in unflagged if leaves_unchanged(position, e)), None)
+            if same is not None:
+                unflagged.remove(same)
+                rest.remove(position)
+                _, _, _, status = pair(position, same)
+                out[position] = ("update", same, same, status) if two_sides else ("unchanged", same, None, status)
+        for position in rest:
+            out[position] = ("create", None, unflagged.pop(0) if unflagged else None, rows[position][2])
+    return out
+
+
+def _empty_approved_rows(planned: Sequence[PlannedRow]) -> list[tuple[int, str]]:
+    """(row number, problem) for each row that would leave an approved entry with neither
+    an answer nor a comment. An unchanged row writes nothing and is let be."""
+    problems = []
+    for position, row in enumerate(planned):
+        if row.action in ("unchanged", "retire") or row.status != EntryStatus.approved:
+            continue
+        data = row.data
+        comment = data.comment if "comment" in data.model_fields_set or row.entry is None else row.entry.comment
+        if problem := empty_answer_problem(data.answer, comment, row.status):
+            problems.append((_row_number(data, position), f"{problem} (or set its status to draft)"))
+    return problems
+
+
+def _wording_clashes(
+    planned: Sequence[PlannedRow], live: dict[tuple[str, tuple[str, ...]], list[Entry]], *, session: Session
+) -> list[tuple[int, str]]:
+    """(row number, problem) for each live row that gives its entry a wording (an alternate it does
+    not have yet, or a new entry's question) that names another live entry of its scope
+    once the import is done: a bank entry (`wording_clash`'s message, as the entry form and
+    the API say it) or another row's new entry. The entries of one conflict may share
+    wordings; two entries of one question are the import's identity rule, not a clash."""
+    added: dict[int, dict[str, str]] = {}  # position -> {normalised wording: as written}
+    for position, row in enumerate(planned):
+        data = row.data
+        if row.status == EntryStatus.retired or row.action == "retire":
+            continue
+        if row.entry is None and row.action == "create":
+            added[position] = {row.key[0]: data.question} | {normalise(a): a for a in data.alternates}
+        elif (
+            row.entry is not None and "alternates" in data.model_fields_set and data.alternates != row.entry.alternates
+        ):
+            theirs = wordings(row.entry)
+            if new := {normalise(a): a for a in data.alternates if normalise(a) not in theirs}:
+                added[position] = new
+    if not added:  # re-importing an export: nothing to look up
+        return []
+    # owner ("entry", id) or ("row", position) -> (folded scope, question, wordings, conflict)
+    # once the import is done
+    owners: dict[tuple[str, int], tuple[tuple[str, ...], str, set[str], bool]] = {}
+    for (question, scope), found in live.items():
+        for e in found:
+            owners[("entry", e.id)] = (tuple(_folded(scope)), question, wordings(e), e.conflict)
+    for position, row in enumerate(planned):
+        if row.action == "retire" and row.entry is not None:
+            owners.pop(("entry", row.entry.id), None)
+        if row.flags is not None:
+            scope, question, texts, _ = owners[("entry", row.flags.id)]
+            owners[("entry", row.flags.id)] = (scope, question, texts, True)
+        if row.status == EntryStatus.retired or row.action == "retire":
+            continue
+        data, question = row.data, row.key[0]
+        texts = {question, *map(normalise, data.alternates)}
+        if row.entry is None and row.action == "create":
+            owners[("row", position)] = (tuple(_folded(row.scope)), question, texts, _conflict_row(data))
+        elif row.entry is not None and "alternates" in data.model_fields_set:
+            conflict = row.entry.conflict or row.flags is row.entry
+            owners[("entry", row.entry.id)] = (tuple(_folded(row.scope)), question, texts, conflict)
+        # (a later row of a question a row of this file adds, not from read_bank_file: that entry's)
+    named: dict[tuple[str, tuple[str, ...]], list[tuple[str, int]]] = {}
+    for owner, (scope, _, texts, _) in owners.items():
+        for text in texts:
+            named.setdefault((text, scope), []).append(owner)
+    problems = []
+    for position, new in added.items():
+        row = planned[position]
+        own = ("row", position) if row.entry is None else ("entry", row.entry.id)
+        scope, question, _, conflict = owners[own]
+        for text, written in new.items():
+            others = [
+                o
+                for o in named.get((text, scope), [])
+                if o != own and not (conflict and owners[o][3]) and not (text == question == owners[o][1])
+            ]
+            if not others:
+                continue
+            kind, ident = others[0]
+            if kind == "entry":
+                message = wording_clash(
+                    written, get_entry(ident, session=session), entry_products(ident, session=session)
+                )
+            else:
+                message = (
+                    f"the wording {written!r} is also a wording of row {_row_number(planned[ident].data, ident)}: "
+                    f"{ONE_WORDING}"
+                )
+            problems.append((_row_number(row.data, position), message))
+            break
+    return problems
 
 
 def import_entries(
@@ -731,8 +1026,11 @@ def import_entries(
     result = ImportResult()
     created: dict[tuple[str, tuple[str, ...]], Entry] = {}
     touched: list[Entry] = []
+    sides: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # the entries of each conflict met so far
     for row in plan.rows:
         data, scope, row_status, key = row.data, row.scope, row.status, row.key
+        if row.flags is not None and row.flags is not row.entry:
+            sides.setdefault(key, []).append(row.flags.id)
         if row.action == "retire":
             entry = row.entry
             assert entry is not None
@@ -743,14 +1041,25 @@ def import_entries(
             new_source = data.source if "source" in data.model_fields_set else source
             data = data.model_copy(update={"status": row_status, "products": scope, "source": new_source})
             entry = _add_entry(data, session=session, actor=actor, ip=ip)
-            if row_status != EntryStatus.retired:
+            if row_status != EntryStatus.retired and _conflict_row(data):
+                rivals = list(sides.get(key, []))
+                _flag_conflict(entry, rivals, session=session, actor=actor, ip=ip, source=source)
+                if row.flags is not None:
+                    _flag_conflict(row.flags, [entry.id], session=session, actor=actor, ip=ip, source=source)
+                    touched.append(row.flags)
+            elif row_status != EntryStatus.retired:
                 created[key] = entry
             result.created += 1
         else:
             entry = row.entry or created[key]
             changed = _update_entry(entry, data, products=scope, status=row_status, session=session, actor=actor, ip=ip)
+            if row.flags is entry:  # the unflagged side of a conflict the file restores
+                _flag_conflict(entry, sides.get(key, []), session=session, actor=actor, ip=ip, source=source)
+                changed = True
             result.updated += changed
             result.unchanged += not changed
+        if _conflict_row(data) and row_status != EntryStatus.retired:
+            sides.setdefault(key, []).append(entry.id)
         result.entry_ids.append(entry.id)
         touched.append(entry)
     prepare_bank_texts(session, touched)  # one encode call for the whole file
@@ -771,22 +1080,27 @@ def import_entries(
     return result
 
 
-def _retired_index(*, session: Session) -> dict[tuple[str, tuple[str, ...]], list[Entry]]:
-    """{(normalised question, product scope): retired entries, in id order}."""
-    scopes: dict[int, list[str]] = {}
-    for entry_id, name in session.exec(
-        select(EntryProduct.entry_id, Product.name).join(Product, EntryProduct.product_id == Product.id)
-    ):
-        scopes.setdefault(entry_id, []).append(name)
-    out: dict[tuple[str, tuple[str, ...]], list[Entry]] = {}
-    for e in session.exec(select(Entry).where(Entry.status == EntryStatus.retired).order_by(Entry.id)):
-        out.setdefault((normalise(e.question), tuple(sorted(scopes.get(e.id, [])))), []).append(e)
-    return out
+def _flag_conflict(
+    entry: Entry, rivals: Sequence[int], *, session: Session, actor: str, ip: str | None, source: str
+) -> None:
+    """Flag ``entry`` as one side of a conflict, audited as learning does (flush only)."""
+    entry.conflict = True
+    session.add(entry)
+    audit.record(
+        session,
+        "entry.conflict",
+        actor=actor,
+        ip=ip,
+        object_type="entry",
+        object_id=entry.id,
+        details={"with": list(rivals), "source": source, "by": "bank import"},
+    )
 
 
 def export_rows(*, session: Session, include_retired: bool = True) -> list[list[str]]:
     """Header plus one row per entry, in id order: every entry with its status, retired ones
-    too (an export is a full backup; see import_entries for how they come back)."""
+    too, its provenance (family, version, question_id) and its conflict flag ("yes" or
+    empty): an export is a full backup (see plan_import for how they come back)."""
     rows: list[list[str]] = [list(BANK_COLUMNS)]
     query = select(Entry).order_by(Entry.id)
     if not include_retired:
@@ -806,6 +1120,10 @@ def export_rows(*, session: Session, include_retired: bool = True) -> list[list[
                 e.status.value if isinstance(e.status, EntryStatus) else str(e.status),
                 e.review_by.isoformat() if e.review_by else "",
                 e.source,
+                e.family or "",
+                e.version or "",
+                e.question_id or "",
+                "yes" if e.conflict else "",
             ]
         )
     return rows
@@ -840,8 +1158,9 @@ def export_bank(filename: str, *, session: Session) -> bytes:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for letter, width in zip("ABCDEFGHIJ", (60, 12, 70, 50, 25, 30, 25, 10, 12, 30), strict=True):
-            sheet.column_dimensions[letter].width = width
+        widths = (60, 12, 70, 50, 25, 30, 25, 10, 12, 30, 12, 10, 14, 10)
+        for column, (_, width) in enumerate(zip(BANK_COLUMNS, widths, strict=True), start=1):
+            sheet.column_dimensions[get_column_letter(column)].width = width
         sheet.freeze_panes = "A2"
         out = io.BytesIO()
         workbook.save(out)
@@ -919,18 +1238,28 @@ def _refuse_duplicate(
         names = entry_products(other.id, session=session)
         if _folded(names) != scope:
             continue
-        whose = f"for {', '.join(names) or 'all products'} (its answer: {other.answer or other.comment[:80]!r})"
         if shared == key:
             message = (
-                f"entry #{other.id} already answers this question {whose}: edit that entry instead of adding"
-                " a second answer to the same question"
+                f"entry #{other.id} already answers this question {_whose(other, names)}: edit that entry instead"
+                " of adding a second answer to the same question"
             )
         else:
-            message = (
-                f"the wording {added[shared]!r} already names entry #{other.id} {whose}: one wording names one"
-                " entry, or which answer it gets depends on the matcher's pick"
-            )
+            message = wording_clash(added[shared], other, names)
         raise DuplicateEntry(message, other.id)
+
+
+ONE_WORDING = "one wording names one entry, or which answer it gets depends on the matcher's pick"
+
+
+def _whose(other: Entry, names: Sequence[str]) -> str:
+    return f"for {', '.join(names) or 'all products'} (its answer: {other.answer or other.comment[:80]!r})"
+
+
+def wording_clash(wording: str, other: Entry, names: Sequence[str]) -> str:
+    """Why ``wording`` cannot be added to an entry: it already names ``other`` (question or
+    alternate), an entry of the same product scope ``names``. The one message the entry
+    form, the API, "Add as a wording" and bank import give."""
+    return f"the wording {wording!r} already names entry #{other.id} {_whose(other, names)}: {ONE_WORDING}"
 
 
 class StaleRevision(EntryError):
@@ -1034,7 +1363,8 @@ def update_entry(
     Restore; approving needs a review-by date that has not passed (a stale or undated entry
     gets a fresh one, as in `approve`); retiring clears the conflicts the entry caused
     (`retire`, as a revision of its own after the other changes). A new question or product
-    scope that another live entry already has is refused (DuplicateEntry).
+    scope that another live entry already has is refused (DuplicateEntry), and so is an
+    approved entry (or one being approved) left with neither an answer nor a comment.
     Raises EntryNotFound, EntryError."""
     entry = get_entry(entry_id, session=session)
     if expected_revision is not None and expected_revision != entry.revision:
@@ -1055,6 +1385,12 @@ def update_entry(
             del changes["status"]
         elif target == EntryStatus.approved:
             changes["review_by"] = _approval_review_by(changes.get("review_by"), entry.review_by)
+    if not retiring and (
+        problem := empty_answer_problem(
+            changes.get("answer", entry.answer), changes.get("comment", entry.comment), target or entry.status
+        )
+    ):
+        raise EntryError(problem)
     before = snapshot(entry, entry_products(entry.id, session=session))
     products_changes = changes.pop("products", None)
     if entry.status != EntryStatus.retired and not retiring:
@@ -1144,11 +1480,13 @@ def approve(
 ) -> Entry:
     """Make an entry usable for `exact`/`high`. A stale (or undated) entry gets a fresh
     review-by date (`review_by`, default a year from today): approval is the review.
-    Raises EntryError for a retired entry or a `review_by` in the past (it would be stale
-    the moment it is approved)."""
+    Raises EntryError for a retired entry, one with neither an answer nor a comment, or a
+    `review_by` in the past (it would be stale the moment it is approved)."""
     entry = get_entry(entry_id, session=session)
     if entry.status == EntryStatus.retired:
         raise EntryError(f"entry {entry_id} is retired: restore a version first")
+    if problem := empty_answer_problem(entry.answer, entry.comment, EntryStatus.approved):
+        raise EntryError(f"entry {entry_id}: {problem}")
     new_review_by = _approval_review_by(review_by, entry.review_by)
     before = snapshot(entry, entry_products(entry.id, session=session))
     entry.status = EntryStatus.approved
@@ -1266,6 +1604,8 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
     status = EntryStatus(snap.get("status") or "draft")
     if status == EntryStatus.retired or (status == EntryStatus.approved and (is_stale(entry) or retired)):
         status = EntryStatus.draft  # a stale approval is no approval: a curator approves it anew
+    if empty_answer_problem(entry.answer, entry.comment, status):
+        status = EntryStatus.draft  # saved before approved entries needed an answer or comment
     restored_scope = _restored_scope(old, before["products"])
     if (
         retired
@@ -1296,9 +1636,10 @@ def restore_version(entry_id: int, revision: int, *, session: Session, actor: st
 
 def version_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """[(field, unified diff lines)] for the snapshot fields that differ. Plain text: escape
-    when rendering."""
+    when rendering. A field only one of them has (an older revision was saved before
+    snapshots carried `family`, `version`, `question_id`) is no change."""
     out = []
-    for key in sorted(set(old) | set(new)):
+    for key in sorted(set(old) & set(new)):
         a, b = old.get(key), new.get(key)
         if a == b:
             continue

@@ -177,7 +177,8 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
 )
 def bank_import_command(file: str, product: str | None, status: str) -> None:
     """Import entries from csv or xlsx: question,answer and any of comment, alternates, tags,
-    owner, products, status, review_by, source (an absent column leaves that field alone)."""
+    owner, products, status, review_by, source, family, version, question_id, conflict (an
+    absent column leaves that field alone)."""
     data = read_input(file)
     try:
         bank.check_new_product(product, session=db.get_session())
@@ -190,14 +191,20 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         fail(str(exc))
-    result = bank.import_entries(
-        entries,
-        session=db.get_session(),
-        actor="cli",
-        product=product,
-        status=EntryStatus(status),
-        source=Path(file).name,
-    )
+    try:
+        result = bank.import_entries(
+            entries,
+            session=db.get_session(),
+            actor="cli",
+            product=product,
+            status=EntryStatus(status),
+            source=Path(file).name,
+        )
+    except bank.BankFileError as exc:  # rows the bank refuses (an empty approved entry, a taken wording)
+        db.get_session().rollback()
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        fail(f"{Path(file).name}: {exc}")
     click.echo(f"Imported {Path(file).name}: {result.summary()}.")
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, or_
 from sqlmodel import Session, select
 
 from answers.matching import (
@@ -111,7 +111,11 @@ def snapshot(session: Session) -> tuple[list[BankEntry], dict[int, Entry]]:
     ):
         scopes.setdefault(entry_id, []).append(name)
     today = dt.date.today()
-    rows = list(session.exec(select(Entry).where(Entry.status != EntryStatus.retired).order_by(Entry.id)))
+    # an entry with neither answer nor comment (a draft waiting for an expert; an approved
+    # one saved before that was refused) would match a question and write nothing there,
+    # hiding a better entry: it is never offered
+    live = (Entry.status != EntryStatus.retired, or_(Entry.answer != "", Entry.comment != ""))
+    rows = list(session.exec(select(Entry).where(*live).order_by(Entry.id)))
     bank = [
         BankEntry(
             entry_id=e.id,

@@ -693,15 +693,19 @@ def api_import():
             unchanged=plan.count("unchanged"),
             retired=plan.count("retire"),
         )
-    result = bank.import_entries(
-        rows,
-        session=get_session(),
-        actor=actor()[0],
-        ip=client_ip(),
-        product=request.form.get("product") or None,
-        status=EntryStatus(status),
-        source=file.filename[:200],
-    )
+    try:
+        result = bank.import_entries(
+            rows,
+            session=get_session(),
+            actor=actor()[0],
+            ip=client_ip(),
+            product=request.form.get("product") or None,
+            status=EntryStatus(status),
+            source=file.filename[:200],
+        )
+    except bank.BankFileError as exc:
+        get_session().rollback()
+        return jsonify(error=exc.args[0], problems=exc.problems), 422
     _changed()
     return jsonify(
         created=result.created, updated=result.updated, unchanged=result.unchanged, retired=result.retired

@@ -1,0 +1,278 @@
+"""A bank export is a full backup: learned conflicts (two answers of one question, both
+flagged) and where a learned entry came from (family, version, question id) come back from
+it, into an empty bank and into the same one (where nothing changes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from answers import audit, bank
+from answers.db import get_engine
+from answers.models import AuditEvent, Entry, EntryCreate, EntryStatus, EntryVersion
+from tests.questionnaire_builders import questionnaire_xlsx
+
+FIRST = [
+    ("SEC-01", "Do you encrypt customer data at rest?", "Yes", "AES-256 with AWS KMS."),
+    ("SEC-02", "Do you require multi-factor authentication for administrative access?", "Yes", "Okta."),
+    ("SEC-03", "Do you store customer data on removable media?", "No", "Prohibited by policy."),
+    ("SEC-04", "Do you run a bug bounty programme?", None, "Private programme on HackerOne."),
+]
+# the same questionnaire from another customer: one verdict disagrees, one agrees
+SECOND = [
+    ("SEC-03", "Do you store customer data on removable media?", "Yes", "Encrypted USB drives only."),
+    ("SEC-01", "Do you encrypt customer data at rest?", "Yes", ""),
+]
+REMOVABLE = FIRST[2][1]
+
+
+def _learn(runner, tmp_path, rows, name, *args):
+    path = tmp_path / name
+    path.write_bytes(questionnaire_xlsx(rows))
+    result = runner.invoke(args=["bank", "learn", str(path), *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _learned_bank(runner, session, tmp_path):
+    """A learned bank with a conflict pair, a product-scoped conflict pair, a draft and a
+    retired entry."""
+    _learn(runner, tmp_path, FIRST, "acme.xlsx")
+    result = _learn(runner, tmp_path, SECOND, "globex.xlsx")
+    assert "1 conflict(s) flagged" in result.output
+    _learn(runner, tmp_path, FIRST[2:3], "canvas-a.xlsx", "--product", "Canvas", "--status", "draft")
+    _learn(runner, tmp_path, SECOND[:1], "canvas-b.xlsx", "--product", "Canvas", "--status", "draft")
+    mfa = session.exec(select(Entry).where(Entry.question_id == "SEC-02")).one()
+    bank.retire(mfa.id, session=session, actor="cur")
+    pairs = session.exec(select(Entry).where(Entry.question == REMOVABLE, Entry.conflict == True)).all()  # noqa: E712
+    assert len(pairs) == 4
+
+
+def _state(session: Session) -> list[tuple]:
+    """Every entry as a backup must keep it, in id order."""
+    return [
+        (
+            e.question,
+            e.answer,
+            e.comment,
+            tuple(e.alternates),
+            tuple(e.tags),
+            e.owner,
+            tuple(bank.entry_products(e.id, session=session)),
+            e.status.value,
+            e.review_by,
+            e.source,
+            e.family,
+            e.version,
+            e.question_id,
+            e.conflict,
+        )
+        for e in session.exec(select(Entry).order_by(Entry.id))
+    ]
+
+
+def _other_app(app, tmp_path):
+    from app import create_app
+
+    return create_app({**app.config, "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": str(tmp_path / "other")})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_learned_bank_with_conflicts_comes_back_from_its_own_export(app, runner, session, tmp_path, suffix):
+    _learned_bank(runner, session, tmp_path)
+    before = _state(session)
+    out = tmp_path / f"bank{suffix}"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+
+    other = _other_app(app, tmp_path)
+    other_runner = other.test_cli_runner()
+    with Session(get_engine(other), expire_on_commit=False) as empty:
+        bank.get_or_create_product("Canvas", session=empty)
+        empty.commit()
+        result = other_runner.invoke(args=["bank", "import", str(out)])
+        assert result.exit_code == 0, result.output
+        assert f"{len(before)} created, 0 updated, 0 unchanged" in result.output
+        assert _state(empty) == before
+        # learned provenance drives exact matching by question id
+        assert {e.question_id for e in empty.exec(select(Entry))} == {"SEC-01", "SEC-02", "SEC-03", "SEC-04"}
+        assert {(e.family, e.version) for e in empty.exec(select(Entry))} == {("generic", None)}
+        conflict_events = empty.exec(select(AuditEvent).where(AuditEvent.action == "entry.conflict")).all()
+        assert len(conflict_events) == 4  # each restored side of a conflict, audited
+        assert audit.verify(empty) > 0
+        # and imported again into the bank it restored: nothing changes
+        versions = len(empty.exec(select(EntryVersion)).all())
+        again = other_runner.invoke(args=["bank", "import", str(out)])
+        assert f"0 created, 0 updated, {len(before)} unchanged" in again.output, again.output
+        assert len(empty.exec(select(EntryVersion)).all()) == versions
+        assert _state(empty) == before
+
+    versions = len(session.exec(select(EntryVersion)).all())
+    same = runner.invoke(args=["bank", "import", str(out)])
+    assert same.exit_code == 0, same.output
+    assert f"0 created, 0 updated, {len(before)} unchanged" in same.output
+    assert len(session.exec(select(EntryVersion)).all()) == versions
+    assert _state(session) == before
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([["question", "answer", "comment", "products", "status", "conflict"], *rows])
+    return buffer.getvalue().encode("utf-8")
+
+
+def test_rows_of_one_question_are_refused_unless_both_are_conflicts():
+    with pytest.raises(bank.BankFileError) as caught:
+        bank.read_bank_file(
+            _csv(
+                [
+                    ["Do you use MFA?", "Yes", "", "", "approved", "yes"],
+                    ["Do you use MFA?", "No", "", "", "approved", ""],
+                    ["Do you use SSO?", "Yes", "", "", "approved", "no"],
+                    ["do you use SSO?", "No", "", "", "approved", "no"],
+                    ["Do you log?", "Yes", "", "", "approved", "maybe"],
+                ]
+            ),
+            "bank.csv",
+        )
+    assert caught.value.problems == [
+        "row 3: the same question as row 2 (two answers of one question are kept only as a conflict:"
+        " conflict yes in both rows)",
+        "row 5: the same question as row 4 (two answers of one question are kept only as a conflict:"
+        " conflict yes in both rows)",
+        "row 6: conflict must be yes or no (or empty), not 'maybe'",
+    ]
+    rows = bank.read_bank_file(
+        _csv([["Do you use MFA?", "Yes", "", "", "approved", "TRUE"], ["Do you use MFA?", "No", "", "", "draft", "1"]]),
+        "bank.csv",
+    )
+    assert [r.conflict for r in rows] == [True, True]
+
+
+def test_provenance_cells_are_checked_like_the_entry_fields():
+    header = "question,answer,family,version,question_id\r\n"
+    data = (header + f"Q1?,Yes,{'f' * 51},,\r\nQ2?,Yes,hecvat,{'v' * 51},\r\nQ3?,Yes,,,{'i' * 101}\r\n").encode()
+    with pytest.raises(bank.BankFileError) as caught:
+        bank.read_bank_file(data, "bank.csv")
+    assert [p.split(":")[0:2] for p in caught.value.problems] == [
+        ["row 2", " family"],
+        ["row 3", " version"],
+        ["row 4", " question_id"],
+    ]
+    assert all("at most" in p for p in caught.value.problems)
+    with pytest.raises(bank.BankFileError) as caught:
+        bank.read_bank_file((header + "Q?,Yes,,,SEC\x01-1\r\n").encode(), "bank.csv")
+    assert caught.value.problems == [
+        "row 2: question_id: contains the control character U+0001; remove it and save again"
+    ]
+    [row] = bank.read_bank_file((header + "Q?,Yes,,,\r\n").encode(), "bank.csv")
+    assert (row.family, row.version, row.question_id) == (None, None, None)
+    assert {"family", "version", "question_id"} <= row.model_fields_set
+
+
+def test_a_file_without_the_new_columns_leaves_provenance_and_flags_alone(runner, session, tmp_path):
+    _learn(runner, tmp_path, FIRST, "acme.xlsx")
+    _learn(runner, tmp_path, SECOND, "globex.xlsx")
+    path = tmp_path / "old.csv"
+    path.write_bytes(b"question,answer,comment\r\nDo you store customer data on removable media?,Yes,Edited.\r\n")
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert "0 created, 1 updated" in result.output, result.output
+    both = session.exec(select(Entry).where(Entry.question == REMOVABLE).order_by(Entry.id)).all()
+    assert [(e.comment, e.conflict, e.question_id, e.family) for e in both] == [
+        ("Prohibited by policy.", True, "SEC-03", "generic"),
+        ("Edited.", True, "SEC-03", "generic"),  # the later of the two, as before
+    ]
+
+
+def _flagged(session) -> list[tuple[str, bool]]:
+    return [(e.answer, e.conflict) for e in session.exec(select(Entry).where(Entry.status != "retired"))]
+
+
+def test_a_conflict_row_without_a_conflict_in_the_bank_adds_it_flagged_and_flags_the_live_one(app, session):
+    live = bank.create_entry(
+        EntryCreate(question=REMOVABLE, answer="No", status=EntryStatus.approved), session=session, actor="cur"
+    )
+    rows = bank.read_bank_file(_csv([[REMOVABLE, "Yes", "USB, encrypted.", "", "approved", "yes"]]), "b.csv")
+    plan = bank.plan_import(rows, session=session)
+    assert [(r.action, r.flags) for r in plan.rows] == [("create", live)]
+    assert plan.rows[0].label == f"new, flags entry #{live.id} as its conflict"
+    result = bank.import_entries(rows, session=session, actor="cur", source="b.csv")
+    assert (result.created, result.unchanged) == (1, 0)
+    assert sorted(_flagged(session)) == [("No", True), ("Yes", True)]
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "entry.conflict")).all()
+    new_id = result.entry_ids[0]
+    assert sorted((e.object_id, e.details["with"]) for e in events) == sorted(
+        [(str(live.id), [new_id]), (str(new_id), [live.id])]
+    )
+    # the same file again pairs with the flagged entries: nothing changes
+    again = bank.import_entries(rows, session=session, actor="cur", source="b.csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_a_retired_conflict_row_retires_that_side_and_clears_the_other(runner, session, tmp_path):
+    _learn(runner, tmp_path, FIRST, "acme.xlsx")
+    _learn(runner, tmp_path, SECOND, "globex.xlsx")
+    no, yes = session.exec(select(Entry).where(Entry.question == REMOVABLE).order_by(Entry.id)).all()
+    rows = [[REMOVABLE, "No", no.comment, "", "approved", "yes"], [REMOVABLE, "Yes", yes.comment, "", "retired", "yes"]]
+    path = tmp_path / "resolved.csv"
+    path.write_bytes(_csv(rows))
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert "0 created, 0 updated, 1 unchanged, 1 retired" in result.output, result.output
+    session.refresh(no)
+    session.refresh(yes)
+    assert (no.status, no.conflict) == (EntryStatus.approved, False)
+    assert (yes.status, yes.conflict) == (EntryStatus.retired, False)
+
+
+def test_the_import_preview_shows_conflict_rows_and_unchanged_rows(app, runner, curator_client, session, tmp_path):
+    _learn(runner, tmp_path, FIRST, "acme.xlsx")
+    _learn(runner, tmp_path, SECOND, "globex.xlsx")
+    export = bank.export_bank("bank.csv", session=session)
+    preview = curator_client.post(
+        "/bank/import", data={"file": (io.BytesIO(export), "bank.csv")}, content_type="multipart/form-data"
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "0 new, 0 updated, 5 unchanged" in page
+    assert page.count("<td>unchanged (conflict)</td>") == 2 and page.count("<td>unchanged</td>") == 3
+    # into a bank with one side live: a new flagged entry, the live one flagged too
+    no = session.exec(select(Entry).where(Entry.question == REMOVABLE, Entry.answer == "No")).one()
+    yes = session.exec(select(Entry).where(Entry.question == REMOVABLE, Entry.answer == "Yes")).one()
+    bank.retire(yes.id, session=session, actor="cur")
+    page = curator_client.post(
+        "/bank/import", data={"file": (io.BytesIO(export), "bank.csv")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
+    assert "1 new, 1 updated, 3 unchanged" in page
+    assert f"<td>flags entry #{no.id} as a conflict again</td>" in page  # not a copy of the surviving side
+    assert "<td>new (conflict)</td>" in page
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    assert curator_client.post("/bank/import/confirm", data={"token": token}).status_code == 303
+    session.expire_all()
+    both = session.exec(select(Entry).where(Entry.question == REMOVABLE, Entry.status != "retired")).all()
+    assert sorted((e.answer, e.comment, e.conflict) for e in both) == [
+        ("No", "Prohibited by policy.", True),
+        ("Yes", "Encrypted USB drives only.", True),
+    ]
+
+
+def test_a_conflict_learned_through_an_alternate_comes_back(app, runner, session, tmp_path):
+    """Learning a disagreeing answer to an entry's alternate flags a new entry whose
+    question is that alternate: the two share a wording, as a conflict may."""
+    bank.create_entry(
+        EntryCreate(question=REMOVABLE, answer="No", alternates=["Is removable media used?"], status="approved"),
+        session=session,
+        actor="cur",
+    )
+    _learn(runner, tmp_path, [("M-1", "Is removable media used?", "Yes", "USB.")], "other.xlsx")
+    before = _state(session)
+    assert [s[-1] for s in before] == [True, True]
+    export = bank.export_bank("bank.xlsx", session=session)
+    other = _other_app(app, tmp_path)
+    with Session(get_engine(other), expire_on_commit=False) as empty:
+        result = bank.import_entries(bank.read_bank_file(export, "bank.xlsx"), session=empty, source="bank.xlsx")
+        assert result.created == 2 and _state(empty) == before
+        again = bank.import_entries(bank.read_bank_file(export, "bank.xlsx"), session=empty, source="bank.xlsx")
+        assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
