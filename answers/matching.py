@@ -862,11 +862,13 @@ _POPULATIONS = re.compile(
     rf"\b(?:(?P<customer>(?:customers?|clients|end users?|(?<!multi )tenants?){_NOUN_AFTER})"
     rf"|(?P<workforce>(?:employees?|staff|personnel|workforce|new hires?){_NOUN_AFTER})"
     rf"|(?P<contractor>(?:(?<!the )contractors?|consultants?|temporary workers?){_NOUN_AFTER})"
+    r"|(?P<allusers>(?:all|every|each) (?:users?|accounts?)"
+    r"|(?:end )?users? and (?:system )?(?:administrators?|admins)|(?:administrators?|admins) and (?:end )?users?)"
     r"|(?P<privileged>(?<!customer )(?<!client )(?<!tenant )(?<!institution )"
-    r"(?:(?:system |database |domain )?administrators?|admins|admin (?:users?|accounts?|access)"
+    r"(?:(?:system |database |domain )?administrators?|admins"
+    r"|admin (?:users?|accounts?|access|sessions?|roles?|privileges?|rights|actions?|activit(?:y|ies))"
     r"|administrative (?:users?|accounts?|access|privileges?|rights|actions?|activit(?:y|ies)|tasks?|functions?)"
-    r"|privileged (?:users?|accounts?|access|roles?|identities)|super ?users?|root (?:users?|accounts?|access)))"
-    r"|(?P<allusers>(?:all|every|each) (?:users?|accounts?)))\b"
+    r"|privileged (?:users?|accounts?|access|roles?|identities)|super ?users?|root (?:users?|accounts?|access))))\b"
 )
 #: A population that takes in another: "all users" answers for administrators.
 _COVERS = {"allusers": frozenset({"privileged", "allusers"})}
@@ -939,6 +941,12 @@ _QUALIFIERS = re.compile(
     r"(?:regions?|locations?|sites?|data\s*cent(?:er|re)s?|availability\s+zones?|facilit(?:y|ies)))"
     r"|(?P<salted>salted|salts?\b)"
     r"|(?P<securereview>secur(?:e|ity)[\s-]+(?:focused[\s-]+)?code[\s-]+review\w*)"
+    r"|(?P<exclusive>(?:only|exclusively|solely)\s+(?:in|within|inside)\b)"
+    r"|(?P<nocost>(?:for|at)\s+(?:free|no\s+(?:additional\s+|extra\s+)?(?:cost|charge))|free\s+of\s+charge"
+    r"|(?:on|in|across|with)\s+(?:all|every)\s+(?:plans?|tiers?|editions?|licen[cs]es?|subscriptions?))"
+    r"|(?P<fileformat>(?:in|as|to)\s+(?:an?\s+)?[\w.-]+\s+(?:file\s+)?formats?)"
+    r"|(?P<internalnetwork>(?:within|inside|on|across|over)\s+(?:your\s+|the\s+|our\s+|its\s+)?"
+    r"(?:internal|private|corporate)\s+networks?)"
     r"|(?P<zerotrust>zero[\s-]*trust)"
     r"|(?P<justintime>just[\s-]*in[\s-]*time)"
     r"|(?P<granular>(?:field|column|row|record|file)[\s-]*level)"
@@ -1130,8 +1138,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
             differ["frequency"] = 1.0
         elif not q.frequencies and p.frequencies:
             differ["frequency"] = 0.5
-    populations = p.populations or p.said_populations
-    populations = populations.union(*(_COVERS.get(n, ()) for n in populations))
+    named = p.populations or p.said_populations
+    populations = named.union(*(_COVERS.get(n, ()) for n in named))
     if q.populations and populations and not q.populations <= populations:
         # another population, or one more ("employees and contractors" against employees)
         differ["population"] = 1.0
@@ -1139,6 +1147,9 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         # customers asked, the entry names no one: a vendor's control is usually about its
         # own workforce, but "available to customers" may be the same control (CAIQ); the
         # same for administrators (privileged accounts reviewed against user accounts)
+        differ["population"] = 0.5
+    elif "privileged" in named and not q.populations:
+        # administrators named by the entry only: its Yes is for them, not for everyone
         differ["population"] = 0.5
     if q.regions != p.regions:
         differ["region"] = 1.0 if q.regions and p.regions else 0.5
@@ -1149,6 +1160,7 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         differ["state"] = 1.0 if q.states and p.states else 0.3
     if _inverted(q.kinds, p.kinds):
         differ["kind"] = 1.0
+
     if q.deliverable and not p.deliverable:  # handing it over is more than having it
         differ["deliverable"] = 1.0
     if q.qualifiers - p.qualifiers:  # a stronger form than the entry states

@@ -477,6 +477,19 @@ def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank
         ("Are passwords hashed?", "Are passwords salted and hashed?", False),
         ("Is customer data backed up?", "Is customer data backed up to a separate region?", False),
         ("Do you perform code reviews?", "Do you perform security code reviews?", False),
+        # only in a region, free on every plan, in a given format, inside the internal network
+        ("Is customer data stored in the EU?", "Is customer data stored only in the EU?", False),
+        ("Do you support SSO?", "Do you support SSO for free on all plans?", False),
+        ("Do you support data export?", "Do you support data export in CSV format?", False),
+        ("Do you encrypt data in transit?", "Do you encrypt data in transit within your internal network?", False),
+        ("Is customer data stored only in the EU?", "Is customer data stored in the EU?", True),
+        # administrators named by the entry only: its Yes is not for everyone
+        ("Are admin sessions timed out?", "Are user sessions timed out?", False),
+        (
+            "Does the product support single sign-on for users and administrators?",
+            "Does the product support single sign-on?",
+            True,
+        ),
         # reading the data is not changing it
         ("Do you log all access to customer data?", "Do you log all changes to customer data?", False),
         # privacy, and vendors' risk, are their own subjects, either way round
@@ -500,6 +513,8 @@ def test_another_population_subject_or_stronger_form_is_not_written(embedder, ba
         ("Is MFA required for administrators?", {"privileged"}, set()),
         ("Is MFA required for administrative access?", {"privileged"}, set()),
         ("Is MFA required for all users?", {"allusers"}, set()),
+        ("Is SSO supported for user and administrator authentication?", {"allusers"}, set()),
+        ("Are admin sessions timed out?", {"privileged"}, set()),
         ("Can customer administrators view audit logs?", {"customer"}, set()),
         ("Does the admin console support SSO?", set(), set()),
         ("Does the solution comply with the Family Educational Rights and Privacy Act?", set(), set()),
