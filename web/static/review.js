@@ -9,6 +9,17 @@
   var answeredCounter = document.getElementById("count-answered");
   var SIGN_IN_AGAIN = "Not saved - sign in again.";
 
+  // A link to one question (#item-N, from before the page had pages) whose question is on
+  // another page: the server knows which one (?item=N keeps the filters it can).
+  var wanted = /^#item-(\d+)$/.exec(window.location.hash);
+  if (wanted && !document.getElementById("item-" + wanted[1])) {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.set("item", wanted[1]);
+    window.location.replace(window.location.pathname + "?" + params.toString());
+    return;
+  }
+
   function focusItem(i) {
     if (i < 0 || i >= items.length) return;
     if (current >= 0) items[current].classList.remove("current");
