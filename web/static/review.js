@@ -29,6 +29,11 @@
     items[i].scrollIntoView({ block: "center" });
   }
 
+  function turnPage(rel) {
+    var link = document.querySelector("nav.pager a[rel=" + rel + "]");
+    if (link) window.location.href = link.href;
+  }
+
   function save(article, form, status) {
     var data = {
       lock_version: article.getAttribute("data-version"),
@@ -124,8 +129,14 @@
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key === "j") { focusItem(current + 1); e.preventDefault(); }
-    else if (e.key === "k") { focusItem(current - 1); e.preventDefault(); }
+    if (e.key === "j") {
+      // past the last question of the page: the next page (same filters), as a reader expects
+      if (current === items.length - 1) turnPage("next"); else focusItem(current + 1);
+      e.preventDefault();
+    } else if (e.key === "k") {
+      if (current === 0) turnPage("prev"); else focusItem(current - 1);
+      e.preventDefault();
+    }
     else if (e.key === "a" && current >= 0) {
       var article = items[current];
       save(article, article.querySelector("form.decision"), "accepted").then(function () { focusItem(current + 1); });
