@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import func, or_, tuple_
+from sqlalchemy import false, func, or_, tuple_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
@@ -276,7 +276,8 @@ class ItemFilters:
         if self.tier:
             where.append(Item.tier == self.tier)
         if self.status:
-            where.append(col(Item.status) == self.status)
+            known = self.status in {s.value for s in ItemStatus}  # PostgreSQL refuses a value its enum lacks
+            where.append(col(Item.status) == self.status if known else false())
         if self.sheet:
             where.append(Item.sheet == self.sheet)
         if self.assignee:

@@ -7,7 +7,9 @@ page, a later page, a filtered page (tier=review) and a deep link (?item=<id> of
 question near the end). Prints the median of ``--runs`` requests in ms, the page size and
 the number of SQL statements the request ran.
 
-    python bench/bench_review_page.py [--runs 5] [--copies 3] [FILE]
+    python bench/bench_review_page.py [--runs 5] [--copies 3] [--database-url URL] [FILE]
+
+``--database-url`` points at an EMPTY database (tables and the demo bank are created there).
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def main() -> int:
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="an empty database (default: file SQLite)")
     args = parser.parse_args()
     if not args.file.is_file():
         print(f"skipped: {args.file} not found", file=sys.stderr)
@@ -104,7 +107,7 @@ def main() -> int:
     source = args.file.read_bytes()
     files = [(args.file.name, source), ("synthetic.xlsx", synthetic(source, args.file.name, args.copies))]
     with tempfile.TemporaryDirectory() as tmp:
-        app = bench_app(tmp)
+        app = bench_app(tmp, database_url=args.database_url)
         init_db(app, demo=True)
         counter = QueryCounter(get_engine(app))
         client = signed_in(app, make_user(app, "bench@example.com", Role.sales))
@@ -121,6 +124,7 @@ def main() -> int:
                 ("page 3", f"{base}?page=3"),
                 ("tier=review", f"{base}?tier=review"),
                 ("deep link", f"{base}?item={ids[-5]}"),
+                ("search", f"{base}?search=encrypt&status=pending"),
             ):
                 ms, size, queries, shown = measure(client, counter, path, args.runs)
                 print(f"  {label:<12} {ms:7.0f} ms  {size / 1024:7.0f} KiB  {queries:4d} SQL  {shown:5d} items shown")

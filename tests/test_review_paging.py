@@ -303,3 +303,53 @@ def test_paged_forms_work_with_csrf_on(csrf_app):
     assert client.post(f"/questionnaires/{qid}/items/{item_id}", data=data).status_code == 400  # no token
     r = client.post(f"/questionnaires/{qid}/items/{item_id}", data={**data, "csrf_token": token})
     assert r.status_code == 303 and query(r.headers["Location"]) == {"page": ["2"]}
+
+
+def test_an_unknown_filter_value_matches_nothing(reviewer, big):
+    qid, _items = big
+    for args in ("status=bogus", "tier=bogus", "assignee=nobody@example.com"):
+        html = get(reviewer, f"/questionnaires/{qid}?{args}")
+        assert shown_ids(html) == [] and "No question matches these filters." in html, args
+
+
+@pytest.mark.postgres
+def test_filters_search_and_links_on_postgres(postgres_url, tmp_path):
+    """PostgreSQL refuses a status its enum lacks (a 500 before the filter checked it), and
+    runs the sheet order, search and page arithmetic in its own SQL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+
+    name = f"answerbank_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": postgres_url.rsplit("/", 1)[0] + "/" + name,
+            "UPLOAD_FOLDER": str(tmp_path),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    try:
+        load_bank(app)
+        client = signed_in(app, make_user(app, "pg@example.com", Role.sales))
+        qid = upload(client, two_sheet_xlsx(65))
+        with db(app) as s:
+            items = responding.list_items(qid, session=s)
+        html = get(client, f"/questionnaires/{qid}?status=bogus")
+        assert shown_ids(html) == [] and "No question matches these filters." in html
+        html = get(client, f"/questionnaires/{qid}?search=control&page=2")
+        assert shown_ids(html) == [i.id for i in items if "control" in i.text.lower()][50:]
+        assert html.index(">Security</option>") < html.index(">Privacy</option>")  # the file's sheet order
+        r = client.get(f"/questionnaires/{qid}?sheet=Privacy&item={items[-1].id}")
+        assert query(r.headers["Location"]) == {"sheet": ["Privacy"], "page": ["2"]}
+    finally:
+        get_engine(app).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
