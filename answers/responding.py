@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import func, or_, tuple_
+from sqlalchemy import false, func, or_, tuple_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
@@ -255,6 +255,116 @@ def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
     return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
 
 
+#: Longest text the review page's search looks for (a pasted paragraph is cut, not refused).
+SEARCH_MAX = 200
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """What the review page narrows a questionnaire's questions to; an empty field keeps
+    all. ``search`` is a case-insensitive part of the question text or question id; the
+    others are exact values (an unknown one matches nothing)."""
+
+    tier: str = ""
+    status: str = ""
+    sheet: str = ""
+    assignee: str = ""
+    search: str = ""
+
+    def conditions(self, questionnaire_id: int) -> list[Any]:
+        where: list[Any] = [Item.questionnaire_id == questionnaire_id]
+        if self.tier:
+            where.append(Item.tier == self.tier)
+        if self.status:
+            known = self.status in {s.value for s in ItemStatus}  # PostgreSQL refuses a value its enum lacks
+            where.append(col(Item.status) == self.status if known else false())
+        if self.sheet:
+            where.append(Item.sheet == self.sheet)
+        if self.assignee:
+            where.append(Item.assignee == self.assignee)
+        if self.search:
+            where.append(
+                or_(
+                    col(Item.text).icontains(self.search, autoescape=True),
+                    col(Item.question_id).icontains(self.search, autoescape=True),
+                )
+            )
+        return where
+
+
+@dataclass
+class ItemPage:
+    """One page of a questionnaire's questions under ``ItemFilters``: the items (by
+    position), how many match in all, the page number (clamped to 1..pages) and the count
+    of pages (at least 1)."""
+
+    items: list[Item]
+    matching: int
+    page: int
+    pages: int
+    per_page: int
+
+    @property
+    def first(self) -> int:
+        """1-based number of the first item shown (0 when none match)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+
+def item_page(questionnaire_id: int, filters: ItemFilters, *, page: int, per_page: int, session: Session) -> ItemPage:
+    """The questions of page ``page`` (1-based; past the last page: the last page) under
+    ``filters``: a COUNT and one page of rows, never the whole questionnaire."""
+    where = filters.conditions(questionnaire_id)
+    matching = session.exec(select(func.count()).select_from(Item).where(*where)).one()
+    pages = max(1, -(-matching // per_page))
+    page = min(max(page, 1), pages)
+    rows = session.exec(
+        select(Item).where(*where).order_by(col(Item.position)).offset((page - 1) * per_page).limit(per_page)
+    )
+    return ItemPage(list(rows), matching, page, pages, per_page)
+
+
+def page_of_item(
+    questionnaire_id: int, item_id: int, filters: ItemFilters, *, per_page: int, session: Session, or_next: bool = False
+) -> tuple[int, int] | None:
+    """Where ``item_page`` shows item ``item_id``: (page, item id). When ``filters`` hide
+    it: None, or with ``or_next`` the place of the next question they show after it (a
+    reviewer filtering on "pending" who accepts a question carries on with the next one);
+    None when there is none. LookupError when the item is not one of this questionnaire's."""
+    item = session.get(Item, item_id)
+    if item is None or item.questionnaire_id != questionnaire_id:
+        raise LookupError(f"item {item_id} is not part of questionnaire {questionnaire_id}")
+    where = filters.conditions(questionnaire_id)
+    found = session.exec(
+        select(Item.id, Item.position)
+        .where(*where, col(Item.position) >= item.position)
+        .order_by(col(Item.position))
+        .limit(1)
+    ).first()
+    if found is None or (found[0] != item_id and not or_next):
+        return None
+    target_id, position = found
+    before = session.exec(select(func.count()).select_from(Item).where(*where, col(Item.position) < position)).one()
+    return before // per_page + 1, target_id
+
+
+def review_facets(questionnaire_id: int, *, session: Session) -> tuple[list[str], list[str]]:
+    """The sheets (in the file's order) and assignees (sorted) of a questionnaire, for the
+    review page's filters, read without loading its items."""
+    sheets = session.exec(
+        select(Item.sheet)
+        .where(Item.questionnaire_id == questionnaire_id)
+        .group_by(Item.sheet)
+        .order_by(func.min(Item.position))
+    )
+    assignees = session.exec(
+        select(Item.assignee)
+        .where(Item.questionnaire_id == questionnaire_id, col(Item.assignee).is_not(None), Item.assignee != "")
+        .distinct()
+        .order_by(col(Item.assignee))
+    )
+    return list(sheets), [a for a in assignees if a]
+
+
 @dataclass
 class QuestionnairePage:
     """One page of the questionnaire list: the questionnaires, how many there are in all,
@@ -480,19 +590,25 @@ class Unaccepted:
     confident: int = 0
 
 
-def unaccepted(items: Iterable[Item], *, blocked: dict[int | None, str] | None = None) -> Unaccepted:
-    """The suggested answers not accepted (only accepted decisions are written);
-    ``blocked`` as in ``progress``."""
-    items = list(items)
-    blocked = unwritable(items) if blocked is None else blocked
+def unaccepted_in(questionnaire_id: int, *, session: Session) -> Unaccepted:
+    """The suggested answers of a questionnaire not accepted yet (only accepted decisions
+    are written), except those with no answer cell of their own; picked in SQL (ids and
+    tiers only, never the items)."""
+    blocked = unwritable_in(questionnaire_id, session=session)
+    rows = session.exec(
+        select(Item.id, Item.tier).where(
+            Item.questionnaire_id == questionnaire_id,
+            col(Item.status) != ItemStatus.accepted,
+            Item.tier != "none",
+            or_(col(Item.suggested_answer).is_not(None), col(Item.suggested_comment).is_not(None)),
+        )
+    )
     found = Unaccepted()
-    for item in items:
-        if item.status == ItemStatus.accepted or item.id in blocked or item.tier == "none":
-            continue
-        if item.suggested_answer is None and item.suggested_comment is None:
+    for item_id, tier in rows:
+        if item_id in blocked:
             continue
         found.total += 1
-        found.confident += item.tier in ("exact", "high")
+        found.confident += tier in ("exact", "high")
     return found
 
 

@@ -62,7 +62,7 @@ def main() -> int:
             label = "cold" if run == 0 else "warm"
             print(
                 f"run {run + 1} ({label}): upload {uploaded - start:.2f} s + review page {done - uploaded:.2f} s "
-                f"= {done - start:.2f} s, {items} items, page {len(page.data) / 1024:.0f} KiB"
+                f"= {done - start:.2f} s, {items} items on the first page, {len(page.data) / 1024:.0f} KiB"
             )
     from answers.suggest import embedder
 

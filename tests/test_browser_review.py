@@ -114,7 +114,9 @@ def test_review_in_the_browser(live_app, chromium, corpus, tmp_path):
     page.fill("input[name=customer]", "Example University")
     page.click("#upload-form button[type=submit]")
     page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
-    assert page.locator("article.item").count() > 250
+    assert page.locator("article.item").count() == 50  # the first page of the questionnaire
+    shown = re.search(r"1–50 of (\d+) shown", page.locator("#shown-count").inner_text())
+    assert shown and int(shown.group(1)) > 250
 
     # Three answerable questions with a confident suggestion and a dropdown.
     candidates = page.locator("article.item:has(.tier-exact), article.item:has(.tier-high)").filter(
@@ -320,3 +322,79 @@ def test_a_multi_line_answer_keeps_its_line_breaks_through_the_page(live_app, ch
     assert ws["C2"].value == answer
     assert ws["C3"].value == "Daily backups: 35 days.\nMonthly: 1 year."
     page.close()
+
+
+def test_pages_filters_and_links_to_one_question_in_the_browser(live_app, chromium, tmp_path):
+    """A 130-question file in three pages: a filter chosen in the form survives the page
+    links, a save (with the script and without) stays on its page, an old #item-N link
+    finds the page of its question, bulk accept acts on every page and comes back."""
+    from tests.review_builders import load_bank
+    from tests.test_review_paging import two_sheet_xlsx
+
+    app, base = live_app
+    load_bank(app)
+    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+    source = tmp_path / "big.xlsx"
+    source.write_bytes(two_sheet_xlsx(65))
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
+    page.set_input_files("#file", str(source))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    review_url = page.url
+    assert page.locator("article.item").count() == 50
+    assert page.locator("nav.pager").first.get_attribute("aria-label") == "Pages of questions"
+
+    page.select_option("select[name=sheet]", "Privacy")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"sheet=Privacy"))
+    page.locator("nav.pager").first.get_by_role("link", name="Next →").click()
+    page.wait_for_url(re.compile(r"sheet=Privacy.*page=2|page=2.*sheet=Privacy"))
+    assert page.locator("article.item").count() == 15
+    assert all("Privacy row" in t for t in page.locator("article.item header small").all_inner_texts())
+    assert page.locator("select[name=sheet]").input_value() == "Privacy"
+    # the keys move across pages too: k on the first question goes back, j on the last forward
+    page.locator("article.item p.question").first.click()
+    page.keyboard.press("k")
+    page.wait_for_url(re.compile(r"\?sheet=Privacy$"))
+    page.locator("article.item p.question").last.click()
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(r"sheet=Privacy.*page=2|page=2.*sheet=Privacy"))
+
+    article = page.locator("article.item").nth(2)
+    saved = article.get_attribute("id")
+    _save(article, "needs_review")
+    page.reload()
+    assert "page=2" in page.url and "needs review" in page.locator(f"#{saved} .state").inner_text()
+
+    # a link to one question from before the page had pages: the script asks for its page
+    last = page.locator("article.item").last.get_attribute("id")
+    page.goto(f"{review_url}#{last}")
+    page.wait_for_url(re.compile(rf"\?page=3#{last}$"))  # unfiltered, the last question is on page 3
+    assert page.locator(f"#{last}").is_visible()
+
+    # bulk accept from a filtered later page: the whole questionnaire, and back to this page
+    page.goto(f"{review_url}?sheet=Security&page=2")
+    page.click("text=Bulk accept")
+    page.wait_for_url(re.compile(r"sheet=Security.*page=2|page=2.*sheet=Security"))
+    accepted = re.search(r"Accepted (\d+) suggestion", page.content())
+    # the bank's own wording, every 4th of 130 questions (34), less the one sent to review above
+    assert accepted and int(accepted.group(1)) == 33
+    page.close()
+
+    # without JavaScript: the form posts, the redirect comes back to the same page and question
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, base, "seller@example.com", start=review_url.removeprefix(base))
+    page.goto(f"{review_url}?sheet=Privacy&page=2")
+    article = page.locator("article.item").nth(4)
+    item_id = article.get_attribute("id")
+    article.locator("input[name=assignee]").fill("expert@example.com")
+    article.locator("button[value=assigned]").click()
+    page.wait_for_url(re.compile(rf"page=2#{item_id}$"))
+    assert "sheet=Privacy" in page.url
+    assert "assigned → expert@example.com" in page.locator(f"#{item_id} .state").inner_text()
+    context.close()

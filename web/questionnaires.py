@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -18,6 +20,7 @@ from flask import (
     url_for,
 )
 from sqlmodel import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from answers import exporting, responding
@@ -102,47 +105,122 @@ def upload():
     )
 
 
-FILTERS = ("tier", "status", "sheet", "assignee")
+#: The review page's filters: query-string name -> ``ItemFilters`` field.
+FILTERS = {"tier": "tier", "status": "status", "sheet": "sheet", "assignee": "assignee", "search": "search"}
+
+#: Questions per review page: a 1,000-question file is 20 pages of about 200 KB, not one
+#: 4 MB page; the counts and the bulk actions still cover the whole questionnaire.
+REVIEW_PER_PAGE = 50
+
+
+def _filters_from(args: Mapping[str, str]) -> responding.ItemFilters:
+    values = {field: (args.get(name) or "").strip() for name, field in FILTERS.items()}
+    values["search"] = values["search"][: responding.SEARCH_MAX]
+    return responding.ItemFilters(**values)
+
+
+def _filter_args(filters: responding.ItemFilters) -> dict[str, str]:
+    """The query-string arguments that give ``filters`` back (empty ones left out)."""
+    return {name: getattr(filters, field) for name, field in FILTERS.items() if getattr(filters, field)}
+
+
+def _view_from(form: Mapping[str, str]) -> tuple[responding.ItemFilters, int]:
+    """The filters and page a form was posted from: its hidden ``view`` field holds the
+    review page's query string (only the known names are read back)."""
+    view = MultiDict(parse_qsl(form.get("view") or "", keep_blank_values=True))
+    return _filters_from(view), bounded_query_int(view, "page", 1, low=1, high=1_000_000)
+
+
+def _review_url(questionnaire_id: int, filters: responding.ItemFilters, page: int, item_id: int | None = None) -> str:
+    return url_for(
+        "questionnaires.review",
+        questionnaire_id=questionnaire_id,
+        **_filter_args(filters),
+        page=page if page > 1 else None,
+        _anchor=f"item-{item_id}" if item_id is not None else None,
+    )
+
+
+def _back_to_review(questionnaire_id: int, item_id: int | None = None):
+    """Redirect a posted form back to the page and filters it came from; after a decision,
+    to the question decided (or, when the filters no longer show it, the next one they do)."""
+    filters, page = _view_from(request.form)
+    anchor = None
+    if item_id is not None:
+        try:
+            found = responding.page_of_item(
+                questionnaire_id, item_id, filters, per_page=REVIEW_PER_PAGE, session=get_session(), or_next=True
+            )
+        except LookupError:
+            found = None
+        if found is not None:
+            page, anchor = found
+    return redirect(_review_url(questionnaire_id, filters, page, anchor), code=303)
+
+
+def _page_numbers(page: int, pages: int) -> list[int | None]:
+    """Page links around ``page``: the first, the last and two either side; None marks a gap."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    out: list[int | None] = []
+    for n in shown:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
 
 
 @bp.get("/<int:questionnaire_id>")
 def review(questionnaire_id: int):
+    """One page of a questionnaire's questions under the chosen filters, with the counts
+    of the whole questionnaire. ``?item=<id>`` (a link to one question) redirects to the
+    page that shows it, dropping the filters if they hide it; ``page`` past the end shows
+    the last page, a ``page`` that is not a number the first."""
     session = get_session()
     try:
         q = responding.get_questionnaire(questionnaire_id, session=session)
     except LookupError:
         abort(404)
-    items = responding.list_items(q.id, session=session)
-    blocked = responding.unwritable_in(q.id, session=session)  # kept per upload; used three times
-    progress = responding.progress(items, blocked=blocked)
-    sheets = sorted({i.sheet for i in items})
-    assignees = sorted({i.assignee for i in items if i.assignee})
-    chosen = {f: request.args.get(f, "") for f in FILTERS}
-    shown = [
-        i
-        for i in items
-        if (not chosen["tier"] or i.tier == chosen["tier"])
-        and (not chosen["status"] or str(i.status) == chosen["status"])
-        and (not chosen["sheet"] or i.sheet == chosen["sheet"])
-        and (not chosen["assignee"] or i.assignee == chosen["assignee"])
-    ]
-    entry_ids = {i.entry_id for i in shown if i.entry_id}
+    filters = _filters_from(request.args)
+    if "item" in request.args:
+        raw = request.args["item"].strip()
+        if not raw.isdigit() or len(raw) > 18:
+            abort(400, description="item must be the number of one of this questionnaire's questions.")
+        try:
+            found = responding.page_of_item(q.id, int(raw), filters, per_page=REVIEW_PER_PAGE, session=session)
+            if found is None:  # the filters hide it: the question asked for wins
+                filters = responding.ItemFilters()
+                found = responding.page_of_item(q.id, int(raw), filters, per_page=REVIEW_PER_PAGE, session=session)
+        except LookupError:
+            abort(404, description="That question is not part of this questionnaire (it may have been deleted).")
+        assert found is not None
+        return redirect(_review_url(q.id, filters, *found))
+    page = bounded_query_int(request.args, "page", 1, low=1, high=1_000_000)
+    shown = responding.item_page(q.id, filters, page=page, per_page=REVIEW_PER_PAGE, session=session)
+    blocked = responding.unwritable_in(q.id, session=session)  # kept per upload
+    sheets, assignees = responding.review_facets(q.id, session=session)
+    entry_ids = {i.entry_id for i in shown.items if i.entry_id}
     entries = {e.id: e for e in session.exec(select(Entry).where(Entry.id.in_(entry_ids)))} if entry_ids else {}  # type: ignore[union-attr]
+    args = _filter_args(filters)
+    view = urlencode({**args, "page": shown.page} if shown.page > 1 else args)
     return render_template(
         "questionnaires/review.html",
         q=q,
-        items=shown,
-        total=len(items),
-        progress=progress,
+        items=shown.items,
+        shown=shown,
+        page_numbers=_page_numbers(shown.page, shown.pages),
+        filter_args=args,
+        view=view,
+        items_url=url_for("questionnaires.review", questionnaire_id=q.id) + "/items/",
+        progress=responding.progress_of([q], session=session)[q.id],
         entries=entries,
         sheets=sheets,
         assignees=assignees,
-        chosen=chosen,
+        chosen=filters,
         tiers=responding.TIERS,
         statuses=[s.value for s in ItemStatus],
         unwritable=blocked,
         import_warnings=responding.import_warnings(q.id, session=session),
-        unaccepted=responding.unaccepted(items, blocked=blocked),
+        unaccepted=responding.unaccepted_in(q.id, session=session),
         may_delete=responding.may_delete(q, g.user),
     )
 
@@ -230,22 +308,20 @@ def decide(questionnaire_id: int, item_id: int):
         if _wants_json():
             return jsonify(error=message), 409
         flash(message, "error")
-        return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+        return _back_to_review(questionnaire_id, item_id)
     except (BadField, responding.DecisionError) as exc:
         session.rollback()
         if _wants_json():
             return jsonify(error=str(exc)), 400
         flash(str(exc), "error")
-        return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+        return _back_to_review(questionnaire_id, item_id)
     if _wants_json():
         from web.api import item_json
 
         # the page's counter of answered questions follows each save
         answered = responding.answered_count(questionnaire_id, session=session)
         return jsonify({**item_json(item), "answered": answered})
-    return redirect(
-        url_for("questionnaires.review", questionnaire_id=questionnaire_id, _anchor=f"item-{item_id}"), code=303
-    )
+    return _back_to_review(questionnaire_id, item_id)
 
 
 #: Tiers the page bulk-accepts at: `review` matches include inverted meanings ("storing
@@ -283,7 +359,7 @@ def accept_all(questionnaire_id: int):
                 f" Skipped {done.skipped_changed} question(s) someone else decided while this ran: their answers stand."
             )
         flash(message, "info")
-    return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+    return _back_to_review(questionnaire_id)
 
 
 @bp.post("/<int:questionnaire_id>/resuggest")
@@ -294,7 +370,7 @@ def resuggest(questionnaire_id: int):
     except LookupError:
         abort(404)
     flash(f"Matched {count} undecided question(s) again against the current bank.", "info")
-    return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+    return _back_to_review(questionnaire_id)
 
 
 @bp.post("/<int:questionnaire_id>/propose")
@@ -306,7 +382,7 @@ def propose(questionnaire_id: int):
     except LookupError:
         abort(404)
     flash(f"Proposed {count} answer(s) to the bank as drafts for the curators to approve.", "info")
-    return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+    return _back_to_review(questionnaire_id)
 
 
 @bp.get("/<int:questionnaire_id>/delete")
@@ -367,7 +443,7 @@ def export(questionnaire_id: int):
         abort(404)
     except exporting.ExportError as exc:
         flash(f"Export failed: {exc}", "error")
-        return redirect(url_for("questionnaires.review", questionnaire_id=questionnaire_id), code=303)
+        return _back_to_review(questionnaire_id)
     return send_file(
         io.BytesIO(exported.data), mimetype=exported.mimetype, as_attachment=True, download_name=exported.filename
     )

@@ -9,6 +9,17 @@
   var answeredCounter = document.getElementById("count-answered");
   var SIGN_IN_AGAIN = "Not saved - sign in again.";
 
+  // A link to one question (#item-N, from before the page had pages) whose question is on
+  // another page: the server knows which one (?item=N keeps the filters it can).
+  var wanted = /^#item-(\d+)$/.exec(window.location.hash);
+  if (wanted && !document.getElementById("item-" + wanted[1])) {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.set("item", wanted[1]);
+    window.location.replace(window.location.pathname + "?" + params.toString());
+    return;
+  }
+
   function focusItem(i) {
     if (i < 0 || i >= items.length) return;
     if (current >= 0) items[current].classList.remove("current");
@@ -16,6 +27,11 @@
     items[i].classList.add("current");
     items[i].focus();
     items[i].scrollIntoView({ block: "center" });
+  }
+
+  function turnPage(rel) {
+    var link = document.querySelector("nav.pager a[rel=" + rel + "]");
+    if (link) window.location.href = link.href;
   }
 
   function save(article, form, status) {
@@ -113,8 +129,14 @@
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key === "j") { focusItem(current + 1); e.preventDefault(); }
-    else if (e.key === "k") { focusItem(current - 1); e.preventDefault(); }
+    if (e.key === "j") {
+      // past the last question of the page: the next page (same filters), as a reader expects
+      if (current === items.length - 1) turnPage("next"); else focusItem(current + 1);
+      e.preventDefault();
+    } else if (e.key === "k") {
+      if (current === 0) turnPage("prev"); else focusItem(current - 1);
+      e.preventDefault();
+    }
     else if (e.key === "a" && current >= 0) {
       var article = items[current];
       save(article, article.querySelector("form.decision"), "accepted").then(function () { focusItem(current + 1); });
