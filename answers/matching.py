@@ -701,45 +701,60 @@ _OR = re.compile(r"\band or\b|\bor\b")
 
 def _alternatives(text: str) -> tuple[frozenset[str], ...]:
     """The two alternatives of the first "A and/or B" / "A or B" of ``text`` (examples in
-    parentheses left out) as the content token either side of the join. Empty when there
-    is no such join or a side's word is generic ("a policy or procedure")."""
+    parentheses left out) that joins two things, as the content token either side of the
+    join (``_first_join``). Empty when there is no such join or every one joins generic
+    words ("a policy or procedure")."""
     if not _OR.search(text.casefold()):  # most questions: no "or" at all
         return ()
     norm = _NOT_ALTERNATIVES.sub(" ", normalise(_PARENTHESES.sub(" ", text)))
-    found = _OR.search(norm)
-    if not found:
-        return ()
-    return _either_side(norm, found)
+    return _first_join(norm, _OR)
 
 
 _AND = re.compile(r"\band\b(?! or\b)")
+
+
+#: Joins looked at per text, and characters read either side of one: a side is one word.
+_MAX_JOINS = 8
+_SIDE_CHARS = 60
+
+
+def _first_join(norm: str, join: re.Pattern[str], *, skip_states: bool = False) -> tuple[frozenset[str], ...]:
+    """The sides (``_either_side``) of the first ``join`` of the normalised text ``norm``
+    that joins two things ("policies and procedures for backups and logs": backups / logs,
+    past the generic pair); at most ``_MAX_JOINS`` looked at. ``skip_states``: not two
+    participles ("restricted and controlled": two states of one thing)."""
+    for found in itertools.islice(join.finditer(norm), _MAX_JOINS):
+        if skip_states:
+            before = norm[max(0, found.start() - _SIDE_CHARS) : found.start()].split()[-1:]
+            after = norm[found.end() : found.end() + _SIDE_CHARS].split()[:1]
+            if before and after and before[0].endswith("ed") and after[0].endswith("ed"):
+                continue
+        sides = _either_side(norm, found)
+        if sides:
+            return sides
+    return ()
 
 
 def _either_side(norm: str, join: re.Match[str]) -> tuple[frozenset[str], ...]:
     """The content token either side of ``join`` in the normalised text ``norm``, each
     without what the other side also has; empty when a side is left with nothing or only
     a generic word."""
-    left = set(canonical_tokens(norm[: join.start()])[-1:])
-    right = set(canonical_tokens(norm[join.end() :])[:1])
+    left = set(canonical_tokens(norm[max(0, join.start() - _SIDE_CHARS) : join.start()])[-1:])
+    right = set(canonical_tokens(norm[join.end() : join.end() + _SIDE_CHARS])[:1])
     own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
     own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
     return (own_left, own_right) if own_left and own_right else ()
 
 
 def _conjuncts(text: str) -> tuple[frozenset[str], ...]:
-    """The two things the first "A and B" of ``text`` joins (examples in parentheses left
-    out), as the content token either side of the join, like ``_alternatives``. Empty
-    without such a join, or where a side's word is generic ("policies and procedures")."""
+    """The two things the first "A and B" of ``text`` that joins two things joins (examples
+    in parentheses left out), as the content token either side of the join, like
+    ``_alternatives``. Empty without such a join, or where every one joins generic words
+    ("policies and procedures") or two states ("restricted and controlled")."""
     if " and " not in text.casefold():
         return ()
     norm = normalise(_spell_out(_PARENTHESES.sub(" ", text)))  # "a KMS and": its tokens' words
-    found = _AND.search(norm)
-    if not found:
-        return ()
-    before, after = norm[: found.start()].split()[-1:], norm[found.end() :].split()[:1]
-    if before and after and before[0].endswith("ed") and after[0].endswith("ed"):
-        return ()  # two states of one thing ("restricted and controlled"), not two things
-    return _either_side(norm, found)
+    return _first_join(norm, _AND, skip_states=True)
 
 
 def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spellings: _Spellings | None = None) -> bool:

@@ -16,6 +16,7 @@ from answers.matching import (
     SWAP_PENALTY,
     BankEntry,
     BankIndex,
+    _alternatives,
     _conjuncts,
     _tokens_of,
     entry_facets,
@@ -430,10 +431,30 @@ def test_a_customer_compound_names_no_population(text, populations):
         ("Do you have policies and procedures for patching?", ()),
         ("Is data encrypted (e.g. backups and logs)?", ()),
         ("Are backups and/or logs encrypted?", ()),
+        # past a generic pair or two states, the first "and" joining two things
+        (
+            "Are policies and procedures established for encrypting backups and logs?",
+            (frozenset({"backup"}), frozenset({"log"})),
+        ),
+        ("Is access restricted and controlled for servers and laptops?", (frozenset({"serv"}), frozenset({"laptop"}))),
+        ("Are policies and procedures documented, evaluated, and maintained?", ()),
     ],
 )
 def test_conjuncts_read_the_words_either_side_of_and(text, conjuncts):
     assert _conjuncts(text) == conjuncts
+
+
+def test_alternatives_read_past_a_generic_pair():
+    assert _alternatives("Do you have a policy or procedure for using a WAF or SPI firewall?") == (
+        frozenset({"waf"}),
+        frozenset({"spi"}),
+    )
+    assert _alternatives("Do you have a policy or procedure for firewalls?") == ()
+
+
+def test_only_the_first_joins_of_a_long_text_are_read():
+    generic = "policies and procedures " * 20  # every join generic: read up to _MAX_JOINS of them
+    assert _conjuncts(f"Are {generic} kept for backups and logs?") == ()
 
 
 @pytest.mark.parametrize(
