@@ -1021,13 +1021,14 @@ _SUPPLIERS = re.compile(
     r"(?![\s-]+(?:security[\s-]+)?(?:assessments?|assessors?|audits?|auditors?|tests?|testing|penetration"
     r"|pen[\s-]?tests?|reviews?|reviewers?|certifications?|attestations?|evaluations?)\b))\b"
 )
+_SUPPLIER_PARTS = ("vendor", "supplier", "third", "processor", "provider", "supply")
 _CHECKED = re.compile(r"\b(?:risks?|assess\w*|evaluat\w*|due diligence|vet(?:s|ted|ting)?|onboard\w*)\b")
 #: Examples in parentheses: "(e.g., with automated tools)" names no requirement.
 _EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|for example|for instance|such as|including|like)\W[^()]*\)")
 #: A text holding none of these names no population nor region (``_POPULATIONS``, ``_REGIONS``).
 _FACET_HINT = re.compile(
     r"custom|client|end user|tenant|employ|staff|personnel|workforce|contractor|consultant|temporary|hire"
-    r"|admin|privileged|super ?user|root|user"
+    r"|admin|privileged|super ?user|root (?:user|account|access)|(?:all|every|each) (?:user|account)|users? and"
     r"|\bus\b|\bu\W*s\b|usa|united|\beu\b|europe|\beea\b|\buk\b|britain|canada|apac|asia|australia|region|geograph|countr|jurisdiction"
     r"|global|worldwide"
 )
@@ -1067,7 +1068,7 @@ def facets(text: str) -> Facets:
         frozenset(t for t in tokens if t in ("atrest", "intransit")),
         kinds=_poles(_KINDS, _KIND_PARTS, text)
         | (_ON_SITE if _PHYSICAL_ACCESS.search(low) else frozenset())
-        | (_EXTERNAL if _PUBLIC_NETWORK.search(low) else frozenset()),
+        | (_EXTERNAL if ("network" in low or "internet" in low) and _PUBLIC_NETWORK.search(low) else frozenset()),
         deliverable=bool(_DELIVERABLE.search(low)),
         qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
         handling=_handling(low),
@@ -1080,7 +1081,7 @@ def _topics(low: str) -> frozenset[str]:
     found = set()
     if "privacy" in low and _PRIVACY.search(low):
         found.add("privacy")
-    if _SUPPLIERS.search(low) and _CHECKED.search(low):
+    if any(w in low for w in _SUPPLIER_PARTS) and _SUPPLIERS.search(low) and _CHECKED.search(low):
         found.add("vendorrisk")
     return frozenset(found)
 
