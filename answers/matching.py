@@ -629,7 +629,11 @@ _KINDS = re.compile(
     r"|(?P<layer_p>applications?)|(?P<layer_m>infrastructures?)"
     r"|(?P<based_p>host[- ]based|hids)|(?P<based_m>network[- ]based|nids)"
     r"|(?P<write_p>(?:all )?access(?:es|ed)? to|reads? of|views? of)"
-    r"|(?P<write_m>(?:all )?(?:changes?|modifications?|edits?|writes?) to))\b"
+    r"|(?P<write_m>(?:all )?(?:changes?|modifications?|edits?|writes?) to)"
+    r"|(?P<prod_p>(?<!non-)(?<!non )production)"
+    r"|(?P<prod_m>non[- ]?prod(?:uction)?|(?:test(?:ing)?|dev(?:elopment)?|staging|qa|lower)"
+    r"(?: (?:or|and|/) (?:test(?:ing)?|dev(?:elopment)?|staging|qa))? (?:environments?|systems?|instances?))"
+    r"|(?P<inhouse_p>in[- ]house)|(?P<inhouse_m>outsourc\w*))\b"
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
@@ -637,7 +641,8 @@ _KIND_PARTS = (
     "physical", "logical", "site", "premise", "person", "remote", "tenan", "success", "fail", "same", "separate",
     "different", "distinct", "all", "every",
     "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure", "based",
-    "hids", "nids", "access", "read", "view", "change", "modif", "edit", "write",
+    "hids", "nids", "access", "read", "view", "change", "modif", "edit", "write", "production", "non-prod", "nonprod",
+    "non prod", "environment", "house", "outsourc",
 )  # fmt: skip
 
 
@@ -957,6 +962,9 @@ _QUALIFIERS = re.compile(
     r"|(?P<salted>salted|salts?\b)"
     r"|(?P<securereview>secur(?:e|ity)[\s-]+(?:focused[\s-]+)?code[\s-]+review\w*)"
     r"|(?P<exclusive>(?:only|exclusively|solely)\s+(?:in|within|inside)\b)"
+    r"|(?P<writeaccess>(?:write|read[\s/-]*write|modify|change)\s+access)"
+    r"|(?P<inhouse>in[\s-]*house)"
+    r"|(?P<bydefault>by\s+default|out\s+of\s+the\s+box)"
     r"|(?P<nocost>(?:for|at)\s+(?:free|no\s+(?:additional\s+|extra\s+)?(?:cost|charge))|free\s+of\s+charge"
     r"|(?:on|in|across|with)\s+(?:all|every)\s+(?:plans?|tiers?|editions?|licen[cs]es?|subscriptions?))"
     r"|(?P<fileformat>(?:in|as|to)\s+(?:an?\s+)?[\w.-]+\s+(?:file\s+)?formats?)"

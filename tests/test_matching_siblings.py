@@ -504,6 +504,21 @@ def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank
         ("Do you support data export?", "Do you support data export in CSV format?", False),
         ("Do you encrypt data in transit?", "Do you encrypt data in transit within your internal network?", False),
         ("Is customer data stored only in the EU?", "Is customer data stored in the EU?", True),
+        # production is not non-production; write access, an in-house SOC and "by default"
+        # ask more than access, a SOC and support
+        (
+            "Is customer data used in non-production environments?",
+            "Is customer data used in production environments?",
+            False,
+        ),
+        ("Do developers have access to production?", "Do developers have write access to production?", False),
+        ("Do you have a SOC?", "Do you have an in-house SOC?", False),
+        ("Do you outsource your SOC?", "Do you have an in-house SOC?", False),
+        (
+            "Do you support encryption of data at rest?",
+            "Is encryption of data at rest enabled by default?",
+            False,
+        ),
         # administrators named by the entry only: its Yes is not for everyone
         ("Are admin sessions timed out?", "Are user sessions timed out?", False),
         (
@@ -550,3 +565,17 @@ def test_another_population_subject_or_stronger_form_is_not_written(embedder, ba
 def test_populations_and_subjects_read_from_the_wording(text, populations, topics):
     f = facets(text)
     assert (f.populations, f.topics) == (populations, topics)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("Is customer data used in non-production environments?", {"prod-"}),
+        ("Is customer data used in production environments?", {"prod+"}),
+        # production data in a test environment names both: no other kind than either
+        ("Is production customer data used in test or development environments?", {"prod+", "prod-"}),
+        ("Do you have an in-house SOC?", {"inhouse+"}),
+    ],
+)
+def test_production_and_in_house_kinds_read_from_the_wording(text, kinds):
+    assert facets(text).kinds == kinds
