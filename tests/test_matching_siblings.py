@@ -519,6 +519,9 @@ def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank
             "Is encryption of data at rest enabled by default?",
             False,
         ),
+        ("Do you use AI in your product?", "Do you use generative AI in your product?", False),
+        ("Do you perform static analysis?", "Do you perform static analysis on every commit?", False),
+        ("Do you use generative AI in your product?", "Is generative AI used in your product?", True),
         # administrators named by the entry only: its Yes is not for everyone
         ("Are admin sessions timed out?", "Are user sessions timed out?", False),
         (
