@@ -3,9 +3,20 @@ folder in `tmp`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from app import create_app
+
+#: The HECVAT 4.1.2 blank of the shared corpus (331 questions): the upload and review benches' default.
+HECVAT4_BLANK = (
+    Path(__file__).resolve().parent.parent.parent
+    / "shared"
+    / "questionnaires"
+    / "hecvat"
+    / "D3c3pt1c0nCyber_HECVAT v4.1.2 blank (app-uploads 2a3f479).xlsx"
+)
 
 
 def bench_app(tmp: str, *, max_upload_mb: int = 25, database_url: str | None = None) -> Flask:

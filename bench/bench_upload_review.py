@@ -21,17 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 from answers.db import init_db  # noqa: E402
 from answers.models import Role  # noqa: E402
-from bench._app import bench_app  # noqa: E402
+from bench._app import HECVAT4_BLANK, bench_app  # noqa: E402
 from tests.auth_helpers import make_user, signed_in  # noqa: E402
 from tests.review_builders import multipart  # noqa: E402
 
-DEFAULT = (
-    ROOT.parent
-    / "shared"
-    / "questionnaires"
-    / "hecvat"
-    / "D3c3pt1c0nCyber_HECVAT v4.1.2 blank (app-uploads 2a3f479).xlsx"
-)
+DEFAULT = HECVAT4_BLANK
 TARGET_S = 5.0
 
 
