@@ -650,10 +650,11 @@ _KIND_PARTS = (
 #: "remote access" it is the other kind too (a word takes one group in ``_KINDS``).
 _PHYSICAL_ACCESS = re.compile(r"\bphysical(?:ly)? access")
 _ON_SITE = frozenset({"onsite+"})
-#: A plan named with no control verb is had, not tested or reviewed: "Do you have a disaster
-#: recovery plan?" does not answer "Do you test your disaster recovery plan?" (nor its No
-#: the other way round); ``facets`` gives it the action "plan".
-_PLAN = re.compile(r"\bplans?\b")
+#: A plan or policy named with no control verb is had, not tested, reviewed or acknowledged:
+#: "Do you have a disaster recovery plan?" does not answer "Do you test your disaster
+#: recovery plan?" (nor its No the other way round), nor "Do you have an acceptable use
+#: policy?" "Do employees acknowledge it?"; ``facets`` gives it the action "plan".
+_PLAN = re.compile(r"\b(?:plans?|polic(?:y|ies))\b")
 _HAVE_PLAN = frozenset({"plan"})
 #: A public network is the external kind of network too: "over public networks" against
 #: "over internal networks" (``_KINDS`` reads "public" against "private" only).
@@ -919,6 +920,7 @@ _ACTIONS = {
     "patch": ("patch",),
     "hash": ("hash",),
     "log": ("log",),
+    "acknowledge": ("acknowledg", "attest"),
 }
 _ACTION_OF = {prefix: name for name, prefixes in _ACTIONS.items() for prefix in prefixes}
 _ACTION_START = re.compile("^(?:" + "|".join(sorted(_ACTION_OF, key=len, reverse=True)) + ")")

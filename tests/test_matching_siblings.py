@@ -476,6 +476,10 @@ def test_only_the_first_joins_of_a_long_text_are_read():
         ("Do you have a disaster recovery plan?", "Do you test your disaster recovery plan?", False),
         ("Do you have a business continuity plan?", "Is your business continuity plan tested?", False),
         ("Do you test your disaster recovery plan?", "Is the disaster recovery plan tested?", True),
+        # having a policy is not employees acknowledging it, nor reviewing it
+        ("Do you have an acceptable use policy?", "Do employees acknowledge the acceptable use policy?", False),
+        ("Do you have an information security policy?", "Is the information security policy reviewed?", False),
+        ("Do you have an information security policy?", "Is there an information security policy?", True),
         # ... nor does its No answer having one
         ("Do you test your disaster recovery plan?", "Do you have a disaster recovery plan?", False),
         ("Do you have a documented disaster recovery plan?", "Is there a disaster recovery plan?", True),
