@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from answers import audit, verdicts
-from answers.bank import _add_entry, check_new_product, entry_products, find_product, snapshot
+from answers.bank import _add_entry, _entry_text, check_new_product, entry_products, find_product, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import prepare_bank_texts
@@ -119,8 +119,11 @@ def learn(
     index = _scope_index(session, scope)
     result = LearnResult()
     for q in parsed.questions:
-        answer = (q.answer or "").strip()
-        comment = (q.comment or "").strip()
+        # the entry form's and the bank import's text rule (no zero-width characters, Word's
+        # pasted breaks as newlines): a learned comment with a stray U+FEFF came back from
+        # its own unchanged export as an edit, a new revision of an approved entry
+        answer = _entry_text(q.answer or "").strip()
+        comment = _entry_text(q.comment or "").strip()
         # a comment without a verdict is still an answer: it is learned as text, with an
         # empty verdict, the way a long free-text answer is
         if not _answered(q):

@@ -433,3 +433,16 @@ def test_the_caiq_11_notes_are_not_learned_as_answers(runner, session, corpus):
     assert result.exit_code == 2
     assert "only 12 of 197 questions have an answer" in result.output
     assert session.exec(select(Entry)).all() == []
+
+
+def test_learned_text_is_saved_as_an_import_would_read_it_back(runner, session, tmp_path):
+    # a vendor's comment with a zero-width no-break space inside (Canvas LMS HECVAT 3.03,
+    # COMP-05): its unchanged export imported back counted as an edit of the approved entry
+    rows = [("SEC-01", "Do you encrypt customer data at rest?", "Yes", "AES-256 \ufeffwith AWS\u200b KMS.")]
+    assert _learn(runner, tmp_path, rows).exit_code == 0
+    assert session.exec(select(Entry)).one().comment == "AES-256 with AWS KMS."
+    export = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(export)]).exit_code == 0
+    again = runner.invoke(args=["bank", "import", str(export)])
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 1 unchanged" in again.output
