@@ -617,6 +617,17 @@ def product_names(*, session: Session) -> set[str]:
     return set(session.exec(select(Product.name)))
 
 
+def import_product_names(product: str | None, *, session: Session) -> set[str]:
+    """The product names a bank file's `products` cells may use when imported with the
+    Product ``product``: the stored ones and ``product``, which the import creates (a full
+    export restored into an empty bank with `--product NAME` was refused row by row, "unknown
+    product(s) 'NAME'", while the message said to import it with that very `--product`)."""
+    names = product_names(session=session)
+    if product and product.strip():
+        names.add(product.strip())
+    return names
+
+
 _CONFLICT_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": False}
 
 
@@ -784,7 +795,7 @@ def plan_import(
     check_new_product(product, session=session)
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
-    known = product_names(session=session)
+    known = import_product_names(None if found else product, session=session)
     stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
     unknown = sorted(
         {n for d in entries if "products" in d.model_fields_set for n in d.products if n.casefold() not in stored}
