@@ -736,6 +736,11 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                 message = f"row {number}: the same question as row {seen[key][0]}"
                 if "conflict" in cells:
                     message += " (two answers of one question are kept only as a conflict: conflict yes in both rows)"
+                else:  # an export from before the conflict column holds both sides of a conflict
+                    message += (
+                        " (two answers of one question are kept only as a conflict: add a conflict column"
+                        " saying yes in both rows)"
+                    )
                 problems.append(message)
                 continue
             seen.setdefault(key, (number, conflict))

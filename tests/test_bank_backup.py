@@ -312,3 +312,22 @@ def test_the_api_import_may_name_its_new_product_in_the_products_column(app, ses
     assert client.post("/api/v1/entries/import", data=form, headers=headers).status_code == 201
     scopes = {e.question: bank.entry_products(e.id, session=session) for e in session.exec(select(Entry))}
     assert scopes == {"Do you rotate keys?": ["Canvas"], "Do you log access?": []}
+
+
+def test_an_export_from_before_the_conflict_column_says_how_to_keep_both_answers(runner, session, tmp_path):
+    """An export written before the provenance and conflict columns holds both sides of a
+    learned conflict; it was refused with a bare "the same question as row N"."""
+    _learned_bank(runner, session, tmp_path)
+    out = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+    old = tmp_path / "old.csv"
+    with old.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([row[:10] for row in rows])  # question ... source
+    versions = len(session.exec(select(EntryVersion)).all())
+    result = runner.invoke(args=["bank", "import", str(old)])
+    assert result.exit_code == 2
+    assert re.search(
+        r"row \d+: the same question as row \d+ \(.*add a conflict column saying yes in both rows\)", result.output
+    )
+    assert len(session.exec(select(EntryVersion)).all()) == versions
