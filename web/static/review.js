@@ -20,6 +20,26 @@
     return;
   }
 
+  // Edits typed into a question and not saved yet: leaving the page (another page, a
+  // filter, j past the last question, Bulk accept, Match again) asks first, as it would
+  // lose them without a word.
+  var unsaved = [];
+  function warnBeforeLeaving(e) {
+    e.preventDefault();
+    e.returnValue = "";
+    return "";
+  }
+  function markUnsaved(article, yes) {
+    var at = unsaved.indexOf(article);
+    if (yes && at === -1) unsaved.push(article);
+    if (!yes && at !== -1) unsaved.splice(at, 1);
+    article.classList.toggle("unsaved", yes);
+    // listening only while there is something to lose keeps the page in the back/forward
+    // cache (adding the same listener twice adds it once)
+    if (unsaved.length) window.addEventListener("beforeunload", warnBeforeLeaving);
+    else window.removeEventListener("beforeunload", warnBeforeLeaving);
+  }
+
   function focusItem(i) {
     if (i < 0 || i >= items.length) return;
     if (current >= 0) items[current].classList.remove("current");
@@ -70,6 +90,7 @@
         }
         return;
       }
+      markUnsaved(article, false);
       article.setAttribute("data-version", res.body.lock_version);
       // every form of the item (its decision and its other matches) posts the new version
       article.querySelectorAll("input[name=lock_version]").forEach(function (input) {
@@ -117,6 +138,11 @@
     var form = article.querySelector("form.decision");
     if (!form) return;
     watchVerdict(form);
+    form.addEventListener("input", function () { markUnsaved(article, true); });
+    form.addEventListener("change", function () { markUnsaved(article, true); });
+    // "Use this" on another match replaces what was typed here: that is the reviewer's choice
+    var others = article.querySelector("details.alternatives form");
+    if (others) others.addEventListener("submit", function () { markUnsaved(article, false); });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var button = e.submitter;
@@ -125,6 +151,13 @@
     });
     article.addEventListener("click", function () { if (current !== i) focusItem(i); });
   });
+
+  // a link to one question (?item=N lands on #item-N): j and k go on from that question
+  var linked = /^#(item-\d+)$/.exec(window.location.hash);
+  if (linked) {
+    var at = items.indexOf(document.getElementById(linked[1]));
+    if (at !== -1) focusItem(at);
+  }
 
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
