@@ -53,10 +53,16 @@ def _answered(q) -> bool:
 
 
 def blank_template_problem(parsed: ParsedQuestionnaire) -> str | None:
-    """Why `parsed` looks like a blank template (see MIN_ANSWERED_SHARE), or None."""
+    """Why `parsed` looks like a blank template (see MIN_ANSWERED_SHARE; or no question
+    has an answer at all), or None."""
     total = len(parsed.questions)
     answered = sum(_answered(q) for q in parsed.questions)
-    if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total or not answered:
+    if total and not answered:  # "0 created, 0 merged", exit 0: as if a blank file had been learned
+        return (
+            f"none of its {total} question(s) has an answer: nothing learned (a blank questionnaire? "
+            "learn the completed copy)"
+        )
+    if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total:
         return None
     return (
         f"only {answered} of {total} questions have an answer: this looks like a blank template, whose "

@@ -446,3 +446,12 @@ def test_learned_text_is_saved_as_an_import_would_read_it_back(runner, session, 
     again = runner.invoke(args=["bank", "import", str(export)])
     assert again.exit_code == 0, again.output
     assert "0 created, 0 updated, 1 unchanged" in again.output
+
+
+def test_a_questionnaire_without_a_single_answer_is_refused(runner, session, tmp_path):
+    # the blank HECVAT 4.1.2 was "learned" with exit 0: 0 created, 331 unanswered skipped
+    result = _learn(runner, tmp_path, _mostly_blank(0, total=5))
+    assert result.exit_code == 2
+    assert "none of its 5 question(s) has an answer: nothing learned" in result.output
+    assert session.exec(select(Entry)).all() == []
+    assert all(e.action != "bank.learn" for e in audit.events(session))
