@@ -453,4 +453,18 @@ def test_leaving_a_page_with_unsaved_edits_asks_first_and_links_to_one_question_
     assert page.locator("article.item.current").get_attribute("id") == linked
     page.keyboard.press("j")
     assert page.locator("article.item.current").get_attribute("id") == after
+
+    # left anyway, then back: the browser puts the typed text back, and it is still unsaved
+    assert page.locator("article.item.unsaved").count() == 0  # a page as sent has nothing unsaved
+    page.remove_listener("dialog", dismiss)
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.locator(f"#{after} textarea[name=comment]").fill("Typed, then left.")
+    page.locator("nav.pager").first.get_by_role("link", name="← Previous").click()
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    assert len(dialogs) == 3
+    page.go_back()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_timeout(300)
+    assert page.locator(f"#{after} textarea[name=comment]").input_value() == "Typed, then left."
+    assert page.locator("article.item.unsaved").evaluate_all("els => els.map(e => e.id)") == [after]
     page.close()

@@ -91,6 +91,7 @@
         return;
       }
       markUnsaved(article, false);
+      keepAsSaved(form);
       article.setAttribute("data-version", res.body.lock_version);
       // every form of the item (its decision and its other matches) posts the new version
       article.querySelectorAll("input[name=lock_version]").forEach(function (input) {
@@ -150,6 +151,36 @@
       current = i;
     });
     article.addEventListener("click", function () { if (current !== i) focusItem(i); });
+  });
+
+  // Back to this page after leaving it anyway: the browser puts the typed text back into the
+  // boxes (form restoration), still not saved, and it was then lost by the next page turn
+  // without a word. A box whose text is not the one the server sent is unsaved.
+  function edited(form) {
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.type === "hidden" || field.tagName === "BUTTON") return false;
+      if (field.tagName === "SELECT") return field.selectedIndex !== sentIndex(field);
+      return field.value !== field.defaultValue;
+    });
+  }
+  function sentIndex(select) {  // the option the server marked selected, else the first
+    for (var i = 0; i < select.options.length; i++) if (select.options[i].defaultSelected) return i;
+    return select.options.length ? 0 : -1;
+  }
+  function keepAsSaved(form) {  // what a save stored is what the boxes hold now
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.tagName === "SELECT") {
+        Array.prototype.forEach.call(field.options, function (o) { o.defaultSelected = o.selected; });
+      } else if (field.type !== "hidden" && field.tagName !== "BUTTON") {
+        field.defaultValue = field.value;
+      }
+    });
+  }
+  window.addEventListener("pageshow", function () {
+    items.forEach(function (article) {
+      var form = article.querySelector("form.decision");
+      if (form && edited(form)) markUnsaved(article, true);
+    });
   });
 
   // a link to one question (?item=N lands on #item-N): j and k go on from that question
