@@ -210,6 +210,14 @@ def _entry_text(text: str) -> str:
     return strip_invisible(pasted_breaks(text))
 
 
+def learned_text(text: str) -> str:
+    """Text read from a questionnaire as an entry keeps it: ``_entry_text`` without the
+    control characters an entry may not hold (a CSV questionnaire's stray U+0001 was
+    learned, and the bank's own export was then refused by its import, "contains the
+    control character U+0001", and lost it silently as xlsx)."""
+    return _CONTROL_RE.sub("", _entry_text(text))
+
+
 def _cleaned_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """``fields`` with ``_entry_text`` applied to its text fields (of `_TEXT_FIELDS`)."""
     out = dict(fields)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from answers import audit, verdicts
-from answers.bank import _add_entry, _entry_text, check_new_product, entry_products, find_product, snapshot
+from answers.bank import _add_entry, check_new_product, entry_products, find_product, learned_text, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import prepare_bank_texts
@@ -128,17 +128,18 @@ def learn(
         # the entry form's and the bank import's text rule (no zero-width characters, Word's
         # pasted breaks as newlines): a learned comment with a stray U+FEFF came back from
         # its own unchanged export as an edit, a new revision of an approved entry
-        answer = _entry_text(q.answer or "").strip()
-        comment = _entry_text(q.comment or "").strip()
+        answer = learned_text(q.answer or "").strip()
+        comment = learned_text(q.comment or "").strip()
         # a comment without a verdict is still an answer: it is learned as text, with an
         # empty verdict, the way a long free-text answer is
-        if not _answered(q):
+        if not _answered(q) or not (answer or comment):
             result.skipped += 1
             continue
         verdict = learned_verdict(answer)
         if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
             verdict, comment = "", f"{verdict}\n\n{comment}".strip()
-        key = normalise(q.text)
+        question = learned_text(q.text).strip()
+        key = normalise(question)
         existing = index.get(key)
         if existing is not None and same_verdict(existing.answer, verdict):
             _merge_source(
@@ -148,7 +149,7 @@ def learn(
             result.entry_ids.append(existing.id)
             continue
         data = EntryCreate(
-            question=q.text.strip(),
+            question=question,
             answer=verdict,
             comment=comment,
             status=status,

@@ -455,3 +455,19 @@ def test_a_questionnaire_without_a_single_answer_is_refused(runner, session, tmp
     assert "none of its 5 question(s) has an answer: nothing learned" in result.output
     assert session.exec(select(Entry)).all() == []
     assert all(e.action != "bank.learn" for e in audit.events(session))
+
+
+def test_a_csv_questionnaires_control_characters_are_not_learned(runner, session, tmp_path):
+    # a stray U+0001 was learned, and the bank's own export was then refused by its import
+    path = tmp_path / "done.csv"
+    path.write_bytes(
+        b'ID,Question,Answer,Comment\r\nQ-01,Do you encrypt data at rest?,Yes,"AES\x01-256 via\x0bKMS"\r\n'
+    )
+    result = runner.invoke(args=["bank", "learn", str(path)])
+    assert result.exit_code == 0, result.output
+    assert session.exec(select(Entry)).one().comment == "AES-256 via\nKMS"
+    export = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(export)]).exit_code == 0
+    again = runner.invoke(args=["bank", "import", str(export)])
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 1 unchanged" in again.output
