@@ -6,6 +6,7 @@ leaves an `EntryVersion` (the history) and an audit event.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
@@ -207,6 +208,14 @@ def _entry_text(text: str) -> str:
     (zero-width, soft hyphen, bidi controls) that split words for matching or reorder
     what a reader sees; the questionnaire importers drop them from questions too."""
     return strip_invisible(pasted_breaks(text))
+
+
+def learned_text(text: str) -> str:
+    """Text read from a questionnaire as an entry keeps it: ``_entry_text`` without the
+    control characters an entry may not hold (a CSV questionnaire's stray U+0001 was
+    learned, and the bank's own export was then refused by its import, "contains the
+    control character U+0001", and lost it silently as xlsx)."""
+    return _CONTROL_RE.sub("", _entry_text(text))
 
 
 def _cleaned_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -542,19 +551,40 @@ def _escape(value: str, *, formulas: bool = True) -> str:
     return "'" + value if guard else value
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
+def _csv_delimiter(text: str) -> str:
+    """The delimiter that splits the header line into cells naming `question` and `answer`:
+    Excel saves CSV with ";" where the decimal separator is a comma (most of Europe) and
+    "Unicode Text" with tabs. Comma when none does (the header check then says what is wrong)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    for delimiter in _DELIMITERS:
+        cells = {c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])}
+        if {"question", "answer"} <= cells:
+            return delimiter
+    return ","
+
+
 def _read_csv(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text"
         try:
-            text = data.decode("cp1252")
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise BankFileError("the CSV file is neither UTF-8 nor Windows-1252 text") from exc
+            raise BankFileError("the CSV file contains binary data (it starts as UTF-16 text but is not)") from exc
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise BankFileError("the CSV file is neither UTF-8 nor Windows-1252 text") from exc
     if "\x00" in text:
         raise BankFileError("the CSV file contains binary data (NUL bytes)")
     # strict: an unclosed or stray quote is an error, not one giant cell swallowing the
     # rest of the file ('"unterminated,Yes' was imported as a single question)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_csv_delimiter(text), strict=True)
     try:
         return list(reader)
     except csv.Error as exc:
@@ -617,6 +647,20 @@ def product_names(*, session: Session) -> set[str]:
     return set(session.exec(select(Product.name)))
 
 
+def import_product_names(product: str | None, *, session: Session) -> set[str]:
+    """The product names a bank file's `products` cells may use when imported with the
+    Product ``product``: the stored ones and ``product``, which the import creates (a full
+    export restored into an empty bank with `--product NAME` was refused row by row, "unknown
+    product(s) 'NAME'", while the message said to import it with that very `--product`)."""
+    names = product_names(session=session)
+    if product and product.strip():
+        names.add(product.strip())
+    return names
+
+
+# a UTF-8 byte-order mark read as Windows-1252 or Latin-1 (LibreOffice opening our CSV
+# export without being told its character set)
+_MISREAD_BOM = codecs.BOM_UTF8.decode("cp1252")
 _CONFLICT_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": False}
 
 
@@ -652,7 +696,13 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     header_number, header_row = numbered[0]
     if header_number in formulas:
         raise BankFileError(f"{filename}: the header cell {formulas[header_number][0]} holds a formula")
-    header = [h.strip().lower() for h in header_row]
+    if header_row and header_row[0].startswith(_MISREAD_BOM):
+        raise BankFileError(
+            f"{filename}: the first header cell starts with {_MISREAD_BOM!r}, the mark of a UTF-8 CSV file opened "
+            "as another character set, which garbles every accented letter and symbol too: open the CSV file "
+            "again choosing the character set UTF-8 (or import the CSV file itself)"
+        )
+    header = [h.strip().lstrip("\ufeff").lower() for h in header_row]
     while header and not header[-1]:
         header.pop()
     unknown = [h for h in header if h not in BANK_COLUMNS]
@@ -725,6 +775,11 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                 message = f"row {number}: the same question as row {seen[key][0]}"
                 if "conflict" in cells:
                     message += " (two answers of one question are kept only as a conflict: conflict yes in both rows)"
+                else:  # an export from before the conflict column holds both sides of a conflict
+                    message += (
+                        " (two answers of one question are kept only as a conflict: add a conflict column"
+                        " saying yes in both rows)"
+                    )
                 problems.append(message)
                 continue
             seen.setdefault(key, (number, conflict))
@@ -784,7 +839,7 @@ def plan_import(
     check_new_product(product, session=session)
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
-    known = product_names(session=session)
+    known = import_product_names(None if found else product, session=session)
     stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
     unknown = sorted(
         {n for d in entries if "products" in d.model_fields_set for n in d.products if n.casefold() not in stored}

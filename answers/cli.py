@@ -183,7 +183,7 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
     try:
         bank.check_new_product(product, session=db.get_session())
         entries = bank.read_bank_file(
-            data, Path(file).name, known_products=bank.product_names(session=db.get_session())
+            data, Path(file).name, known_products=bank.import_product_names(product, session=db.get_session())
         )
     except bank.EntryError as exc:
         fail(str(exc))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from answers import audit, verdicts
-from answers.bank import _add_entry, check_new_product, entry_products, find_product, snapshot
+from answers.bank import _add_entry, check_new_product, entry_products, find_product, learned_text, snapshot
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import prepare_bank_texts
@@ -53,10 +53,16 @@ def _answered(q) -> bool:
 
 
 def blank_template_problem(parsed: ParsedQuestionnaire) -> str | None:
-    """Why `parsed` looks like a blank template (see MIN_ANSWERED_SHARE), or None."""
+    """Why `parsed` looks like a blank template (see MIN_ANSWERED_SHARE; or no question
+    has an answer at all), or None."""
     total = len(parsed.questions)
     answered = sum(_answered(q) for q in parsed.questions)
-    if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total or not answered:
+    if total and not answered:  # "0 created, 0 merged", exit 0: as if a blank file had been learned
+        return (
+            f"none of its {total} question(s) has an answer: nothing learned (a blank questionnaire? "
+            "learn the completed copy)"
+        )
+    if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total:
         return None
     return (
         f"only {answered} of {total} questions have an answer: this looks like a blank template, whose "
@@ -119,17 +125,21 @@ def learn(
     index = _scope_index(session, scope)
     result = LearnResult()
     for q in parsed.questions:
-        answer = (q.answer or "").strip()
-        comment = (q.comment or "").strip()
+        # the entry form's and the bank import's text rule (no zero-width characters, Word's
+        # pasted breaks as newlines): a learned comment with a stray U+FEFF came back from
+        # its own unchanged export as an edit, a new revision of an approved entry
+        answer = learned_text(q.answer or "").strip()
+        comment = learned_text(q.comment or "").strip()
         # a comment without a verdict is still an answer: it is learned as text, with an
         # empty verdict, the way a long free-text answer is
-        if not _answered(q):
+        if not _answered(q) or not (answer or comment):
             result.skipped += 1
             continue
         verdict = learned_verdict(answer)
         if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
             verdict, comment = "", f"{verdict}\n\n{comment}".strip()
-        key = normalise(q.text)
+        question = learned_text(q.text).strip()
+        key = normalise(question)
         existing = index.get(key)
         if existing is not None and same_verdict(existing.answer, verdict):
             _merge_source(
@@ -139,7 +149,7 @@ def learn(
             result.entry_ids.append(existing.id)
             continue
         data = EntryCreate(
-            question=q.text.strip(),
+            question=question,
             answer=verdict,
             comment=comment,
             status=status,

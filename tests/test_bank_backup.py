@@ -276,3 +276,58 @@ def test_a_conflict_learned_through_an_alternate_comes_back(app, runner, session
         assert result.created == 2 and _state(empty) == before
         again = bank.import_entries(bank.read_bank_file(export, "bank.xlsx"), session=empty, source="bank.xlsx")
         assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_a_backup_restores_into_an_empty_bank_with_the_import_product(app, runner, session, tmp_path):
+    """Restoring into an empty bank: its products exist nowhere yet, and the message said
+    to import with `--product NAME`, which then refused every row just the same."""
+    _learned_bank(runner, session, tmp_path)
+    before = _state(session)
+    out = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+
+    other = _other_app(app, tmp_path)
+    other_runner = other.test_cli_runner()
+    with Session(get_engine(other), expire_on_commit=False) as empty:
+        refused = other_runner.invoke(args=["bank", "import", str(out)])
+        assert refused.exit_code == 2 and "--product NAME" in refused.output
+        result = other_runner.invoke(args=["bank", "import", str(out), "--product", "Canvas"])
+        assert result.exit_code == 0, result.output
+        assert f"{len(before)} created, 0 updated, 0 unchanged" in result.output
+        assert _state(empty) == before
+
+
+def test_the_api_import_may_name_its_new_product_in_the_products_column(app, session):
+    from answers.models import Role
+    from tests.auth_helpers import bearer, make_user, token_for
+
+    headers = bearer(token_for(app, make_user(app, "cur@example.com", Role.curator)))
+    body = b"question,answer,products\r\nDo you rotate keys?,Yes,Canvas\r\nDo you log access?,Yes,\r\n"
+    client = app.test_client()
+    form = {"file": (io.BytesIO(body), "b.csv"), "product": "Canvas", "dry_run": "1"}
+    dry = client.post("/api/v1/entries/import", data=form, headers=headers)
+    assert dry.status_code == 200, dry.get_json()
+    assert dry.get_json()["created"] == 2
+    form = {"file": (io.BytesIO(body), "b.csv"), "product": "Canvas"}
+    assert client.post("/api/v1/entries/import", data=form, headers=headers).status_code == 201
+    scopes = {e.question: bank.entry_products(e.id, session=session) for e in session.exec(select(Entry))}
+    assert scopes == {"Do you rotate keys?": ["Canvas"], "Do you log access?": []}
+
+
+def test_an_export_from_before_the_conflict_column_says_how_to_keep_both_answers(runner, session, tmp_path):
+    """An export written before the provenance and conflict columns holds both sides of a
+    learned conflict; it was refused with a bare "the same question as row N"."""
+    _learned_bank(runner, session, tmp_path)
+    out = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+    old = tmp_path / "old.csv"
+    with old.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([row[:10] for row in rows])  # question ... source
+    versions = len(session.exec(select(EntryVersion)).all())
+    result = runner.invoke(args=["bank", "import", str(old)])
+    assert result.exit_code == 2
+    assert re.search(
+        r"row \d+: the same question as row \d+ \(.*add a conflict column saying yes in both rows\)", result.output
+    )
+    assert len(session.exec(select(EntryVersion)).all()) == versions

@@ -641,3 +641,42 @@ def test_an_alternate_is_one_line_so_it_round_trips(runner, session, tmp_path):
     out = tmp_path / "bank.csv"
     assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
     assert [x.alternates for x in bank.read_bank_file(out.read_bytes(), out.name)] == [["Is stored data encrypted?"]]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-8-sig", ";"), ("cp1252", ";"), ("utf-16", "\t"), ("utf-8", "\t")],
+    ids=["excel-csv-utf8-europe", "excel-csv-europe", "excel-unicode-text", "tabs"],
+)
+def test_excel_csv_with_semicolons_or_tabs_reads_as_with_commas(encoding, delimiter):
+    # Excel saves "CSV" with ";" where the decimal separator is a comma, and "Unicode Text"
+    # as UTF-16 with tabs: the first was "malformed at line N", the second "binary data"
+    rows = [
+        ["question", "answer", "comment", "tags"],
+        ["Do you encrypt data at rest?", "Yes", "AES-256; keys in KMS, rotated yearly.", "crypto, storage"],
+        ["Café data retained?", "No", 'Deleted after 30 days ("hard" delete).', ""],
+    ]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    parsed = bank.read_bank_file(out.getvalue().encode(encoding), "bank.csv")
+    assert [(r.question, r.answer, r.comment, r.tags) for r in parsed] == [
+        ("Do you encrypt data at rest?", "Yes", "AES-256; keys in KMS, rotated yearly.", ["crypto", "storage"]),
+        ("Café data retained?", "No", 'Deleted after 30 days ("hard" delete).', []),
+    ]
+
+
+def test_a_csv_export_opened_in_the_wrong_character_set_is_named_as_such():
+    # LibreOffice converting our UTF-8 export without being told the character set keeps the
+    # byte-order mark as text: "unknown column(s): ï»¿question" said nothing of the cause
+    wb = Workbook()
+    wb.active.append(["\u00ef\u00bb\u00bfquestion", "answer"])
+    wb.active.append(["Do you encrypt data at rest?", "Yes"])
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(bank.BankFileError, match=r"opened as another character set.*UTF-8"):
+        bank.read_bank_file(out.getvalue(), "bank.xlsx")
+    # a byte-order mark that survived as such is no part of the header
+    wb.active["A1"] = "\ufeffquestion"
+    out = io.BytesIO()
+    wb.save(out)
+    assert bank.read_bank_file(out.getvalue(), "bank.xlsx")[0].question == "Do you encrypt data at rest?"

@@ -398,3 +398,73 @@ def test_pages_filters_and_links_to_one_question_in_the_browser(live_app, chromi
     assert "sheet=Privacy" in page.url
     assert "assigned → expert@example.com" in page.locator(f"#{item_id} .state").inner_text()
     context.close()
+
+
+def test_leaving_a_page_with_unsaved_edits_asks_first_and_links_to_one_question_move_on_from_it(
+    live_app, chromium, tmp_path
+):
+    """A comment typed on page 1 and not saved was lost without a word by Next, by j past
+    the last question or by a filter; and after ?item=N, j went to the page's first
+    question instead of the one after N."""
+    from tests.review_builders import load_bank
+    from tests.test_review_paging import two_sheet_xlsx
+
+    app, base = live_app
+    load_bank(app)
+    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+    source = tmp_path / "big.xlsx"
+    source.write_bytes(two_sheet_xlsx(65))
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
+    page.set_input_files("#file", str(source))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    review_url = page.url
+
+    dialogs = []
+
+    def dismiss(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", dismiss)
+    article = page.locator("article.item").nth(3)
+    article.locator("textarea[name=comment]").fill("Typed, not saved yet.")
+    page.locator("nav.pager").first.get_by_role("link", name="Next →").click()
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.url == review_url
+    assert article.locator("textarea[name=comment]").input_value() == "Typed, not saved yet."
+    page.locator("article.item p.question").last.click()
+    page.keyboard.press("j")
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload", "beforeunload"] and page.url == review_url
+
+    _save(article, "needs_review")  # saved: nothing to lose any more
+    page.locator("nav.pager").first.get_by_role("link", name="Next →").click()
+    page.wait_for_url(re.compile(r"page=2$"))
+    assert len(dialogs) == 2
+
+    linked = page.locator("article.item").nth(10).get_attribute("id")
+    after = page.locator("article.item").nth(11).get_attribute("id")
+    page.goto(f"{review_url}?item={linked.removeprefix('item-')}")
+    page.wait_for_url(re.compile(rf"page=2#{linked}$"))
+    assert page.locator("article.item.current").get_attribute("id") == linked
+    page.keyboard.press("j")
+    assert page.locator("article.item.current").get_attribute("id") == after
+
+    # left anyway, then back: the browser puts the typed text back, and it is still unsaved
+    assert page.locator("article.item.unsaved").count() == 0  # a page as sent has nothing unsaved
+    page.remove_listener("dialog", dismiss)
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.locator(f"#{after} textarea[name=comment]").fill("Typed, then left.")
+    page.locator("nav.pager").first.get_by_role("link", name="← Previous").click()
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    assert len(dialogs) == 3
+    page.go_back()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_timeout(300)
+    assert page.locator(f"#{after} textarea[name=comment]").input_value() == "Typed, then left."
+    assert page.locator("article.item.unsaved").evaluate_all("els => els.map(e => e.id)") == [after]
+    page.close()

@@ -433,3 +433,41 @@ def test_the_caiq_11_notes_are_not_learned_as_answers(runner, session, corpus):
     assert result.exit_code == 2
     assert "only 12 of 197 questions have an answer" in result.output
     assert session.exec(select(Entry)).all() == []
+
+
+def test_learned_text_is_saved_as_an_import_would_read_it_back(runner, session, tmp_path):
+    # a vendor's comment with a zero-width no-break space inside (Canvas LMS HECVAT 3.03,
+    # COMP-05): its unchanged export imported back counted as an edit of the approved entry
+    rows = [("SEC-01", "Do you encrypt customer data at rest?", "Yes", "AES-256 \ufeffwith AWS\u200b KMS.")]
+    assert _learn(runner, tmp_path, rows).exit_code == 0
+    assert session.exec(select(Entry)).one().comment == "AES-256 with AWS KMS."
+    export = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(export)]).exit_code == 0
+    again = runner.invoke(args=["bank", "import", str(export)])
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 1 unchanged" in again.output
+
+
+def test_a_questionnaire_without_a_single_answer_is_refused(runner, session, tmp_path):
+    # the blank HECVAT 4.1.2 was "learned" with exit 0: 0 created, 331 unanswered skipped
+    result = _learn(runner, tmp_path, _mostly_blank(0, total=5))
+    assert result.exit_code == 2
+    assert "none of its 5 question(s) has an answer: nothing learned" in result.output
+    assert session.exec(select(Entry)).all() == []
+    assert all(e.action != "bank.learn" for e in audit.events(session))
+
+
+def test_a_csv_questionnaires_control_characters_are_not_learned(runner, session, tmp_path):
+    # a stray U+0001 was learned, and the bank's own export was then refused by its import
+    path = tmp_path / "done.csv"
+    path.write_bytes(
+        b'ID,Question,Answer,Comment\r\nQ-01,Do you encrypt data at rest?,Yes,"AES\x01-256 via\x0bKMS"\r\n'
+    )
+    result = runner.invoke(args=["bank", "learn", str(path)])
+    assert result.exit_code == 0, result.output
+    assert session.exec(select(Entry)).one().comment == "AES-256 via\nKMS"
+    export = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(export)]).exit_code == 0
+    again = runner.invoke(args=["bank", "import", str(export)])
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 1 unchanged" in again.output

@@ -476,7 +476,9 @@ def import_preview():
         return _import_form(error=str(exc), **chosen), 400
     data = file.read()
     try:
-        rows = bank.read_bank_file(data, file.filename, known_products=bank.product_names(session=get_session()))
+        rows = bank.read_bank_file(
+            data, file.filename, known_products=bank.import_product_names(product, session=get_session())
+        )
         plan = bank.plan_import(
             rows, session=get_session(), product=product or None, status=EntryStatus(status)
         )  # what confirming will do, row by row: a retirement must not hide among the updates
@@ -509,7 +511,9 @@ def import_confirm():
         return _import_form(error="this preview was already imported or has expired"), 400
     try:
         rows = bank.read_bank_file(
-            path.read_bytes(), ticket["filename"], known_products=bank.product_names(session=get_session())
+            path.read_bytes(),
+            ticket["filename"],
+            known_products=bank.import_product_names(ticket.get("product"), session=get_session()),
         )
         result = bank.import_entries(
             rows,
@@ -672,7 +676,11 @@ def api_import():
     except bank.EntryError as exc:
         return _api_error(str(exc))
     try:
-        rows = bank.read_bank_file(file.read(), file.filename, known_products=bank.product_names(session=get_session()))
+        rows = bank.read_bank_file(
+            file.read(),
+            file.filename,
+            known_products=bank.import_product_names(request.form.get("product"), session=get_session()),
+        )
     except bank.BankFileError as exc:
         return jsonify(error=exc.args[0], problems=exc.problems), 422
     if request.form.get("dry_run") == "1":

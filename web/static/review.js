@@ -20,6 +20,26 @@
     return;
   }
 
+  // Edits typed into a question and not saved yet: leaving the page (another page, a
+  // filter, j past the last question, Bulk accept, Match again) asks first, as it would
+  // lose them without a word.
+  var unsaved = [];
+  function warnBeforeLeaving(e) {
+    e.preventDefault();
+    e.returnValue = "";
+    return "";
+  }
+  function markUnsaved(article, yes) {
+    var at = unsaved.indexOf(article);
+    if (yes && at === -1) unsaved.push(article);
+    if (!yes && at !== -1) unsaved.splice(at, 1);
+    article.classList.toggle("unsaved", yes);
+    // listening only while there is something to lose keeps the page in the back/forward
+    // cache (adding the same listener twice adds it once)
+    if (unsaved.length) window.addEventListener("beforeunload", warnBeforeLeaving);
+    else window.removeEventListener("beforeunload", warnBeforeLeaving);
+  }
+
   function focusItem(i) {
     if (i < 0 || i >= items.length) return;
     if (current >= 0) items[current].classList.remove("current");
@@ -70,6 +90,8 @@
         }
         return;
       }
+      markUnsaved(article, false);
+      keepAsSaved(form);
       article.setAttribute("data-version", res.body.lock_version);
       // every form of the item (its decision and its other matches) posts the new version
       article.querySelectorAll("input[name=lock_version]").forEach(function (input) {
@@ -117,6 +139,11 @@
     var form = article.querySelector("form.decision");
     if (!form) return;
     watchVerdict(form);
+    form.addEventListener("input", function () { markUnsaved(article, true); });
+    form.addEventListener("change", function () { markUnsaved(article, true); });
+    // "Use this" on another match replaces what was typed here: that is the reviewer's choice
+    var others = article.querySelector("details.alternatives form");
+    if (others) others.addEventListener("submit", function () { markUnsaved(article, false); });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var button = e.submitter;
@@ -125,6 +152,43 @@
     });
     article.addEventListener("click", function () { if (current !== i) focusItem(i); });
   });
+
+  // Back to this page after leaving it anyway: the browser puts the typed text back into the
+  // boxes (form restoration), still not saved, and it was then lost by the next page turn
+  // without a word. A box whose text is not the one the server sent is unsaved.
+  function edited(form) {
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.type === "hidden" || field.tagName === "BUTTON") return false;
+      if (field.tagName === "SELECT") return field.selectedIndex !== sentIndex(field);
+      return field.value !== field.defaultValue;
+    });
+  }
+  function sentIndex(select) {  // the option the server marked selected, else the first
+    for (var i = 0; i < select.options.length; i++) if (select.options[i].defaultSelected) return i;
+    return select.options.length ? 0 : -1;
+  }
+  function keepAsSaved(form) {  // what a save stored is what the boxes hold now
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.tagName === "SELECT") {
+        Array.prototype.forEach.call(field.options, function (o) { o.defaultSelected = o.selected; });
+      } else if (field.type !== "hidden" && field.tagName !== "BUTTON") {
+        field.defaultValue = field.value;
+      }
+    });
+  }
+  window.addEventListener("pageshow", function () {
+    items.forEach(function (article) {
+      var form = article.querySelector("form.decision");
+      if (form && edited(form)) markUnsaved(article, true);
+    });
+  });
+
+  // a link to one question (?item=N lands on #item-N): j and k go on from that question
+  var linked = /^#(item-\d+)$/.exec(window.location.hash);
+  if (linked) {
+    var at = items.indexOf(document.getElementById(linked[1]));
+    if (at !== -1) focusItem(at);
+  }
 
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
