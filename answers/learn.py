@@ -65,7 +65,7 @@ def blank_template_problem(parsed: ParsedQuestionnaire) -> str | None:
     if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total:
         return None
     return (
-        f"only {answered} of {total} questions have an answer: this looks like a blank template, whose "
+        f"only {answered} of {total} questions are answered: this looks like a blank template, whose "
         "prefilled cells are defaults and notes rather than answers; nothing learned "
         "(learn it anyway with --partial)"
     )

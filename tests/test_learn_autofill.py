@@ -399,7 +399,7 @@ def _mostly_blank(answered: int, total: int = 40) -> list[tuple[str, str, str | 
 def test_a_mostly_blank_template_is_not_learned_without_asking(runner, session, tmp_path):
     result = _learn(runner, tmp_path, _mostly_blank(3))  # 3 of 40 answered: template defaults
     assert result.exit_code == 2
-    assert "only 3 of 40 questions have an answer" in result.output
+    assert "only 3 of 40 questions are answered" in result.output
     assert "--partial" in result.output
     assert session.exec(select(Entry)).all() == []
     assert all(e.action != "bank.learn" for e in audit.events(session))
@@ -423,7 +423,7 @@ def test_the_blank_hecvat_306_template_teaches_nothing(runner, session, corpus):
     path = corpus / "hecvat" / "D3c3pt1c0nCyber_HECVAT-Full-v3.06 (blank, 2024-05 revision).xlsx"
     result = runner.invoke(args=["bank", "learn", str(path)])
     assert result.exit_code == 2
-    assert "only 1 of 255 questions have an answer" in result.output
+    assert "only 1 of 255 questions are answered" in result.output
     assert session.exec(select(Entry)).all() == []
 
 
@@ -431,7 +431,7 @@ def test_the_caiq_11_notes_are_not_learned_as_answers(runner, session, corpus):
     path = corpus / "caiq" / "metanorma_csa-caiq-v1.1-09-01-2011.xlsx"
     result = runner.invoke(args=["bank", "learn", str(path)])
     assert result.exit_code == 2
-    assert "only 12 of 197 questions have an answer" in result.output
+    assert "only 12 of 197 questions are answered" in result.output
     assert session.exec(select(Entry)).all() == []
 
 
