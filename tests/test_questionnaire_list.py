@@ -85,4 +85,4 @@ def test_the_list_page_pages_newest_first(app, several, monkeypatch):
     assert "page 2 of 2" in client.get("/questionnaires/?page=99").get_data(as_text=True)
     with Session(get_engine(app)) as s:
         p = responding.progress(responding.list_items(several[0], session=s))
-    assert f"{p.answered} answered · {p.needs_review} need review · {p.empty} empty" in second
+    assert f"{p.answered} answered · {p.needs_review} to decide · {p.empty} empty" in second

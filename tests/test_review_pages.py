@@ -74,11 +74,11 @@ def test_upload_page_shows_the_limit_and_readable_errors(reviewer):
 def test_list_shows_progress_and_due_date(reviewer, qid):
     page = reviewer.get("/questionnaires/").get_data(as_text=True)
     assert "Example University" in page and "2031-05-01" in page and "sales@example.com" in page
-    assert "0 answered · 3 need review · 1 empty" in page
+    assert "0 answered · 3 to decide · 1 empty" in page
     enc = items(reviewer, qid)["ENC-01"]
     assert decide(reviewer, qid, enc, status="accepted", lock_version=enc["version"]).status_code == 200
     page = reviewer.get("/questionnaires/").get_data(as_text=True)
-    assert "1 answered · 2 need review · 1 empty" in page
+    assert "1 answered · 2 to decide · 1 empty" in page
     assert 'max="4" value="1"' in page
 
 

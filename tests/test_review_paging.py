@@ -106,7 +106,7 @@ def test_counts_and_notices_cover_the_whole_questionnaire_on_every_page(app, rev
     assert p.total == 130 and p.empty > 50 and p.needs_review > 0
     for n in (1, 3):
         html = get(reviewer, f"/questionnaires/{qid}?page={n}&sheet=Privacy")
-        assert f"<strong>{p.needs_review}</strong><span>need review</span>" in html
+        assert f"<strong>{p.needs_review}</strong><span>to decide</span>" in html
         assert f"<strong>{p.empty}</strong><span>no match</span>" in html
         pending = sum(1 for i in items if i.tier != "none" and (i.suggested_answer or i.suggested_comment))
         assert f"{pending} suggestions are not accepted yet" in html
