@@ -251,8 +251,10 @@ def get_questionnaire(questionnaire_id: int, *, session: Session) -> Questionnai
     return q
 
 
-def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
-    return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
+def list_items(questionnaire_id: int, *, session: Session, filters: ItemFilters | None = None) -> list[Item]:
+    """Every question of a questionnaire by position (those ``filters`` keep, when given)."""
+    where = filters.conditions(questionnaire_id) if filters else [Item.questionnaire_id == questionnaire_id]
+    return list(session.exec(select(Item).where(*where).order_by(col(Item.position))))
 
 
 #: Longest text the review page's search looks for (a pasted paragraph is cut, not refused).
@@ -310,13 +312,18 @@ class ItemPage:
         return (self.page - 1) * self.per_page + 1 if self.items else 0
 
 
-def item_page(questionnaire_id: int, filters: ItemFilters, *, page: int, per_page: int, session: Session) -> ItemPage:
-    """The questions of page ``page`` (1-based; past the last page: the last page) under
+def item_page(
+    questionnaire_id: int, filters: ItemFilters, *, page: int, per_page: int, session: Session, clamp: bool = True
+) -> ItemPage:
+    """The questions of page ``page`` (1-based; past the last page: the last page, or with
+    ``clamp=False`` no items, as an API client paging until the end expects) under
     ``filters``: a COUNT and one page of rows, never the whole questionnaire."""
     where = filters.conditions(questionnaire_id)
     matching = session.exec(select(func.count()).select_from(Item).where(*where)).one()
     pages = max(1, -(-matching // per_page))
-    page = min(max(page, 1), pages)
+    page = min(max(page, 1), pages) if clamp else max(page, 1)
+    if page > pages:  # no query: an offset past any questionnaire (or past 64 bits) reads nothing
+        return ItemPage([], matching, page, pages, per_page)
     rows = session.exec(
         select(Item).where(*where).order_by(col(Item.position)).offset((page - 1) * per_page).limit(per_page)
     )
