@@ -257,6 +257,11 @@ def list_items(questionnaire_id: int, *, session: Session, filters: ItemFilters 
     return list(session.exec(select(Item).where(*where).order_by(col(Item.position))))
 
 
+def item_count(questionnaire_id: int, *, session: Session) -> int:
+    """How many questions a questionnaire has: a COUNT, no rows loaded."""
+    return session.exec(select(func.count()).select_from(Item).where(Item.questionnaire_id == questionnaire_id)).one()
+
+
 #: Longest text the review page's search looks for (a pasted paragraph is cut, not refused).
 SEARCH_MAX = 200
 
@@ -641,7 +646,7 @@ def delete_rows(q: Questionnaire, *, session: Session) -> int:
     from it stay, and so does the audit trail. The caller deletes the stored file after
     committing (``storage.delete``): a crash in between leaves an orphan file
     (``retention.orphans``), never a questionnaire whose original is missing."""
-    items = session.exec(select(func.count()).select_from(Item).where(Item.questionnaire_id == q.id)).one()
+    items = item_count(q.id, session=session)  # type: ignore[arg-type]
     session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.delete(q)
