@@ -257,6 +257,17 @@ def list_items(questionnaire_id: int, *, session: Session, filters: ItemFilters 
     return list(session.exec(select(Item).where(*where).order_by(col(Item.position))))
 
 
+def export_items(questionnaire_id: int, *, session: Session, accepted_only: bool = False) -> list[Item]:
+    """The items an export reads, by position, without their alternatives (the largest
+    column, which no export shows: most of the load time of a 5,000-question file);
+    ``accepted_only``: just the accepted decisions, all a completed file writes."""
+    where = [Item.questionnaire_id == questionnaire_id]
+    if accepted_only:
+        where.append(col(Item.status) == ItemStatus.accepted)
+    query = select(Item).where(*where).options(defer(Item.alternatives)).order_by(col(Item.position))  # type: ignore[arg-type]
+    return list(session.exec(query))
+
+
 def item_count(questionnaire_id: int, *, session: Session) -> int:
     """How many questions a questionnaire has: a COUNT, no rows loaded."""
     return session.exec(select(func.count()).select_from(Item).where(Item.questionnaire_id == questionnaire_id)).one()
