@@ -228,7 +228,7 @@ def _accepting_writes(item: Item) -> tuple[int | None, str | None, str | None]:
 def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
     """Re-run matching for the items nobody has decided yet (after the bank changed)."""
     q = get_questionnaire(questionnaire_id, session=session)
-    pending = [i for i in list_items(q.id, session=session) if i.status == ItemStatus.pending]
+    pending = list_items(q.id, session=session, filters=ItemFilters(status=ItemStatus.pending.value))
     before = [_accepting_writes(i) for i in pending]
     _suggest(q, pending, parsed=None, session=session)
     for item, was in zip(pending, before, strict=True):
