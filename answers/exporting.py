@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from answers import audit, storage
 from answers.models import Item, ItemStatus, Questionnaire
-from answers.responding import cell_values, final_answer, get_questionnaire, list_items, question_of, unwritable_in
+from answers.responding import cell_values, export_items, final_answer, get_questionnaire, question_of, unwritable_in
 from exporters.xlsx import WriteBackError
 
 MIMETYPES = {
@@ -87,7 +87,9 @@ def completed_file(
 ) -> ExportedFile:
     """The customer's original file with the accepted answers written in."""
     q = get_questionnaire(questionnaire_id, session=session)
-    items = list_items(q.id, session=session)
+    marks = highlight and q.format in ("xlsx", "xlsm")
+    # only accepted decisions are written; the highlight marks the others' cells
+    items = export_items(q.id, session=session, accepted_only=not marks)  # type: ignore[arg-type]
     values = cell_values(items, [final_answer(i) for i in items])
     try:
         original = storage.read(q.stored_name, upload_folder)
@@ -95,7 +97,7 @@ def completed_file(
         raise ExportError(str(exc)) from exc
     write_back = writer(q.format)
     try:
-        data = _write(write_back, original, values, items, highlight=highlight and q.format in ("xlsx", "xlsm"))
+        data = _write(write_back, original, values, items, highlight=marks)
     except (WriteBackError, ValueError) as exc:
         raise ExportError(str(exc)) from exc
     name = f"{download_stem(q.filename)}_completed.{q.format}"
@@ -131,7 +133,7 @@ def report_file(questionnaire_id: int, *, session: Session, actor: str, ip: str 
 
     q: Questionnaire = get_questionnaire(questionnaire_id, session=session)
     rows = []
-    items = list_items(q.id, session=session)
+    items = export_items(q.id, session=session)  # type: ignore[arg-type]
     blocked = unwritable_in(q.id, session=session)
     for item in items:
         # what the completed file holds: a decision (written whole), else the file's own

@@ -228,7 +228,7 @@ def _accepting_writes(item: Item) -> tuple[int | None, str | None, str | None]:
 def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
     """Re-run matching for the items nobody has decided yet (after the bank changed)."""
     q = get_questionnaire(questionnaire_id, session=session)
-    pending = [i for i in list_items(q.id, session=session) if i.status == ItemStatus.pending]
+    pending = list_items(q.id, session=session, filters=ItemFilters(status=ItemStatus.pending.value))
     before = [_accepting_writes(i) for i in pending]
     _suggest(q, pending, parsed=None, session=session)
     for item, was in zip(pending, before, strict=True):
@@ -251,8 +251,26 @@ def get_questionnaire(questionnaire_id: int, *, session: Session) -> Questionnai
     return q
 
 
-def list_items(questionnaire_id: int, *, session: Session) -> list[Item]:
-    return list(session.exec(select(Item).where(Item.questionnaire_id == questionnaire_id).order_by(Item.position)))
+def list_items(questionnaire_id: int, *, session: Session, filters: ItemFilters | None = None) -> list[Item]:
+    """Every question of a questionnaire by position (those ``filters`` keep, when given)."""
+    where = filters.conditions(questionnaire_id) if filters else [Item.questionnaire_id == questionnaire_id]
+    return list(session.exec(select(Item).where(*where).order_by(col(Item.position))))
+
+
+def export_items(questionnaire_id: int, *, session: Session, accepted_only: bool = False) -> list[Item]:
+    """The items an export reads, by position, without their alternatives (the largest
+    column, which no export shows: most of the load time of a 5,000-question file);
+    ``accepted_only``: just the accepted decisions, all a completed file writes."""
+    where = [Item.questionnaire_id == questionnaire_id]
+    if accepted_only:
+        where.append(col(Item.status) == ItemStatus.accepted)
+    query = select(Item).where(*where).options(defer(Item.alternatives)).order_by(col(Item.position))  # type: ignore[arg-type]
+    return list(session.exec(query))
+
+
+def item_count(questionnaire_id: int, *, session: Session) -> int:
+    """How many questions a questionnaire has: a COUNT, no rows loaded."""
+    return session.exec(select(func.count()).select_from(Item).where(Item.questionnaire_id == questionnaire_id)).one()
 
 
 #: Longest text the review page's search looks for (a pasted paragraph is cut, not refused).
@@ -310,13 +328,18 @@ class ItemPage:
         return (self.page - 1) * self.per_page + 1 if self.items else 0
 
 
-def item_page(questionnaire_id: int, filters: ItemFilters, *, page: int, per_page: int, session: Session) -> ItemPage:
-    """The questions of page ``page`` (1-based; past the last page: the last page) under
+def item_page(
+    questionnaire_id: int, filters: ItemFilters, *, page: int, per_page: int, session: Session, clamp: bool = True
+) -> ItemPage:
+    """The questions of page ``page`` (1-based; past the last page: the last page, or with
+    ``clamp=False`` no items, as an API client paging until the end expects) under
     ``filters``: a COUNT and one page of rows, never the whole questionnaire."""
     where = filters.conditions(questionnaire_id)
     matching = session.exec(select(func.count()).select_from(Item).where(*where)).one()
     pages = max(1, -(-matching // per_page))
-    page = min(max(page, 1), pages)
+    page = min(max(page, 1), pages) if clamp else max(page, 1)
+    if page > pages:  # no query: an offset past any questionnaire (or past 64 bits) reads nothing
+        return ItemPage([], matching, page, pages, per_page)
     rows = session.exec(
         select(Item).where(*where).order_by(col(Item.position)).offset((page - 1) * per_page).limit(per_page)
     )
@@ -634,7 +657,7 @@ def delete_rows(q: Questionnaire, *, session: Session) -> int:
     from it stay, and so does the audit trail. The caller deletes the stored file after
     committing (``storage.delete``): a crash in between leaves an orphan file
     (``retention.orphans``), never a questionnaire whose original is missing."""
-    items = session.exec(select(func.count()).select_from(Item).where(Item.questionnaire_id == q.id)).one()
+    items = item_count(q.id, session=session)  # type: ignore[arg-type]
     session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.delete(q)

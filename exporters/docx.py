@@ -209,6 +209,55 @@ def _status(row: ReportRow) -> str:
         raise ValueError(f"unknown status {row.status!r} for {row.id or row.question[:40]}") from None
 
 
+def _appender(document):
+    """A function adding a paragraph at the end of ``document``'s body in constant time:
+    python-docx's ``add_paragraph`` scans the body's children for the section properties
+    each time, quadratic over a report's paragraphs (33 s for 5,000 questions). It takes
+    runs as (text, "b" | "i" | "") and an optional paragraph style, and returns the ``w:p``."""
+    from docx.oxml import OxmlElement
+    from docx.text.paragraph import Paragraph
+
+    body = document.element.body
+    end = body.sectPr
+
+    def add_paragraph(*runs: tuple[str, str], style: str | None = None):
+        # python-docx's element class only where its API styles it: lxml's own is faster
+        p = OxmlElement("w:p") if style is not None else etree.Element(w("p"))
+        if end is not None:
+            end.addprevious(p)
+        else:
+            body.append(p)
+        for text, emphasis in runs:
+            _add_run(p, text, emphasis)
+        if style is not None:
+            Paragraph(p, document).style = style
+        return p
+
+    return add_paragraph
+
+
+_RUN_BREAKS = re.compile(r"([\t\r\n])")
+
+
+def _add_run(p: etree._Element, text: str, emphasis: str = "") -> None:
+    """Append a run of ``text`` to ``p`` as python-docx's ``Paragraph.add_run`` writes it
+    (a tab is ``w:tab``, a line break ``w:br``, edge spaces preserved), ``emphasis`` "b"
+    bold or "i" italic; without its per-character loop, a third of a large report's time."""
+    r = etree.SubElement(p, w("r"))
+    if emphasis:
+        etree.SubElement(etree.SubElement(r, w("rPr")), w(emphasis))
+    for part in _RUN_BREAKS.split(text):
+        if part == "\t":
+            etree.SubElement(r, w("tab"))
+        elif part in ("\r", "\n"):
+            etree.SubElement(r, w("br"))
+        elif part:
+            t = etree.SubElement(r, w("t"))
+            t.text = part
+            if len(part.strip()) < len(part):
+                t.set(_XML_SPACE, "preserve")
+
+
 def response_report(
     title: str,
     questions: Sequence[ReportRow],
@@ -265,23 +314,18 @@ def response_report(
     sections: dict[str, list[tuple[ReportRow, str]]] = {}
     for row, status in zip(questions, statuses, strict=True):
         sections.setdefault(row.section or "General", []).append((row, status))
+    add_paragraph = _appender(document)
     for section, rows in sections.items():
-        document.add_heading(section, level=2)
+        add_paragraph((section, ""), style="Heading 2")
         for row, status in rows:
-            heading = document.add_paragraph()
-            if row.id:
-                heading.add_run(f"{row.id}  ").bold = True
-            heading.add_run(row.question).bold = True
-            answer = document.add_paragraph()
-            answer.add_run("Answer: ").italic = True
-            answer.add_run(row.answer or "(no answer)")
+            heading = [(f"{row.id}  ", "b")] if row.id else []
+            add_paragraph(*heading, (row.question, "b"))
+            add_paragraph(("Answer: ", "i"), (row.answer or "(no answer)", ""))
             if row.comment:
-                comment = document.add_paragraph()
-                comment.add_run("Comment: ").italic = True
-                comment.add_run(row.comment)
+                add_paragraph(("Comment: ", "i"), (row.comment, ""))
             if status != "answered" or row.tier:
                 note = [_STATUS_LABELS[status]] + ([f"tier {row.tier}"] if row.tier else [])
-                document.add_paragraph(" · ".join(note)).runs[0].italic = True
+                add_paragraph((" · ".join(note), "i"))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -5,7 +5,18 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, send_file
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,7 +24,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from answers import exporting, responding
 from answers.db import get_session, schema_refused
-from answers.models import Item, Questionnaire
+from answers.models import Item, ItemStatus, Questionnaire
 from importers import QuestionnaireImportError
 from web.common import BadField, actor, client_ip, decide_from, ingest_upload, parse_int
 
@@ -212,12 +223,83 @@ def delete_questionnaire(questionnaire_id: int):
     return "", 204
 
 
+#: Items per page of ``/items`` when a client pages without ``per_page``, and the most one
+#: page holds (about 1.8 MB of JSON at 500; a whole 5,000-question file is about 9 MB).
+ITEMS_PER_PAGE, MAX_ITEMS_PER_PAGE = 100, 500
+_ITEM_FILTERS = ("tier", "status", "sheet", "assignee", "search")
+
+
+def _item_filters(args) -> responding.ItemFilters:
+    """The review page's filters from the query string, checked: an unknown tier or status
+    is a typo a client should hear about (the review page shows it as no matches)."""
+    values = {name: (args.get(name) or "").strip() for name in _ITEM_FILTERS}
+    if values["tier"] and values["tier"] not in responding.TIERS:
+        raise BadField(f"tier: one of {', '.join(responding.TIERS)}")
+    statuses = [s.value for s in ItemStatus]
+    if values["status"] and values["status"] not in statuses:
+        raise BadField(f"status: one of {', '.join(statuses)}")
+    if len(values["search"]) > responding.SEARCH_MAX:
+        raise BadField(f"search: at most {responding.SEARCH_MAX} characters")
+    return responding.ItemFilters(**values)
+
+
+def _item_paging(args) -> tuple[int, int] | None:
+    """(page, per_page) when the client pages (either is given), else None: all items."""
+    for name in ("limit", "offset", "cursor"):
+        if name in args:  # else silently ignored: the client would get every item, unpaged
+            raise BadField(f"{name}: not taken here; page with page (from 1) and per_page (1-{MAX_ITEMS_PER_PAGE})")
+    if "page" not in args and "per_page" not in args:
+        return None
+    page = parse_int(args.get("page"), "page")
+    per_page = parse_int(args.get("per_page"), "per_page")
+    if page is not None and page < 1:
+        raise BadField("page: from 1")
+    if per_page is not None and not 1 <= per_page <= MAX_ITEMS_PER_PAGE:
+        raise BadField(f"per_page: from 1 to {MAX_ITEMS_PER_PAGE}")
+    return page or 1, per_page or ITEMS_PER_PAGE
+
+
+def _items_url(questionnaire_id: int, filters: responding.ItemFilters, page: int, per_page: int) -> str:
+    args = {name: getattr(filters, name) for name in _ITEM_FILTERS if getattr(filters, name)}
+    # a path, not an absolute URL: behind a proxy without TRUSTED_PROXY_COUNT the host and
+    # scheme Flask sees are not the client's
+    return url_for("api.list_items", questionnaire_id=questionnaire_id, **args, page=page, per_page=per_page)
+
+
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/items")
 def list_items(questionnaire_id: int):
+    """A questionnaire's items by position, narrowed by the review page's filters (``tier``,
+    ``status``, ``sheet``, ``assignee``, ``search``). With ``page`` and/or ``per_page``
+    (1-500, default 100): that page, with ``total`` (items matching), ``pages`` and
+    ``links`` (also a ``Link`` header); a page past the last has no items. Without them:
+    every matching item and ``total``, as before paging (at most the importers' 5,000)."""
     q = _questionnaire(questionnaire_id)
+    filters = _item_filters(request.args)
+    paging = _item_paging(request.args)
     session = get_session()
     blocked = responding.unwritable_in(q.id, session=session)
-    return jsonify(items=[item_json(i, blocked=blocked) for i in responding.list_items(q.id, session=session)])
+    if paging is None:
+        items = responding.list_items(q.id, session=session, filters=filters)
+        return jsonify(items=[item_json(i, blocked=blocked) for i in items], total=len(items))
+    page, per_page = paging
+    shown = responding.item_page(q.id, filters, page=page, per_page=per_page, session=session, clamp=False)
+    links = {
+        "self": _items_url(q.id, filters, page, per_page),
+        "first": _items_url(q.id, filters, 1, per_page),
+        "last": _items_url(q.id, filters, shown.pages, per_page),
+        "prev": _items_url(q.id, filters, min(page - 1, shown.pages), per_page) if page > 1 else None,
+        "next": _items_url(q.id, filters, page + 1, per_page) if page < shown.pages else None,
+    }
+    response = jsonify(
+        items=[item_json(i, blocked=blocked) for i in shown.items],
+        total=shown.matching,
+        page=page,
+        per_page=per_page,
+        pages=shown.pages,
+        links=links,
+    )
+    response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url and rel != "self")
+    return response
 
 
 @bp.patch(f"{API}/items/<int:item_id>")

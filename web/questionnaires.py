@@ -395,7 +395,7 @@ def delete_form(questionnaire_id: int):
         abort(404)
     if not responding.may_delete(q, g.user):
         abort(403, description="Only the person who uploaded this questionnaire, a curator or an admin may delete it.")
-    items = len(responding.list_items(q.id, session=session))
+    items = responding.item_count(q.id, session=session)  # a COUNT: 5,000 rows read to say "5000" took 1 s
     return render_template("questionnaires/delete.html", q=q, items=items)
 
 
