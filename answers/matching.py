@@ -722,6 +722,7 @@ _AND = re.compile(r"\band\b(?! or\b)")
 #: Joins looked at per text, and characters read either side of one: a side is one word.
 _MAX_JOINS = 8
 _SIDE_CHARS = 60
+_JOIN_MARK = "qqjoinqq"
 
 
 def _first_join(norm: str, join: re.Pattern[str], *, skip_states: bool = False) -> tuple[frozenset[str], ...]:
@@ -745,8 +746,12 @@ def _either_side(norm: str, join: re.Match[str]) -> tuple[frozenset[str], ...]:
     """The content token either side of ``join`` in the normalised text ``norm``, each
     without what the other side also has; empty when a side is left with nothing or only
     a generic word."""
-    left = set(canonical_tokens(norm[max(0, join.start() - _SIDE_CHARS) : join.start()])[-1:])
-    right = set(canonical_tokens(norm[join.end() : join.end() + _SIDE_CHARS])[:1])
+    # one tokenisation of both sides, the join marked by a word no rule changes
+    before, after = norm[max(0, join.start() - _SIDE_CHARS) : join.start()], norm[join.end() : join.end() + _SIDE_CHARS]
+    window = f"{before} {_JOIN_MARK} {after}"
+    tokens = canonical_tokens(window)
+    at = tokens.index(_JOIN_MARK)
+    left, right = set(tokens[max(0, at - 1) : at]), set(tokens[at + 1 : at + 2])
     own_left = frozenset(left - right - _GENERIC - _NEGATIONS)
     own_right = frozenset(right - left - _GENERIC - _NEGATIONS)
     return (own_left, own_right) if own_left and own_right else ()
