@@ -10,8 +10,9 @@ import pytest
 
 from app import create_app
 
-# Signed-in clients per role (sales_client, curator_client, admin_client) and helpers.
-pytest_plugins = ["tests.auth_helpers"]
+# Signed-in clients per role (sales_client, curator_client, admin_client) and helpers;
+# the review tests' reviewer (a sales client over the synthetic bank).
+pytest_plugins = ["tests.auth_helpers", "tests.review_builders"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "questionnaires"

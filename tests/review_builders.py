@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -49,6 +51,20 @@ def questionnaire_xlsx(questions=QUESTIONS) -> bytes:
 def load_bank(app: Flask) -> list[int]:
     with db(app) as s:
         return bank.import_entries(BANK, session=s).entry_ids
+
+
+@pytest.fixture
+def reviewer(app, sales_client):
+    """A signed-in sales client over the synthetic bank (a fixture: conftest loads this module)."""
+    load_bank(app)
+    return sales_client
+
+
+def upload_id(client: FlaskClient, data: bytes, filename: str, **fields: str) -> int:
+    """Upload ``data`` through the page; the new questionnaire's id (the upload must succeed)."""
+    r = client.post("/questionnaires/upload", **multipart(data, filename, **fields))
+    assert r.status_code == 303, r.get_data(as_text=True)[:300]
+    return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
 
 
 def cells(data: bytes, sheet: str = SHEET) -> dict[str, object]:

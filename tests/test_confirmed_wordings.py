@@ -10,7 +10,7 @@ from answers import bank, curation
 from answers.models import Entry, EntryCreate, EntryStatus, EntryUpdate, EntryVersion, Item
 from answers.suggest import invalidate
 from tests.auth_helpers import db, signed_in
-from tests.test_review_pages import decide, items, qid, reviewer, upload  # noqa: F401  (fixtures)
+from tests.test_review_pages import decide, items, qid, upload  # noqa: F401  (fixtures)
 
 MFA = "Is multi-factor authentication enforced for administrator accounts?"
 
@@ -108,7 +108,7 @@ def test_a_picked_alternative_is_a_confirmed_wording(app, reviewer, qid):  # noq
 
 def test_a_curator_adds_the_wording_and_the_next_questionnaire_matches_it_exactly(
     app,
-    reviewer,  # noqa: F811
+    reviewer,
     qid,  # noqa: F811
     curator_client,
 ):
@@ -137,7 +137,7 @@ def test_a_curator_adds_the_wording_and_the_next_questionnaire_matches_it_exactl
 
 def test_not_the_same_question_hides_the_wording_until_the_entry_changes(
     app,
-    reviewer,  # noqa: F811
+    reviewer,
     qid,  # noqa: F811
     curator_client,
 ):

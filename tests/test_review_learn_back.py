@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from answers.models import Entry, EntryStatus
 from tests.auth_helpers import db
-from tests.test_review_pages import decide, items, qid, reviewer, upload  # noqa: F401  (fixtures)
+from tests.test_review_pages import decide, items, qid, upload  # noqa: F401  (fixtures)
 
 
 def test_edited_and_unmatched_answers_become_drafts(app, reviewer, qid):  # noqa: F811

@@ -9,13 +9,7 @@ import pytest
 
 from answers.models import Role
 from tests.auth_helpers import make_user, signed_in
-from tests.review_builders import cells, load_bank, multipart, questionnaire_xlsx
-
-
-@pytest.fixture
-def reviewer(app, sales_client):
-    load_bank(app)
-    return sales_client
+from tests.review_builders import cells, multipart, questionnaire_xlsx
 
 
 def upload(client, **fields):

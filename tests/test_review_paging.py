@@ -18,7 +18,7 @@ from answers import responding
 from answers.db import get_engine
 from answers.models import ItemStatus, Role
 from tests.auth_helpers import db, make_user, signed_in
-from tests.review_builders import QUESTIONS, load_bank, multipart
+from tests.review_builders import QUESTIONS, load_bank, upload_id
 from web.questionnaires import REVIEW_PER_PAGE
 
 SHEETS = ("Security", "Privacy")
@@ -47,21 +47,9 @@ def two_sheet_xlsx(per_sheet: int) -> bytes:
 
 
 @pytest.fixture
-def reviewer(app, sales_client):
-    load_bank(app)
-    return sales_client
-
-
-def upload(client, data: bytes) -> int:
-    r = client.post("/questionnaires/upload", **multipart(data, "big.xlsx"))
-    assert r.status_code == 303, r.get_data(as_text=True)[:300]
-    return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-
-
-@pytest.fixture
 def big(app, reviewer):
     """A 130-question questionnaire (three pages) and its items in position order."""
-    qid = upload(reviewer, two_sheet_xlsx(65))
+    qid = upload_id(reviewer, two_sheet_xlsx(65), "big.xlsx")
     with db(app) as s:
         return qid, responding.list_items(qid, session=s)
 
@@ -182,7 +170,7 @@ def test_a_link_to_one_question_lands_on_its_page(reviewer, big):
 
 def test_a_link_to_a_question_of_no_or_another_questionnaire_is_refused(reviewer, big):
     qid, items = big
-    other = upload(reviewer, two_sheet_xlsx(2))
+    other = upload_id(reviewer, two_sheet_xlsx(2), "big.xlsx")
     assert reviewer.get(f"/questionnaires/{other}?item={items[0].id}").status_code == 404
     assert reviewer.get(f"/questionnaires/{qid}?item=999999").status_code == 404
     for bad in ("abc", "-1", "1e3", "9" * 40):
@@ -263,8 +251,8 @@ def test_bulk_accept_from_a_filtered_later_page_accepts_on_every_page(app, revie
 
 
 def test_the_sql_a_page_runs_does_not_grow_with_the_questionnaire(app, reviewer):
-    small = upload(reviewer, two_sheet_xlsx(30))
-    large = upload(reviewer, two_sheet_xlsx(200))
+    small = upload_id(reviewer, two_sheet_xlsx(30), "big.xlsx")
+    large = upload_id(reviewer, two_sheet_xlsx(200), "big.xlsx")
     counted: list[str] = []
 
     def one(_conn, _cursor, statement, *_args):
@@ -293,9 +281,7 @@ def test_paged_forms_work_with_csrf_on(csrf_app):
     client = signed_in(csrf_app, make_user(csrf_app, "csrf@example.com", Role.sales))
     upload_page = client.get("/questionnaires/upload").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', upload_page).group(1)
-    r = client.post("/questionnaires/upload", **multipart(two_sheet_xlsx(40), "big.xlsx", csrf_token=token))
-    assert r.status_code == 303
-    qid = int(r.headers["Location"].rsplit("/", 1)[-1])
+    qid = upload_id(client, two_sheet_xlsx(40), "big.xlsx", csrf_token=token)
     html = get(client, f"/questionnaires/{qid}?page=2")
     item_id = shown_ids(html)[0]
     form = html.split(f'id="item-{item_id}"', 1)[1].split("</form>", 1)[0]
@@ -339,7 +325,7 @@ def test_filters_search_and_links_on_postgres(postgres_url, tmp_path):
     try:
         load_bank(app)
         client = signed_in(app, make_user(app, "pg@example.com", Role.sales))
-        qid = upload(client, two_sheet_xlsx(65))
+        qid = upload_id(client, two_sheet_xlsx(65), "big.xlsx")
         with db(app) as s:
             items = responding.list_items(qid, session=s)
         html = get(client, f"/questionnaires/{qid}?status=bogus")

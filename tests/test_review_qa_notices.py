@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.review_builders import load_bank, multipart, questionnaire_xlsx
+from tests.review_builders import multipart, questionnaire_xlsx, upload_id
 
 NO_HEADER_QUESTIONS = [
     "Do you encrypt customer data at rest?",
@@ -30,32 +29,20 @@ def no_header_xlsx() -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def reviewer(app, sales_client):
-    load_bank(app)
-    return sales_client
-
-
-def upload(client, data: bytes, name: str) -> int:
-    r = client.post("/questionnaires/upload", **multipart(data, name))
-    assert r.status_code == 303, r.get_data(as_text=True)
-    return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-
-
 def item_ids(client, qid: int) -> list[int]:
     html = client.get(f"/questionnaires/{qid}").get_data(as_text=True)
     return [int(m) for m in re.findall(r'<article class="item[^"]*" id="item-(\d+)"', html)]
 
 
 def test_review_page_shows_the_importer_warnings(reviewer):
-    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    qid = upload_id(reviewer, no_header_xlsx(), "noheader.xlsx")
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
     assert "import-warnings" in page
     assert "no header row; questions read from column B, answers assumed in column C" in page
 
 
 def test_review_page_without_warnings_shows_no_notice(reviewer):
-    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    qid = upload_id(reviewer, questionnaire_xlsx(), "vendor.xlsx")
     assert "import-warnings" not in reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
 
 
@@ -68,7 +55,7 @@ def _accept(client, qid: int, item_id: int, **body):
 
 
 def test_comment_goes_into_a_free_text_answer_cell_without_a_comment_column(reviewer):
-    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    qid = upload_id(reviewer, no_header_xlsx(), "noheader.xlsx")
     first, second, _ = item_ids(reviewer, qid)
     assert _accept(reviewer, qid, first, answer="Yes", comment="AES-256 with keys in a KMS").status_code == 200
     assert _accept(reviewer, qid, second, answer="", comment="Hardware keys for every admin").status_code == 200
@@ -83,7 +70,7 @@ def test_comment_goes_into_a_free_text_answer_cell_without_a_comment_column(revi
 def test_an_accepted_comment_without_an_answer_shows_an_empty_answer_box(reviewer):
     # QA web pass 3: the box showed "None" (Jinja's text for a missing answer), and saving
     # the item again from the page (a typo fixed in the comment) wrote "None. Hardware keys..."
-    qid = upload(reviewer, no_header_xlsx(), "noheader.xlsx")
+    qid = upload_id(reviewer, no_header_xlsx(), "noheader.xlsx")
     _first, second, _ = item_ids(reviewer, qid)
     assert _accept(reviewer, qid, second, answer="", comment="Hardware keys for every admin").status_code == 200
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
@@ -112,7 +99,7 @@ def dropdown_only_xlsx() -> bytes:
 
 
 def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewer):
-    qid = upload(reviewer, dropdown_only_xlsx(), "dropdown.xlsx")
+    qid = upload_id(reviewer, dropdown_only_xlsx(), "dropdown.xlsx")
     first = item_ids(reviewer, qid)[0]
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
     assert "a comment is saved here but not written to the file" in page
@@ -123,7 +110,7 @@ def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewe
 
 
 def test_download_area_says_how_many_suggestions_are_not_accepted(reviewer):
-    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    qid = upload_id(reviewer, questionnaire_xlsx(), "vendor.xlsx")
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
     m = re.search(r"(\d+) suggestions? (?:are|is) not accepted yet \((\d+) confident match", page)
     assert m, "no notice next to Download"
@@ -147,7 +134,7 @@ def test_an_upload_error_is_shown_once(reviewer):
 
 
 def test_send_to_expert_on_the_page_needs_an_email_address(reviewer):
-    qid = upload(reviewer, questionnaire_xlsx(), "vendor.xlsx")
+    qid = upload_id(reviewer, questionnaire_xlsx(), "vendor.xlsx")
     first = item_ids(reviewer, qid)[0]
     url = f"/questionnaires/{qid}/items/{first}"
     r = reviewer.post(
