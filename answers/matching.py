@@ -731,23 +731,22 @@ def _first_join(norm: str, join: re.Pattern[str], *, skip_states: bool = False) 
     past the generic pair); at most ``_MAX_JOINS`` looked at. ``skip_states``: not two
     participles ("restricted and controlled": two states of one thing)."""
     for found in itertools.islice(join.finditer(norm), _MAX_JOINS):
-        if skip_states:
-            before = norm[max(0, found.start() - _SIDE_CHARS) : found.start()].split()[-1:]
-            after = norm[found.end() : found.end() + _SIDE_CHARS].split()[:1]
-            if before and after and before[0].endswith("ed") and after[0].endswith("ed"):
-                continue
-        sides = _either_side(norm, found)
+        sides = _either_side(norm, found, skip_states=skip_states)
         if sides:
             return sides
     return ()
 
 
-def _either_side(norm: str, join: re.Match[str]) -> tuple[frozenset[str], ...]:
+def _either_side(norm: str, join: re.Match[str], *, skip_states: bool = False) -> tuple[frozenset[str], ...]:
     """The content token either side of ``join`` in the normalised text ``norm``, each
     without what the other side also has; empty when a side is left with nothing or only
-    a generic word."""
-    # one tokenisation of both sides, the join marked by a word no rule changes
+    a generic word, or (``skip_states``) when the words either side are two participles."""
     before, after = norm[max(0, join.start() - _SIDE_CHARS) : join.start()], norm[join.end() : join.end() + _SIDE_CHARS]
+    if skip_states:
+        last, first = before.split()[-1:], after.split()[:1]
+        if last and first and last[0].endswith("ed") and first[0].endswith("ed"):
+            return ()
+    # one tokenisation of both sides, the join marked by a word no rule changes
     window = f"{before} {_JOIN_MARK} {after}"
     tokens = canonical_tokens(window)
     at = tokens.index(_JOIN_MARK)
@@ -898,6 +897,13 @@ _POPULATIONS = re.compile(
 )
 #: A population that takes in another: "all users" answers for administrators.
 _COVERS = {"allusers": frozenset({"privileged", "allusers"})}
+
+
+def _covered(populations: frozenset[str]) -> frozenset[str]:
+    """``populations`` with those they take in (``_COVERS``)."""
+    return populations.union(*(_COVERS.get(n, ()) for n in populations))
+
+
 _REGIONS = re.compile(
     r"\b(?:(?P<us>the us|u s a?|usa|united states(?: of america)?)|(?P<eu>eu|european union|europe|eea)"
     r"|(?P<uk>uk|united kingdom|great britain)|(?P<ca>canada)|(?P<apac>apac|asia pacific)|(?P<au>australia)"
@@ -1173,7 +1179,7 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
         elif not q.frequencies and p.frequencies:
             differ["frequency"] = 0.5
     named = p.populations or p.said_populations
-    populations = named.union(*(_COVERS.get(n, ()) for n in named))
+    populations = _covered(named)
     if q.populations and populations and not q.populations <= populations:
         # another population, or one more ("employees and contractors" against employees)
         differ["population"] = 1.0
@@ -1225,7 +1231,7 @@ def beyond_the_question(phrasing: str, question: str, comment: str, asked: str) 
         found.append("handing the document over")
     if p.frequencies - {"freqany"} and not q.frequencies:
         found.append("how often")
-    if p.populations - q.populations.union(*(_COVERS.get(n, ()) for n in q.populations)):
+    if p.populations - _covered(q.populations):
         found.append("for whom")
     if p.regions and not q.regions:
         found.append("where")
