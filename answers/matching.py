@@ -951,9 +951,10 @@ _DELIVERABLE = re.compile(
 #: "Independent" counts only next to an audit, assessment or test, and is one form with
 #: "third-party", "external" and the customer's "own" test (all done by someone other than
 #: the vendor), so "an independent party" still answers "external testers"; "role-based"
-#: covers training and access control (RBAC). Not here, for its other reading: "automated"
-#: (sessions "automatically" time out: how else); examples in parentheses (``_EXAMPLES``)
-#: do not count.
+#: covers training and access control (RBAC). The end of a contract is an event of its own:
+#: "retained for 30 days" says nothing of 30 days "after contract termination". Not here,
+#: for its other reading: "automated" (sessions "automatically" time out: how else);
+#: examples in parentheses (``_EXAMPLES``) do not count.
 _QUALIFIERS = re.compile(
     r"\b(?:(?P<endtoend>end[\s-]*to[\s-]*end)"
     r"|(?P<immutable>immutable|write[\s-]*once|worm)"
@@ -998,7 +999,11 @@ _QUALIFIERS = re.compile(
     r"(?:an?\s+|the\s+)?(?:independent|third[\s-]*party|external|outside|accredited)"
     r"|(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?(?:audit\w*|assess\w*|test\w*|pen[\s-]?test\w*))"
     r"|(?P<rolebased>role[\s-]*(?:based|specific)|rbac)"
-    r"|(?P<hostbased>host[\s-]*based|hids))\b"
+    r"|(?P<hostbased>host[\s-]*based|hids)"
+    r"|(?P<contractend>(?:contract|agreement|service|subscription|account|relationship|engagement)[\s-]+"
+    r"(?:termination|terminates?|expir\w*|ends?|cancell?ation)"
+    r"|(?:termination|expir\w*|end|cancell?ation|close)\s+of\s+(?:the\s+|your\s+|our\s+|an?\s+|their\s+)?"
+    r"(?:contract|agreement|service|subscription|account|relationship|engagement)))\b"
 )
 #: What is done with data: "Do you sell student data?" is not answered by "Do you process
 #: student data?", nor "store" by "process" (PCI's store / process / transmit), nor

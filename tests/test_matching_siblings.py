@@ -340,6 +340,9 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Does the application support RBAC?", {"rolebased"}),
         ("Do you deploy HIDS on every server?", {"hostbased"}),
         ("Is a network-based intrusion detection system in place?", set()),  # the usual kind: _KINDS
+        ("Is customer data deleted at the end of the agreement?", {"contractend"}),
+        ("Do you delete customer data within 30 days of contract termination?", {"contractend"}),
+        ("Do you revoke access on termination of employment?", set()),  # an employee's end, not a contract's
     ],
 )
 def test_stronger_forms_read_from_the_wording(text, qualifiers):
@@ -526,6 +529,10 @@ def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank
         ("Do you use AI in your product?", "Do you use generative AI in your product?", False),
         ("Do you perform static analysis?", "Do you perform static analysis on every commit?", False),
         ("Do you use generative AI in your product?", "Is generative AI used in your product?", True),
+        # the end of a contract is an event of its own
+        ("Are backups retained for 30 days?", "Are backups retained for 30 days after contract termination?", False),
+        ("Can customers export their data?", "Can customers export their data after the subscription ends?", False),
+        ("Can customers export their data at contract termination?", "Can customers export their data?", True),
         # administrators named by the entry only: its Yes is not for everyone
         ("Are admin sessions timed out?", "Are user sessions timed out?", False),
         (
