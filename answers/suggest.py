@@ -41,7 +41,15 @@ from answers.matching import (
     text_hash,
 )
 from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, PhrasingAnalysis, Product
-from answers.verdicts import asks_for_date, canonical_verdict, is_date, is_verdict, map_verdict, question_references
+from answers.verdicts import (
+    asks_for_date,
+    canonical_verdict,
+    is_date,
+    is_verdict,
+    map_verdict,
+    question_references,
+    recent_period,
+)
 from importers import ParsedQuestionnaire, Question
 
 log = logging.getLogger(__name__)
@@ -516,6 +524,13 @@ def _is_date_answer(entry: Entry, q: Question) -> bool:
 
 
 DATE_NOTE = "the bank's answer is a date: dates are filled by a person"
+
+
+def recent_note(period: str) -> str:
+    """Why an answer to a question about a recent period is held for review."""
+    return f"the question asks about {period.lower()}: confirm that the bank's answer still holds for that period"
+
+
 LABEL_NOTE = (
     "the questionnaire's text reads like a label or heading, not a question: "
     "check that the bank's answer fits it before accepting"
@@ -629,6 +644,10 @@ def suggest_for(
         if _is_date_answer(entry, q):
             tier = "review" if tier in ("exact", "high") else tier
             note = "; ".join(filter(None, (DATE_NOTE, note)))
+        period = recent_period(q.text)
+        if period:  # true of the months before the answer was given, not of those since
+            tier = "review" if tier in ("exact", "high") else tier
+            note = "; ".join(filter(None, (recent_note(period), note)))
         if s.tier != "exact" and label_against_question(q.text, s.matched_text or entry.question):
             # a heading sharing words with a question: whether it asks that is a guess
             tier = "review" if tier == "high" else tier
@@ -654,6 +673,7 @@ def suggest_for(
             a_answer, a_comment, a_fits = fit_for(alt_entry, q, version_line)
             usable = (
                 a_fits
+                and not period
                 and alt.tier not in ("exact", "none")
                 and not alt_entry.conflict
                 and not _is_date_answer(alt_entry, q)

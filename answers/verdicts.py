@@ -185,3 +185,20 @@ def asks_for_date(question: str | None) -> bool:
     'Completion date'), not for one that merely says the word ('Is software kept up to date?')."""
     words = _WORD.findall(unicodedata.normalize("NFKC", question or "").casefold())
     return "date" in words and len(words) <= 4 and "up" not in words
+
+
+#: "in the past 12 months", "within the last year", "during the previous three years": the
+#: answer is true of the period before the day it was given and of no other.
+_RECENT_PERIOD = re.compile(
+    r"\b(?:in|within|during|over|for)\s+the\s+(?:last|past|previous|preceding|prior)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:days?|weeks?|months?|years?|quarters?)\b",
+    re.IGNORECASE,
+)
+
+
+def recent_period(question: str | None) -> str:
+    """The words by which ``question`` asks about a recent period ('in the past 12 months',
+    'within the last year'), or "": "Have you had a breach in the last 12 months?" No was
+    true on the day it was given, and says nothing of the months since."""
+    found = _RECENT_PERIOD.search(_SPACE.sub(" ", unicodedata.normalize("NFKC", question or "")))
+    return found.group(0) if found else ""

@@ -1,5 +1,6 @@
 """A date in the bank ("Date completed: 2024-05-02") was true on the day it was given: it is
-never written automatically, whatever the match; a person fills it."""
+never written automatically, whatever the match; a person fills it. So is an answer to a
+question about a recent period ("a breach in the last 12 months"): a person confirms it."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import pytest
 
 from answers import bank
 from answers.models import EntryCreate, EntryStatus
-from answers.suggest import DATE_NOTE, invalidate, suggest_for
-from answers.verdicts import asks_for_date, is_date
+from answers.suggest import DATE_NOTE, invalidate, recent_note, suggest_for
+from answers.verdicts import asks_for_date, is_date, recent_period
 from importers.base import CellRef, Question
 
 PENTEST = "When was your most recent external penetration test?"
 ENCRYPT = "Do you encrypt customer data at rest?"
+BREACH = "Have you had a data breach in the last 12 months?"
+DR_TEST = "Has the disaster recovery plan been tested within the past year?"
 
 
 def _seed(session) -> None:
@@ -24,6 +27,9 @@ def _seed(session) -> None:
             EntryCreate(question="Vendor signature date", answer="last Friday"),
             EntryCreate(question=PENTEST, answer="2024-03-01 00:00:00"),
             EntryCreate(question=ENCRYPT, answer="Yes", comment="AES-256."),
+            EntryCreate(question=BREACH, answer="No"),
+            EntryCreate(question=DR_TEST, answer="Yes", comment="Tested in March."),
+            EntryCreate(question="Is the disaster recovery plan tested annually?", answer="Yes"),
         ],
         session=session,
         status=EntryStatus.approved,
@@ -66,3 +72,47 @@ def test_asks_for_date():
     assert asks_for_date("Date") and asks_for_date("Date completed:") and asks_for_date("Completion Date")
     assert not asks_for_date("Is software kept up to date?")
     assert not asks_for_date("Do you keep a record of the date of each change?")
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        (BREACH, "in the last 12 months"),
+        (DR_TEST, "within the past year"),
+        ("Have you had a significant breach in the past three years?", "in the past three years"),
+        ("Any violations of privacy law during the previous 36 months?", "during the previous 36 months"),
+        ("Do you have a current AoC, executed within the past year?", "within the past year"),
+    ],
+)
+def test_recent_period(text, period):
+    assert recent_period(text) == period
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        (BREACH, "in the last 12 months"),
+        (DR_TEST, "within the past year"),
+        # a paraphrase, matched at high: held the same way
+        ("Has your DR plan been tested in the last year?", "in the last year"),
+    ],
+)
+def test_an_answer_about_a_recent_period_is_never_written(session, text, period):
+    _seed(session)
+    [s] = suggest_for([_question(text, ("Yes", "No"))], version_line="hecvat-3", product=None, session=session)
+    assert s.entry_id is not None and s.answer in ("Yes", "No")  # offered, for a person to confirm
+    assert s.tier == "review" and recent_note(period) in s.note
+    assert all(a.tier == "review" for a in s.alternatives)
+
+
+def test_a_question_about_a_frequency_or_ever_is_no_recent_period(session):
+    _seed(session)
+    for text in ("Is the disaster recovery plan tested annually?", "Do backups ever leave the data zone?"):
+        assert recent_period(text) == ""
+    [s] = suggest_for(
+        [_question("Is the disaster recovery plan tested annually?", ("Yes", "No"))],
+        version_line="hecvat-3",
+        product=None,
+        session=session,
+    )
+    assert (s.tier, s.answer, s.note) == ("exact", "Yes", "")
