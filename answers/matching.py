@@ -607,7 +607,8 @@ _POLARITY_PARTS = (
 #: "public" / "private" cloud, "single-" / "multi-tenant"): the other kind is another
 #: question, whose answer may be the same or not (a facet, ``facets_differ``). Group and
 #: pole as in ``_POLARITY``. Also host- / network-based (IDS) and access to / changes to
-#: (logging reads is not logging writes).
+#: (logging reads is not logging writes); a data subject's request to access their data
+#: and one to delete, correct or port it.
 _KINDS = re.compile(
     r"\b(?:(?P<public_p>public(?:ly)?)|(?P<public_m>private(?:ly)?)"
     r"|(?P<internal_p>internal(?:ly)?)|(?P<internal_m>external(?:ly)?)"
@@ -633,7 +634,10 @@ _KINDS = re.compile(
     r"|(?P<prod_p>(?<!non-)(?<!non )production)"
     r"|(?P<prod_m>non[- ]?prod(?:uction)?|(?:test(?:ing)?|dev(?:elopment)?|staging|qa|lower)"
     r"(?: (?:or|and|/) (?:test(?:ing)?|dev(?:elopment)?|staging|qa))? (?:environments?|systems?|instances?))"
-    r"|(?P<inhouse_p>in[- ]house)|(?P<inhouse_m>outsourc\w*))\b"
+    r"|(?P<inhouse_p>in[- ]house)|(?P<inhouse_m>outsourc\w*)"
+    r"|(?P<dsr_p>(?:subject )?access requests?|requests? (?:for |to )?access)"
+    r"|(?P<dsr_m>(?:deletion|erasure|rectification|correction|portability) requests?"
+    r"|requests? (?:for |to )?(?:the )?(?:delet\w*|eras\w*|rectif\w*|correct\w*|port(?:ing|ability)\b)))\b"
 )
 _KIND_PARTS = (
     "public", "private", "internal", "external", "inbound", "ingress", "outbound", "egress", "side", "inside",
@@ -642,7 +646,7 @@ _KIND_PARTS = (
     "different", "distinct", "all", "every",
     "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure", "based",
     "hids", "nids", "access", "read", "view", "change", "modif", "edit", "write", "production", "non-prod", "nonprod",
-    "non prod", "environment", "house", "outsourc",
+    "non prod", "environment", "house", "outsourc", "request",
 )  # fmt: skip
 
 

@@ -542,6 +542,18 @@ def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank
         ),
         # reading the data is not changing it
         ("Do you log all access to customer data?", "Do you log all changes to customer data?", False),
+        # a data subject's request to see their data is not one to delete it
+        ("Do you support data subject access requests?", "Do you support data subject deletion requests?", False),
+        (
+            "Can users request deletion of their personal data?",
+            "Can users request access to their personal data?",
+            False,
+        ),
+        (
+            "Do you have a process to respond to data subject requests?",
+            "Do you have a process to respond to data subject access requests?",
+            True,
+        ),
         # privacy, and vendors' risk, are their own subjects, either way round
         ("Do you have a security awareness program?", "Do you have a privacy awareness program?", False),
         ("Do you conduct annual risk assessments?", "Do you conduct annual vendor risk assessments?", False),
@@ -589,6 +601,8 @@ def test_populations_and_subjects_read_from_the_wording(text, populations, topic
         # production data in a test environment names both: no other kind than either
         ("Is production customer data used in test or development environments?", {"prod+", "prod-"}),
         ("Do you have an in-house SOC?", {"inhouse+"}),
+        ("Can users request access to their personal data?", {"dsr+"}),
+        ("Do you honour erasure requests?", {"dsr-"}),
     ],
 )
 def test_production_and_in_house_kinds_read_from_the_wording(text, kinds):
