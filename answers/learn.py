@@ -17,7 +17,7 @@ from answers.bank import _add_entry, check_new_product, entry_products, find_pro
 from answers.matching import normalise
 from answers.models import Entry, EntryCreate, EntryProduct, EntryStatus, EntryVersion, Product, utcnow
 from answers.suggest import prepare_bank_texts
-from importers import ParsedQuestionnaire
+from importers import ParsedQuestionnaire, Question
 
 MAX_VERDICT = 200
 #: A questionnaire of at least MIN_QUESTIONS_FOR_SHARE questions with answers to fewer than
@@ -104,6 +104,88 @@ def _scope_index(session: Session, scope: tuple[str, ...]) -> dict[str, Entry]:
     return index
 
 
+@dataclass(frozen=True)
+class Learnable:
+    """One answered question of a completed questionnaire, as the bank would keep it."""
+
+    question: str
+    verdict: str
+    comment: str
+    source: Question
+
+
+def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
+    """The answered questions of ``parsed`` as entries would hold them, and how many
+    questions have no answer."""
+    found: list[Learnable] = []
+    skipped = 0
+    for q in parsed.questions:
+        # the entry form's and the bank import's text rule (no zero-width characters, Word's
+        # pasted breaks as newlines): a learned comment with a stray U+FEFF came back from
+        # its own unchanged export as an edit, a new revision of an approved entry
+        answer = learned_text(q.answer or "").strip()
+        comment = learned_text(q.comment or "").strip()
+        # a comment without a verdict is still an answer: it is learned as text, with an
+        # empty verdict, the way a long free-text answer is
+        if not _answered(q) or not (answer or comment):
+            skipped += 1
+            continue
+        verdict = learned_verdict(answer)
+        if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
+            verdict, comment = "", f"{verdict}\n\n{comment}".strip()
+        found.append(Learnable(learned_text(q.text).strip(), verdict, comment, q))
+    return found, skipped
+
+
+#: What learning one answered question does: a new entry; another source of an entry with
+#: the same answer; or a new entry flagged with the disagreeing one.
+CREATE, MERGE, CONFLICT = "new", "merged", "conflict"
+
+
+def _action(existing: Entry | None, verdict: str) -> str:
+    if existing is None:
+        return CREATE
+    return MERGE if same_verdict(existing.answer, verdict) else CONFLICT
+
+
+def _scope_of(product: str | None, session: Session) -> tuple[str, ...]:
+    found = find_product(product, session=session)
+    return (found.name,) if found else (product.strip(),) if product and product.strip() else ()
+
+
+@dataclass
+class LearnPlan:
+    """What `learn` would do with a questionnaire, question by question; nothing written."""
+
+    rows: list[tuple[str, Learnable]] = field(default_factory=list)
+    skipped: int = 0
+    blank: str | None = None  # why it looks like a blank template (`blank_template_problem`)
+
+    def count(self, action: str) -> int:
+        return sum(1 for a, _ in self.rows if a == action)
+
+
+def plan_learn(parsed: ParsedQuestionnaire, *, session: Session, product: str | None = None) -> LearnPlan:
+    """What `learn(parsed, product=product)` would create, merge and flag (a preview).
+    Raises EntryError when `product` is new and not a valid product name."""
+    check_new_product(product, session=session)
+    index = _scope_index(session, _scope_of(product, session))
+    found, skipped = learnables(parsed)
+    plan = LearnPlan(skipped=skipped, blank=blank_template_problem(parsed))
+    seen: dict[str, str] = {}  # a question asked twice in the file: its first answer counts
+    for item in found:
+        key = normalise(item.question)
+        existing = index.get(key)
+        if existing is not None:
+            plan.rows.append((_action(existing, item.verdict), item))
+        elif key in seen:
+            plan.rows.append((MERGE if same_verdict(seen[key], item.verdict) else CONFLICT, item))
+        else:
+            seen[key] = item.verdict
+            plan.rows.append((CREATE, item))
+    return plan
+
+
 def learn(
     parsed: ParsedQuestionnaire,
     *,
@@ -120,28 +202,15 @@ def learn(
     check_new_product(product, session=session)
     if not partial and (problem := blank_template_problem(parsed)):
         raise LooksBlank(problem)
-    found = find_product(product, session=session)
-    scope = (found.name,) if found else (product.strip(),) if product and product.strip() else ()
+    scope = _scope_of(product, session)
     index = _scope_index(session, scope)
-    result = LearnResult()
-    for q in parsed.questions:
-        # the entry form's and the bank import's text rule (no zero-width characters, Word's
-        # pasted breaks as newlines): a learned comment with a stray U+FEFF came back from
-        # its own unchanged export as an edit, a new revision of an approved entry
-        answer = learned_text(q.answer or "").strip()
-        comment = learned_text(q.comment or "").strip()
-        # a comment without a verdict is still an answer: it is learned as text, with an
-        # empty verdict, the way a long free-text answer is
-        if not _answered(q) or not (answer or comment):
-            result.skipped += 1
-            continue
-        verdict = learned_verdict(answer)
-        if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
-            verdict, comment = "", f"{verdict}\n\n{comment}".strip()
-        question = learned_text(q.text).strip()
+    found, skipped = learnables(parsed)
+    result = LearnResult(skipped=skipped)
+    for item in found:
+        question, verdict, comment, q = item.question, item.verdict, item.comment, item.source
         key = normalise(question)
         existing = index.get(key)
-        if existing is not None and same_verdict(existing.answer, verdict):
+        if _action(existing, verdict) == MERGE:
             _merge_source(
                 existing, source=source, comment=comment, q_id=q.id, parsed=parsed, session=session, actor=actor
             )

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from web import admin, api, auth, bank, inputs, pages, questionnaires, security
+    from web import admin, api, auth, bank, inputs, learning, pages, questionnaires, security
 
     security.init_app(app)  # access rules, CSRF and headers: before any blueprint's own hooks
     app.before_request(inputs.refuse_unstorable_text)  # after sign-in: strangers get 401/302
@@ -16,3 +16,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(bank.bp)
+    app.register_blueprint(learning.bp)
