@@ -424,6 +424,40 @@ def list_questionnaires(
     return QuestionnairePage(listed, total, progress_of(listed, session=session), uploaders)
 
 
+#: Questions listed on one "Assigned to me" page (the soonest due first; the rest counted).
+ASSIGNED_SHOWN = 200
+
+
+@dataclass
+class Assignments:
+    """Open questions sent to one expert: (item, its questionnaire) pairs, and how many in all."""
+
+    items: list[tuple[Item, Questionnaire]]
+    total: int
+
+
+def assigned_to(email: str, *, session: Session, limit: int = ASSIGNED_SHOWN) -> Assignments:
+    """The questions sent to the expert ``email`` and not yet answered (status assigned),
+    across questionnaires: the soonest due first (no due date last), then by upload and
+    position. Assignees are stored as normalised emails (``_assignee``), as users' are."""
+    where = (Item.status == ItemStatus.assigned, Item.assignee == email)
+    query = (
+        select(Item, Questionnaire)
+        .join(Questionnaire, col(Item.questionnaire_id) == col(Questionnaire.id))
+        .where(*where)
+        .order_by(
+            col(Questionnaire.due_date).is_(None),
+            col(Questionnaire.due_date),
+            col(Questionnaire.id),
+            col(Item.position),
+        )
+        .limit(limit)
+    )
+    listed = [(item, q) for item, q in session.exec(query)]
+    total = session.exec(select(func.count()).select_from(Item).where(*where)).one()
+    return Assignments(listed, total)
+
+
 def import_warnings(questionnaire_id: int, *, session: Session) -> list[str]:
     """What the importer warned about this questionnaire at upload, in its order."""
     return list(

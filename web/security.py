@@ -75,6 +75,7 @@ RULES: dict[str, Rule] = {
     "auth.end_session": SALES,  # the user's own sessions only: users.end_session
     "auth.api_me": SALES,
     "pages.home": SALES,
+    "pages.assigned": SALES,
     "questionnaires.index": SALES,
     "questionnaires.upload_form": SALES,
     "questionnaires.upload": SALES,

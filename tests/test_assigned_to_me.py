@@ -1,0 +1,79 @@
+"""An expert finds the questions sent to them ("Assigned to me"), across questionnaires."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from answers import responding
+from answers.models import Item, Questionnaire, Role
+from tests.auth_helpers import db, make_user, signed_in
+from tests.review_builders import questionnaire_xlsx, upload_id
+
+EXPERT = "expert@example.com"
+
+
+def _assign(app, questionnaire_id: int, question_id: str, assignee: str = EXPERT) -> int:
+    with db(app) as s:
+        item = s.exec(
+            select(Item).where(Item.questionnaire_id == questionnaire_id, Item.question_id == question_id)
+        ).one()
+        responding.decide(item.id, responding.Decision(status="assigned", assignee=assignee), session=s, actor="t")
+        return item.id
+
+
+def _due(app, questionnaire_id: int, due: dt.date | None, name: str) -> None:
+    with db(app) as s:
+        q = s.get(Questionnaire, questionnaire_id)
+        q.due_date, q.name = due, name
+        s.add(q)
+        s.commit()
+
+
+def test_the_page_lists_the_questions_sent_to_me_soonest_due_first(app, reviewer):
+    later = upload_id(reviewer, questionnaire_xlsx(), "later.xlsx")
+    sooner = upload_id(reviewer, questionnaire_xlsx(), "sooner.xlsx")
+    undated = upload_id(reviewer, questionnaire_xlsx(), "undated.xlsx")
+    _due(app, later, dt.date(2027, 3, 1), "Later Corp")
+    _due(app, sooner, dt.date(2027, 1, 15), "Sooner Inc")
+    _due(app, undated, None, "Undated LLC")
+    mine = [_assign(app, undated, "PHY-01"), _assign(app, later, "BCP-01"), _assign(app, sooner, "MFA-01")]
+    _assign(app, sooner, "BCP-01", assignee="someone.else@example.com")
+
+    expert = signed_in(app, make_user(app, EXPERT, Role.sales))
+    page = expert.get("/assigned").get_data(as_text=True)
+    assert "3 questions were sent to you" in page
+    assert page.index("Sooner Inc") < page.index("Later Corp") < page.index("Undated LLC")
+    assert f"/questionnaires/{sooner}?item={mine[2]}" in page and "2027-01-15" in page
+    assert "How many parking spaces" in page  # the undated questionnaire's question, listed last
+    # the home page counts them and links here
+    home = expert.get("/").get_data(as_text=True)
+    assert "3</strong><span>questions sent to you to answer" in home and 'href="/assigned"' in home
+
+
+def test_an_answered_question_leaves_the_list_and_others_see_only_their_own(app, reviewer):
+    qid = upload_id(reviewer, questionnaire_xlsx(), "q.xlsx")
+    item_id = _assign(app, qid, "BCP-01")
+    expert = signed_in(app, make_user(app, EXPERT, Role.sales))
+    assert "1 question was sent to you" in expert.get("/assigned").get_data(as_text=True)
+    # the reviewer sees nothing of the expert's list
+    assert "No question is waiting for you" in reviewer.get("/assigned").get_data(as_text=True)
+    with db(app) as s:
+        responding.decide(item_id, responding.Decision(answer="No", status="accepted"), session=s, actor="t")
+    page = expert.get("/assigned").get_data(as_text=True)
+    assert "No question is waiting for you" in page and "business continuity" not in page
+
+
+def test_the_list_stops_at_its_limit_and_counts_the_rest(app, reviewer):
+    qid = upload_id(reviewer, questionnaire_xlsx(), "q.xlsx")
+    for question_id in ("ENC-01", "MFA-01", "BCP-01"):
+        _assign(app, qid, question_id)
+    with db(app) as s:
+        found = responding.assigned_to(EXPERT, session=s, limit=2)
+    assert found.total == 3 and [item.question_id for item, _ in found.items] == ["ENC-01", "MFA-01"]
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get("/assigned")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
