@@ -29,7 +29,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 from pydantic import PrivateAttr, ValidationError
-from sqlalchemy import String, cast, func, or_, update
+from sqlalchemy import String, and_, cast, func, or_, update
 from sqlmodel import Session, col, select
 
 from answers import audit
@@ -1959,10 +1959,14 @@ def _pg_alternates() -> Any:
 def _word_condition(word: str, *, sqlite: bool):
     """An entry's question, comment, answer or alternates contain ``word``, ignoring case,
     or (hyphens and spaces removed on both sides) its compact form: "SOC2" finds "SOC 2",
-    "multifactor" finds "multi-factor". SQLite's ILIKE folds ASCII only: there, both sides
-    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE and
-    lower() fold Unicode (under the database's UTF-8 locale); its alternates are searched
-    as their decoded wordings (_pg_alternates)."""
+    "multifactor" finds "multi-factor". SQLite's LIKE folds ASCII only: there, the compact
+    word, casefolded in Python, is looked for in `Entry.search_text`, those four casefolded
+    and compacted when written (answers.models.search_text), so no Python runs per row
+    (a text holding the word as typed holds its compact form: one LIKE covers both). An
+    entry without it (written by an older release, until answers.db.fill_search_text), and
+    a word of hyphens only, are folded per row by the functions registered in answers.db.
+    PostgreSQL's ILIKE and lower() fold Unicode (under the database's UTF-8 locale); its
+    alternates are searched as their decoded wordings (_pg_alternates)."""
     compact = _compact_word(word)
     if sqlite:
         folded = (
@@ -1971,10 +1975,12 @@ def _word_condition(word: str, *, sqlite: bool):
             func.ab_casefold(Entry.answer),
             func.ab_casefold_json(Entry.alternates),
         )
-        matches = [column.like(_like(word.casefold()), escape="\\") for column in folded]
-        if compact:
-            matches += [_compact(column).like(_like(compact), escape="\\") for column in folded]
-        return or_(*matches)
+        per_row = [column.like(_like(word.casefold()), escape="\\") for column in folded]
+        if not compact:
+            return or_(*per_row)
+        per_row += [_compact(column).like(_like(compact), escape="\\") for column in folded]
+        stored = col(Entry.search_text)
+        return or_(stored.like(_like(compact), escape="\\"), and_(stored.is_(None), or_(*per_row)))
     pattern = _like(word)
     columns = (Entry.question, Entry.comment, Entry.answer, _pg_alternates())
     matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]
