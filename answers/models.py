@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import field_validator
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
 
@@ -145,6 +147,27 @@ def _fold_for_search(_mapper: Any, connection: Any, target: Entry) -> None:
     Core UPDATE of entries (record_use) touches no text."""
     if connection.dialect.name == "sqlite":
         target.search_text = search_text(target.question, target.comment, target.answer, target.alternates)
+
+
+class folded(FunctionElement):
+    """``folded(expr)``: text in lower case, to compare without case. PostgreSQL's lower()
+    folds Unicode (under the database's UTF-8 locale); SQLite's folds A-Z only, so there it
+    is `ab_casefold`, Python's casefold registered on every connection (answers.db):
+    "ÉVALUATION" -> "évaluation"."""
+
+    type = Text()
+    name = "folded"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded_lower(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"ab_casefold({compiler.process(element.clauses, **kw)})"
 
 
 class EntryCreate(EntryBase):
