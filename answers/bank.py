@@ -989,8 +989,8 @@ def _refuse_other_scopes(entries: Sequence[EntryCreate], product: str) -> None:
     ]
     if rows:
         raise BankFileError(
-            f"the file has a products column, and its {rows_text(rows)} name no product (company-wide) or "
-            f"another one than the product {product!r} given to the import: nothing imported. A file with a "
+            f"the import's product is {product!r}, but the file's products column scopes these rows otherwise "
+            f"(no product: company-wide, or other products): {rows_text(rows)}; nothing imported. A file with a "
             "products column keeps each row's own products: import it without a product (with "
             f"--create-products for products the bank lacks), or write {product!r} in those rows"
         )

@@ -368,14 +368,15 @@ def test_the_import_product_never_rescopes_a_file_with_a_products_column(app, ru
             refused = other.test_cli_runner().invoke(args=["bank", "import", str(out), *args])
             assert refused.exit_code == 2
             assert len(refused.output.strip().splitlines()) == 1, refused.output
-            assert "name no product (company-wide) or another one than the product 'Canvas'" in refused.output
+            assert "the import's product is 'Canvas', but the file's products column" in refused.output
             assert "import it without a product" in refused.output
             assert _state(empty) == [] and not empty.exec(select(Product)).all()
 
     hand_made = tmp_path / "canvas.csv"  # answers for Canvas, products cells left empty
     hand_made.write_bytes(b"question,answer,products\r\nDo you rotate keys?,Yes,\r\nDo you log access?,Yes,canvas\r\n")
     refused = runner.invoke(args=["bank", "import", str(hand_made), "--product", "Canvas"])
-    assert refused.exit_code == 2 and "its row 2 name no product (company-wide)" in refused.output
+    assert refused.exit_code == 2
+    assert "otherwise (no product: company-wide, or other products): row 2;" in refused.output
     assert not session.exec(select(Entry).where(Entry.question == "Do you rotate keys?")).all()
     # every row saying the product: the product scopes them, as the file does
     hand_made.write_bytes(b"question,answer,products\r\nDo you rotate keys?,Yes,CANVAS\r\n")
@@ -453,7 +454,7 @@ def test_the_web_import_restores_a_multi_product_backup_in_one_import(app, runne
     assert "Create the products this file names" in page
     refused = preview(product="Canvas", create_products="1")
     assert refused.status_code == 400
-    assert "another one than the product &#39;Canvas&#39;" in refused.get_data(as_text=True)
+    assert "the import&#39;s product is &#39;Canvas&#39;" in refused.get_data(as_text=True)
 
     shown = preview(create_products="1")
     page = shown.get_data(as_text=True)
@@ -488,7 +489,7 @@ def test_the_api_import_creates_the_products_of_its_file_on_request(app, session
     assert refused.status_code == 422 and refused.get_json()["problems"] == ["unknown product 'Canvas' (row 2)"]
     # the product and a products column that leaves a row company-wide: refused, not guessed
     refused = post(product="Canvas")
-    assert refused.status_code == 422 and "its row 3 name no product" in refused.get_json()["error"]
+    assert refused.status_code == 422 and "other products): row 3;" in refused.get_json()["error"]
     dry = post(create_products="1", dry_run="1")
     assert dry.status_code == 200 and dry.get_json()["new_products"] == ["Canvas"]
     assert not session.exec(select(Product)).all()
