@@ -2,6 +2,14 @@
 
 Service functions take `session` keyword-only and commit once per use case. Every change
 leaves an `EntryVersion` (the history) and an audit event.
+
+Bank files and products: an export is a full backup, and one import restores it, each
+entry with exactly its products. A row's scope is its `products` cell when the file has
+that column (empty: company-wide), else the import's `product`; the two never combine (a
+file with a products column is refused with a `product` that a row's cell does not say
+alone), so an import never moves an answer into a scope its file does not give it. Products
+the cells name that the bank lacks are refused (once per product, with its rows) unless the
+import is told to create them (`create_products`, `--create-products`). See plan_import.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 from pydantic import PrivateAttr, ValidationError
-from sqlalchemy import String, cast, func, or_, update
+from sqlalchemy import String, and_, cast, func, or_, update
 from sqlmodel import Session, col, select
 
 from answers import audit
@@ -111,6 +119,7 @@ class ImportResult:
     unchanged: int = 0
     retired: int = 0  # live entries a `retired` row took out of use (not counted as updated)
     entry_ids: list[int] = field(default_factory=list)
+    new_products: list[str] = field(default_factory=list)  # created from the file's products column
 
     def summary(self) -> str:
         """'2 created, 1 updated, 5 unchanged, 1 retired': what the import did (or, from a
@@ -150,6 +159,7 @@ class PlannedRow:
 @dataclass
 class ImportPlan:
     rows: list[PlannedRow]
+    new_products: list[str] = field(default_factory=list)  # products the file names, created by the import
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -309,12 +319,34 @@ def known_products(names: Iterable[str], *, session: Session) -> list[str]:
 
 
 MAX_PRODUCT_NAME = 200
-# Only a bank import or learn with a product creates one; a file's products column, an
-# entry form or an upload must name an existing product (a typo must not invent one).
+# Only a bank import or learn with a product creates one, or a bank import told to create the
+# products its file's products column names (`--create-products`: restoring a backup into a
+# new bank); otherwise a file's products column, an entry form or an upload must name an
+# existing product (a typo must not invent one).
 NEW_PRODUCT_HINT = (
     "a new product is created by importing with a product: `flask bank import FILE --product NAME`, "
     "`flask bank learn FILE --product NAME`, or the Product field of the bank's Import"
 )
+FILE_PRODUCTS_HINT = (
+    "to create the products a bank file names (a backup restored into a new bank), import it with "
+    '`--create-products` (the bank\'s Import: tick "Create the products this file names")'
+)
+# how many row numbers a message lists before "..."
+_ROWS_SHOWN = 5
+
+
+def rows_text(numbers: Sequence[int]) -> str:
+    """ "row 7" or "12 rows: 3, 4, 9, 10, 11, ...": how many rows, and the first few."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    more = ", ..." if len(numbers) > _ROWS_SHOWN else ""
+    return f"{len(numbers)} rows: {', '.join(map(str, numbers[:_ROWS_SHOWN]))}{more}"
+
+
+def _unknown_product_problems(unknown: dict[str, list[int]]) -> list[str]:
+    """One line per unknown product (as first written) with its rows: a backup of a bank
+    with a product of 500 entries listed 500 lines of one refusal."""
+    return [f"unknown product {name!r} ({rows_text(rows)})" for name, rows in unknown.items()]
 
 
 def product_name_problem(name: str) -> str | None:
@@ -647,15 +679,17 @@ def product_names(*, session: Session) -> set[str]:
     return set(session.exec(select(Product.name)))
 
 
-def import_product_names(product: str | None, *, session: Session) -> set[str]:
-    """The product names a bank file's `products` cells may use when imported with the
-    Product ``product``: the stored ones and ``product``, which the import creates (a full
-    export restored into an empty bank with `--product NAME` was refused row by row, "unknown
-    product(s) 'NAME'", while the message said to import it with that very `--product`)."""
-    names = product_names(session=session)
-    if product and product.strip():
-        names.add(product.strip())
-    return names
+def import_product_names(product: str | None, *, session: Session, create_products: bool = False) -> set[str] | None:
+    """The product names a bank file's `products` cells may use (read_bank_file's
+    `known_products`) when imported with the Product ``product`` and ``create_products``:
+    the stored ones; None (read_bank_file checks none, plan_import does) when the import
+    creates the file's products, or has a product, which every products cell must then
+    name (plan_import says so first: a full export restored into an empty bank with
+    `--product NAME` was refused row by row, "unknown product(s) 'NAME'", while the message
+    said to import it with that very `--product`)."""
+    if create_products or (product and product.strip()):
+        return None
+    return product_names(session=session)
 
 
 # a UTF-8 byte-order mark read as Windows-1252 or Latin-1 (LibreOffice opening our CSV
@@ -678,7 +712,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
     every retired version of a question) and live rows that all say `conflict` yes (a
     learned conflict: two answers of one question kept apart for a curator).
 
-    Raises BankFileError listing every bad row; returns nothing partial.
+    Raises BankFileError listing every bad row (an unknown product once, with the number of
+    its rows and the first few); returns nothing partial.
     """
     if len(data) > MAX_BANK_FILE_BYTES:
         raise BankFileError(f"{filename}: the file is over {MAX_BANK_FILE_BYTES // 1_048_576} MB")
@@ -713,11 +748,15 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         )
     entries: list[BankRow] = []
     problems: list[str] = []
+    bad_rows: set[int] = set()
+    unknown: dict[str, list[int]] = {}  # unknown product, as first written -> its rows
+    spelled: dict[str, str] = {}  # casefolded unknown product -> as first written
     seen: dict[tuple[str, tuple[str, ...]], tuple[int, bool]] = {}  # key -> (first live row, a conflict row)
     known_folded = None if known_products is None else {k.casefold() for k in known_products}
     for number, raw in numbered[1:]:
         if number in formulas:
             cells_named = ", ".join(formulas[number])
+            bad_rows.add(number)
             problems.append(
                 f"row {number}: cell {cells_named} holds a formula; bank files take plain text (paste as values)"
             )
@@ -725,9 +764,11 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         cells = {name: _unescape(_entry_text(raw[i] if i < len(raw) else "").strip()) for i, name in enumerate(header)}
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
+            bad_rows.add(number)
             problems.append(f"row {number}: more fields than the header has")
             continue
         if not cells.get("question"):
+            bad_rows.add(number)
             problems.append(f"row {number}: question is empty")
             continue
         fields: dict[str, Any] = {"question": cells["question"], "answer": cells["answer"]}
@@ -741,9 +782,14 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         row_problems = []
         if "products" in cells:
             names = sorted({p.strip() for p in cells["products"].replace("\n", ";").split(";") if p.strip()})
-            missing = [n for n in names if known_folded is not None and n.casefold() not in known_folded]
+            missing = {n.casefold() for n in names if known_folded is not None and n.casefold() not in known_folded}
+            for name in names:
+                if name.casefold() in missing:
+                    rows = unknown.setdefault(spelled.setdefault(name.casefold(), name), [])
+                    if not rows or rows[-1] != number:
+                        rows.append(number)
             if missing:
-                row_problems.append(f"unknown product(s) {', '.join(map(repr, missing))}")
+                bad_rows.add(number)  # reported once per product, below
             fields["products"] = names
         if cells.get("status"):
             if cells["status"].lower() not in _IMPORT_STATUSES:
@@ -766,7 +812,9 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
         if problem := control_character_problem(fields):
             row_problems.append(problem)
         if row_problems:
+            bad_rows.add(number)
             problems.append(f"row {number}: {'; '.join(row_problems)}")
+        if number in bad_rows:
             continue
         key = (normalise(cells["question"]), tuple(fields.get("products", ())))
         if fields.get("status") != EntryStatus.retired:  # a full export repeats retired questions
@@ -780,19 +828,24 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
                         " (two answers of one question are kept only as a conflict: add a conflict column"
                         " saying yes in both rows)"
                     )
+                bad_rows.add(number)
                 problems.append(message)
                 continue
             seen.setdefault(key, (number, conflict))
         try:
             row = BankRow(**fields)
         except ValidationError as exc:
+            bad_rows.add(number)
             problems.append(f"row {number}: {validation_message(exc)}")
         else:
             row._row = number
             entries.append(row)
-    if problems:
-        hint = f" ({NEW_PRODUCT_HINT})" if any("unknown product(s)" in p for p in problems) else ""
-        raise BankFileError(f"{filename}: {len(problems)} bad row(s), nothing imported{hint}", problems)
+    if bad_rows:
+        hint = f" ({FILE_PRODUCTS_HINT})" if unknown else ""
+        raise BankFileError(
+            f"{filename}: {len(bad_rows)} bad row(s), nothing imported{hint}",
+            _unknown_product_problems(unknown) + problems,
+        )
     return entries
 
 
@@ -802,13 +855,27 @@ def plan_import(
     session: Session,
     product: str | None = None,
     status: EntryStatus = EntryStatus.approved,
+    create_products: bool = False,
 ) -> ImportPlan:
     """What `import_entries` would do with each row, writing nothing (the preview and the
-    import itself use it). A row's scope is its `products` cell when the file has that
-    column, else `product`; its status is its `status` cell when set (an export has one in
-    every row), else `status` for a new entry or one the row changes (an unchanged row
+    import itself use it). A row's status is its `status` cell when set (an export has one
+    in every row), else `status` for a new entry or one the row changes (an unchanged row
     leaves its entry's status alone).
-    Raises BankFileError when a row names a product that does not exist, or (listing the
+
+    Products: a row's scope is its `products` cell when the file has that column (empty:
+    company-wide, as an export writes it), else `product`. The two never combine: with a
+    products column, `product` must be what every row's cell says (that product alone), or
+    the file is refused, since either the cells or `product` would be ignored: a cell left
+    empty would make an answer meant for `product` company-wide (used in every product's
+    questionnaires), a cell naming another product would leave `product` unheeded. So an
+    import never moves an answer out of the scope its file gives it. A product the cells
+    name that the bank lacks is refused (once per product, with its rows: a typo must not
+    invent a product) unless `create_products` (restoring a backup into a new bank), when
+    it is created as first spelled in the file (names checked by product_name_problem);
+    the plan's `new_products` lists them.
+
+    Raises BankFileError when `product` and a products column disagree, when a row names a
+    product that does not exist (and may not be created), or (listing the
     rows) when a row would leave an approved entry with neither an answer nor a comment
     (it would match a question and write nothing), or would give an entry a wording (an
     alternate, or a new entry's question) that already names another live entry of the same
@@ -839,15 +906,30 @@ def plan_import(
     check_new_product(product, session=session)
     found = find_product(product, session=session)
     default_scope = [found.name] if found else [product.strip()] if product and product.strip() else []
-    known = import_product_names(None if found else product, session=session)
+    if default_scope:
+        _refuse_other_scopes(entries, default_scope[0])
+    known = product_names(session=session) | set(default_scope)  # a new `product` is created
     stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
-    unknown = sorted(
-        {n for d in entries if "products" in d.model_fields_set for n in d.products if n.casefold() not in stored}
-    )
-    if unknown:
+    unknown: dict[str, list[int]] = {}  # as first written in the file -> its rows
+    for position, data in enumerate(entries):
+        if "products" not in data.model_fields_set:
+            continue
+        for name in data.products:
+            if name.casefold() not in stored:
+                rows_of = unknown.setdefault(name, [])
+                stored[name.casefold()] = name  # "Canvas" then "canvas": one product
+                rows_of.append(_row_number(data, position))
+            elif stored[name.casefold()] in unknown:
+                rows_of = unknown[stored[name.casefold()]]
+                if rows_of[-1] != _row_number(data, position):
+                    rows_of.append(_row_number(data, position))
+    if unknown and not create_products:
+        bad = len({n for rows_of in unknown.values() for n in rows_of})
         raise BankFileError(
-            f"unknown product(s) {', '.join(map(repr, unknown))}: nothing imported ({NEW_PRODUCT_HINT})"
+            f"{bad} bad row(s), nothing imported ({FILE_PRODUCTS_HINT})", _unknown_product_problems(unknown)
         )
+    if bad_names := [f"{p} ({rows_text(unknown[n])})" for n in unknown if (p := product_name_problem(n))]:
+        raise BankFileError("a product the file names cannot be created, nothing imported", bad_names)
     rows: list[tuple[EntryCreate, list[str], EntryStatus, tuple[str, tuple[str, ...]]]] = []
     for data in entries:
         if "products" in data.model_fields_set:
@@ -893,7 +975,25 @@ def plan_import(
         raise BankFileError(
             f"{len(problems)} bad row(s), nothing imported", [f"row {n}: {message}" for n, message in problems]
         )
-    return ImportPlan(planned)
+    return ImportPlan(planned, new_products=sorted(unknown, key=str.casefold))
+
+
+def _refuse_other_scopes(entries: Sequence[EntryCreate], product: str) -> None:
+    """Raise BankFileError when a row of ``entries`` has a products cell that says anything
+    but ``product`` alone (see plan_import: the import's product and a file's products
+    column do not combine)."""
+    rows = [
+        _row_number(data, position)
+        for position, data in enumerate(entries)
+        if "products" in data.model_fields_set and {n.casefold() for n in data.products} != {product.casefold()}
+    ]
+    if rows:
+        raise BankFileError(
+            f"the import's product is {product!r}, but the file's products column scopes these rows otherwise "
+            f"(no product: company-wide, or other products): {rows_text(rows)}; nothing imported. A file with a "
+            "products column keeps each row's own products: import it without a product (with "
+            f"--create-products for products the bank lacks), or write {product!r} in those rows"
+        )
 
 
 def _row_change(
@@ -1070,15 +1170,19 @@ def import_entries(
     product: str | None = None,
     status: EntryStatus = EntryStatus.approved,
     source: str = "",
+    create_products: bool = False,
 ) -> ImportResult:
-    """Add, update or retire entries as `plan_import` plans them; one commit. An entry is
+    """Add, update or retire entries as `plan_import` plans them (`product`, `status` and
+    `create_products` as there); one commit. An entry is
     identified by (normalised question, product scope). A row's source is its `source`
     cell when the file has that column (empty stays empty, so an export imports back as it
     was), else `source`. Fields the file has no column for keep their value on existing
     entries. A retirement is audited like Retire (conflicts refreshed) and counted in
     `retired`, not `updated`. Raises like `plan_import` (nothing written)."""
-    plan = plan_import(entries, session=session, product=product, status=status)
-    result = ImportResult()
+    plan = plan_import(entries, session=session, product=product, status=status, create_products=create_products)
+    result = ImportResult(new_products=plan.new_products)
+    for name in plan.new_products:  # even one only retired rows name: their scope comes back too
+        get_or_create_product(name, session=session)
     created: dict[tuple[str, tuple[str, ...]], Entry] = {}
     touched: list[Entry] = []
     sides: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # the entries of each conflict met so far
@@ -1129,6 +1233,7 @@ def import_entries(
             "created": result.created,
             "updated": result.updated,
             "retired": result.retired,
+            "new_products": result.new_products,
         },
     )
     session.commit()
@@ -1854,10 +1959,14 @@ def _pg_alternates() -> Any:
 def _word_condition(word: str, *, sqlite: bool):
     """An entry's question, comment, answer or alternates contain ``word``, ignoring case,
     or (hyphens and spaces removed on both sides) its compact form: "SOC2" finds "SOC 2",
-    "multifactor" finds "multi-factor". SQLite's ILIKE folds ASCII only: there, both sides
-    are casefolded in Python (functions registered in answers.db). PostgreSQL's ILIKE and
-    lower() fold Unicode (under the database's UTF-8 locale); its alternates are searched
-    as their decoded wordings (_pg_alternates)."""
+    "multifactor" finds "multi-factor". SQLite's LIKE folds ASCII only: there, the compact
+    word, casefolded in Python, is looked for in `Entry.search_text`, those four casefolded
+    and compacted when written (answers.models.search_text), so no Python runs per row
+    (a text holding the word as typed holds its compact form: one LIKE covers both). An
+    entry without it (written by an older release, until answers.db.fill_search_text), and
+    a word of hyphens only, are folded per row by the functions registered in answers.db.
+    PostgreSQL's ILIKE and lower() fold Unicode (under the database's UTF-8 locale); its
+    alternates are searched as their decoded wordings (_pg_alternates)."""
     compact = _compact_word(word)
     if sqlite:
         folded = (
@@ -1866,10 +1975,12 @@ def _word_condition(word: str, *, sqlite: bool):
             func.ab_casefold(Entry.answer),
             func.ab_casefold_json(Entry.alternates),
         )
-        matches = [column.like(_like(word.casefold()), escape="\\") for column in folded]
-        if compact:
-            matches += [_compact(column).like(_like(compact), escape="\\") for column in folded]
-        return or_(*matches)
+        per_row = [column.like(_like(word.casefold()), escape="\\") for column in folded]
+        if not compact:
+            return or_(*per_row)
+        per_row += [_compact(column).like(_like(compact), escape="\\") for column in folded]
+        stored = col(Entry.search_text)
+        return or_(stored.like(_like(compact), escape="\\"), and_(stored.is_(None), or_(*per_row)))
     pattern = _like(word)
     columns = (Entry.question, Entry.comment, Entry.answer, _pg_alternates())
     matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]

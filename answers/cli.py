@@ -166,7 +166,18 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
 
 @bank_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--product", default=None, help="Scope the imported entries to this product.")
+@click.option(
+    "--product",
+    default=None,
+    help="Scope the imported entries to this product (created if new). For a file without a products "
+    "column; a file with one keeps each row's products, and is refused if a row says otherwise.",
+)
+@click.option(
+    "--create-products",
+    is_flag=True,
+    help="Create the products the file's products column names that the bank lacks (a backup restored "
+    "into a new bank); without it such a file is refused, so a typo cannot invent a product.",
+)
 @click.option(
     "--status",
     type=STATUS,
@@ -175,16 +186,16 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
     help="Status of rows without a status cell (new entries and entries the row changes); "
     "a row's own status cell wins, and an exported file has one in every row.",
 )
-def bank_import_command(file: str, product: str | None, status: str) -> None:
+def bank_import_command(file: str, product: str | None, create_products: bool, status: str) -> None:
     """Import entries from csv or xlsx: question,answer and any of comment, alternates, tags,
     owner, products, status, review_by, source, family, version, question_id, conflict (an
-    absent column leaves that field alone)."""
+    absent column leaves that field alone). A full export restores in one import, every
+    entry with its products: `bank import FILE --create-products` into a new bank."""
     data = read_input(file)
     try:
         bank.check_new_product(product, session=db.get_session())
-        entries = bank.read_bank_file(
-            data, Path(file).name, known_products=bank.import_product_names(product, session=db.get_session())
-        )
+        known = bank.import_product_names(product, session=db.get_session(), create_products=create_products)
+        entries = bank.read_bank_file(data, Path(file).name, known_products=known)
     except bank.EntryError as exc:
         fail(str(exc))
     except bank.BankFileError as exc:
@@ -199,13 +210,15 @@ def bank_import_command(file: str, product: str | None, status: str) -> None:
             product=product,
             status=EntryStatus(status),
             source=Path(file).name,
+            create_products=create_products,
         )
     except bank.BankFileError as exc:  # rows the bank refuses (an empty approved entry, a taken wording)
         db.get_session().rollback()
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         fail(f"{Path(file).name}: {exc}")
-    click.echo(f"Imported {Path(file).name}: {result.summary()}.")
+    created = f"; new product(s): {', '.join(result.new_products)}" if result.new_products else ""
+    click.echo(f"Imported {Path(file).name}: {result.summary()}{created}.")
 
 
 @bank_group.command("export")

@@ -13,7 +13,7 @@ import json
 import sqlite3
 
 from flask import Flask, current_app, g
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
@@ -60,6 +60,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
             dbapi_conn.create_function("ab_casefold", 1, casefold, deterministic=True)
             dbapi_conn.create_function("ab_casefold_json", 1, casefold_json_list, deterministic=True)
+            dbapi_conn.create_function("ab_search_text", 4, models.search_text, deterministic=True)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
@@ -106,7 +107,27 @@ def create_tables(app: Flask | None = None) -> list[str]:
         raise
     app.extensions.pop(_REFUSED_KEY, None)
     app.extensions.setdefault(_UPGRADED_KEY, []).extend(changes)
+    if filled := fill_search_text(get_engine(app)):
+        app.logger.info("bank search: folded the text of %d entries written by an older release", filled)
     return changes
+
+
+def fill_search_text(engine: Engine) -> int:
+    """SQLite: write the missing `Entry.search_text` (entries written by a release without
+    it) in one UPDATE; returns how many. Bank search finds such an entry anyway, through
+    the casefold functions, only slower. Nothing to do (and nothing written: a read-only
+    database opens as before) when none is missing, or on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM entry WHERE search_text IS NULL LIMIT 1")).first() is None:
+            return 0
+        return conn.execute(
+            text(
+                "UPDATE entry SET search_text = ab_search_text(question, comment, answer, alternates) "
+                "WHERE search_text IS NULL"
+            )
+        ).rowcount
 
 
 def schema_upgraded(app: Flask) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import false, func, or_, tuple_
+from sqlalchemy import false, func, literal, or_, tuple_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
@@ -31,6 +31,7 @@ from answers.models import (
     QuestionnaireWarning,
     Role,
     User,
+    folded,
     utcnow,
 )
 from answers.suggest import Suggested, fit_for, prepare_bank_texts, suggest_for, with_comment
@@ -301,10 +302,14 @@ class ItemFilters:
         if self.assignee:
             where.append(Item.assignee == self.assignee)
         if self.search:
+            # folded on both sides: SQLite's lower() (so icontains) folds A-Z only, and
+            # "ÉVALUATION" did not find "évaluation"; PostgreSQL's lower(), as before
+            escaped = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = folded(literal(f"%{escaped}%"))
             where.append(
                 or_(
-                    col(Item.text).icontains(self.search, autoescape=True),
-                    col(Item.question_id).icontains(self.search, autoescape=True),
+                    folded(col(Item.text)).like(pattern, escape="\\"),
+                    folded(col(Item.question_id)).like(pattern, escape="\\"),
                 )
             )
         return where

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from answers import audit, bank
 from answers.db import get_engine
-from answers.models import AuditEvent, Entry, EntryCreate, EntryStatus, EntryVersion
+from answers.models import AuditEvent, Entry, EntryCreate, EntryStatus, EntryVersion, Product
 from tests.questionnaire_builders import questionnaire_xlsx
 
 FIRST = [
@@ -278,38 +278,223 @@ def test_a_conflict_learned_through_an_alternate_comes_back(app, runner, session
         assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
 
-def test_a_backup_restores_into_an_empty_bank_with_the_import_product(app, runner, session, tmp_path):
-    """Restoring into an empty bank: its products exist nowhere yet, and the message said
-    to import with `--product NAME`, which then refused every row just the same."""
+def _multi_product_bank(runner, session, tmp_path) -> None:
+    """``_learned_bank`` (company-wide and Canvas conflict pairs, a draft, a retired entry)
+    plus Console entries with alternates, a Console conflict pair, a retired Console entry
+    and an entry for both products."""
     _learned_bank(runner, session, tmp_path)
+    _learn(runner, tmp_path, FIRST[:2], "console-a.xlsx", "--product", "Console")
+    _learn(runner, tmp_path, SECOND[1:], "console-b.xlsx", "--product", "Console")  # agrees: merged
+    _learn(runner, tmp_path, FIRST[2:3], "console-c.xlsx", "--product", "Console")
+    result = _learn(runner, tmp_path, SECOND[:1], "console-d.xlsx", "--product", "Console")
+    assert "1 conflict(s) flagged" in result.output
+    both = bank.create_entry(
+        EntryCreate(
+            question="Do you offer SAML single sign-on?",
+            answer="Yes",
+            alternates=["Is SAML SSO supported?", "Do you support SSO via SAML 2.0?"],
+            products=["Console", "Canvas"],
+        ),
+        session=session,
+    )
+    console = session.exec(select(Entry).where(Entry.question_id == "SEC-02", Entry.status != "retired")).one()
+    bank.add_alternate(console.id, "Is MFA enforced for admins?", session=session, actor="cur")
+    old = bank.create_entry(
+        EntryCreate(question="Do you support TLS 1.0?", answer="Yes", products=["Console"]), session=session
+    )
+    bank.retire(old.id, session=session, actor="cur")
+    scopes = {tuple(bank.entry_products(e.id, session=session)) for e in session.exec(select(Entry))}
+    assert scopes == {(), ("Canvas",), ("Console",), ("Canvas", "Console")}
+    assert bank.entry_products(both.id, session=session) == ["Canvas", "Console"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_multi_product_backup_restores_in_one_import(app, runner, session, tmp_path, suffix):
+    """A backup of a bank with several products needed one import per product (`--product`
+    takes one name) and was refused row by row: `--create-products` restores it in one go,
+    each entry with exactly its products, company-wide ones company-wide."""
+    _multi_product_bank(runner, session, tmp_path)
     before = _state(session)
-    out = tmp_path / "bank.csv"
+    out = tmp_path / f"bank{suffix}"
     assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
 
     other = _other_app(app, tmp_path)
     other_runner = other.test_cli_runner()
     with Session(get_engine(other), expire_on_commit=False) as empty:
         refused = other_runner.invoke(args=["bank", "import", str(out)])
-        assert refused.exit_code == 2 and "--product NAME" in refused.output
-        result = other_runner.invoke(args=["bank", "import", str(out), "--product", "Canvas"])
+        assert refused.exit_code == 2
+        lines = refused.output.splitlines()
+        # one line per unknown product, with its row count and first rows; then the reason
+        assert len(lines) == 3, refused.output
+        assert re.fullmatch(r"  unknown product 'Canvas' \(\d rows: [\d, ]+(, \.\.\.)?\)", lines[0])
+        assert re.fullmatch(r"  unknown product 'Console' \(\d+ rows: [\d, ]+(, \.\.\.)?\)", lines[1])
+        assert "nothing imported" in lines[2] and "--create-products" in lines[2]
+        assert _state(empty) == [] and not empty.exec(select(Product)).all()
+
+        result = other_runner.invoke(args=["bank", "import", str(out), "--create-products"])
         assert result.exit_code == 0, result.output
         assert f"{len(before)} created, 0 updated, 0 unchanged" in result.output
+        assert "new product(s): Canvas, Console" in result.output
         assert _state(empty) == before
+        assert audit.verify(empty) > 0
+        # imported again into the bank it restored: nothing changes
+        versions = len(empty.exec(select(EntryVersion)).all())
+        again = other_runner.invoke(args=["bank", "import", str(out), "--create-products"])
+        assert f"0 created, 0 updated, {len(before)} unchanged" in again.output, again.output
+        assert "new product" not in again.output
+        assert len(empty.exec(select(EntryVersion)).all()) == versions
+        assert _state(empty) == before
+        if suffix == ".csv":  # and it exports back to the same file
+            assert bank.export_bank(out.name, session=empty) == out.read_bytes()
+
+    versions = len(session.exec(select(EntryVersion)).all())
+    same = runner.invoke(args=["bank", "import", str(out)])
+    assert f"0 created, 0 updated, {len(before)} unchanged" in same.output, same.output
+    assert len(session.exec(select(EntryVersion)).all()) == versions
+    assert _state(session) == before
 
 
-def test_the_api_import_may_name_its_new_product_in_the_products_column(app, session):
+def test_the_import_product_never_rescopes_a_file_with_a_products_column(app, runner, session, tmp_path):
+    """`--product NAME` with a file whose products column says otherwise is refused: kept
+    company-wide, an empty cell would put an answer meant for NAME into every product's
+    questionnaires; a backup restored with `--product NAME` (the old advice) would have
+    done either that or moved company-wide answers into NAME."""
+    _multi_product_bank(runner, session, tmp_path)
+    out = tmp_path / "bank.csv"
+    assert runner.invoke(args=["bank", "export", str(out)]).exit_code == 0
+    other = _other_app(app, tmp_path)
+    with Session(get_engine(other), expire_on_commit=False) as empty:
+        for args in (["--product", "Canvas"], ["--product", "Canvas", "--create-products"]):
+            refused = other.test_cli_runner().invoke(args=["bank", "import", str(out), *args])
+            assert refused.exit_code == 2
+            assert len(refused.output.strip().splitlines()) == 1, refused.output
+            assert "the import's product is 'Canvas', but the file's products column" in refused.output
+            assert "import it without a product" in refused.output
+            assert _state(empty) == [] and not empty.exec(select(Product)).all()
+
+    hand_made = tmp_path / "canvas.csv"  # answers for Canvas, products cells left empty
+    hand_made.write_bytes(b"question,answer,products\r\nDo you rotate keys?,Yes,\r\nDo you log access?,Yes,canvas\r\n")
+    refused = runner.invoke(args=["bank", "import", str(hand_made), "--product", "Canvas"])
+    assert refused.exit_code == 2
+    assert "otherwise (no product: company-wide, or other products): row 2;" in refused.output
+    assert not session.exec(select(Entry).where(Entry.question == "Do you rotate keys?")).all()
+    # every row saying the product: the product scopes them, as the file does
+    hand_made.write_bytes(b"question,answer,products\r\nDo you rotate keys?,Yes,CANVAS\r\n")
+    result = runner.invoke(args=["bank", "import", str(hand_made), "--product", "canvas"])
+    assert result.exit_code == 0, result.output
+    rotate = session.exec(select(Entry).where(Entry.question == "Do you rotate keys?")).one()
+    assert bank.entry_products(rotate.id, session=session) == ["Canvas"]
+    # no products column: the product scopes every row, as before
+    hand_made.write_bytes(b"question,answer\r\nDo you log access?,Yes\r\n")
+    assert runner.invoke(args=["bank", "import", str(hand_made), "--product", "Console"]).exit_code == 0
+    log = session.exec(select(Entry).where(Entry.question == "Do you log access?")).one()
+    assert bank.entry_products(log.id, session=session) == ["Console"]
+
+
+def test_an_unknown_product_is_reported_once_with_its_rows(runner, session, tmp_path):
+    rows = [[f"Question {n}?", "Yes", "", "Canvs" if n % 2 else "Lumen; Canvs"] for n in range(12)]
+    rows.insert(3, ["Question x?", "Yes", "", "canvs"])  # one product, however spelled
+    rows.append(["Question y?", "maybe", "", "", "obsolete"])
+    path = tmp_path / "bank.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["question", "answer", "comment", "products", "status"], *rows])
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "  unknown product 'Canvs' (13 rows: 2, 3, 4, 5, 6, ...)",
+        "  unknown product 'Lumen' (6 rows: 2, 4, 7, 9, 11, ...)",
+        "  row 15: status must be draft, approved or retired, not 'obsolete'",
+        f"Error: bank.csv: 14 bad row(s), nothing imported ({bank.FILE_PRODUCTS_HINT}): "
+        "unknown product 'Canvs' (13 rows: 2, 3, 4, 5, 6, ...); unknown product 'Lumen' (6 rows: 2, 4, 7, 9, 11, ...); "
+        "row 15: status must be draft, approved or retired, not 'obsolete'",
+    ]
+    # the service (a caller that does not pass known_products to read_bank_file) says the same
+    entries = bank.read_bank_file(path.read_bytes().replace(b"obsolete", b"draft"), "bank.csv")
+    with pytest.raises(bank.BankFileError) as caught:
+        bank.plan_import(entries, session=session)
+    assert caught.value.problems == [
+        "unknown product 'Canvs' (13 rows: 2, 3, 4, 5, 6, ...)",
+        "unknown product 'Lumen' (6 rows: 2, 4, 7, 9, 11, ...)",
+    ]
+    assert str(caught.value).startswith("13 bad row(s), nothing imported")
+    # created on request, once, as first spelled
+    result = bank.import_entries(entries, session=session, create_products=True)
+    assert result.new_products == ["Canvs", "Lumen"]
+    assert sorted(session.exec(select(Product.name))) == ["Canvs", "Lumen"]
+    assert bank.entry_products(result.entry_ids[3], session=session) == ["Canvs"]
+
+
+@pytest.mark.parametrize("name,reason", [("Canvas\tPro", "control characters"), ("x" * 201, "at most 200 characters")])
+def test_created_products_obey_the_product_name_rules(runner, session, tmp_path, name, reason):
+    path = tmp_path / "bank.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["question", "answer", "products"], ["Q1?", "Yes", "Canvas"], ["Q2?", "Yes", name]])
+    result = runner.invoke(args=["bank", "import", str(path), "--create-products"])
+    assert result.exit_code == 2
+    assert reason in result.output and "(row 3)" in result.output
+    assert not session.exec(select(Entry)).all() and not session.exec(select(Product)).all()
+
+
+def test_the_web_import_restores_a_multi_product_backup_in_one_import(app, runner, curator_client, tmp_path):
+    source = _other_app(app, tmp_path)
+    with Session(get_engine(source), expire_on_commit=False) as full:
+        _multi_product_bank(source.test_cli_runner(), full, tmp_path)
+        before = _state(full)
+        export = bank.export_bank("bank.xlsx", session=full)
+
+    def preview(**form):
+        data = {"file": (io.BytesIO(export), "bank.xlsx"), **form}
+        return curator_client.post("/bank/import", data=data, content_type="multipart/form-data")
+
+    refused = preview()
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert page.count("unknown product &#39;Canvas&#39; (") == 1
+    assert page.count("unknown product &#39;Console&#39; (") == 1
+    assert "Create the products this file names" in page
+    refused = preview(product="Canvas", create_products="1")
+    assert refused.status_code == 400
+    assert "the import&#39;s product is &#39;Canvas&#39;" in refused.get_data(as_text=True)
+
+    shown = preview(create_products="1")
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == 200, page
+    assert f"{len(before)} new, 0 updated, 0 unchanged" in page
+    assert "New product(s) this import creates: <strong>Canvas, Console</strong>" in page
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    with Session(get_engine(app)) as session:
+        assert not session.exec(select(Product)).all()  # the preview writes nothing
+    done = curator_client.post("/bank/import/confirm", data={"token": token}, follow_redirects=True)
+    assert "new product(s): Canvas, Console" in done.get_data(as_text=True)
+    with Session(get_engine(app)) as session:
+        assert _state(session) == before
+    again = preview(create_products="1").get_data(as_text=True)
+    assert f"0 new, 0 updated, {len(before)} unchanged" in again and "New product(s)" not in again
+
+
+def test_the_api_import_creates_the_products_of_its_file_on_request(app, session):
     from answers.models import Role
     from tests.auth_helpers import bearer, make_user, token_for
 
     headers = bearer(token_for(app, make_user(app, "cur@example.com", Role.curator)))
     body = b"question,answer,products\r\nDo you rotate keys?,Yes,Canvas\r\nDo you log access?,Yes,\r\n"
     client = app.test_client()
-    form = {"file": (io.BytesIO(body), "b.csv"), "product": "Canvas", "dry_run": "1"}
-    dry = client.post("/api/v1/entries/import", data=form, headers=headers)
-    assert dry.status_code == 200, dry.get_json()
-    assert dry.get_json()["created"] == 2
-    form = {"file": (io.BytesIO(body), "b.csv"), "product": "Canvas"}
-    assert client.post("/api/v1/entries/import", data=form, headers=headers).status_code == 201
+
+    def post(**form):
+        return client.post(
+            "/api/v1/entries/import", data={"file": (io.BytesIO(body), "b.csv"), **form}, headers=headers
+        )
+
+    refused = post()
+    assert refused.status_code == 422 and refused.get_json()["problems"] == ["unknown product 'Canvas' (row 2)"]
+    # the product and a products column that leaves a row company-wide: refused, not guessed
+    refused = post(product="Canvas")
+    assert refused.status_code == 422 and "other products): row 3;" in refused.get_json()["error"]
+    dry = post(create_products="1", dry_run="1")
+    assert dry.status_code == 200 and dry.get_json()["new_products"] == ["Canvas"]
+    assert not session.exec(select(Product)).all()
+    done = post(create_products="1")
+    assert done.status_code == 201 and done.get_json()["new_products"] == ["Canvas"]
     scopes = {e.question: bank.entry_products(e.id, session=session) for e in session.exec(select(Entry))}
     assert scopes == {"Do you rotate keys?": ["Canvas"], "Do you log access?": []}
 

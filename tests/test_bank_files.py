@@ -241,8 +241,8 @@ def test_import_refuses_a_row_with_an_unknown_product(runner, session, tmp_path)
     )
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code == 2
-    assert "row 3: unknown product(s) 'Canvs'" in result.output
-    assert "a new product is created by importing with a product: `flask bank import FILE --product" in result.output
+    assert "unknown product 'Canvs' (row 3)" in result.output
+    assert "import it with `--create-products`" in result.output
     assert session.exec(select(Entry).where(Entry.question == "Q one")).first() is None
 
 

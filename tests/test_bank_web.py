@@ -337,9 +337,17 @@ def test_import_preview_and_result_count_a_retirement_separately(app, curator_cl
     dry = app.test_client().post(
         "/api/v1/entries/import", data={"file": (io.BytesIO(body), "b.csv"), "dry_run": "1"}, headers=headers
     )
-    assert dry.get_json() == {"dry_run": True, "rows": 1, "created": 0, "updated": 0, "unchanged": 0, "retired": 1}
+    assert dry.get_json() == {
+        "dry_run": True,
+        "rows": 1,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "retired": 1,
+        "new_products": [],
+    }
     real = app.test_client().post("/api/v1/entries/import", data={"file": (io.BytesIO(body), "b.csv")}, headers=headers)
-    assert real.get_json() == {"created": 0, "updated": 0, "unchanged": 0, "retired": 1}
+    assert real.get_json() == {"created": 0, "updated": 0, "unchanged": 0, "retired": 1, "new_products": []}
     session.refresh(again)
     assert again.status == EntryStatus.retired
 

@@ -18,7 +18,7 @@ from answers import responding
 from answers.db import get_engine
 from answers.models import ItemStatus, Role
 from tests.auth_helpers import db, make_user, signed_in
-from tests.review_builders import QUESTIONS, load_bank, upload_id
+from tests.review_builders import QUESTIONS, load_bank, questionnaire_xlsx, upload_id
 from web.questionnaires import REVIEW_PER_PAGE
 
 SHEETS = ("Security", "Privacy")
@@ -335,8 +335,37 @@ def test_filters_search_and_links_on_postgres(postgres_url, tmp_path):
         assert html.index(">Security</option>") < html.index(">Privacy</option>")  # the file's sheet order
         r = client.get(f"/questionnaires/{qid}?sheet=Privacy&item={items[-1].id}")
         assert query(r.headers["Location"]) == {"sheet": ["Privacy"], "page": ["2"]}
+        _check_accented_search(app, client)  # through lower(), as before
     finally:
         get_engine(app).dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_search_ignores_the_case_of_accented_letters(app, reviewer):
+    """SQLite's lower() folds A-Z only: "ÉVALUATION" did not find "évaluation"."""
+    _check_accented_search(app, reviewer)
+
+
+def _check_accented_search(app, reviewer) -> None:
+    rows = [
+        ("SÉC-01", "Faites-vous une évaluation annuelle des risques ?"),
+        ("SÉC-02", "ÜBERPRÜFUNG der Zugriffsrechte: wie oft?"),
+        ("SEC-03", "Do you encrypt customer data at rest?"),
+    ]
+    qid = upload_id(reviewer, questionnaire_xlsx(rows), "fr.xlsx")
+    with db(app) as s:
+        items = {i.question_id: i.id for i in responding.list_items(qid, session=s)}
+    for search, wanted in (
+        ("ÉVALUATION", ["SÉC-01"]),
+        ("Évaluation annuelle", ["SÉC-01"]),
+        ("überprüfung", ["SÉC-02"]),
+        ("sÉc-0", ["SÉC-01", "SÉC-02"]),  # question ids too
+        ("evaluation", []),  # an accent is not case
+    ):
+        html = get(reviewer, f"/questionnaires/{qid}?search={search}")
+        assert shown_ids(html) == [items[w] for w in wanted], search
+    with db(app) as s:
+        found = responding.list_items(qid, session=s, filters=responding.ItemFilters(search="ÜBERPRÜFUNG"))
+        assert [i.question_id for i in found] == ["SÉC-02"]

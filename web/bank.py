@@ -465,7 +465,9 @@ def import_preview():
     file = request.files.get("file")
     status = request.form.get("status") or "approved"
     product = (request.form.get("product") or "").strip()
-    chosen = {"status": status, "product": product}  # a refused file comes back with both kept
+    create_products = request.form.get("create_products") == "1"
+    # a refused file comes back with the choices kept
+    chosen = {"status": status, "product": product, "create_products": create_products}
     if file is None or not file.filename:
         return _import_form(error="choose a .csv or .xlsx bank file", **chosen), 400
     if status not in ("approved", "draft"):
@@ -476,11 +478,13 @@ def import_preview():
         return _import_form(error=str(exc), **chosen), 400
     data = file.read()
     try:
-        rows = bank.read_bank_file(
-            data, file.filename, known_products=bank.import_product_names(product, session=get_session())
-        )
+        rows = bank.read_bank_file(data, file.filename, known_products=_known_products(product, create_products))
         plan = bank.plan_import(
-            rows, session=get_session(), product=product or None, status=EntryStatus(status)
+            rows,
+            session=get_session(),
+            product=product or None,
+            status=EntryStatus(status),
+            create_products=create_products,
         )  # what confirming will do, row by row: a retirement must not hide among the updates
     except bank.BankFileError as exc:
         return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename, **chosen), 400
@@ -489,9 +493,20 @@ def import_preview():
     _sweep_previews(folder)
     (folder / stored).write_bytes(data)
     token = _serializer().dumps(
-        {"stored": stored, "filename": file.filename[:200], "status": status, "product": product, "user": actor()[1]}
+        {
+            "stored": stored,
+            "filename": file.filename[:200],
+            "status": status,
+            "product": product,
+            "create_products": create_products,
+            "user": actor()[1],
+        }
     )
-    return _import_form(plan=plan, rows=rows, token=token, filename=file.filename, status=status, product=product)
+    return _import_form(plan=plan, rows=rows, token=token, filename=file.filename, **chosen)
+
+
+def _known_products(product: str | None, create_products: bool) -> set[str] | None:
+    return bank.import_product_names(product, session=get_session(), create_products=create_products)
 
 
 @bp.post("/bank/import/confirm")
@@ -510,10 +525,11 @@ def import_confirm():
     if not path.is_file():
         return _import_form(error="this preview was already imported or has expired"), 400
     try:
+        create_products = ticket.get("create_products") is True
         rows = bank.read_bank_file(
             path.read_bytes(),
             ticket["filename"],
-            known_products=bank.import_product_names(ticket.get("product"), session=get_session()),
+            known_products=_known_products(ticket.get("product"), create_products),
         )
         result = bank.import_entries(
             rows,
@@ -523,6 +539,7 @@ def import_confirm():
             product=ticket.get("product") or None,
             status=EntryStatus(ticket["status"]),
             source=ticket["filename"],
+            create_products=create_products,
         )
     except (bank.BankFileError, ValueError) as exc:
         get_session().rollback()
@@ -530,7 +547,8 @@ def import_confirm():
     finally:
         path.unlink(missing_ok=True)
     _changed()
-    flash(f"Imported: {result.summary()}.", "info")
+    created = f"; new product(s): {', '.join(result.new_products)}" if result.new_products else ""
+    flash(f"Imported: {result.summary()}{created}.", "info")
     return redirect(url_for("bank.index"), code=303)
 
 
@@ -663,8 +681,9 @@ def api_patch(entry_id: int):
 
 @bp.post(f"{API}/import")
 def api_import():
-    """Multipart `file`, optional `status` (approved|draft), `product`, `dry_run=1`:
-    a bad file writes nothing and lists every bad row."""
+    """Multipart `file`, optional `status` (approved|draft), `product`, `create_products=1`
+    (create the products the file's products column names, see bank.plan_import),
+    `dry_run=1`: a bad file writes nothing and lists every bad row."""
     file = request.files.get("file")
     if file is None or not file.filename:
         return _api_error("send the bank file as multipart field 'file'")
@@ -675,11 +694,12 @@ def api_import():
         bank.check_new_product(request.form.get("product"), session=get_session())
     except bank.EntryError as exc:
         return _api_error(str(exc))
+    create_products = request.form.get("create_products") == "1"
     try:
         rows = bank.read_bank_file(
             file.read(),
             file.filename,
-            known_products=bank.import_product_names(request.form.get("product"), session=get_session()),
+            known_products=_known_products(request.form.get("product"), create_products),
         )
     except bank.BankFileError as exc:
         return jsonify(error=exc.args[0], problems=exc.problems), 422
@@ -690,6 +710,7 @@ def api_import():
                 session=get_session(),
                 product=request.form.get("product") or None,
                 status=EntryStatus(status),
+                create_products=create_products,
             )
         except bank.BankFileError as exc:
             return jsonify(error=exc.args[0], problems=exc.problems), 422
@@ -700,6 +721,7 @@ def api_import():
             updated=plan.count("update"),
             unchanged=plan.count("unchanged"),
             retired=plan.count("retire"),
+            new_products=plan.new_products,
         )
     try:
         result = bank.import_entries(
@@ -710,11 +732,16 @@ def api_import():
             product=request.form.get("product") or None,
             status=EntryStatus(status),
             source=file.filename[:200],
+            create_products=create_products,
         )
     except bank.BankFileError as exc:
         get_session().rollback()
         return jsonify(error=exc.args[0], problems=exc.problems), 422
     _changed()
     return jsonify(
-        created=result.created, updated=result.updated, unchanged=result.unchanged, retired=result.retired
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        retired=result.retired,
+        new_products=result.new_products,
     ), 201
