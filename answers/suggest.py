@@ -444,7 +444,27 @@ def fit_for(entry: Entry, q: Question, version_line: str) -> tuple[str | None, s
 WEAK_CANDIDATE_FLOOR = 5
 
 
-def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version_line: str) -> list[Alternative]:
+class _Fitting:
+    """``fit_for`` for the questions of one questionnaire (one version line): an entry's
+    pointers to other questions (``references_elsewhere``: a handful of regex scans of its
+    answer and comment) are looked for once per entry, not once per question the entry is
+    offered for (a 5,000-question upload offers the same few hundred entries ~20,000 times)."""
+
+    def __init__(self, version_line: str) -> None:
+        self.version_line = version_line
+        self._references: dict[int | None, tuple[str, ...]] = {}
+
+    def references(self, entry: Entry) -> tuple[str, ...]:
+        found = self._references.get(entry.id)
+        if found is None:
+            found = self._references[entry.id] = references_elsewhere(entry, self.version_line)
+        return found
+
+    def fit(self, entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
+        return fit(entry, q, drop_comment=bool(self.references(entry)))
+
+
+def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, fitting: _Fitting) -> list[Alternative]:
     """For a question nothing matches well enough to write: the entries the matcher still
     ranked first, each as an alternative of tier ``none`` (never written, never bulk
     accepted), so a reviewer can take one in a click. Across questionnaire families the
@@ -458,7 +478,7 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version
         entry = rows.get(entry_id) if entry_id is not None else None
         if entry is None or score < WEAK_CANDIDATE_FLOOR:
             continue
-        answer, comment, _ = fit_for(entry, q, version_line)
+        answer, comment, _ = fitting.fit(entry, q)
         weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))
     return weak
 
@@ -597,9 +617,10 @@ def suggest_for(
     ]
     out: list[Suggested] = []
     rivals = _rivals_for(index, rows)
+    fitting = _Fitting(version_line)
     for q, s in zip(questions, index.match(queries, product=product), strict=True):
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
-            weak = _weak_candidates(s, rows, q, version_line)
+            weak = _weak_candidates(s, rows, q, fitting)
             note = "no match good enough to write; weak candidates listed" if weak else ""
             out.append(
                 Suggested(
@@ -614,7 +635,7 @@ def suggest_for(
             )
             continue
         entry = rows[s.entry_id]
-        refs = references_elsewhere(entry, version_line)
+        refs = fitting.references(entry)
         answer, comment, fits = fit(entry, q, drop_comment=bool(refs))
         tier, note = s.tier, ""
         if refs and _reference_is_the_answer(entry):
@@ -651,7 +672,7 @@ def suggest_for(
             alt_entry = rows.get(alt.entry_id)
             if alt_entry is None or (alt.tier == "none" and alt.entry_id not in rival_ids):
                 continue  # unrelated entries are no alternative; a rival always is
-            a_answer, a_comment, a_fits = fit_for(alt_entry, q, version_line)
+            a_answer, a_comment, a_fits = fitting.fit(alt_entry, q)
             usable = (
                 a_fits
                 and alt.tier not in ("exact", "none")
@@ -674,7 +695,7 @@ def suggest_for(
         for rival_id in rival_ids:  # the reviewer chooses between the disagreeing answers
             if rival_id not in listed:
                 rival = rows[rival_id]
-                r_answer, r_comment, _ = fit_for(rival, q, version_line)
+                r_answer, r_comment, _ = fitting.fit(rival, q)
                 alternatives.append(
                     Alternative(rival_id, float(s.score), "review", rival.question, r_answer, r_comment)
                 )
