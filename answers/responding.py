@@ -202,7 +202,10 @@ def _insert_items(
         for position, (question, s) in enumerate(zip(questions, suggestions, strict=True))
     ]
     if rows:
-        session.execute(insert(Item), rows)
+        # render_nulls: a None is written as NULL, not left out for the column default, so
+        # that every row has the same columns and the rows go in one batch (left out, they
+        # split into a statement per distinct set of None columns: 1,300 for 5,000 rows)
+        session.execute(insert(Item).execution_options(render_nulls=True), rows)
     session.flush()
 
 
