@@ -601,7 +601,42 @@ def _margin_note(rival_id: int) -> str:
 def suggest_for(
     questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
 ) -> list[Suggested]:
-    """One suggestion per question, in order. Never raises for an empty bank."""
+    """One suggestion per question, in order. Never raises for an empty bank.
+
+    A question asked again (a section repeated per product or site, a template pasted
+    twice) is matched and fitted once: questions equal in all that suggesting reads of
+    them (``_suggestion_key``) share one Suggested object."""
+    slots: dict[tuple[Any, ...], int] = {}
+    distinct: list[Question] = []
+    order = []
+    for q in questions:
+        key = _suggestion_key(q, version_line)
+        if key not in slots:
+            slots[key] = len(distinct)
+            distinct.append(q)
+        order.append(slots[key])
+    found = _suggest_distinct(distinct, version_line=version_line, product=product, session=session)
+    return [found[i] for i in order]
+
+
+def _suggestion_key(q: Question, version_line: str) -> tuple[Any, ...]:
+    """What ``_suggest_distinct`` reads of ``q``: its text, its id where ids keep their
+    meaning (elsewhere the matcher never reads it: ``ids_keep_meaning``), the values its
+    cell allows and which cells it has."""
+    return (
+        q.text,
+        q.id if ids_keep_meaning(version_line) else None,
+        q.choices,
+        tuple(q.mark_cells),
+        q.answer_cell is None,
+        q.comment_cell is None,
+    )
+
+
+def _suggest_distinct(
+    questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
+) -> list[Suggested]:
+    """``suggest_for`` of questions no two of which have the same ``_suggestion_key``."""
     if not questions:
         return []
     index, rows = bank_index(session, questions=[q.text for q in questions])
