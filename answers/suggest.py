@@ -452,7 +452,27 @@ def fit_for(entry: Entry, q: Question, version_line: str) -> tuple[str | None, s
 WEAK_CANDIDATE_FLOOR = 5
 
 
-def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version_line: str) -> list[Alternative]:
+class _Fitting:
+    """``fit_for`` for the questions of one questionnaire (one version line): an entry's
+    pointers to other questions (``references_elsewhere``: a handful of regex scans of its
+    answer and comment) are looked for once per entry, not once per question the entry is
+    offered for (a 5,000-question upload offers the same few hundred entries ~20,000 times)."""
+
+    def __init__(self, version_line: str) -> None:
+        self.version_line = version_line
+        self._references: dict[int | None, tuple[str, ...]] = {}
+
+    def references(self, entry: Entry) -> tuple[str, ...]:
+        found = self._references.get(entry.id)
+        if found is None:
+            found = self._references[entry.id] = references_elsewhere(entry, self.version_line)
+        return found
+
+    def fit(self, entry: Entry, q: Question) -> tuple[str | None, str | None, bool]:
+        return fit(entry, q, drop_comment=bool(self.references(entry)))
+
+
+def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, fitting: _Fitting) -> list[Alternative]:
     """For a question nothing matches well enough to write: the entries the matcher still
     ranked first, each as an alternative of tier ``none`` (never written, never bulk
     accepted), so a reviewer can take one in a click. Across questionnaire families the
@@ -466,7 +486,7 @@ def _weak_candidates(s: Suggestion, rows: dict[int, Entry], q: Question, version
         entry = rows.get(entry_id) if entry_id is not None else None
         if entry is None or score < WEAK_CANDIDATE_FLOOR:
             continue
-        answer, comment, _ = fit_for(entry, q, version_line)
+        answer, comment, _ = fitting.fit(entry, q)
         weak.append(Alternative(entry_id, float(score), "none", entry.question, answer, comment))
     return weak
 
@@ -596,7 +616,42 @@ def _margin_note(rival_id: int) -> str:
 def suggest_for(
     questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
 ) -> list[Suggested]:
-    """One suggestion per question, in order. Never raises for an empty bank."""
+    """One suggestion per question, in order. Never raises for an empty bank.
+
+    A question asked again (a section repeated per product or site, a template pasted
+    twice) is matched and fitted once: questions equal in all that suggesting reads of
+    them (``_suggestion_key``) share one Suggested object."""
+    slots: dict[tuple[Any, ...], int] = {}
+    distinct: list[Question] = []
+    order = []
+    for q in questions:
+        key = _suggestion_key(q, version_line)
+        if key not in slots:
+            slots[key] = len(distinct)
+            distinct.append(q)
+        order.append(slots[key])
+    found = _suggest_distinct(distinct, version_line=version_line, product=product, session=session)
+    return [found[i] for i in order]
+
+
+def _suggestion_key(q: Question, version_line: str) -> tuple[Any, ...]:
+    """What ``_suggest_distinct`` reads of ``q``: its text, its id where ids keep their
+    meaning (elsewhere the matcher never reads it: ``ids_keep_meaning``), the values its
+    cell allows and which cells it has."""
+    return (
+        q.text,
+        q.id if ids_keep_meaning(version_line) else None,
+        q.choices,
+        tuple(q.mark_cells),
+        q.answer_cell is None,
+        q.comment_cell is None,
+    )
+
+
+def _suggest_distinct(
+    questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
+) -> list[Suggested]:
+    """``suggest_for`` of questions no two of which have the same ``_suggestion_key``."""
     if not questions:
         return []
     index, rows = bank_index(session, questions=[q.text for q in questions])
@@ -612,9 +667,10 @@ def suggest_for(
     ]
     out: list[Suggested] = []
     rivals = _rivals_for(index, rows)
+    fitting = _Fitting(version_line)
     for q, s in zip(questions, index.match(queries, product=product), strict=True):
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
-            weak = _weak_candidates(s, rows, q, version_line)
+            weak = _weak_candidates(s, rows, q, fitting)
             note = "no match good enough to write; weak candidates listed" if weak else ""
             out.append(
                 Suggested(
@@ -629,7 +685,7 @@ def suggest_for(
             )
             continue
         entry = rows[s.entry_id]
-        refs = references_elsewhere(entry, version_line)
+        refs = fitting.references(entry)
         answer, comment, fits = fit(entry, q, drop_comment=bool(refs))
         tier, note = s.tier, ""
         if refs and _reference_is_the_answer(entry):
@@ -670,7 +726,7 @@ def suggest_for(
             alt_entry = rows.get(alt.entry_id)
             if alt_entry is None or (alt.tier == "none" and alt.entry_id not in rival_ids):
                 continue  # unrelated entries are no alternative; a rival always is
-            a_answer, a_comment, a_fits = fit_for(alt_entry, q, version_line)
+            a_answer, a_comment, a_fits = fitting.fit(alt_entry, q)
             usable = (
                 a_fits
                 and not period
@@ -694,7 +750,7 @@ def suggest_for(
         for rival_id in rival_ids:  # the reviewer chooses between the disagreeing answers
             if rival_id not in listed:
                 rival = rows[rival_id]
-                r_answer, r_comment, _ = fit_for(rival, q, version_line)
+                r_answer, r_comment, _ = fitting.fit(rival, q)
                 alternatives.append(
                     Alternative(rival_id, float(s.score), "review", rival.question, r_answer, r_comment)
                 )
