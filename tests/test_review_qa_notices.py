@@ -109,6 +109,32 @@ def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewe
     assert ws["C2"].value == "Yes"
 
 
+def test_a_question_whose_answer_cell_holds_a_formula_says_an_answer_is_not_written(reviewer):
+    """The answer cell computed by a formula is never written: accepting "Yes" there wrote
+    only the comment, and the page gave no sign that the answer went nowhere."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Q"
+    ws.append(["ID", "Question", "Answer", "Comments", "Source"])
+    ws.append(["Q-1", "Do you encrypt customer data at rest?", '=IF(E2="","",E2)', None, None])
+    ws.append(["Q-2", "Is multi-factor authentication enforced for administrator accounts?", None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    qid = upload_id(reviewer, buf.getvalue(), "formula.xlsx")
+    first, second = item_ids(reviewer, qid)
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    notes = re.findall(r'<p class="no-answer-cell warning">(.*?)</p>', page, re.S)
+    assert notes == [
+        "This file has no answer cell for this question (a formula fills it, or it has none): an answer is"
+        " saved here but not written to the file; the comment is written to its comment cell."
+    ]
+    assert page.index(f'id="item-{first}"') < page.index("no-answer-cell") < page.index(f'id="item-{second}"')
+    r = _accept(reviewer, qid, first, answer="Yes", comment="AES-256")
+    assert r.status_code == 200
+    ws = load_workbook(io.BytesIO(reviewer.get(f"/questionnaires/{qid}/export?format=original").data)).active
+    assert (ws["C2"].value, ws["D2"].value) == ('=IF(E2="","",E2)', "AES-256")
+
+
 def test_download_area_says_how_many_suggestions_are_not_accepted(reviewer):
     qid = upload_id(reviewer, questionnaire_xlsx(), "vendor.xlsx")
     page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
