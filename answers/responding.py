@@ -858,6 +858,8 @@ def decide(
             reason = unwritable_in(item.questionnaire_id, session=session).get(item.id)
             if reason is not None:
                 raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
+        if status == ItemStatus.accepted:
+            _refuse_overlong(item, session=session)
         if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
             raise DecisionError("an assigned question needs an assignee")
         item.status = status
@@ -885,6 +887,28 @@ def decide(
     )
     session.commit()
     return item
+
+
+def _refuse_overlong(item: Item, *, session: Session) -> None:
+    """DecisionError when accepting ``item`` would put more text into one workbook cell
+    than Excel holds: a question without a comment cell gets answer and comment in its
+    answer cell, each within the 32,000 characters a field takes but over 32,767 together.
+    Accepted, such an answer made every download of the questionnaire fail until found."""
+    from exporters.xlsx import MAX_CELL_CHARS
+
+    if get_questionnaire(item.questionnaire_id, session=session).format not in ("xlsx", "xlsm"):
+        return  # Word and CSV cells have no such limit
+    try:
+        cells = decision_cells(item, item.answer, item.comment)
+    except ValueError:
+        return  # a verdict the marks do not offer: refused by the choices check
+    for ref, value in cells.items():
+        if isinstance(value, str) and len(value.replace("\r\n", "\n")) > MAX_CELL_CHARS:
+            raise DecisionError(
+                f"this file has no comment cell for this question, so answer and comment go together into "
+                f"{ref.coordinate}: {len(value):,} characters, over the {MAX_CELL_CHARS:,} an Excel cell holds;"
+                " shorten them"
+            )
 
 
 def _claim_version(item: Item, *, session: Session) -> None:
