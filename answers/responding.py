@@ -772,6 +772,14 @@ def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
         raise DecisionError(reason)
 
 
+def _unfitting_entry(item: Item, entry_id: int, *, session: Session) -> str:
+    """Why bank entry ``entry_id`` gives ``item`` nothing to write, in words."""
+    entry = session.get(Entry, entry_id)
+    says = f" (it answers {entry.answer!r})" if entry is not None and entry.answer else ""
+    allowed = f": this cell takes {', '.join(item.choices)}" if item.choices else ""
+    return f"bank entry {entry_id} has no answer this question's cell can take{says}{allowed}; type the answer instead"
+
+
 def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
     """An approved bank entry a reviewer picked for ``item`` by hand, as an alternative
     (score 0, tier none, ``found``), its answer fitted to the cell. DecisionError as
@@ -834,6 +842,11 @@ def decide(
         elif alt is not None or decision.entry_id == item.entry_id:
             _applicable_entry(item, decision.entry_id, session=session)
         if alt is not None:
+            nothing_typed = decision.answer is None and decision.comment is None
+            if nothing_typed and alt.get("answer") is None and alt.get("comment") is None:
+                # nothing of it fits the cell: accepting went on to check the questionnaire's
+                # own suggestion against this entry ("entry N changed since ... matched")
+                raise DecisionError(_unfitting_entry(item, decision.entry_id, session=session))
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
             item.entry_id = decision.entry_id
     if decision.answer is not None:
