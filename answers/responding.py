@@ -947,14 +947,17 @@ class BulkAccepted:
     suggestions left alone because the customer's file already answers the question, and
     ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``),
     ``skipped_withdrawn`` ones whose bank entry was retired or changed since the
-    questionnaire was matched (``withdrawn_reason``), ``skipped_changed`` ones someone else
-    decided (or matched again) while the bulk accept ran: their decision stands."""
+    questionnaire was matched (``withdrawn_reason``), ``skipped_edited`` pending ones holding
+    a reviewer's own answer or comment (typed, or another match chosen) not accepted yet,
+    ``skipped_changed`` ones someone else decided (or matched again) while the bulk accept
+    ran: their decision stands."""
 
     accepted: int = 0
     skipped_answered: int = 0
     skipped_unwritable: int = 0
     skipped_withdrawn: int = 0
     skipped_changed: int = 0
+    skipped_edited: int = 0
 
 
 def accept_all(
@@ -969,7 +972,8 @@ def accept_all(
     already holds an answer (a bank answer next to the customer's own, maybe contradicting
     it, is never accepted unread; CLI autofill skips those too). Where the file holds only
     a comment, the decision keeps that comment. Each item is written only if it is still
-    as read (same ``lock_version``, pending, same suggestion): a reviewer's save, or a
+    as read (same ``lock_version``, pending, same suggestion, no answer or comment of a
+    reviewer's, which is theirs to accept): a reviewer's save, or a
     second bulk accept, between the read and the write wins and is counted in
     ``skipped_changed``; entry usage is recorded only for the items this call accepted.
     LookupError for an unknown questionnaire."""
@@ -983,6 +987,11 @@ def accept_all(
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
     chosen: list[Item] = []
     for item in items:
+        if item.answer is not None or item.comment is not None:
+            # a reviewer's answer waiting to be accepted (typed through the API, or another
+            # match used): accepting the suggestion replaced it with the bank's without a word
+            result.skipped_edited += 1
+            continue
         if item.original_answer:
             result.skipped_answered += 1
             continue
@@ -1011,6 +1020,7 @@ def accept_all(
             "skipped_unwritable": result.skipped_unwritable,
             "skipped_withdrawn": result.skipped_withdrawn,
             "skipped_changed": result.skipped_changed,
+            "skipped_edited": result.skipped_edited,
         },
     )
     session.commit()

@@ -378,6 +378,11 @@ def accept_all(questionnaire_id: int):
                 f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired or changed since"
                 " the questionnaire was matched: match again, or choose another answer."
             )
+        if done.skipped_edited:
+            message += (
+                f" Skipped {done.skipped_edited} question(s) holding an answer a reviewer chose or typed:"
+                " accept those one by one."
+            )
         if done.skipped_changed:
             message += (
                 f" Skipped {done.skipped_changed} question(s) someone else decided while this ran: their answers stand."
