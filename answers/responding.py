@@ -226,9 +226,16 @@ def _accepting_writes(item: Item) -> tuple[int | None, str | None, str | None]:
 
 
 def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
-    """Re-run matching for the items nobody has decided yet (after the bank changed)."""
+    """Re-run matching for the items nobody has decided yet (after the bank changed); a
+    pending item holding a reviewer's own answer or comment (typed, or another match used)
+    keeps its match: re-matching it dropped the entry the reviewer chose (and its "found"
+    match, the wording curators are offered) under the answer it left in place."""
     q = get_questionnaire(questionnaire_id, session=session)
-    pending = list_items(q.id, session=session, filters=ItemFilters(status=ItemStatus.pending.value))
+    pending = [
+        i
+        for i in list_items(q.id, session=session, filters=ItemFilters(status=ItemStatus.pending.value))
+        if i.answer is None and i.comment is None
+    ]
     before = [_accepting_writes(i) for i in pending]
     _suggest(q, pending, parsed=None, session=session)
     for item, was in zip(pending, before, strict=True):

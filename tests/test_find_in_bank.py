@@ -272,3 +272,27 @@ def test_a_found_entry_whose_verdict_the_cell_does_not_take_is_refused_in_words(
         item.status,
         item.lock_version,
     )
+
+
+def test_match_again_keeps_the_entry_a_reviewer_used(app, sales_client, seeded):
+    """ "Use this" on a found entry leaves the question pending with its answer; "Match
+    again" then put the matcher's entry (or none) back under that answer and dropped the
+    found match, so the source shown was wrong and curators lost the confirmed wording."""
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}", data={"entry_id": seeded[TIMEOUT], "lock_version": item.lock_version}
+    )
+    assert r.status_code == 303
+    assert sales_client.post(f"/questionnaires/{qid}/resuggest").status_code == 303
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.status.value) == (seeded[TIMEOUT], "Yes", "pending")
+    assert [a["entry_id"] for a in after.alternatives if a.get("found")] == [seeded[TIMEOUT]]
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"status": "accepted", "lock_version": after.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 200, r.get_json()
+    with db(app) as s:
+        assert [(c.entry.id, c.text) for c in curation.confirmed_wordings(session=s)] == [(seeded[TIMEOUT], QUESTION)]
