@@ -274,8 +274,6 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
 
     data = read_input(file)
     in_ext, out_ext = Path(file).suffix.lower(), Path(output).suffix.lower()
-    if in_ext and out_ext != in_ext:
-        fail(f"{output}: the completed file keeps the original's format ({in_ext})")
     if _same_file(file, output):
         fail(f"{output}: the output is the input file; write the completed file elsewhere so the original is kept")
     check_writable(output, "output")
@@ -295,13 +293,18 @@ def autofill_command(file: str, output: str, report: str | None, min_tier: str, 
     except (QuestionnaireImportError, responding.DecisionError, WriteBackError, ValueError) as exc:
         fail(str(exc))
     _keep_computed(db.get_session())
-    if not in_ext and out_ext not in _EXTENSIONS[result.format]:
-        # without an extension to keep (a file saved from an upload folder), the content
-        # decides: a workbook written as out.csv or out.docx opens nowhere
-        fail(
-            f"{output}: {file} has no extension and is an {result.format} file: "
-            f"name the completed file {Path(output).stem}.{result.format}"
+    # the content decides the completed file's extension (a workbook written as out.csv or
+    # out.docx opens nowhere); the original's own extension is kept when it names the content
+    expected = _EXTENSIONS[result.format]
+    if in_ext in expected and out_ext != in_ext:
+        fail(f"{output}: the completed file keeps the original's format ({in_ext})")
+    if in_ext not in expected and out_ext not in expected:
+        misnamed = (
+            f"is an {result.format} file named {in_ext}"
+            if in_ext
+            else f"has no extension and is an {result.format} file"
         )
+        fail(f"{output}: {file} {misnamed}: name the completed file {Path(output).stem}.{result.format}")
     try:
         Path(output).write_bytes(result.data)
     except OSError as exc:

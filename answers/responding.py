@@ -266,7 +266,10 @@ _ACCEPTING_WRITES = ("entry_id", "suggested_answer", "suggested_comment")
 
 
 def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
-    """Re-run matching for the items nobody has decided yet (after the bank changed).
+    """Re-run matching for the items nobody has decided yet (after the bank changed); a
+    pending item holding a reviewer's own answer or comment (typed, or another match used)
+    keeps its match: re-matching it dropped the entry the reviewer chose (and its "found"
+    match, the wording curators are offered) under the answer it left in place.
 
     Reads the pending items' columns (no Item objects) and writes only the items whose
     suggestion changed, in one executemany; an item decided or edited since it was read
@@ -274,7 +277,12 @@ def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
     q = get_questionnaire(questionnaire_id, session=session)
     pending = session.exec(
         select(*_RESUGGEST_COLUMNS)
-        .where(Item.questionnaire_id == q.id, col(Item.status) == ItemStatus.pending)
+        .where(
+            Item.questionnaire_id == q.id,
+            col(Item.status) == ItemStatus.pending,
+            col(Item.answer).is_(None),
+            col(Item.comment).is_(None),
+        )
         .order_by(col(Item.position))
     ).all()
     suggestions = suggest_for(
@@ -418,23 +426,33 @@ def item_page(
 
 
 def page_of_item(
-    questionnaire_id: int, item_id: int, filters: ItemFilters, *, per_page: int, session: Session, or_next: bool = False
+    questionnaire_id: int,
+    item_id: int,
+    filters: ItemFilters,
+    *,
+    per_page: int,
+    session: Session,
+    or_next: bool = False,
+    after: bool = False,
 ) -> tuple[int, int] | None:
     """Where ``item_page`` shows item ``item_id``: (page, item id). When ``filters`` hide
     it: None, or with ``or_next`` the place of the next question they show after it (a
     reviewer filtering on "pending" who accepts a question carries on with the next one);
-    None when there is none. LookupError when the item is not one of this questionnaire's."""
+    None when there is none. With ``after`` the place of the first question the filters
+    show after it, whether they show it or not (the review page's next question past the
+    last one of a page: "page + 1" skips as many questions as decisions took out of a
+    "pending" filter). LookupError when the item is not one of this questionnaire's."""
     item = session.get(Item, item_id)
     if item is None or item.questionnaire_id != questionnaire_id:
         raise LookupError(f"item {item_id} is not part of questionnaire {questionnaire_id}")
     where = filters.conditions(questionnaire_id)
     found = session.exec(
         select(Item.id, Item.position)
-        .where(*where, col(Item.position) >= item.position)
+        .where(*where, col(Item.position) > item.position if after else col(Item.position) >= item.position)
         .order_by(col(Item.position))
         .limit(1)
     ).first()
-    if found is None or (found[0] != item_id and not or_next):
+    if found is None or (found[0] != item_id and not (or_next or after)):
         return None
     target_id, position = found
     before = session.exec(select(func.count()).select_from(Item).where(*where, col(Item.position) < position)).one()
@@ -867,6 +885,14 @@ def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
         raise DecisionError(reason)
 
 
+def _unfitting_entry(item: Item, entry_id: int, *, session: Session) -> str:
+    """Why bank entry ``entry_id`` gives ``item`` nothing to write, in words."""
+    entry = session.get(Entry, entry_id)
+    says = f" (it answers {entry.answer!r})" if entry is not None and entry.answer else ""
+    allowed = f": this cell takes {', '.join(item.choices)}" if item.choices else ""
+    return f"bank entry {entry_id} has no answer this question's cell can take{says}{allowed}; type the answer instead"
+
+
 def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
     """An approved bank entry a reviewer picked for ``item`` by hand, as an alternative
     (score 0, tier none, ``found``), its answer fitted to the cell. DecisionError as
@@ -929,6 +955,11 @@ def decide(
         elif alt is not None or decision.entry_id == item.entry_id:
             _applicable_entry(item, decision.entry_id, session=session)
         if alt is not None:
+            nothing_typed = decision.answer is None and decision.comment is None
+            if nothing_typed and alt.get("answer") is None and alt.get("comment") is None:
+                # nothing of it fits the cell: accepting went on to check the questionnaire's
+                # own suggestion against this entry ("entry N changed since ... matched")
+                raise DecisionError(_unfitting_entry(item, decision.entry_id, session=session))
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
             item.entry_id = decision.entry_id
     if decision.answer is not None:
@@ -953,6 +984,8 @@ def decide(
             reason = unwritable_in(item.questionnaire_id, session=session).get(item.id)
             if reason is not None:
                 raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
+        if status == ItemStatus.accepted:
+            _refuse_overlong(item, session=session)
         if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
             raise DecisionError("an assigned question needs an assignee")
         item.status = status
@@ -982,6 +1015,28 @@ def decide(
     return item
 
 
+def _refuse_overlong(item: Item, *, session: Session) -> None:
+    """DecisionError when accepting ``item`` would put more text into one workbook cell
+    than Excel holds: a question without a comment cell gets answer and comment in its
+    answer cell, each within the 32,000 characters a field takes but over 32,767 together.
+    Accepted, such an answer made every download of the questionnaire fail until found."""
+    from exporters.xlsx import MAX_CELL_CHARS
+
+    if get_questionnaire(item.questionnaire_id, session=session).format not in ("xlsx", "xlsm"):
+        return  # Word and CSV cells have no such limit
+    try:
+        cells = decision_cells(item, item.answer, item.comment)
+    except ValueError:
+        return  # a verdict the marks do not offer: refused by the choices check
+    for ref, value in cells.items():
+        if isinstance(value, str) and len(value.replace("\r\n", "\n")) > MAX_CELL_CHARS:
+            raise DecisionError(
+                f"this file has no comment cell for this question, so answer and comment go together into "
+                f"{ref.coordinate}: {len(value):,} characters, over the {MAX_CELL_CHARS:,} an Excel cell holds;"
+                " shorten them"
+            )
+
+
 def _claim_version(item: Item, *, session: Session) -> None:
     """Bump ``item``'s ``lock_version`` in the database only if it is still the one read
     (a conditional UPDATE, which on PostgreSQL waits for a concurrent writer's commit and
@@ -1005,14 +1060,17 @@ class BulkAccepted:
     suggestions left alone because the customer's file already answers the question, and
     ``skipped_unwritable`` ones whose question has no answer cell of its own (``unwritable``),
     ``skipped_withdrawn`` ones whose bank entry was retired or changed since the
-    questionnaire was matched (``withdrawn_reason``), ``skipped_changed`` ones someone else
-    decided (or matched again) while the bulk accept ran: their decision stands."""
+    questionnaire was matched (``withdrawn_reason``), ``skipped_edited`` pending ones holding
+    a reviewer's own answer or comment (typed, or another match chosen) not accepted yet,
+    ``skipped_changed`` ones someone else decided (or matched again) while the bulk accept
+    ran: their decision stands."""
 
     accepted: int = 0
     skipped_answered: int = 0
     skipped_unwritable: int = 0
     skipped_withdrawn: int = 0
     skipped_changed: int = 0
+    skipped_edited: int = 0
 
 
 def accept_all(
@@ -1027,7 +1085,8 @@ def accept_all(
     already holds an answer (a bank answer next to the customer's own, maybe contradicting
     it, is never accepted unread; CLI autofill skips those too). Where the file holds only
     a comment, the decision keeps that comment. Each item is written only if it is still
-    as read (same ``lock_version``, pending, same suggestion): a reviewer's save, or a
+    as read (same ``lock_version``, pending, same suggestion, no answer or comment of a
+    reviewer's, which is theirs to accept): a reviewer's save, or a
     second bulk accept, between the read and the write wins and is counted in
     ``skipped_changed``; entry usage is recorded only for the items this call accepted.
     LookupError for an unknown questionnaire."""
@@ -1041,6 +1100,11 @@ def accept_all(
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
     chosen: list[Item] = []
     for item in items:
+        if item.answer is not None or item.comment is not None:
+            # a reviewer's answer waiting to be accepted (typed through the API, or another
+            # match used): accepting the suggestion replaced it with the bank's without a word
+            result.skipped_edited += 1
+            continue
         if item.original_answer:
             result.skipped_answered += 1
             continue
@@ -1069,6 +1133,7 @@ def accept_all(
             "skipped_unwritable": result.skipped_unwritable,
             "skipped_withdrawn": result.skipped_withdrawn,
             "skipped_changed": result.skipped_changed,
+            "skipped_edited": result.skipped_edited,
         },
     )
     session.commit()

@@ -27,6 +27,7 @@ from importers.docx import (
     check_package,
     checkbox_choices,
     owner,
+    table_at,
     table_grid,
     top_level_tables,
     w,
@@ -34,7 +35,7 @@ from importers.docx import (
 
 __all__ = ["ReportRow", "ValueNotAllowed", "WriteBackError", "response_report", "write_back"]
 
-_TABLE_SHEET = re.compile(r"^table ([1-9][0-9]*)$")
+_TABLE_SHEET = re.compile(r"^table ([1-9][0-9]*(?:\.[1-9][0-9]*)*)$")
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _CHECKBOX_MARK = re.compile(r"[☐☒☑□■✓✔](\s*)([^☐☒☑□■✓✔\t\n]+)")
 # XML 1.0 forbids most control characters; Word refuses a document containing them.
@@ -136,17 +137,21 @@ def write_back(original: bytes, values: Mapping[CellRef, CellValue]) -> bytes:
         body = root.find(w("body"))
         if body is None:
             raise WriteBackError(f"{DOCUMENT_PART} has no body")
-        tables = top_level_tables(body)
-        grids: dict[int, list] = {}
+        grids: dict[str, list] = {}
         for ref, value in sorted(values.items(), key=lambda item: item[0]):
             m = _TABLE_SHEET.match(ref.sheet)
             if not m:
                 raise WriteBackError(f"{ref}: a Word document has tables, not a sheet named {ref.sheet!r}")
-            index = int(m.group(1))
-            if index > len(tables):
-                raise WriteBackError(f"{ref}: table {index} does not exist (the document has {len(tables)})")
+            index = m.group(1)
             if index not in grids:
-                grids[index] = table_grid(tables[index - 1])
+                # cells are written in place, never added or removed: the tables found
+                # before a write are the tables after it
+                table = table_at(body, tuple(int(n) for n in index.split(".")))
+                if table is None:
+                    raise WriteBackError(
+                        f"{ref}: table {index} does not exist (the document has {len(top_level_tables(body))})"
+                    )
+                grids[index] = table_grid(table)
             grid = grids[index]
             cell = owner(grid, ref.row, ref.column)
             if cell is None:

@@ -2,9 +2,11 @@
 
 The package is checked before any XML parser sees it (zip bomb bounds, no DTDs or
 entities). Tables are read on their cell grid: `CellRef.sheet` is "table N" (1-based,
-top-level tables in document order), row and column are the 1-based grid position of the
+top-level tables in document order; a table inside a cell of table N is "table N.1", N.2 ...
+in its order there, and so on down), row and column are the 1-based grid position of the
 cell's top-left slot, with `w:gridBefore`, `w:gridSpan` and vertical merges (`w:vMerge`)
-accounted for. `exporters/docx.py` resolves the same references with `table_grid()` here.
+accounted for. `exporters/docx.py` resolves the same references with `table_at()` and
+`table_grid()` here.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ __all__ = [
     "cell_text",
     "check_package",
     "checkbox_choices",
+    "nested_tables",
+    "table_at",
     "table_grid",
     "top_level_tables",
 ]
@@ -146,6 +150,34 @@ def _content_children(element, tag: str) -> Iterator:
 def top_level_tables(body) -> list:
     """The `w:tbl` elements of the document body in order (nested tables excluded)."""
     return [element for element in _walk_blocks(body) if element.tag == w("tbl")]
+
+
+def nested_tables(tbl) -> list:
+    """The tables inside the cells of `tbl` (not those inside them), in document order."""
+    return [
+        inner
+        for tr in _content_children(tbl, w("tr"))
+        for tc in _content_children(tr, w("tc"))
+        for inner in _content_children(tc, w("tbl"))
+    ]
+
+
+def _named_tables(tbl, name: str) -> Iterator[tuple[str, object]]:
+    """`tbl` under `name` ("table 2"), then the tables inside it ("table 2.1", ...)."""
+    yield name, tbl
+    for n, inner in enumerate(nested_tables(tbl), start=1):
+        yield from _named_tables(inner, f"{name}.{n}")
+
+
+def table_at(body, path: tuple[int, ...]):
+    """The table named "table " + ".".join(path) (see the module docstring), or None."""
+    tables = top_level_tables(body)
+    for index in path:
+        if not 1 <= index <= len(tables):
+            return None
+        table = tables[index - 1]
+        tables = nested_tables(table)
+    return table
 
 
 @dataclass(frozen=True)
@@ -363,7 +395,7 @@ def _style_names(document) -> dict[str, str]:
     return names
 
 
-def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str]) -> list[Question]:
+def _questions_in_table(tbl, sheet: str, heading: str | None, warnings: list[str]) -> list[Question]:
     grid = table_grid(tbl)
     if not grid:
         return []
@@ -372,7 +404,6 @@ def _questions_in_table(tbl, index: int, heading: str | None, warnings: list[str
     layout = _table_layout(grid, texts, width)
     if layout is None:
         return []
-    sheet = f"table {index}"
     section = heading
     questions: list[Question] = []
     formula_cells: list[CellRef] = []  # computed by a Word formula field: read, never written
@@ -503,6 +534,7 @@ class DocxImporter:
         styles = _style_names(document)
         tables = top_level_tables(body)
         index_of = {id(t): i for i, t in enumerate(tables, start=1)}
+        nested = 0  # tables inside tables: a form's layout table often holds the questions
         questions: list[Question] = []
         warnings: list[str] = []
         heading: str | None = None
@@ -514,7 +546,9 @@ class DocxImporter:
                 elif _is_question_shaped(paragraph_text(element)):
                     loose_questions += 1
             elif element.tag == w("tbl"):
-                questions.extend(_questions_in_table(element, index_of[id(element)], heading, warnings))
+                for name, table in _named_tables(element, f"table {index_of[id(element)]}"):
+                    nested += table is not element
+                    questions.extend(_questions_in_table(table, name, heading, warnings))
         loose = (
             f"{loose_questions} question{'s' if loose_questions != 1 else ''} in paragraphs outside tables "
             "(only questions in tables with an answer column are read)"
@@ -522,7 +556,8 @@ class DocxImporter:
         if not questions:
             detail = f"; {loose}" if loose_questions else ""
             raise NoQuestionsFound(
-                f"{filename}: no table with questions and an answer column found ({len(tables)} tables){detail}"
+                f"{filename}: no table with questions and an answer column found "
+                f"({len(tables)} tables{f', {nested} inside them' if nested else ''}){detail}"
             )
         if loose_questions:
             # A silent partial parse is the worst failure: say what was left out.

@@ -149,6 +149,30 @@ def odd_grid_doc() -> bytes:
     return to_bytes(document)
 
 
+def nested_form_doc() -> bytes:
+    """A form laid out with tables: a plain question table, then a one-cell layout table
+    holding a heading and the second part's question table, and inside that table's
+    last answer cell a table of its own with one more question (three levels)."""
+    document = docx.Document()
+    document.add_heading("Part 1", 1)
+    first = document.add_table(rows=3, cols=3)
+    fill_row(first, 0, ["ID", "Question", "Answer"])
+    fill_row(first, 1, ["A-1", "Do you encrypt customer data at rest?", ""])
+    fill_row(first, 2, ["A-2", "Do you enforce MFA for administrators?", ""])
+    document.add_heading("Part 2", 1)
+    layout = document.add_table(rows=1, cols=1)
+    cell = layout.cell(0, 0)
+    cell.paragraphs[0].text = "Hosting"
+    inner = cell.add_table(rows=3, cols=3)
+    fill_row(inner, 0, ["ID", "Question", "Answer"])
+    fill_row(inner, 1, ["B-1", "Do you host customer data in the EU?", ""])
+    fill_row(inner, 2, ["B-2", "Do you have a documented incident response plan?", "Yes"])
+    deepest = inner.rows[2].cells[2].add_table(rows=2, cols=2)
+    fill_row(deepest, 0, ["Question", "Answer"])
+    fill_row(deepest, 1, ["Is the plan tested every year?", ""])
+    return to_bytes(document)
+
+
 def answer_header_only_doc() -> bytes:
     """Header names only the answer column; the answer of row 3 is merged down over row 4."""
     document = docx.Document()

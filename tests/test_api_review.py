@@ -238,6 +238,28 @@ def test_bulk_accept_by_tier(api, uploaded):
     assert after["MFA-01"]["answer"] == items["MFA-01"]["suggestion"]["answer"]
 
 
+def test_bulk_accept_leaves_a_reviewers_answer_not_accepted_yet_alone(api, uploaded):
+    """PATCH answer and comment without a status keeps the question pending with the
+    reviewer's text; bulk accept then accepted the bank's suggestion over it, and the file
+    said Yes where the reviewer had written No."""
+    client, headers = api
+    q, items = uploaded
+    enc = items["ENC-01"]  # exact: the bank says Yes
+    assert enc["suggestion"]["answer"] == "Yes"
+    r = patch(api, enc, answer="No", comment="Not for the legacy archive")
+    assert r.status_code == 200 and r.json["status"] == "pending"
+    r = client.post(f"{API}/questionnaires/{q['id']}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert r.status_code == 200
+    assert (r.json["accepted"], r.json["skipped_edited"], r.json["skipped_changed"]) == (0, 1, 0)
+    after = {
+        i["question_id"]: i for i in client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    }
+    assert (after["ENC-01"]["status"], after["ENC-01"]["answer"]) == ("pending", "No")
+    patch(api, after["ENC-01"], status="accepted")
+    got = cells(client.get(f"{API}/questionnaires/{q['id']}/export", headers=headers).data)
+    assert (got["C2"], got["D2"]) == ("No", "Not for the legacy archive")
+
+
 def prefilled_xlsx(answers: dict[str, str], comments: dict[str, str] | None = None) -> bytes:
     """The synthetic questionnaire with some answer (C) and comment (D) cells already filled."""
     from openpyxl import load_workbook

@@ -468,3 +468,43 @@ def test_leaving_a_page_with_unsaved_edits_asks_first_and_links_to_one_question_
     assert page.locator(f"#{after} textarea[name=comment]").input_value() == "Typed, then left."
     assert page.locator("article.item.unsaved").evaluate_all("els => els.map(e => e.id)") == [after]
     page.close()
+
+
+def test_a_on_the_last_question_of_a_page_accepts_it_and_goes_on_to_the_next_question(live_app, chromium, tmp_path):
+    """`a` on a page's last question saved it and stayed there (j and k crossed pages, a
+    did not). Under a "pending" filter the next question is not "page 2": the questions
+    decided on page 1 have left the filter, so page 2 would skip as many."""
+    from answers import responding
+    from tests.auth_helpers import db
+    from tests.review_builders import load_bank
+    from tests.test_review_paging import two_sheet_xlsx
+
+    app, base = live_app
+    load_bank(app)
+    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
+    source = tmp_path / "big.xlsx"
+    source.write_bytes(two_sheet_xlsx(65))
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
+    page.set_input_files("#file", str(source))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    review_url = page.url
+    qid = int(review_url.rsplit("/", 1)[1])
+    page.goto(f"{review_url}?status=pending")
+    with db(app) as s:
+        items = responding.list_items(qid, session=s)
+        assert all(i.status.value == "pending" for i in items)
+        # the reviewer decided the rest of page 1 (in this tab, as they went along)
+        for item in items[:49]:
+            responding.decide(item.id, responding.Decision(status="needs_review"), session=s, actor="t")
+    last = page.locator("article.item").last
+    assert last.get_attribute("id") == f"item-{items[49].id}"
+    last.locator("p.question").click()
+    page.keyboard.press("a")
+    page.wait_for_url(re.compile(rf"\?status=pending#item-{items[50].id}$"))
+    assert page.locator("article.item.current").get_attribute("id") == f"item-{items[50].id}"
+    with db(app) as s:
+        assert responding.get_item(items[49].id, session=s).status.value == "accepted"
+    page.close()

@@ -318,6 +318,48 @@ def test_grid_before_nested_tables_and_content_controls():
     assert len(written.tables[0].rows[1].cells[2].tables) == 1
 
 
+def test_questions_in_tables_inside_tables_are_read_and_written_back():
+    """A form whose second part sits in a layout table: its questions were dropped without
+    a word (only top-level tables were read), and a form laid out wholly that way was
+    refused as having no question table."""
+    original = build.nested_form_doc()
+    parsed = parse(original)
+    assert [(q.sheet, q.row, q.id, q.answer, q.section) for q in parsed.questions] == [
+        ("table 1", 2, "A-1", None, "Part 1"),
+        ("table 1", 3, "A-2", None, "Part 1"),
+        ("table 2.1", 2, "B-1", None, "Part 2"),
+        ("table 2.1", 3, "B-2", "Yes", "Part 2"),
+        ("table 2.1.1", 2, None, None, "Part 2"),
+    ]
+    assert parsed.warnings == []
+    values = {q.answer_cell: f"value {n}" for n, q in enumerate(parsed.questions)}
+    written = write_back(original, values)
+    assert [q.answer for q in parse(written).questions] == [f"value {n}" for n in range(5)]
+    # the answer cell holding the innermost table keeps it
+    again = docx.Document(io.BytesIO(written))
+    assert again.tables[1].cell(0, 0).tables[0].rows[2].cells[2].tables[0].cell(1, 0).text == (
+        "Is the plan tested every year?"
+    )
+    for ref, match in (
+        (CellRef("table 2.2", 2, 3), "table 2.2 does not exist"),
+        (CellRef("table 1.1", 1, 1), "table 1.1 does not exist"),
+    ):
+        with pytest.raises(WriteBackError, match=match):
+            write_back(original, {ref: "Yes"})
+
+
+def test_a_form_with_its_questions_only_inside_a_layout_table_is_read():
+    document = docx.Document()
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    inner = cell.add_table(rows=2, cols=3)
+    build.fill_row(inner, 0, ["ID", "Question", "Answer"])
+    build.fill_row(inner, 1, ["Q1", "Do you encrypt customer data at rest?", ""])
+    parsed = parse(build.to_bytes(document))
+    assert [(q.sheet, q.id, q.answer_cell) for q in parsed.questions] == [
+        ("table 1.1", "Q1", CellRef("table 1.1", 2, 3))
+    ]
+
+
 _CELL_TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="☐☒☑□■✓✔"),
     max_size=40,

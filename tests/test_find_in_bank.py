@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from answers import bank, curation
-from answers.models import Entry, EntryCreate, Item
+from answers.models import Entry, EntryCreate, EntryStatus, Item
 from answers.suggest import invalidate
 from tests.auth_helpers import db
 from tests.review_builders import BANK, SHEET, multipart, questionnaire_xlsx
@@ -238,3 +238,61 @@ def test_a_suggestion_whose_entry_was_retired_since_is_not_accepted(app, sales_c
         headers={"Accept": "application/json"},
     )
     assert r.status_code == 200 and r.get_json()["answer"] == "No"
+
+
+@pytest.mark.parametrize("status", [None, "accepted"])
+def test_a_found_entry_whose_verdict_the_cell_does_not_take_is_refused_in_words(app, sales_client, seeded, status):
+    """Entry "Tier III" (no comment) picked for a Yes/No cell: "Use this" set an empty answer and showed
+    the entry as the source, and accepting it was refused as "bank entry N changed since
+    this questionnaire was matched (it now answers None)", which it had not."""
+    with db(app) as s:
+        tier = bank.create_entry(
+            EntryCreate(
+                question="Which tier is your data centre?",
+                answer="Tier III",
+                status=EntryStatus.approved,
+            ),
+            session=s,
+        ).id
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    body = {"entry_id": tier, "lock_version": item.lock_version}
+    if status:
+        body["status"] = status
+    r = sales_client.post(f"/questionnaires/{qid}/items/{item.id}", json=body, headers={"Accept": "application/json"})
+    assert r.status_code == 400
+    assert r.get_json()["error"] == (
+        f"bank entry {tier} has no answer this question's cell can take (it answers 'Tier III'):"
+        " this cell takes Yes, No; type the answer instead"
+    )
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.status, after.lock_version) == (
+        item.entry_id,
+        None,
+        item.status,
+        item.lock_version,
+    )
+
+
+def test_match_again_keeps_the_entry_a_reviewer_used(app, sales_client, seeded):
+    """ "Use this" on a found entry leaves the question pending with its answer; "Match
+    again" then put the matcher's entry (or none) back under that answer and dropped the
+    found match, so the source shown was wrong and curators lost the confirmed wording."""
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}", data={"entry_id": seeded[TIMEOUT], "lock_version": item.lock_version}
+    )
+    assert r.status_code == 303
+    assert sales_client.post(f"/questionnaires/{qid}/resuggest").status_code == 303
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.status.value) == (seeded[TIMEOUT], "Yes", "pending")
+    assert [a["entry_id"] for a in after.alternatives if a.get("found")] == [seeded[TIMEOUT]]
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"status": "accepted", "lock_version": after.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 200, r.get_json()
+    with db(app) as s:
+        assert [(c.entry.id, c.text) for c in curation.confirmed_wordings(session=s)] == [(seeded[TIMEOUT], QUESTION)]

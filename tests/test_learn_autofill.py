@@ -235,6 +235,20 @@ def test_autofill_keeps_the_original_format(runner, tmp_path):
     assert "keeps the original's format" in result.output
 
 
+def test_autofill_of_a_workbook_named_docx_writes_a_file_named_xlsx(runner, tmp_path):
+    """A workbook saved as .docx (the web reads it, by its content) was filled and written
+    as out.docx, exit 0: a workbook Word cannot open; and out.xlsx was refused."""
+    src = tmp_path / "blank.docx"
+    src.write_bytes(questionnaire_xlsx(BLANK[:1]))
+    refused = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.docx")])
+    assert refused.exit_code == 2
+    assert "is an xlsx file named .docx: name the completed file out.xlsx" in refused.output
+    assert not (tmp_path / "out.docx").exists()
+    done = runner.invoke(args=["autofill", str(src), "-o", str(tmp_path / "out.xlsx")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "out.xlsx").read_bytes()[:2] == b"PK"
+
+
 def test_autofill_of_a_corrupt_file_exits_2(runner, tmp_path):
     src = tmp_path / "broken.xlsx"
     src.write_bytes(b"PK\x03\x04" + b"\x00" * 40)

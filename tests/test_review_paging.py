@@ -168,6 +168,31 @@ def test_a_link_to_one_question_lands_on_its_page(reviewer, big):
     assert r.headers["Location"].endswith(f"/questionnaires/{qid}?page=2#item-{privacy[0].id}")
 
 
+def test_the_question_after_a_pages_last_one_survives_decisions_taken_out_of_the_filter(app, reviewer, big):
+    """The page's script goes ``?after=<last id>`` past a page's last question (j, or a on
+    the last one): with a "pending" filter, the 50 questions accepted on page 1 had left
+    it, and "page 2" was the third fifty, skipping fifty questions without a word."""
+    qid, items = big
+    page_one = items[:REVIEW_PER_PAGE]
+    with db(app) as s:
+        for item in page_one:
+            responding.decide(item.id, responding.Decision(answer="Yes", status="accepted"), session=s, actor="t")
+    following = items[REVIEW_PER_PAGE]
+    r = reviewer.get(f"/questionnaires/{qid}?status=pending&after={page_one[-1].id}")
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/questionnaires/{qid}?status=pending#item-{following.id}")
+    assert shown_ids(get(reviewer, r.headers["Location"]))[0] == following.id
+    # unfiltered: the next page, at its first question
+    r = reviewer.get(f"/questionnaires/{qid}?after={page_one[-1].id}")
+    assert r.headers["Location"].endswith(f"/questionnaires/{qid}?page=2#item-{following.id}")
+    # nothing after it under the filters: their last page
+    r = reviewer.get(f"/questionnaires/{qid}?sheet=Security&after={items[-1].id}")
+    assert query(r.headers["Location"]) == {"sheet": ["Security"], "page": ["2"]}
+    assert reviewer.get(f"/questionnaires/{qid}?after=999999").status_code == 404
+    r = reviewer.get(f"/questionnaires/{qid}?after=abc")
+    assert r.status_code == 400 and "after must be the number" in r.get_data(as_text=True)
+
+
 def test_a_link_to_a_question_of_no_or_another_questionnaire_is_refused(reviewer, big):
     qid, items = big
     other = upload_id(reviewer, two_sheet_xlsx(2), "big.xlsx")

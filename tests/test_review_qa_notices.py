@@ -67,6 +67,25 @@ def test_comment_goes_into_a_free_text_answer_cell_without_a_comment_column(revi
     assert "a comment is written into the answer cell after the answer" in page
 
 
+def test_answer_and_comment_too_long_for_one_cell_together_are_refused_at_the_save(reviewer):
+    """Without a comment column both go into the answer cell: 20,000 characters each were
+    saved, and then every download of the questionnaire failed ("over Excel's 32,767-
+    character cell limit") until the question was found and shortened."""
+    qid = upload_id(reviewer, no_header_xlsx(), "noheader.xlsx")
+    first, second, _ = item_ids(reviewer, qid)
+    r = _accept(reviewer, qid, first, answer="a" * 20_000, comment="b" * 20_000)
+    assert r.status_code == 400
+    assert r.get_json()["error"] == (
+        "this file has no comment cell for this question, so answer and comment go together into C1:"
+        " 40,002 characters, over the 32,767 an Excel cell holds; shorten them"
+    )
+    assert _accept(reviewer, qid, second, answer="a" * 20_000, comment="b" * 12_765).status_code == 200
+    exported = reviewer.get(f"/questionnaires/{qid}/export?format=original")
+    assert exported.status_code == 200
+    ws = load_workbook(io.BytesIO(exported.data)).active
+    assert ws["C1"].value is None and len(ws["C2"].value) == 32_767
+
+
 def test_an_accepted_comment_without_an_answer_shows_an_empty_answer_box(reviewer):
     # QA web pass 3: the box showed "None" (Jinja's text for a missing answer), and saving
     # the item again from the page (a typo fixed in the comment) wrote "None. Hardware keys..."
@@ -107,6 +126,32 @@ def test_dropdown_without_comment_column_says_the_comment_is_not_written(reviewe
     assert r.status_code == 200 and r.get_json()["status"] == "accepted"
     ws = load_workbook(io.BytesIO(reviewer.get(f"/questionnaires/{qid}/export?format=original").data)).active
     assert ws["C2"].value == "Yes"
+
+
+def test_a_question_whose_answer_cell_holds_a_formula_says_an_answer_is_not_written(reviewer):
+    """The answer cell computed by a formula is never written: accepting "Yes" there wrote
+    only the comment, and the page gave no sign that the answer went nowhere."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Q"
+    ws.append(["ID", "Question", "Answer", "Comments", "Source"])
+    ws.append(["Q-1", "Do you encrypt customer data at rest?", '=IF(E2="","",E2)', None, None])
+    ws.append(["Q-2", "Is multi-factor authentication enforced for administrator accounts?", None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    qid = upload_id(reviewer, buf.getvalue(), "formula.xlsx")
+    first, second = item_ids(reviewer, qid)
+    page = reviewer.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    notes = re.findall(r'<p class="no-answer-cell warning">(.*?)</p>', page, re.S)
+    assert notes == [
+        "This file has no answer cell for this question (a formula fills it, or it has none): an answer is"
+        " saved here but not written to the file; the comment is written to its comment cell."
+    ]
+    assert page.index(f'id="item-{first}"') < page.index("no-answer-cell") < page.index(f'id="item-{second}"')
+    r = _accept(reviewer, qid, first, answer="Yes", comment="AES-256")
+    assert r.status_code == 200
+    ws = load_workbook(io.BytesIO(reviewer.get(f"/questionnaires/{qid}/export?format=original").data)).active
+    assert (ws["C2"].value, ws["D2"].value) == ('=IF(E2="","",E2)', "AES-256")
 
 
 def test_download_area_says_how_many_suggestions_are_not_accepted(reviewer):

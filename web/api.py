@@ -329,7 +329,8 @@ def accept(questionnaire_id: int):
     default - or review), except questions the file already answers or has no answer cell
     for, or whose bank entry was retired or changed since matching (counted in
     ``skipped_already_answered`` / ``skipped_not_writable`` / ``skipped_withdrawn``), or that
-    someone else decided while it ran (``skipped_changed``: their decision stands). ``review``
+    someone else decided while it ran (``skipped_changed``: their decision stands), or that
+    holds a reviewer's own answer not accepted yet (``skipped_edited``). ``review``
     is for clients that show a person every item first: review-tier matches include
     inverted meanings, which is why the review page does not offer it."""
     q = _questionnaire(questionnaire_id)
@@ -348,6 +349,7 @@ def accept(questionnaire_id: int):
         skipped_not_writable=done.skipped_unwritable,
         skipped_withdrawn=done.skipped_withdrawn,
         skipped_changed=done.skipped_changed,
+        skipped_edited=done.skipped_edited,
         questionnaire=questionnaire_json(q),
     )
 

@@ -169,6 +169,28 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
+def _after_item(questionnaire_id: int, raw: str, filters: responding.ItemFilters):
+    """Redirect ``?after=<item id>`` to the first question the filters show after that one
+    (the page's script goes there past the last question of a page: with a "pending"
+    filter, the questions decided on this page have left it and "page + 1" would skip as
+    many); when none is left, to the last page."""
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400, description="after must be the number of one of this questionnaire's questions.")
+    session = get_session()
+    try:
+        found = responding.page_of_item(
+            questionnaire_id, int(raw), filters, per_page=REVIEW_PER_PAGE, session=session, after=True
+        )
+    except LookupError:
+        abort(404, description="That question is not part of this questionnaire (it may have been deleted).")
+    if found is None:
+        last = responding.item_page(
+            questionnaire_id, filters, page=1_000_000, per_page=REVIEW_PER_PAGE, session=session
+        )
+        return redirect(_review_url(questionnaire_id, filters, last.page))
+    return redirect(_review_url(questionnaire_id, filters, *found))
+
+
 @bp.get("/<int:questionnaire_id>")
 def review(questionnaire_id: int):
     """One page of a questionnaire's questions under the chosen filters, with the counts
@@ -181,6 +203,8 @@ def review(questionnaire_id: int):
     except LookupError:
         abort(404)
     filters = _filters_from(request.args)
+    if "after" in request.args:
+        return _after_item(q.id, request.args["after"].strip(), filters)
     if "item" in request.args:
         raw = request.args["item"].strip()
         if not raw.isdigit() or len(raw) > 18:
@@ -353,6 +377,11 @@ def accept_all(questionnaire_id: int):
             message += (
                 f" Skipped {done.skipped_withdrawn} suggestion(s) whose bank entry was retired or changed since"
                 " the questionnaire was matched: match again, or choose another answer."
+            )
+        if done.skipped_edited:
+            message += (
+                f" Skipped {done.skipped_edited} question(s) holding an answer a reviewer chose or typed:"
+                " accept those one by one."
             )
         if done.skipped_changed:
             message += (

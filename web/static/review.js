@@ -51,7 +51,18 @@
 
   function turnPage(rel) {
     var link = document.querySelector("nav.pager a[rel=" + rel + "]");
-    if (link) window.location.href = link.href;
+    if (!link) return;
+    if (rel === "next" && items.length) {
+      // the question after this page's last one, under the same filters: "page + 1" skips
+      // as many questions as the decisions made here took out of a "pending" filter
+      var params = new URLSearchParams(window.location.search);
+      params.delete("page");
+      params.delete("item");
+      params.set("after", items[items.length - 1].id.replace("item-", ""));
+      window.location.href = window.location.pathname + "?" + params.toString();
+    } else {
+      window.location.href = link.href;
+    }
   }
 
   function save(article, form, status) {
@@ -88,7 +99,7 @@
         if (res.body.gone === "questionnaire") {
           container.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
         }
-        return;
+        return false;
       }
       markUnsaved(article, false);
       keepAsSaved(form);
@@ -105,6 +116,7 @@
       }
       note.classList.remove("error");
       note.textContent = "Saved.";
+      return true;
     });
   }
 
@@ -202,8 +214,13 @@
       e.preventDefault();
     }
     else if (e.key === "a" && current >= 0) {
-      var article = items[current];
-      save(article, article.querySelector("form.decision"), "accepted").then(function () { focusItem(current + 1); });
+      var at = current, article = items[at];
+      // on to the next question once saved, past the page's last one to the next page as j
+      // goes; a save that failed keeps its question (and its error) in view
+      save(article, article.querySelector("form.decision"), "accepted").then(function (saved) {
+        if (!saved) return;
+        if (at === items.length - 1) turnPage("next"); else focusItem(at + 1);
+      });
       e.preventDefault();
     } else if (e.key === "e" && current >= 0) {
       var field = items[current].querySelector("[name=answer]");
