@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from answers import responding
 from answers.models import Item, Questionnaire, Role
-from tests.auth_helpers import db, make_user, signed_in
+from tests.auth_helpers import bearer, db, make_user, signed_in, token_for
 from tests.review_builders import questionnaire_xlsx, upload_id
 
 EXPERT = "expert@example.com"
@@ -77,3 +77,22 @@ def test_the_list_stops_at_its_limit_and_counts_the_rest(app, reviewer):
 def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get("/assigned")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_api_lists_them_too(app, reviewer):
+    qid = upload_id(reviewer, questionnaire_xlsx(), "q.xlsx")
+    _due(app, qid, dt.date(2027, 2, 1), "Acme")
+    item_id = _assign(app, qid, "BCP-01")
+    expert = make_user(app, EXPERT, Role.sales)
+    body = app.test_client().get("/api/v1/assigned", headers=bearer(token_for(app, expert))).get_json()
+    assert body["total"] == 1
+    [item] = body["items"]
+    assert (item["id"], item["status"], item["assignee"]) == (item_id, "assigned", EXPERT)
+    assert item["questionnaire"] == {"id": qid, "name": "Acme", "customer": "", "due_date": "2027-02-01"}
+    assert item["writable"] is True and "lock_version" in item
+    other = make_user(app, "other@example.com", Role.sales)
+    assert app.test_client().get("/api/v1/assigned", headers=bearer(token_for(app, other))).get_json() == {
+        "total": 0,
+        "items": [],
+    }
+    assert app.test_client().get("/api/v1/assigned").status_code == 401

@@ -302,6 +302,31 @@ def list_items(questionnaire_id: int):
     return response
 
 
+@bp.get(f"{API}/assigned")
+def assigned():
+    """The questions sent to the token's user as the expert (status assigned), across
+    questionnaires, the soonest due first (as the "Assigned to me" page): each item as
+    ``item_json`` with its questionnaire's id, name, customer and due date."""
+    found = responding.assigned_to(g.user.email, session=get_session())
+    blocked: dict[int, dict[int | None, str]] = {}
+    items = []
+    for item, q in found.items:
+        if q.id not in blocked:
+            blocked[q.id] = responding.unwritable_in(q.id, session=get_session())
+        items.append(
+            {
+                **item_json(item, blocked=blocked[q.id]),
+                "questionnaire": {
+                    "id": q.id,
+                    "name": q.name,
+                    "customer": q.customer,
+                    "due_date": q.due_date.isoformat() if q.due_date else None,
+                },
+            }
+        )
+    return jsonify(total=found.total, items=items)
+
+
 @bp.patch(f"{API}/items/<int:item_id>")
 def patch_item(item_id: int):
     data = _json_body()

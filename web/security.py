@@ -93,6 +93,7 @@ RULES: dict[str, Rule] = {
     "api.get_questionnaire": SALES,
     "api.list_items": SALES,
     "api.patch_item": SALES,
+    "api.assigned": SALES,
     "api.accept": SALES,
     "api.resuggest": SALES,
     "api.export": SALES,
