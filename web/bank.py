@@ -449,6 +449,40 @@ def _sweep_previews(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+class PreviewGone(ValueError):
+    """A confirm whose preview cannot be used: expired, altered, someone else's, or used."""
+
+
+def keep_for_confirm(data: bytes, choices: dict[str, Any]) -> str:
+    """Keep an uploaded file until its preview is confirmed: the bytes go to a randomly
+    named file under the instance folder; the signed token names it, with ``choices``
+    (file name, status, product...) and the user who may confirm it."""
+    stored = secrets.token_hex(16)
+    folder = _import_folder()
+    _sweep_previews(folder)
+    (folder / stored).write_bytes(data)
+    return _serializer().dumps({**choices, "stored": stored, "user": actor()[1]})
+
+
+def kept_for_confirm(token: str, *, done: str) -> tuple[dict[str, Any], Path]:
+    """The choices and the kept file of a preview (``keep_for_confirm``); PreviewGone says
+    why it cannot be confirmed (``done``: what confirming did, "imported", "learned")."""
+    try:
+        ticket = _serializer().loads(token, max_age=_IMPORT_MAX_AGE)
+    except BadSignature:
+        raise PreviewGone("this preview expired or was altered: upload the file again") from None
+    if (
+        not isinstance(ticket, dict)
+        or not _STORED.match(str(ticket.get("stored", "")))
+        or ticket.get("user") != actor()[1]
+    ):
+        raise PreviewGone("this preview belongs to someone else: upload the file again")
+    path = _import_folder() / ticket["stored"]
+    if not path.is_file():
+        raise PreviewGone(f"this preview was already {done} or has expired")
+    return ticket, path
+
+
 def _import_form(**context):
     return render_template("bank/transfer.html", statuses=["approved", "draft"], **context)
 
@@ -488,20 +522,7 @@ def import_preview():
         )  # what confirming will do, row by row: a retirement must not hide among the updates
     except bank.BankFileError as exc:
         return _import_form(error=exc.args[0], problems=exc.problems, filename=file.filename, **chosen), 400
-    stored = secrets.token_hex(16)
-    folder = _import_folder()
-    _sweep_previews(folder)
-    (folder / stored).write_bytes(data)
-    token = _serializer().dumps(
-        {
-            "stored": stored,
-            "filename": file.filename[:200],
-            "status": status,
-            "product": product,
-            "create_products": create_products,
-            "user": actor()[1],
-        }
-    )
+    token = keep_for_confirm(data, {"filename": file.filename[:200], **chosen})
     return _import_form(plan=plan, rows=rows, token=token, filename=file.filename, **chosen)
 
 
@@ -512,18 +533,9 @@ def _known_products(product: str | None, create_products: bool) -> set[str] | No
 @bp.post("/bank/import/confirm")
 def import_confirm():
     try:
-        ticket = _serializer().loads(request.form.get("token", ""), max_age=_IMPORT_MAX_AGE)
-    except BadSignature:
-        return _import_form(error="this preview expired or was altered: upload the file again"), 400
-    if (
-        not isinstance(ticket, dict)
-        or not _STORED.match(str(ticket.get("stored", "")))
-        or ticket.get("user") != actor()[1]
-    ):
-        return _import_form(error="this preview belongs to someone else: upload the file again"), 400
-    path = _import_folder() / ticket["stored"]
-    if not path.is_file():
-        return _import_form(error="this preview was already imported or has expired"), 400
+        ticket, path = kept_for_confirm(request.form.get("token", ""), done="imported")
+    except PreviewGone as exc:
+        return _import_form(error=str(exc)), 400
     try:
         create_products = ticket.get("create_products") is True
         rows = bank.read_bank_file(

@@ -8,19 +8,18 @@ a randomly named file under the instance folder, named by a signed token.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
-from itsdangerous import BadSignature
 
 from answers import bank
 from answers.cli import family_label
 from answers.db import get_session
 from answers.learn import CONFLICT, CREATE, MERGE, LooksBlank, learn, plan_learn
 from answers.models import EntryStatus
+from answers.suggest import invalidate
 from importers import QuestionnaireImportError, load
-from web.bank import _IMPORT_MAX_AGE, _STORED, _changed, _import_folder, _serializer, _sweep_previews
+from web.bank import PreviewGone, keep_for_confirm, kept_for_confirm
 from web.common import actor
 
 bp = Blueprint("learning", __name__)
@@ -82,11 +81,7 @@ def learn_preview():
         return _form(400, error=f"{file.filename}: {_blank(exc, 'by ticking the box below')}", **chosen)
     except (ValueError, bank.EntryError) as exc:
         return _form(400, error=str(exc), **chosen)
-    stored = secrets.token_hex(16)
-    folder = _import_folder()
-    _sweep_previews(folder)
-    (folder / stored).write_bytes(data)
-    token = _serializer().dumps({"stored": stored, "filename": file.filename[:200], "user": actor()[1], **chosen})
+    token = keep_for_confirm(data, {"filename": file.filename[:200], **chosen})
     return _form(
         plan=plan,
         token=token,
@@ -101,18 +96,9 @@ def learn_preview():
 @bp.post("/bank/learn/confirm")
 def learn_confirm():
     try:
-        ticket = _serializer().loads(request.form.get("token", ""), max_age=_IMPORT_MAX_AGE)
-    except BadSignature:
-        return _form(400, error="this preview expired or was altered: upload the file again")
-    if (
-        not isinstance(ticket, dict)
-        or not _STORED.match(str(ticket.get("stored", "")))
-        or ticket.get("user") != actor()[1]
-    ):
-        return _form(400, error="this preview belongs to someone else: upload the file again")
-    path = _import_folder() / ticket["stored"]
-    if not path.is_file():
-        return _form(400, error="this preview was already learned or has expired")
+        ticket, path = kept_for_confirm(request.form.get("token", ""), done="learned")
+    except PreviewGone as exc:
+        return _form(400, error=str(exc))
     try:
         result = learn(
             _parsed(path.read_bytes(), ticket["filename"]),
@@ -128,7 +114,7 @@ def learn_confirm():
         return _form(400, error=str(exc))
     finally:
         path.unlink(missing_ok=True)
-    _changed()
+    invalidate()  # the matcher's snapshot
     flash(f"Learned {ticket['filename']}: {summary(result)}.", "info")
     return redirect(url_for("bank.index", status="draft" if ticket["status"] == "draft" else None), code=303)
 
@@ -165,7 +151,7 @@ def api_learn():
     except (ValueError, bank.EntryError) as exc:
         get_session().rollback()
         return jsonify(error=str(exc)), 400
-    _changed()
+    invalidate()  # the matcher's snapshot
     return jsonify(
         family=parsed.family,
         version=parsed.version,
