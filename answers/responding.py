@@ -434,6 +434,7 @@ def page_of_item(
     session: Session,
     or_next: bool = False,
     after: bool = False,
+    before: bool = False,
 ) -> tuple[int, int] | None:
     """Where ``item_page`` shows item ``item_id``: (page, item id). When ``filters`` hide
     it: None, or with ``or_next`` the place of the next question they show after it (a
@@ -441,18 +442,20 @@ def page_of_item(
     None when there is none. With ``after`` the place of the first question the filters
     show after it, whether they show it or not (the review page's next question past the
     last one of a page: "page + 1" skips as many questions as decisions took out of a
-    "pending" filter). LookupError when the item is not one of this questionnaire's."""
+    "pending" filter); with ``before`` the place of the last one they show before it (k
+    past a page's first question). LookupError when the item is not one of this
+    questionnaire's."""
     item = session.get(Item, item_id)
     if item is None or item.questionnaire_id != questionnaire_id:
         raise LookupError(f"item {item_id} is not part of questionnaire {questionnaire_id}")
     where = filters.conditions(questionnaire_id)
-    found = session.exec(
-        select(Item.id, Item.position)
-        .where(*where, col(Item.position) > item.position if after else col(Item.position) >= item.position)
-        .order_by(col(Item.position))
-        .limit(1)
-    ).first()
-    if found is None or (found[0] != item_id and not (or_next or after)):
+    if before:
+        beside, order = col(Item.position) < item.position, col(Item.position).desc()
+    else:
+        beside = col(Item.position) > item.position if after else col(Item.position) >= item.position
+        order = col(Item.position).asc()
+    found = session.exec(select(Item.id, Item.position).where(*where, beside).order_by(order).limit(1)).first()
+    if found is None or (found[0] != item_id and not (or_next or after or before)):
         return None
     target_id, position = found
     before = session.exec(select(func.count()).select_from(Item).where(*where, col(Item.position) < position)).one()

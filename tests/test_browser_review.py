@@ -470,12 +470,9 @@ def test_leaving_a_page_with_unsaved_edits_asks_first_and_links_to_one_question_
     page.close()
 
 
-def test_a_on_the_last_question_of_a_page_accepts_it_and_goes_on_to_the_next_question(live_app, chromium, tmp_path):
-    """`a` on a page's last question saved it and stayed there (j and k crossed pages, a
-    did not). Under a "pending" filter the next question is not "page 2": the questions
-    decided on page 1 have left the filter, so page 2 would skip as many."""
-    from answers import responding
-    from tests.auth_helpers import db
+def _two_pages(live_app, chromium, tmp_path):
+    """A signed-in page on the review of a fresh 130-question upload (three pages); the
+    app and the questionnaire's id."""
     from tests.review_builders import load_bank
     from tests.test_review_paging import two_sheet_xlsx
 
@@ -490,8 +487,18 @@ def test_a_on_the_last_question_of_a_page_accepts_it_and_goes_on_to_the_next_que
     page.set_input_files("#file", str(source))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    return page, app, int(page.url.rsplit("/", 1)[1])
+
+
+def test_a_on_the_last_question_of_a_page_accepts_it_and_goes_on_to_the_next_question(live_app, chromium, tmp_path):
+    """`a` on a page's last question saved it and stayed there (j and k crossed pages, a
+    did not). Under a "pending" filter the next question is not "page 2": the questions
+    decided on page 1 have left the filter, so page 2 would skip as many."""
+    from answers import responding
+    from tests.auth_helpers import db
+
+    page, app, qid = _two_pages(live_app, chromium, tmp_path)
     review_url = page.url
-    qid = int(review_url.rsplit("/", 1)[1])
     page.goto(f"{review_url}?status=pending")
     with db(app) as s:
         items = responding.list_items(qid, session=s)
@@ -507,4 +514,23 @@ def test_a_on_the_last_question_of_a_page_accepts_it_and_goes_on_to_the_next_que
     assert page.locator("article.item.current").get_attribute("id") == f"item-{items[50].id}"
     with db(app) as s:
         assert responding.get_item(items[49].id, session=s).status.value == "accepted"
+    page.close()
+
+
+def test_k_on_the_first_question_of_a_page_goes_to_the_one_above(live_app, chromium, tmp_path):
+    """k on a page's first question opened the previous page at its top, nothing focused:
+    49 questions above the one a reader expects."""
+    from answers import responding
+    from tests.auth_helpers import db
+
+    page, app, qid = _two_pages(live_app, chromium, tmp_path)
+    with db(app) as s:
+        items = responding.list_items(qid, session=s)
+    page.goto(f"{page.url}?page=2")
+    first = page.locator("article.item").first
+    assert first.get_attribute("id") == f"item-{items[50].id}"
+    first.locator("p.question").click()
+    page.keyboard.press("k")
+    page.wait_for_url(re.compile(rf"/questionnaires/{qid}#item-{items[49].id}$"))
+    assert page.locator("article.item.current").get_attribute("id") == f"item-{items[49].id}"
     page.close()

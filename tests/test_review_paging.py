@@ -193,6 +193,28 @@ def test_the_question_after_a_pages_last_one_survives_decisions_taken_out_of_the
     assert r.status_code == 400 and "after must be the number" in r.get_data(as_text=True)
 
 
+def test_the_question_before_a_pages_first_one_is_the_previous_pages_last(app, reviewer, big):
+    """k past a page's first question went to the top of the previous page, 49 questions
+    above the one before it; ``?before=<first id>`` opens the question just above."""
+    qid, items = big
+    first_of_two = items[REVIEW_PER_PAGE]
+    r = reviewer.get(f"/questionnaires/{qid}?before={first_of_two.id}")
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/questionnaires/{qid}#item-{items[REVIEW_PER_PAGE - 1].id}")
+    # under a filter: the last question it shows above, on its page
+    with db(app) as s:
+        responding.decide(
+            items[REVIEW_PER_PAGE - 1].id, responding.Decision(answer="Yes", status="accepted"), session=s, actor="t"
+        )
+    r = reviewer.get(f"/questionnaires/{qid}?status=pending&before={first_of_two.id}")
+    assert r.headers["Location"].endswith(f"/questionnaires/{qid}?status=pending#item-{items[REVIEW_PER_PAGE - 2].id}")
+    # nothing before it: the first page
+    r = reviewer.get(f"/questionnaires/{qid}?before={items[0].id}")
+    assert r.headers["Location"].endswith(f"/questionnaires/{qid}")
+    r = reviewer.get(f"/questionnaires/{qid}?before=x1")
+    assert r.status_code == 400 and "before must be the number" in r.get_data(as_text=True)
+
+
 def test_a_link_to_a_question_of_no_or_another_questionnaire_is_refused(reviewer, big):
     qid, items = big
     other = upload_id(reviewer, two_sheet_xlsx(2), "big.xlsx")

@@ -169,25 +169,32 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
-def _after_item(questionnaire_id: int, raw: str, filters: responding.ItemFilters):
+def _beside_item(questionnaire_id: int, side: str, raw: str, filters: responding.ItemFilters):
     """Redirect ``?after=<item id>`` to the first question the filters show after that one
     (the page's script goes there past the last question of a page: with a "pending"
     filter, the questions decided on this page have left it and "page + 1" would skip as
-    many); when none is left, to the last page."""
+    many); when none is left, to the last page. ``?before=<item id>``: the last question
+    they show before it (k past a page's first question lands on the question above, not
+    at the top of the previous page); when none, the first page."""
     if not raw.isdigit() or len(raw) > 18:
-        abort(400, description="after must be the number of one of this questionnaire's questions.")
+        abort(400, description=f"{side} must be the number of one of this questionnaire's questions.")
     session = get_session()
     try:
         found = responding.page_of_item(
-            questionnaire_id, int(raw), filters, per_page=REVIEW_PER_PAGE, session=session, after=True
+            questionnaire_id,
+            int(raw),
+            filters,
+            per_page=REVIEW_PER_PAGE,
+            session=session,
+            after=side == "after",
+            before=side == "before",
         )
     except LookupError:
         abort(404, description="That question is not part of this questionnaire (it may have been deleted).")
     if found is None:
-        last = responding.item_page(
-            questionnaire_id, filters, page=1_000_000, per_page=REVIEW_PER_PAGE, session=session
-        )
-        return redirect(_review_url(questionnaire_id, filters, last.page))
+        end = 1 if side == "before" else 1_000_000
+        shown = responding.item_page(questionnaire_id, filters, page=end, per_page=REVIEW_PER_PAGE, session=session)
+        return redirect(_review_url(questionnaire_id, filters, shown.page))
     return redirect(_review_url(questionnaire_id, filters, *found))
 
 
@@ -203,8 +210,9 @@ def review(questionnaire_id: int):
     except LookupError:
         abort(404)
     filters = _filters_from(request.args)
-    if "after" in request.args:
-        return _after_item(q.id, request.args["after"].strip(), filters)
+    for side in ("after", "before"):
+        if side in request.args:
+            return _beside_item(q.id, side, request.args[side].strip(), filters)
     if "item" in request.args:
         raw = request.args["item"].strip()
         if not raw.isdigit() or len(raw) > 18:

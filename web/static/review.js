@@ -52,13 +52,15 @@
   function turnPage(rel) {
     var link = document.querySelector("nav.pager a[rel=" + rel + "]");
     if (!link) return;
-    if (rel === "next" && items.length) {
+    if (items.length) {
       // the question after this page's last one, under the same filters: "page + 1" skips
-      // as many questions as the decisions made here took out of a "pending" filter
+      // as many questions as the decisions made here took out of a "pending" filter; the
+      // question before its first one: the previous page's last, not its top
       var params = new URLSearchParams(window.location.search);
       params.delete("page");
       params.delete("item");
-      params.set("after", items[items.length - 1].id.replace("item-", ""));
+      if (rel === "next") params.set("after", items[items.length - 1].id.replace("item-", ""));
+      else params.set("before", items[0].id.replace("item-", ""));
       window.location.href = window.location.pathname + "?" + params.toString();
     } else {
       window.location.href = link.href;
