@@ -355,10 +355,14 @@ def test_pages_filters_and_links_to_one_question_in_the_browser(live_app, chromi
     assert page.locator("article.item").count() == 15
     assert all("Privacy row" in t for t in page.locator("article.item header small").all_inner_texts())
     assert page.locator("select[name=sheet]").input_value() == "Privacy"
-    # the keys move across pages too: k on the first question goes back, j on the last forward
+    # the keys move across pages too: k on the first question goes back (to the question
+    # above it, the previous page's last), j on the last forward
     page.locator("article.item p.question").first.click()
     page.keyboard.press("k")
-    page.wait_for_url(re.compile(r"\?sheet=Privacy$"))
+    page.wait_for_url(re.compile(r"\?sheet=Privacy#item-\d+$"))
+    assert page.locator("article.item.current").get_attribute("id") == page.locator("article.item").last.get_attribute(
+        "id"
+    )
     page.locator("article.item p.question").last.click()
     page.keyboard.press("j")
     page.wait_for_url(re.compile(r"sheet=Privacy.*page=2|page=2.*sheet=Privacy"))
