@@ -324,10 +324,9 @@ def test_a_multi_line_answer_keeps_its_line_breaks_through_the_page(live_app, ch
     page.close()
 
 
-def test_pages_filters_and_links_to_one_question_in_the_browser(live_app, chromium, tmp_path):
-    """A 130-question file in three pages: a filter chosen in the form survives the page
-    links, a save (with the script and without) stays on its page, an old #item-N link
-    finds the page of its question, bulk accept acts on every page and comes back."""
+def _two_pages(live_app, chromium, tmp_path):
+    """A signed-in page on the review of a fresh 130-question upload (three pages); the
+    app and the questionnaire's id."""
     from tests.review_builders import load_bank
     from tests.test_review_paging import two_sheet_xlsx
 
@@ -336,14 +335,21 @@ def test_pages_filters_and_links_to_one_question_in_the_browser(live_app, chromi
     make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
     source = tmp_path / "big.xlsx"
     source.write_bytes(two_sheet_xlsx(65))
-
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(30_000)
     sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
     page.set_input_files("#file", str(source))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
-    review_url = page.url
+    return page, app, int(page.url.rsplit("/", 1)[1])
+
+
+def test_pages_filters_and_links_to_one_question_in_the_browser(live_app, chromium, tmp_path):
+    """A 130-question file in three pages: a filter chosen in the form survives the page
+    links, a save (with the script and without) stays on its page, an old #item-N link
+    finds the page of its question, bulk accept acts on every page and comes back."""
+    page, _app, _qid = _two_pages(live_app, chromium, tmp_path)
+    base, review_url = live_app[1], page.url
     assert page.locator("article.item").count() == 50
     assert page.locator("nav.pager").first.get_attribute("aria-label") == "Pages of questions"
 
@@ -410,20 +416,7 @@ def test_leaving_a_page_with_unsaved_edits_asks_first_and_links_to_one_question_
     """A comment typed on page 1 and not saved was lost without a word by Next, by j past
     the last question or by a filter; and after ?item=N, j went to the page's first
     question instead of the one after N."""
-    from tests.review_builders import load_bank
-    from tests.test_review_paging import two_sheet_xlsx
-
-    app, base = live_app
-    load_bank(app)
-    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
-    source = tmp_path / "big.xlsx"
-    source.write_bytes(two_sheet_xlsx(65))
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(30_000)
-    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
-    page.set_input_files("#file", str(source))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
+    page, _app, _qid = _two_pages(live_app, chromium, tmp_path)
     review_url = page.url
 
     dialogs = []
@@ -472,26 +465,6 @@ def test_leaving_a_page_with_unsaved_edits_asks_first_and_links_to_one_question_
     assert page.locator(f"#{after} textarea[name=comment]").input_value() == "Typed, then left."
     assert page.locator("article.item.unsaved").evaluate_all("els => els.map(e => e.id)") == [after]
     page.close()
-
-
-def _two_pages(live_app, chromium, tmp_path):
-    """A signed-in page on the review of a fresh 130-question upload (three pages); the
-    app and the questionnaire's id."""
-    from tests.review_builders import load_bank
-    from tests.test_review_paging import two_sheet_xlsx
-
-    app, base = live_app
-    load_bank(app)
-    make_user(app, "seller@example.com", Role.sales, password=PASSWORD)
-    source = tmp_path / "big.xlsx"
-    source.write_bytes(two_sheet_xlsx(65))
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(30_000)
-    sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
-    page.set_input_files("#file", str(source))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
-    return page, app, int(page.url.rsplit("/", 1)[1])
 
 
 def test_a_on_the_last_question_of_a_page_accepts_it_and_goes_on_to_the_next_question(live_app, chromium, tmp_path):
