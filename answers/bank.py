@@ -1933,7 +1933,8 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching any text that contains ``text``."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -1975,17 +1976,17 @@ def _word_condition(word: str, *, sqlite: bool):
             func.ab_casefold(Entry.answer),
             func.ab_casefold_json(Entry.alternates),
         )
-        per_row = [column.like(_like(word.casefold()), escape="\\") for column in folded]
+        per_row = [column.like(like_pattern(word.casefold()), escape="\\") for column in folded]
         if not compact:
             return or_(*per_row)
-        per_row += [_compact(column).like(_like(compact), escape="\\") for column in folded]
+        per_row += [_compact(column).like(like_pattern(compact), escape="\\") for column in folded]
         stored = col(Entry.search_text)
-        return or_(stored.like(_like(compact), escape="\\"), and_(stored.is_(None), or_(*per_row)))
-    pattern = _like(word)
+        return or_(stored.like(like_pattern(compact), escape="\\"), and_(stored.is_(None), or_(*per_row)))
+    pattern = like_pattern(word)
     columns = (Entry.question, Entry.comment, Entry.answer, _pg_alternates())
     matches = [column.ilike(pattern, escape="\\") for column in columns]  # type: ignore[attr-defined]
     if compact:  # both sides folded by PostgreSQL's lower(): Python's casefold differs ("ß")
-        unfolded = _like(word.replace("-", "").replace(" ", ""))
+        unfolded = like_pattern(word.replace("-", "").replace(" ", ""))
         matches += [_compact(func.lower(column)).like(func.lower(unfolded), escape="\\") for column in columns]
     return or_(*matches)
 
@@ -2006,7 +2007,7 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
     for word in filters.query.split()[:8]:
         conditions.append(_word_condition(word, sqlite=sqlite))
     if filters.tag:
-        conditions.append(cast(Entry.tags, String).ilike(_like(json.dumps(filters.tag.strip())), escape="\\"))
+        conditions.append(cast(Entry.tags, String).ilike(like_pattern(json.dumps(filters.tag.strip())), escape="\\"))
     if filters.owner:
         conditions.append(Entry.owner == filters.owner.strip())
     if filters.stale:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
 from answers import audit, storage
-from answers.bank import control_character_problem, find_product, pasted_breaks, record_use
+from answers.bank import control_character_problem, find_product, like_pattern, pasted_breaks, record_use
 from answers.models import (
     Entry,
     EntryStatus,
@@ -378,8 +378,7 @@ class ItemFilters:
         if self.search:
             # folded on both sides: SQLite's lower() (so icontains) folds A-Z only, and
             # "ÉVALUATION" did not find "évaluation"; PostgreSQL's lower(), as before
-            escaped = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = folded(literal(f"%{escaped}%"))
+            pattern = folded(literal(like_pattern(self.search)))
             where.append(
                 or_(
                     folded(col(Item.text)).like(pattern, escape="\\"),
@@ -458,8 +457,8 @@ def page_of_item(
     if found is None or (found[0] != item_id and not (or_next or after or before)):
         return None
     target_id, position = found
-    before = session.exec(select(func.count()).select_from(Item).where(*where, col(Item.position) < position)).one()
-    return before // per_page + 1, target_id
+    above = session.exec(select(func.count()).select_from(Item).where(*where, col(Item.position) < position)).one()
+    return above // per_page + 1, target_id
 
 
 def review_facets(questionnaire_id: int, *, session: Session) -> tuple[list[str], list[str]]:
