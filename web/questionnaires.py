@@ -169,20 +169,32 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
-def _beside_item(questionnaire_id: int, side: str, raw: str, filters: responding.ItemFilters):
+def _question_number(name: str) -> int:
+    """The question id in query argument ``name`` (``item``, ``after``, ``before``); 400
+    for anything but a number."""
+    raw = request.args[name].strip()
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400, description=f"{name} must be the number of one of this questionnaire's questions.")
+    return int(raw)
+
+
+#: A question id past the review page's links (deleted, or another questionnaire's).
+NOT_HERE = "That question is not part of this questionnaire (it may have been deleted)."
+
+
+def _beside_item(questionnaire_id: int, side: str, filters: responding.ItemFilters):
     """Redirect ``?after=<item id>`` to the first question the filters show after that one
     (the page's script goes there past the last question of a page: with a "pending"
     filter, the questions decided on this page have left it and "page + 1" would skip as
     many); when none is left, to the last page. ``?before=<item id>``: the last question
     they show before it (k past a page's first question lands on the question above, not
     at the top of the previous page); when none, the first page."""
-    if not raw.isdigit() or len(raw) > 18:
-        abort(400, description=f"{side} must be the number of one of this questionnaire's questions.")
+    item_id = _question_number(side)
     session = get_session()
     try:
         found = responding.page_of_item(
             questionnaire_id,
-            int(raw),
+            item_id,
             filters,
             per_page=REVIEW_PER_PAGE,
             session=session,
@@ -190,7 +202,7 @@ def _beside_item(questionnaire_id: int, side: str, raw: str, filters: responding
             before=side == "before",
         )
     except LookupError:
-        abort(404, description="That question is not part of this questionnaire (it may have been deleted).")
+        abort(404, description=NOT_HERE)
     if found is None:
         end = 1 if side == "before" else 1_000_000
         shown = responding.item_page(questionnaire_id, filters, page=end, per_page=REVIEW_PER_PAGE, session=session)
@@ -212,18 +224,16 @@ def review(questionnaire_id: int):
     filters = _filters_from(request.args)
     for side in ("after", "before"):
         if side in request.args:
-            return _beside_item(q.id, side, request.args[side].strip(), filters)
+            return _beside_item(q.id, side, filters)
     if "item" in request.args:
-        raw = request.args["item"].strip()
-        if not raw.isdigit() or len(raw) > 18:
-            abort(400, description="item must be the number of one of this questionnaire's questions.")
+        item_id = _question_number("item")
         try:
-            found = responding.page_of_item(q.id, int(raw), filters, per_page=REVIEW_PER_PAGE, session=session)
+            found = responding.page_of_item(q.id, item_id, filters, per_page=REVIEW_PER_PAGE, session=session)
             if found is None:  # the filters hide it: the question asked for wins
                 filters = responding.ItemFilters()
-                found = responding.page_of_item(q.id, int(raw), filters, per_page=REVIEW_PER_PAGE, session=session)
+                found = responding.page_of_item(q.id, item_id, filters, per_page=REVIEW_PER_PAGE, session=session)
         except LookupError:
-            abort(404, description="That question is not part of this questionnaire (it may have been deleted).")
+            abort(404, description=NOT_HERE)
         assert found is not None
         return redirect(_review_url(q.id, filters, *found))
     page = bounded_query_int(request.args, "page", 1, low=1, high=1_000_000)
