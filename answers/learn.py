@@ -142,10 +142,12 @@ def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
 CREATE, MERGE, CONFLICT = "new", "merged", "conflict"
 
 
-def _action(existing: Entry | None, verdict: str) -> str:
-    if existing is None:
+def _action(known: str | None, verdict: str) -> str:
+    """What learning ``verdict`` does beside the answer ``known`` to the same question
+    (None: the bank has no such question)."""
+    if known is None:
         return CREATE
-    return MERGE if same_verdict(existing.answer, verdict) else CONFLICT
+    return MERGE if same_verdict(known, verdict) else CONFLICT
 
 
 def _scope_of(product: str | None, session: Session) -> tuple[str, ...]:
@@ -170,19 +172,15 @@ def plan_learn(parsed: ParsedQuestionnaire, *, session: Session, product: str | 
     Raises EntryError when `product` is new and not a valid product name."""
     check_new_product(product, session=session)
     index = _scope_index(session, _scope_of(product, session))
+    known = {key: entry.answer for key, entry in index.items()}
     found, skipped = learnables(parsed)
     plan = LearnPlan(skipped=skipped, blank=blank_template_problem(parsed))
-    seen: dict[str, str] = {}  # a question asked twice in the file: its first answer counts
     for item in found:
         key = normalise(item.question)
-        existing = index.get(key)
-        if existing is not None:
-            plan.rows.append((_action(existing, item.verdict), item))
-        elif key in seen:
-            plan.rows.append((MERGE if same_verdict(seen[key], item.verdict) else CONFLICT, item))
-        else:
-            seen[key] = item.verdict
-            plan.rows.append((CREATE, item))
+        action = _action(known.get(key), item.verdict)
+        if action == CREATE:  # a question asked again in the file meets this first answer, as in learn
+            known[key] = item.verdict
+        plan.rows.append((action, item))
     return plan
 
 
@@ -210,7 +208,7 @@ def learn(
         question, verdict, comment, q = item.question, item.verdict, item.comment, item.source
         key = normalise(question)
         existing = index.get(key)
-        if _action(existing, verdict) == MERGE:
+        if _action(existing.answer if existing else None, verdict) == MERGE:
             _merge_source(
                 existing, source=source, comment=comment, q_id=q.id, parsed=parsed, session=session, actor=actor
             )

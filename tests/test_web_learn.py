@@ -162,3 +162,20 @@ def test_api_refusals_are_json_with_a_status(app, people, session):
     )
     assert sales.status_code == 403
     assert _entries(session) == []
+
+
+def test_the_preview_counts_what_learning_then_does_with_a_question_asked_twice(session):
+    from answers.learn import learn, plan_learn
+    from importers import load
+
+    rows = [*COMPLETED, ("SEC-05", "Do you encrypt customer data at rest?", "No", "Asked again, answered No.")]
+    rows.append(("SEC-06", "Do you store customer data on removable media?", "No", None))
+    parsed = load(questionnaire_xlsx(rows), "twice.xlsx")
+    plan = plan_learn(parsed, session=session)
+    assert [action for action, _ in plan.rows] == ["new", "new", "new", "conflict", "merged"]
+    result = learn(parsed, session=session, source="twice.xlsx")
+    assert (result.created, result.conflicts, result.merged) == (
+        plan.count("new"),
+        plan.count("conflict"),
+        plan.count("merged"),
+    )
