@@ -531,11 +531,10 @@ def assigned_to(email: str, *, session: Session, limit: int = ASSIGNED_SHOWN) ->
     """The questions sent to the expert ``email`` and not yet answered (status assigned),
     across questionnaires: the soonest due first (no due date last), then by upload and
     position. Assignees are stored as normalised emails (``_assignee``), as users' are."""
-    where = (Item.status == ItemStatus.assigned, Item.assignee == email)
     query = (
         select(Item, Questionnaire)
         .join(Questionnaire, col(Item.questionnaire_id) == col(Questionnaire.id))
-        .where(*where)
+        .where(*_assigned(email))
         .order_by(
             col(Questionnaire.due_date).is_(None),
             col(Questionnaire.due_date),
@@ -545,8 +544,16 @@ def assigned_to(email: str, *, session: Session, limit: int = ASSIGNED_SHOWN) ->
         .limit(limit)
     )
     listed = [(item, q) for item, q in session.exec(query)]
-    total = session.exec(select(func.count()).select_from(Item).where(*where)).one()
-    return Assignments(listed, total)
+    return Assignments(listed, assigned_count(email, session=session))
+
+
+def assigned_count(email: str, *, session: Session) -> int:
+    """How many questions ``assigned_to`` has for ``email``: a COUNT, no rows read."""
+    return session.exec(select(func.count()).select_from(Item).where(*_assigned(email))).one()
+
+
+def _assigned(email: str) -> tuple[Any, ...]:
+    return (Item.status == ItemStatus.assigned, Item.assignee == email)
 
 
 def import_warnings(questionnaire_id: int, *, session: Session) -> list[str]:

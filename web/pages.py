@@ -18,7 +18,7 @@ def home():
     session = get_session()
     entries = session.exec(select(func.count()).select_from(Entry).where(Entry.status == EntryStatus.approved)).one()
     questionnaires = session.exec(select(func.count()).select_from(Questionnaire)).one()
-    assigned = responding.assigned_to(current_user().email, session=session, limit=0).total
+    assigned = responding.assigned_count(current_user().email, session=session)
     return render_template("home.html", entries=entries, questionnaires=questionnaires, assigned=assigned)
 
 
