@@ -47,6 +47,7 @@ from answers.models import (
     Questionnaire,
     _clean_list,
     clean_tags,
+    compact_folded,
     utcnow,
 )
 from answers.suggest import prepare_bank_texts
@@ -1938,13 +1939,8 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _compact_word(word: str) -> str:
-    """A search word casefolded, without hyphens and spaces: "Multi-Factor" -> "multifactor"."""
-    return word.casefold().replace("-", "").replace(" ", "")
-
-
 def _compact(column: Any) -> Any:
-    """``_compact_word`` in SQL, on a column already folded to lower case."""
+    """``compact_folded`` in SQL, on a column already folded to lower case."""
     return func.replace(func.replace(column, "-", ""), " ", "")
 
 
@@ -1968,7 +1964,7 @@ def _word_condition(word: str, *, sqlite: bool):
     a word of hyphens only, are folded per row by the functions registered in answers.db.
     PostgreSQL's ILIKE and lower() fold Unicode (under the database's UTF-8 locale); its
     alternates are searched as their decoded wordings (_pg_alternates)."""
-    compact = _compact_word(word)
+    compact = compact_folded(word)
     if sqlite:
         folded = (
             func.ab_casefold(Entry.question),

@@ -136,8 +136,13 @@ def search_text(question: str | None, comment: str | None, answer: str | None, a
             alternates = [alternates]
     if not isinstance(alternates, list):
         alternates = [] if alternates is None else [alternates]
-    folded = "\n".join([question or "", comment or "", answer or "", *map(str, alternates)]).casefold()
-    return folded.replace("-", "").replace(" ", "")
+    return compact_folded("\n".join([question or "", comment or "", answer or "", *map(str, alternates)]))
+
+
+def compact_folded(text: str) -> str:
+    """``text`` casefolded, without hyphens and spaces: "Multi-Factor" -> "multifactor" (what
+    bank search compares on both sides)."""
+    return text.casefold().replace("-", "").replace(" ", "")
 
 
 @event.listens_for(Entry, "before_insert")
