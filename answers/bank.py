@@ -344,6 +344,14 @@ def rows_text(numbers: Sequence[int]) -> str:
     return f"{len(numbers)} rows: {', '.join(map(str, numbers[:_ROWS_SHOWN]))}{more}"
 
 
+def _unknown_product_in(unknown: dict[str, list[int]], spelled: dict[str, str], name: str, row: int) -> None:
+    """Note that ``row`` names the unknown product ``name``: ``unknown`` lists each one's
+    rows under its first spelling (``spelled``: casefolded -> that spelling), once a row."""
+    rows = unknown.setdefault(spelled.setdefault(name.casefold(), name), [])
+    if not rows or rows[-1] != row:
+        rows.append(row)
+
+
 def _unknown_product_problems(unknown: dict[str, list[int]]) -> list[str]:
     """One line per unknown product (as first written) with its rows: a backup of a bank
     with a product of 500 entries listed 500 lines of one refusal."""
@@ -786,9 +794,7 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             missing = {n.casefold() for n in names if known_folded is not None and n.casefold() not in known_folded}
             for name in names:
                 if name.casefold() in missing:
-                    rows = unknown.setdefault(spelled.setdefault(name.casefold(), name), [])
-                    if not rows or rows[-1] != number:
-                        rows.append(number)
+                    _unknown_product_in(unknown, spelled, name, number)
             if missing:
                 bad_rows.add(number)  # reported once per product, below
             fields["products"] = names
@@ -912,18 +918,14 @@ def plan_import(
     known = product_names(session=session) | set(default_scope)  # a new `product` is created
     stored = {k.casefold(): k for k in known}  # product names ignore case (find_product)
     unknown: dict[str, list[int]] = {}  # as first written in the file -> its rows
+    spelled: dict[str, str] = {}  # casefolded unknown product -> as first written
     for position, data in enumerate(entries):
         if "products" not in data.model_fields_set:
             continue
         for name in data.products:
             if name.casefold() not in stored:
-                rows_of = unknown.setdefault(name, [])
-                stored[name.casefold()] = name  # "Canvas" then "canvas": one product
-                rows_of.append(_row_number(data, position))
-            elif stored[name.casefold()] in unknown:
-                rows_of = unknown[stored[name.casefold()]]
-                if rows_of[-1] != _row_number(data, position):
-                    rows_of.append(_row_number(data, position))
+                _unknown_product_in(unknown, spelled, name, _row_number(data, position))
+    stored |= spelled  # "Canvas" then "canvas": one product, created as first written
     if unknown and not create_products:
         bad = len({n for rows_of in unknown.values() for n in rows_of})
         raise BankFileError(
