@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import importers
 from exporters.xlsx import _Workbook, list_choices, write_back
 from importers.base import CellRef
 from tests.conftest import CORPUS
+from tests.libreoffice import convert, soffice
 from tests.test_xlsx_write_back import members, questionnaire
 
 ID = re.compile(r"^[A-Z&]{2,5}-\s?\d+(?:\.\d+)?$")  # the whole cell: not "GNRL-01 through GNRL-08; ..."
@@ -187,40 +186,17 @@ def test_write_back_into_every_imported_answer_cell_reads_back_through_the_impor
 # --------------------------------------------------------------------------- LibreOffice
 
 
-def _soffice() -> str:
-    exe = shutil.which("libreoffice") or shutil.which("soffice")
-    if not exe:
-        pytest.skip("LibreOffice is not installed (Debian: apt-get install libreoffice-calc)")
-    return exe
-
-
 def _convert_all_sheets(exe: str, xlsx: Path, tmp_path: Path) -> dict[str, str]:
     """Every sheet as CSV text, keyed by sheet name (filter option 12 = -1: all sheets)."""
-    out_dir = tmp_path / "csv"
-    profile = (tmp_path / "lo-profile").as_uri()
     csv_filter = "csv:Text - txt - csv (StarCalc):44,34,UTF8,1,,0,false,true,false,false,false,-1"
-    subprocess.run(
-        [
-            exe,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            csv_filter,
-            "--outdir",
-            str(out_dir),
-            str(xlsx),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    out_dir = convert(exe, [xlsx], csv_filter, tmp_path)
     prefix = xlsx.stem + "-"
     return {p.stem[len(prefix) :]: p.read_text(encoding="utf-8") for p in out_dir.glob("*.csv")}
 
 
 @pytest.mark.slow
 def test_libreoffice_opens_an_exported_hecvat_and_shows_the_answers(tmp_path):
-    exe = _soffice()
+    exe = soffice()
     hecvat = CORPUS / "hecvat" / "instructure_Canvas Catalog HECVAT Lite (v3.04).xlsx"
     if hecvat.is_file():
         data = hecvat.read_bytes()
