@@ -1763,10 +1763,18 @@ class BankIndex:
             dtype=bool,
         )
 
-    def match(self, queries: Sequence[Query], product: str | None = None) -> list[Suggestion]:
+    def match(
+        self,
+        queries: Sequence[Query],
+        product: str | None = None,
+        *,
+        query_vectors: dict[str, np.ndarray] | None = None,
+    ) -> list[Suggestion]:
         """Rank the bank for every query; one Suggestion per query, in input order.
 
-        ``product`` applies to queries whose own ``product`` is None.
+        ``product`` applies to queries whose own ``product`` is None. ``query_vectors``:
+        vectors of questions known already, by ``prepared_hash`` of their ``embed_text``
+        (stored by an earlier match); the ones this call encodes are added to it.
         """
         results: list[Suggestion | None] = [None] * len(queries)
         by_product: dict[str | None, list[int]] = {}
@@ -1787,7 +1795,7 @@ class BankIndex:
         if self._ph_vectors is not None and self.embedder is not None and queries:
             # the model releases the GIL while it runs: the lexical work is done meanwhile
             with ThreadPoolExecutor(max_workers=1) as pool:
-                encoding = pool.submit(self._encode_queries, [q.text for q in queries])
+                encoding = pool.submit(self._encode_queries, [q.text for q in queries], query_vectors)
                 sparse = lexical_work()
                 query_vecs = encoding.result()
         else:
@@ -1799,27 +1807,27 @@ class BankIndex:
                 results[qi] = suggestion
         return [r for r in results if r is not None]
 
-    def _encode_queries(self, texts: list[str]) -> np.ndarray:
+    def _encode_queries(self, texts: list[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """One vector per text: a bank text's own, else one in ``known`` (by hash), else
+        encoded now (and then added to ``known``)."""
         assert self.embedder is not None
         assert self._ph_vectors is not None
+        known = {} if known is None else known
         prepared = [embed_text(t) for t in texts]
         unique = sorted(set(prepared))
+        hashes = [prepared_hash(t) for t in unique]
         # worded exactly like a bank text (the same template questionnaire again): its vector
         # is the bank's, same model and same text (text_hash is the sha256 of embed_text)
-        rows = [self._ph_row_of_hash.get(prepared_hash(t)) for t in unique]
-        new = [i for i, row in enumerate(rows) if row is None]
-        encoded = None
+        rows = [self._ph_row_of_hash.get(h) for h in hashes]
+        new = [i for i, (row, h) in enumerate(zip(rows, hashes, strict=True)) if row is None and h not in known]
         if new:
             # an embedder may keep its own cache of query vectors (questions repeat across uploads)
             encode = getattr(self.embedder, "encode_queries", self.embedder.encode)
             encoded = np.asarray(encode([unique[i] for i in new]), dtype=np.float32)
-        width = encoded.shape[1] if encoded is not None else self._ph_vectors.shape[1]
-        out = np.zeros((len(unique), width), dtype=np.float32)
-        if encoded is not None:
-            out[new] = encoded
-        for i, row in enumerate(rows):
-            if row is not None:
-                out[i] = self._ph_vectors[row]
+            for i, vector in zip(new, encoded, strict=True):
+                known[hashes[i]] = vector
+        vectors = [self._ph_vectors[row] if row is not None else known[h] for row, h in zip(rows, hashes, strict=True)]
+        out = np.stack(vectors).astype(np.float32, copy=False) if vectors else np.zeros((0, 1), dtype=np.float32)
         pos = {t: i for i, t in enumerate(unique)}
         return out[[pos[t] for t in prepared]]
 

@@ -29,6 +29,7 @@ from answers.models import (
     Product,
     Questionnaire,
     QuestionnaireWarning,
+    QuestionVector,
     Role,
     User,
     folded,
@@ -147,6 +148,7 @@ def ingest(
             version_line=parsed.version_line,
             product=product_row.name if product_row else None,
             session=session,
+            questionnaire_id=q.id,
         )
         _insert_items(q, parsed.questions, suggestions, session=session)
         for position, warning in enumerate(parsed.warnings):
@@ -290,6 +292,7 @@ def resuggest(questionnaire_id: int, *, session: Session, actor: str) -> int:
         version_line=_version_line(q),
         product=product_of(q, session=session),
         session=session,
+        questionnaire_id=q.id,
     )
     changed = []
     for row, s in zip(pending, suggestions, strict=True):
@@ -785,13 +788,14 @@ def may_delete(q: Questionnaire, user: User) -> bool:
 
 def delete_rows(q: Questionnaire, *, session: Session) -> int:
     """Delete ``q`` and every row that depends on it (items with their decisions, import
-    warnings), flush only. Returns the number of items. Bank entries learned or proposed
+    warnings, question vectors), flush only. Returns the number of items. Bank entries learned or proposed
     from it stay, and so does the audit trail. The caller deletes the stored file after
     committing (``storage.delete``): a crash in between leaves an orphan file
     (``retention.orphans``), never a questionnaire whose original is missing."""
     items = item_count(q.id, session=session)  # type: ignore[arg-type]
     session.exec(delete(Item).where(col(Item.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.exec(delete(QuestionnaireWarning).where(col(QuestionnaireWarning.questionnaire_id) == q.id))  # type: ignore[call-overload]
+    session.exec(delete(QuestionVector).where(col(QuestionVector.questionnaire_id) == q.id))  # type: ignore[call-overload]
     session.delete(q)
     session.flush()
     return items

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func, insert, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from answers.matching import (
     ANALYSIS_VERSION,
@@ -40,7 +40,7 @@ from answers.matching import (
     prepared_hash,
     text_hash,
 )
-from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, PhrasingAnalysis, Product
+from answers.models import Entry, EntryProduct, EntryStatus, EntryVector, PhrasingAnalysis, Product, QuestionVector
 from answers.verdicts import (
     asks_for_date,
     canonical_verdict,
@@ -149,12 +149,15 @@ def _version_line(e: Entry) -> str:
     return ParsedQuestionnaire(family=e.family, version=e.version, format="", questions=[]).version_line
 
 
-def bank_index(session: Session, *, questions: Sequence[str] = ()) -> tuple[BankIndex, dict[int, Entry]]:
+def bank_index(
+    session: Session, *, questions: Sequence[str] = (), known: Mapping[str, np.ndarray] = {}
+) -> tuple[BankIndex, dict[int, Entry]]:
     """The index of the current bank, rebuilt only when the bank changed.
 
     ``questions``: the texts about to be matched. A rebuild encodes the ones worded unlike
-    every stored bank text meanwhile (the model runs outside the GIL, the build in it), into
-    the embedder's query cache, where the match then finds them.
+    every stored bank text and without a vector in ``known`` (by text hash) meanwhile (the
+    model runs outside the GIL, the build in it), into the embedder's query cache, where
+    the match then finds them.
     """
     model = embedder()
     key = f"{session.get_bind().url}|{_bank_version(session)}|{model.name if model else 'lexical'}"
@@ -164,7 +167,7 @@ def bank_index(session: Session, *, questions: Sequence[str] = ()) -> tuple[Bank
             return cached[1], cached[2]
     vectors = _cached_vectors(session, model) if model else {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
-        prefetch = _prefetch_queries(pool, model, questions, vectors)
+        prefetch = _prefetch_queries(pool, model, questions, {**vectors, **known})
         bank, rows = snapshot(session)
         index = BankIndex.build(bank, embedder=model, vectors=vectors, analyses=_stored_analyses(session))
         if prefetch is not None:
@@ -214,6 +217,39 @@ def _store_vectors(
                 )
             )
     session.flush()
+
+
+def _question_vectors(session: Session, model: Embedder, questions: Iterable[str]) -> dict[str, np.ndarray]:
+    """Stored vectors (``QuestionVector``, any questionnaire's) of ``questions``, by text hash."""
+    hashes = sorted({prepared_hash(embed_text(t)) for t in questions})
+    found: dict[str, np.ndarray] = {}
+    for start in range(0, len(hashes), _IN_CHUNK):
+        rows = session.exec(
+            select(QuestionVector.text_hash, QuestionVector.vector).where(
+                QuestionVector.model == model.name, col(QuestionVector.text_hash).in_(hashes[start : start + _IN_CHUNK])
+            )
+        )
+        found.update((h, np.frombuffer(vector, dtype=np.float32)) for h, vector in rows)
+    return found
+
+
+def _store_question_vectors(
+    session: Session, model: Embedder, questionnaire_id: int, computed: Mapping[str, np.ndarray]
+) -> None:
+    """Keep the vectors a match of questionnaire ``questionnaire_id`` computed (one
+    multi-row insert): they go when the questionnaire goes. Flushes, never commits."""
+    rows = [
+        {
+            "questionnaire_id": questionnaire_id,
+            "model": model.name,
+            "text_hash": h,
+            "vector": np.asarray(vector, np.float32).tobytes(),
+        }
+        for h, vector in sorted(computed.items())
+    ]
+    if rows:
+        session.execute(insert(QuestionVector), rows)
+        session.flush()
 
 
 def _stored_analyses(session: Session) -> dict[str, Analysis]:
@@ -337,7 +373,8 @@ def reindex_vectors(session: Session, *, drop_other_models: bool = False) -> tup
     for the same model and text), then compute the missing ones of the live entries.
     Rows of other models are kept (a deployment that moves between CPUs switches between
     the float and the int8 model) unless ``drop_other_models``: then only the running
-    model's rows stay (after an upgrade renamed the model; none stay without a model).
+    model's rows stay (after an upgrade renamed the model; none stay without a model),
+    of bank texts and of questions (``QuestionVector``) alike.
     Returns (computed, dropped). Flushes, never commits."""
     model = embedder()
     current = model.name if model is not None else None
@@ -351,6 +388,11 @@ def reindex_vectors(session: Session, *, drop_other_models: bool = False) -> tup
             session.delete(row)
             dropped += 1
         seen.add(key)
+    if drop_other_models:
+        others = delete(QuestionVector)
+        if current is not None:
+            others = others.where(col(QuestionVector.model) != current)
+        dropped += session.execute(others).rowcount  # type: ignore[attr-defined]
     session.flush()
     return ensure_vectors(session, live), dropped
 
@@ -614,13 +656,22 @@ def _margin_note(rival_id: int) -> str:
 
 
 def suggest_for(
-    questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
+    questions: Sequence[Question],
+    *,
+    version_line: str,
+    product: str | None,
+    session: Session,
+    questionnaire_id: int | None = None,
 ) -> list[Suggested]:
     """One suggestion per question, in order. Never raises for an empty bank.
 
     A question asked again (a section repeated per product or site, a template pasted
     twice) is matched and fitted once: questions equal in all that suggesting reads of
-    them (``_suggestion_key``) share one Suggested object."""
+    them (``_suggestion_key``) share one Suggested object.
+
+    Question vectors stored by earlier matches (``QuestionVector``) are read, not computed
+    again; with ``questionnaire_id`` (a stored questionnaire) the vectors this match
+    computes are stored for it. Flushes, never commits."""
     slots: dict[tuple[Any, ...], int] = {}
     distinct: list[Question] = []
     order = []
@@ -630,7 +681,9 @@ def suggest_for(
             slots[key] = len(distinct)
             distinct.append(q)
         order.append(slots[key])
-    found = _suggest_distinct(distinct, version_line=version_line, product=product, session=session)
+    found = _suggest_distinct(
+        distinct, version_line=version_line, product=product, session=session, questionnaire_id=questionnaire_id
+    )
     return [found[i] for i in order]
 
 
@@ -649,12 +702,21 @@ def _suggestion_key(q: Question, version_line: str) -> tuple[Any, ...]:
 
 
 def _suggest_distinct(
-    questions: Sequence[Question], *, version_line: str, product: str | None, session: Session
+    questions: Sequence[Question],
+    *,
+    version_line: str,
+    product: str | None,
+    session: Session,
+    questionnaire_id: int | None,
 ) -> list[Suggested]:
     """``suggest_for`` of questions no two of which have the same ``_suggestion_key``."""
     if not questions:
         return []
-    index, rows = bank_index(session, questions=[q.text for q in questions])
+    texts = [q.text for q in questions]
+    model = embedder()
+    known = _question_vectors(session, model, texts) if model else {}
+    stored = set(known)
+    index, rows = bank_index(session, questions=texts, known=known)
     queries = [
         Query(
             text=q.text,
@@ -668,7 +730,10 @@ def _suggest_distinct(
     out: list[Suggested] = []
     rivals = _rivals_for(index, rows)
     fitting = _Fitting(version_line)
-    for q, s in zip(questions, index.match(queries, product=product), strict=True):
+    matched = index.match(queries, product=product, query_vectors=known)
+    if model and questionnaire_id is not None:
+        _store_question_vectors(session, model, questionnaire_id, {h: v for h, v in known.items() if h not in stored})
+    for q, s in zip(questions, matched, strict=True):
         if s.entry_id is None or s.tier == "none" or s.entry_id not in rows:
             weak = _weak_candidates(s, rows, q, fitting)
             note = "no match good enough to write; weak candidates listed" if weak else ""

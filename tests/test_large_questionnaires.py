@@ -89,9 +89,9 @@ def test_a_question_asked_again_is_matched_once_and_suggested_alike(app, session
     matched: list[int] = []
     original = BankIndex.match
 
-    def counting(self, queries, product=None):
+    def counting(self, queries, product=None, **kwargs):
         matched.append(len(queries))
-        return original(self, queries, product=product)
+        return original(self, queries, product=product, **kwargs)
 
     monkeypatch.setattr(BankIndex, "match", counting)
     together = suggest_for([first, other, again], version_line="generic", product=None, session=session)
