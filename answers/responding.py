@@ -427,6 +427,11 @@ def item_page(
     return ItemPage(list(rows), matching, page, pages, per_page)
 
 
+#: Where ``page_of_item`` looks, from item ``item_id``: that question only; it or the next
+#: one the filters show; the next one they show after it; the last one they show before it.
+PLACES = ("at", "at or after", "after", "before")
+
+
 def page_of_item(
     questionnaire_id: int,
     item_id: int,
@@ -434,30 +439,30 @@ def page_of_item(
     *,
     per_page: int,
     session: Session,
-    or_next: bool = False,
-    after: bool = False,
-    before: bool = False,
+    place: str = "at",
 ) -> tuple[int, int] | None:
-    """Where ``item_page`` shows item ``item_id``: (page, item id). When ``filters`` hide
-    it: None, or with ``or_next`` the place of the next question they show after it (a
-    reviewer filtering on "pending" who accepts a question carries on with the next one);
-    None when there is none. With ``after`` the place of the first question the filters
-    show after it, whether they show it or not (the review page's next question past the
-    last one of a page: "page + 1" skips as many questions as decisions took out of a
-    "pending" filter); with ``before`` the place of the last one they show before it (k
-    past a page's first question). LookupError when the item is not one of this
-    questionnaire's."""
+    """Where ``item_page`` shows item ``item_id`` (``place`` "at"): (page, item id); None
+    when ``filters`` hide it. "at or after": when they hide it, the place of the next
+    question they show after it (a reviewer filtering on "pending" who accepts a question
+    carries on with the next one). "after": the place of the first question they show
+    after it, whether they show it or not (the review page's next question past the last
+    one of a page: "page + 1" skips as many questions as decisions took out of a "pending"
+    filter). "before": the last one they show before it (k past a page's first question).
+    None when there is none. LookupError when the item is not one of this
+    questionnaire's, ValueError for a place not in ``PLACES``."""
+    if place not in PLACES:
+        raise ValueError(f"place must be one of {', '.join(PLACES)}")
     item = session.get(Item, item_id)
     if item is None or item.questionnaire_id != questionnaire_id:
         raise LookupError(f"item {item_id} is not part of questionnaire {questionnaire_id}")
     where = filters.conditions(questionnaire_id)
-    if before:
+    if place == "before":
         beside, order = col(Item.position) < item.position, col(Item.position).desc()
     else:
-        beside = col(Item.position) > item.position if after else col(Item.position) >= item.position
+        beside = col(Item.position) > item.position if place == "after" else col(Item.position) >= item.position
         order = col(Item.position).asc()
     found = session.exec(select(Item.id, Item.position).where(*where, beside).order_by(order).limit(1)).first()
-    if found is None or (found[0] != item_id and not (or_next or after or before)):
+    if found is None or (found[0] != item_id and place == "at"):
         return None
     target_id, position = found
     above = session.exec(select(func.count()).select_from(Item).where(*where, col(Item.position) < position)).one()

@@ -149,7 +149,12 @@ def _back_to_review(questionnaire_id: int, item_id: int | None = None):
     if item_id is not None:
         try:
             found = responding.page_of_item(
-                questionnaire_id, item_id, filters, per_page=REVIEW_PER_PAGE, session=get_session(), or_next=True
+                questionnaire_id,
+                item_id,
+                filters,
+                per_page=REVIEW_PER_PAGE,
+                session=get_session(),
+                place="at or after",
             )
         except LookupError:
             found = None
@@ -193,13 +198,7 @@ def _beside_item(questionnaire_id: int, side: str, filters: responding.ItemFilte
     session = get_session()
     try:
         found = responding.page_of_item(
-            questionnaire_id,
-            item_id,
-            filters,
-            per_page=REVIEW_PER_PAGE,
-            session=session,
-            after=side == "after",
-            before=side == "before",
+            questionnaire_id, item_id, filters, per_page=REVIEW_PER_PAGE, session=session, place=side
         )
     except LookupError:
         abort(404, description=NOT_HERE)
