@@ -44,30 +44,49 @@ def same_verdict(a: str, b: str) -> bool:
     return _SPACE.sub(" ", learned_verdict(a)).casefold() == _SPACE.sub(" ", learned_verdict(b)).casefold()
 
 
+@dataclass(frozen=True)
+class BlankProblem:
+    """Why a questionnaire looks like a blank template. ``anyway``: learning it anyway
+    (``partial``) would learn something; how to ask for that depends on the interface."""
+
+    reason: str
+    anyway: bool
+
+    def says(self, how: str = "with --partial") -> str:
+        """The reason, with ``how`` this interface learns the file anyway where it can."""
+        return f"{self.reason} (learn it anyway {how})" if self.anyway else self.reason
+
+
 class LooksBlank(ValueError):
-    """The questionnaire answers too few of its questions to be learned without asking."""
+    """The questionnaire answers too few of its questions to be learned without asking.
+    ``problem`` says why; the message is the command line's wording of it."""
+
+    def __init__(self, problem: BlankProblem) -> None:
+        super().__init__(problem.says())
+        self.problem = problem
 
 
 def _answered(q) -> bool:
     return bool(q.text.strip() and ((q.answer or "").strip() or (q.comment or "").strip()))
 
 
-def blank_template_problem(parsed: ParsedQuestionnaire) -> str | None:
+def blank_template_problem(parsed: ParsedQuestionnaire) -> BlankProblem | None:
     """Why `parsed` looks like a blank template (see MIN_ANSWERED_SHARE; or no question
     has an answer at all), or None."""
     total = len(parsed.questions)
     answered = sum(_answered(q) for q in parsed.questions)
     if total and not answered:  # "0 created, 0 merged", exit 0: as if a blank file had been learned
-        return (
+        return BlankProblem(
             f"none of its {total} question(s) has an answer: nothing learned (a blank questionnaire? "
-            "learn the completed copy)"
+            "learn the completed copy)",
+            anyway=False,
         )
     if total < MIN_QUESTIONS_FOR_SHARE or answered >= MIN_ANSWERED_SHARE * total:
         return None
-    return (
+    return BlankProblem(
         f"only {answered} of {total} questions are answered: this looks like a blank template, whose "
-        "prefilled cells are defaults and notes rather than answers; nothing learned "
-        "(learn it anyway with --partial)"
+        "prefilled cells are defaults and notes rather than answers; nothing learned",
+        anyway=True,
     )
 
 
@@ -161,7 +180,7 @@ class LearnPlan:
 
     rows: list[tuple[str, Learnable]] = field(default_factory=list)
     skipped: int = 0
-    blank: str | None = None  # why it looks like a blank template (`blank_template_problem`)
+    blank: BlankProblem | None = None  # why it looks like a blank template (`blank_template_problem`)
 
     def count(self, action: str) -> int:
         return sum(1 for a, _ in self.rows if a == action)

@@ -56,11 +56,6 @@ def _read(file, chosen: dict):
     return data, _parsed(data, file.filename)
 
 
-def _blank(exc: LooksBlank, how: str) -> str:
-    """LooksBlank's message with the way to learn the file anyway this interface offers."""
-    return str(exc).replace("with --partial", how)
-
-
 @bp.get("/bank/learn")
 def learn_form():
     return _form(**_choices({}))
@@ -78,7 +73,7 @@ def learn_preview():
     except QuestionnaireImportError as exc:
         return _form(exc.http_status, error=str(exc), **chosen)
     except LooksBlank as exc:
-        return _form(400, error=f"{file.filename}: {_blank(exc, 'by ticking the box below')}", **chosen)
+        return _form(400, error=f"{file.filename}: {exc.problem.says('by ticking the box below')}", **chosen)
     except (ValueError, bank.EntryError) as exc:
         return _form(400, error=str(exc), **chosen)
     token = keep_for_confirm(data, {"filename": file.filename[:200], **chosen})
@@ -147,7 +142,7 @@ def api_learn():
     except QuestionnaireImportError as exc:
         return jsonify(error=str(exc)), exc.http_status
     except LooksBlank as exc:
-        return jsonify(error=f"{file.filename}: {_blank(exc, 'with partial=1')}"), 400
+        return jsonify(error=f"{file.filename}: {exc.problem.says('with partial=1')}"), 400
     except (ValueError, bank.EntryError) as exc:
         get_session().rollback()
         return jsonify(error=str(exc)), 400
