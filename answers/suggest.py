@@ -219,9 +219,10 @@ def _store_vectors(
     session.flush()
 
 
-def _question_vectors(session: Session, model: Embedder, questions: Iterable[str]) -> dict[str, np.ndarray]:
-    """Stored vectors (``QuestionVector``, any questionnaire's) of ``questions``, by text hash."""
-    hashes = sorted({prepared_hash(embed_text(t)) for t in questions})
+def _question_vectors(session: Session, model: Embedder, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+    """Stored question vectors (``QuestionVector``, any questionnaire's) of the texts
+    hashed ``hashes`` (``text_hash``)."""
+    hashes = sorted(set(hashes))
     found: dict[str, np.ndarray] = {}
     for start in range(0, len(hashes), _IN_CHUNK):
         rows = session.exec(
@@ -331,10 +332,12 @@ def ensure_vectors(session: Session, entries: Iterable[Entry] | None = None) -> 
     Called by the use cases that write bank text (create, edit, import, learn, merge,
     restore, proposals) before their commit, so that matching never embeds bank text
     (vectors are keyed by text hash: a vector of an edited-away text is simply unused).
-    Flushes, never commits. Returns how many vectors were computed: 0 when none were
-    missing or without an embedder (model absent or ANSWERBANK_EMBEDDINGS=off: lexical
-    matching needs none). An encoder failure is logged and leaves the vectors to the
-    next index build; the bank write itself goes on.
+    A text asked in a stored questionnaire (an entry proposed from it, a completed copy
+    learned) takes that question's vector (``QuestionVector``) instead of being encoded.
+    Flushes, never commits. Returns how many vectors were computed (encoded): 0 when none
+    were missing or without an embedder (model absent or ANSWERBANK_EMBEDDINGS=off:
+    lexical matching needs none). An encoder failure is logged and leaves the vectors to
+    the next index build; the bank write itself goes on.
     """
     model = embedder()
     if model is None:
@@ -352,17 +355,17 @@ def ensure_vectors(session: Session, entries: Iterable[Entry] | None = None) -> 
                 owner[h], texts[h] = entry.id, embed_text(text)
     hashes = sorted(owner)
     known = _stored_keys(session, EntryVector.text_hash, hashes, EntryVector.model == model.name)
-    missing = [h for h in hashes if h not in known]
-    if not missing:
-        return 0
-    try:
-        vectors = model.encode([texts[h] for h in missing])
-    except Exception as exc:  # onnxruntime raises its own types; the write must not fail for a cache
-        log.warning("bank vectors not computed (%s: %s); the next match computes them", type(exc).__name__, exc)
-        return 0
+    found = _question_vectors(session, model, (h for h in hashes if h not in known))
+    missing = [h for h in hashes if h not in known and h not in found]
+    if missing:
+        try:
+            found.update(zip(missing, model.encode([texts[h] for h in missing]), strict=True))
+        except Exception as exc:  # onnxruntime raises its own types; the write must not fail for a cache
+            log.warning("bank vectors not computed (%s: %s); the next match computes them", type(exc).__name__, exc)
+            missing = []
     session.add_all(
         EntryVector(entry_id=owner[h], model=model.name, text_hash=h, vector=np.asarray(v, np.float32).tobytes())
-        for h, v in zip(missing, vectors, strict=True)
+        for h, v in sorted(found.items())
     )
     session.flush()
     return len(missing)
@@ -714,7 +717,7 @@ def _suggest_distinct(
         return []
     texts = [q.text for q in questions]
     model = embedder()
-    known = _question_vectors(session, model, texts) if model else {}
+    known = _question_vectors(session, model, map(text_hash, texts)) if model else {}
     stored = set(known)
     index, rows = bank_index(session, questions=texts, known=known)
     queries = [

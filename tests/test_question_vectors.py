@@ -162,3 +162,21 @@ def test_reindex_for_a_new_model_drops_question_vectors_of_other_models(app, ses
     assert len(stored(session)) == len(NEW_TEXTS)  # kept: a deployment may move back
     _, dropped = suggest.reindex_vectors(session, drop_other_models=True)
     assert stored(session) == {} and dropped >= len(NEW_TEXTS)
+
+
+def test_an_answer_proposed_to_the_bank_takes_its_question_vector(app, session, fake):
+    from answers.models import EntryVector
+
+    q = upload(app, session)
+    item = next(i for i in responding.list_items(q.id, session=session) if i.text == "Is MFA required for admins?")
+    responding.decide(
+        item.id,
+        responding.Decision(status="accepted", answer="No", comment="Admins use keys"),
+        session=session,
+        actor="se",
+    )
+    fake.calls.clear()
+    assert responding.propose_to_bank(q.id, session=session, actor="se") == 1
+    assert fake.calls == []  # the question's stored vector serves the new bank entry
+    kept = {v.text_hash: v.vector for v in session.exec(select(EntryVector))}
+    assert kept[text_hash(item.text)] == stored(session, q.id)[text_hash(item.text)].tobytes()
