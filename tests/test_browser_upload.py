@@ -32,6 +32,10 @@ def test_a_double_click_on_upload_makes_one_questionnaire(live_app, chromium, tm
     page.set_default_timeout(30_000)
     sign_in(page, base, "seller@example.com", start="/questionnaires/upload")
     page.set_input_files("#file", str(source))
+    # the drop box names the chosen file; the browser's own file button, which would name it
+    # a second time, is out of sight
+    assert page.locator("#file-name").inner_text() == "vendor.xlsx"
+    assert page.locator("#file").bounding_box()["width"] <= 1
     page.evaluate("() => { const b = document.querySelector('#upload-form [type=submit]'); b.click(); b.click(); }")
     page.wait_for_url(re.compile(r"/questionnaires/\d+$"))
     page.goto(f"{base}/questionnaires/")

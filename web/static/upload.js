@@ -11,6 +11,7 @@
   var submit = form.querySelector("button[type=submit]");
   var limitMb = parseInt(form.getAttribute("data-limit-mb") || "0", 10);
   var busy = false;
+  drop.classList.add("enhanced");
 
   function refuse(message) {
     status.textContent = message;
