@@ -150,7 +150,7 @@ def _version_line(e: Entry) -> str:
 
 
 def bank_index(
-    session: Session, *, questions: Sequence[str] = (), known: Mapping[str, np.ndarray] = {}
+    session: Session, *, questions: Sequence[str] = (), known: Mapping[str, np.ndarray] | None = None
 ) -> tuple[BankIndex, dict[int, Entry]]:
     """The index of the current bank, rebuilt only when the bank changed.
 
@@ -167,7 +167,7 @@ def bank_index(
             return cached[1], cached[2]
     vectors = _cached_vectors(session, model) if model else {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
-        prefetch = _prefetch_queries(pool, model, questions, {**vectors, **known})
+        prefetch = _prefetch_queries(pool, model, questions, {**vectors, **(known or {})})
         bank, rows = snapshot(session)
         index = BankIndex.build(bank, embedder=model, vectors=vectors, analyses=_stored_analyses(session))
         if prefetch is not None:
