@@ -20,7 +20,15 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
 from answers import audit, storage
-from answers.bank import control_character_problem, find_product, like_pattern, pasted_breaks, record_use
+from answers.bank import (
+    control_character_problem,
+    entry_products,
+    find_product,
+    like_pattern,
+    pasted_breaks,
+    products_of,
+    record_use,
+)
 from answers.models import (
     Entry,
     EntryStatus,
@@ -845,8 +853,6 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     is unreviewed text, a retired one withdrawn) and in the questionnaire's product scope.
     Checked at decision time: an alternative listed at upload may have been retired since.
     DecisionError otherwise, saying why."""
-    from answers.bank import entry_products
-
     entry = session.get(Entry, entry_id)
     if entry is None:
         raise DecisionError(f"entry {entry_id} is not a live bank entry")
@@ -863,17 +869,25 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     return entry
 
 
-def withdrawn_reason(item: Item, entry: Entry | None, version_line: str) -> str | None:
+def withdrawn_reason(
+    item: Item, entry: Entry | None, version_line: str, scope: Sequence[str], product: str | None
+) -> str | None:
     """Why ``item``'s suggestion no longer stands, or None: its bank entry was retired (or
-    deleted) since the questionnaire was matched, or edited so that it now fills the cells
-    differently (a curator turned its Yes into a No). Accepting it would send what the
-    bank no longer says."""
+    deleted) since the questionnaire was matched, scoped since to products (``scope``, the
+    entry's now) that leave out the questionnaire's ``product``, or edited so that it now
+    fills the cells differently (a curator turned its Yes into a No). Accepting it would
+    send what the bank no longer says."""
     if item.entry_id is None:
         return None
     if entry is None or entry.status != EntryStatus.approved:
         return (
             f"the suggested answer comes from bank entry {item.entry_id}, retired since this questionnaire was "
             "matched: choose another answer or type one"
+        )
+    if not may_answer(scope, product):  # a curator moved it to another product: it must not bleed into this one
+        return (
+            f"bank entry {item.entry_id} answers for {', '.join(scope)} only since this questionnaire was matched, "
+            "not for its product: choose another answer or type one"
         )
     answer, comment, _ = fit_for(entry, question_of(item), version_line)
     if (answer, comment) != (item.suggested_answer, item.suggested_comment):
@@ -889,7 +903,10 @@ def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
     if item.entry_id is None:
         return
     q = get_questionnaire(item.questionnaire_id, session=session)
-    reason = withdrawn_reason(item, session.get(Entry, item.entry_id), _version_line(q))
+    scope = entry_products(item.entry_id, session=session)
+    reason = withdrawn_reason(
+        item, session.get(Entry, item.entry_id), _version_line(q), scope, product_of(q, session=session)
+    )
     if reason is not None:
         raise DecisionError(reason)
 
@@ -1102,11 +1119,13 @@ def accept_all(
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
     result = BulkAccepted()
-    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
+    q = get_questionnaire(questionnaire_id, session=session)
+    version_line, product = _version_line(q), product_of(q, session=session)
     blocked = unwritable_in(questionnaire_id, session=session)
     items = _bulk_candidates(questionnaire_id, min_tier, session=session)
     sources = {i.entry_id for i in items if i.entry_id is not None}
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
+    scopes = products_of(list(sources), session=session)
     chosen: list[Item] = []
     for item in items:
         if item.answer is not None or item.comment is not None:
@@ -1120,7 +1139,8 @@ def accept_all(
         if item.id in blocked:
             result.skipped_unwritable += 1
             continue
-        if withdrawn_reason(item, entries.get(item.entry_id), version_line) is not None:
+        scope = scopes.get(item.entry_id, []) if item.entry_id is not None else []
+        if withdrawn_reason(item, entries.get(item.entry_id), version_line, scope, product) is not None:
             result.skipped_withdrawn += 1
             continue
         chosen.append(item)

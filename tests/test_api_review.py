@@ -676,3 +676,43 @@ def test_a_suggestion_whose_entry_changed_since_matching_is_neither_bulk_nor_sin
     enc = next(i for i in listed if i["question_id"] == "ENC-01")
     r = patch(api, enc, status="accepted")
     assert r.status_code == 200 and r.json["answer"] == "No", r.json
+
+
+def test_a_suggestion_whose_entry_moved_to_another_product_since_matching_is_not_accepted(api, app):
+    # a curator scoping an entry to another product after the upload: bulk accept and a
+    # plain accept still wrote its answer into this product's questionnaire
+    from answers import bank
+    from answers.db import get_session
+    from answers.models import EntryCreate, EntryUpdate
+
+    client, headers = api
+    with app.app_context():
+        session = get_session()
+        for name in ("Console", "Inference API"):
+            bank.get_or_create_product(name, session=session)
+        session.commit()
+        entry = bank.create_entry(
+            EntryCreate(
+                question="Is multi-factor authentication enforced for administrator accounts?",
+                answer="Yes",
+                comment="Console admins use hardware keys.",
+                status="approved",
+                products=["Console"],
+            ),
+            session=session,
+        )
+    r = upload(api, product="Console")
+    q = r.json
+    items = {
+        i["question_id"]: i for i in client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    }
+    assert items["MFA-01"]["suggestion"]["entry_id"] == entry.id and items["MFA-01"]["tier"] == "exact"
+    with app.app_context():
+        bank.update_entry(entry.id, EntryUpdate(products=["Inference API"]), session=get_session(), actor="cur")
+    r = client.post(f"{API}/questionnaires/{q['id']}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert (r.json["accepted"], r.json["skipped_withdrawn"]) == (1, 1), r.json  # ENC-01 (company-wide) taken
+    r = patch(api, items["MFA-01"], status="accepted")
+    assert r.status_code == 400 and "answers for Inference API only" in r.json["error"], r.json
+    listed = client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    mfa = next(i for i in listed if i["question_id"] == "MFA-01")
+    assert (mfa["status"], mfa["answer"]) == ("pending", None)
