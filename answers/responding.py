@@ -1006,6 +1006,10 @@ def decide(
             if decision.answer is None and decision.comment is None:
                 _refuse_withdrawn_suggestion(item, session=session)
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        elif status == ItemStatus.accepted and not was_accepted and decision.entry_id is None and _is_suggestion(item):
+            # the review page posts the suggestion it shows in the boxes: accepting it as
+            # shown is accepting the suggestion, whose entry may be withdrawn since
+            _refuse_withdrawn_suggestion(item, session=session)
         if status == ItemStatus.accepted and item.answer is not None:
             reason = unwritable_in(item.questionnaire_id, session=session).get(item.id)
             if reason is not None:
@@ -1039,6 +1043,19 @@ def decide(
     )
     session.commit()
     return item
+
+
+def _is_suggestion(item: Item) -> bool:
+    """``item`` holds exactly its suggestion's answer and comment (as the review page shows
+    them in its boxes: line breaks as a form sends them, surrounding spaces aside)."""
+
+    def text(value: str | None) -> str:
+        return (value or "").replace("\r\n", "\n").strip()
+
+    return item.entry_id is not None and (text(item.answer), text(item.comment)) == (
+        text(item.suggested_answer),
+        text(item.suggested_comment),
+    )
 
 
 def _refuse_overlong(item: Item, *, session: Session) -> None:
