@@ -1016,11 +1016,13 @@ def decide(
                 raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
         if status == ItemStatus.accepted:
             _refuse_overlong(item, session=session)
-        if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
-            raise DecisionError("an assigned question needs an assignee")
         item.status = status
     if decision.assignee is not None:
         item.assignee = _assignee(decision.assignee)
+    if item.status == ItemStatus.assigned and item.assignee is None:
+        # checked on the result: a blank assignee clears the one the item had, and the
+        # question then waited in nobody's "Assigned to me"
+        raise DecisionError("an assigned question needs an assignee")
     item.decided_by, item.decided_at = actor_id, utcnow()
     _claim_version(item, session=session)
     session.add(item)
