@@ -823,7 +823,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             problems.append(f"row {number}: {'; '.join(row_problems)}")
         if number in bad_rows:
             continue
-        key = (normalise(cells["question"]), tuple(fields.get("products", ())))
+        # product names ignore case (find_product): "Console" and "console" are one scope
+        key = (normalise(cells["question"]), tuple(sorted({p.casefold() for p in fields.get("products", ())})))
         if fields.get("status") != EntryStatus.retired:  # a full export repeats retired questions
             conflict = bool(fields.get("conflict"))
             if key in seen and not (conflict and seen[key][1]):
