@@ -1918,6 +1918,9 @@ class SearchFilters:
     owner: str = ""
     status: str = ""  # '' = draft and approved; 'all' includes retired
     product: str = ""
+    #: a product name: only the entries a questionnaire for it may use (company-wide ones
+    #: and the product's own); "": no such restriction
+    usable_for: str = ""
     stale: bool = False
     conflicted: bool = False
     never_used: bool = False
@@ -2027,6 +2030,16 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
                     .where(Product.id == (product.id if product else None))
                 )
             )
+    if filters.usable_for:
+        product = find_product(filters.usable_for, session=session)
+        conditions.append(
+            or_(
+                ~Entry.id.in_(select(EntryProduct.entry_id)),  # type: ignore[union-attr]
+                Entry.id.in_(  # type: ignore[union-attr]
+                    select(EntryProduct.entry_id).where(EntryProduct.product_id == (product.id if product else None))
+                ),
+            )
+        )
     orders = {
         "updated": [Entry.updated_at.desc()],  # type: ignore[attr-defined]
         "last_used": [Entry.last_used_at.is_(None), Entry.last_used_at.desc()],  # type: ignore[union-attr]

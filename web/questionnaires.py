@@ -290,11 +290,17 @@ def find(questionnaire_id: int, item_id: int):
     product = responding.product_of(q, session=session)
     results, total = [], 0
     if query:
-        filters = bank.SearchFilters(query=query, status="approved", sort="usage")  # decide takes no other
-        found = bank.search(filters, session=session, per_page=FIND_LIMIT * 2)
-        total = found.total
-        usable = [e for e in found.entries if responding.may_answer(found.products.get(e.id, []), product)]
-        results = usable[:FIND_LIMIT]
+        # the entries it may use, picked in SQL: filtered after a page of the whole bank's,
+        # they were lost behind 50 other products' entries ("no entry ... has these words")
+        filters = bank.SearchFilters(
+            query=query,
+            status="approved",  # decide takes no other
+            sort="usage",
+            product="" if product else "-",  # "-": company-wide entries only
+            usable_for=product or "",
+        )
+        found = bank.search(filters, session=session, per_page=FIND_LIMIT)
+        results, total = found.entries, found.total
     return render_template("questionnaires/find.html", q=q, item=item, query=query, results=results, total=total)
 
 
