@@ -1,8 +1,9 @@
 """Learn question/answer pairs from a completed questionnaire into the bank.
 
 Same question (normalised text, or an alternate of an entry, in the same product scope)
-and the same verdict: the sources merge. A different verdict: both are kept and both
-flagged `conflict` for a curator; nothing is picked silently.
+and the same verdict (where neither has one, the same comment: a free-text answer): the
+sources merge. A different answer: both are kept and both flagged `conflict` for a
+curator; nothing is picked silently.
 """
 
 from __future__ import annotations
@@ -142,12 +143,23 @@ def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
 CREATE, MERGE, CONFLICT = "new", "merged", "conflict"
 
 
-def _action(known: str | None, verdict: str) -> str:
-    """What learning ``verdict`` does beside the answer ``known`` to the same question
-    (None: the bank has no such question)."""
+def _folded(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def _action(known: tuple[str, str] | None, verdict: str, comment: str) -> str:
+    """What learning ``verdict`` and ``comment`` does beside the answer and comment
+    ``known`` to the same question (None: the bank has no such question). Without a
+    verdict on either side the comment is the answer (a free-text question, or an answer
+    too long for a verdict): two different ones disagree, as two verdicts do."""
     if known is None:
         return CREATE
-    return MERGE if same_verdict(known, verdict) else CONFLICT
+    known_answer, known_comment = known
+    if not same_verdict(known_answer, verdict):
+        return CONFLICT
+    if known_answer.strip() or verdict.strip() or not known_comment.strip():
+        return MERGE
+    return MERGE if _folded(known_comment) == _folded(comment) else CONFLICT
 
 
 def _scope_of(product: str | None, session: Session) -> tuple[str, ...]:
@@ -172,14 +184,16 @@ def plan_learn(parsed: ParsedQuestionnaire, *, session: Session, product: str | 
     Raises EntryError when `product` is new and not a valid product name."""
     check_new_product(product, session=session)
     index = _scope_index(session, _scope_of(product, session))
-    known = {key: entry.answer for key, entry in index.items()}
+    known = {key: (entry.answer, entry.comment) for key, entry in index.items()}
     found, skipped = learnables(parsed)
     plan = LearnPlan(skipped=skipped, blank=blank_template_problem(parsed))
     for item in found:
         key = normalise(item.question)
-        action = _action(known.get(key), item.verdict)
+        action = _action(known.get(key), item.verdict, item.comment)
         if action == CREATE:  # a question asked again in the file meets this first answer, as in learn
-            known[key] = item.verdict
+            known[key] = (item.verdict, item.comment)
+        elif action == MERGE and not known[key][1]:  # learn fills an empty comment
+            known[key] = (known[key][0], item.comment)
         plan.rows.append((action, item))
     return plan
 
@@ -208,7 +222,8 @@ def learn(
         question, verdict, comment, q = item.question, item.verdict, item.comment, item.source
         key = normalise(question)
         existing = index.get(key)
-        if _action(existing.answer if existing else None, verdict) == MERGE:
+        known = (existing.answer, existing.comment) if existing else None
+        if _action(known, verdict, comment) == MERGE:
             _merge_source(
                 existing, source=source, comment=comment, q_id=q.id, parsed=parsed, session=session, actor=actor
             )
