@@ -49,6 +49,15 @@ class LooksBlank(ValueError):
     """The questionnaire answers too few of its questions to be learned without asking."""
 
 
+class TooLong(ValueError):
+    """An answered question holds more text than a bank entry does: nothing is learned."""
+
+
+#: What an entry holds (answers.models.EntryBase), as learn would fill it.
+_LIMITS = (("question", 4000), ("comment", 8000), ("question id", 100))
+_SOURCE_LIMIT = 500
+
+
 def _answered(q) -> bool:
     return bool(q.text.strip() and ((q.answer or "").strip() or (q.comment or "").strip()))
 
@@ -138,6 +147,30 @@ def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
     return found, skipped
 
 
+def check_lengths(found: list[Learnable], source: str = "") -> None:
+    """Raise TooLong naming the questions (at most five, by sheet and row) whose text an
+    entry cannot hold, or a ``source`` too long for one. Entries were validated only as
+    they were written: such a question ended the whole learn with pydantic's own words
+    (a traceback from the CLI), after the preview had promised to learn it."""
+    if len(source) > _SOURCE_LIMIT:
+        raise TooLong(f"source: at most {_SOURCE_LIMIT} characters")
+    problems = []
+    for item in found:
+        values = {"question": item.question, "comment": item.comment, "question id": item.source.id or ""}
+        for name, limit in _LIMITS:
+            if len(values[name]) > limit:
+                where = f"{item.source.sheet} row {item.source.row}" if item.source.sheet else f"row {item.source.row}"
+                ident = f" ({item.source.id[:20]})" if item.source.id else ""
+                problems.append(f"{where}{ident}: the {name} is {len(values[name]):,} characters, at most {limit:,}")
+    if problems:
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise TooLong(
+            f"{len(problems)} answered question(s) hold more text than a bank entry does, nothing learned: "
+            + "; ".join(problems[:5])
+            + more
+        )
+
+
 #: What learning one answered question does: a new entry; another source of an entry with
 #: the same answer; or a new entry flagged with the disagreeing one.
 CREATE, MERGE, CONFLICT = "new", "merged", "conflict"
@@ -181,11 +214,12 @@ class LearnPlan:
 
 def plan_learn(parsed: ParsedQuestionnaire, *, session: Session, product: str | None = None) -> LearnPlan:
     """What `learn(parsed, product=product)` would create, merge and flag (a preview).
-    Raises EntryError when `product` is new and not a valid product name."""
+    Raises EntryError when `product` is new and not a valid product name, TooLong as learn."""
     check_new_product(product, session=session)
     index = _scope_index(session, _scope_of(product, session))
     known = {key: (entry.answer, entry.comment) for key, entry in index.items()}
     found, skipped = learnables(parsed)
+    check_lengths(found)
     plan = LearnPlan(skipped=skipped, blank=blank_template_problem(parsed))
     for item in found:
         key = normalise(item.question)
@@ -210,13 +244,15 @@ def learn(
 ) -> LearnResult:
     """Add every answered question of `parsed` to the bank. One commit. Raises EntryError
     (nothing written) when `product` is new and not a valid product name, LooksBlank
-    (nothing written) when few of its questions are answered, unless `partial`."""
+    (nothing written) when few of its questions are answered, unless `partial`, TooLong
+    (nothing written) when a question's text or `source` is more than an entry holds."""
     check_new_product(product, session=session)
     if not partial and (problem := blank_template_problem(parsed)):
         raise LooksBlank(problem)
     scope = _scope_of(product, session)
     index = _scope_index(session, scope)
     found, skipped = learnables(parsed)
+    check_lengths(found, source)
     result = LearnResult(skipped=skipped)
     for item in found:
         question, verdict, comment, q = item.question, item.verdict, item.comment, item.source
