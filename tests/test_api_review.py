@@ -716,3 +716,17 @@ def test_a_suggestion_whose_entry_moved_to_another_product_since_matching_is_not
     listed = client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
     mfa = next(i for i in listed if i["question_id"] == "MFA-01")
     assert (mfa["status"], mfa["answer"]) == ("pending", None)
+
+
+@pytest.mark.parametrize(
+    ("filename", "download"), [("vendor.tsv", "vendor_completed.tsv"), ("q.TXT", "q_completed.txt")]
+)
+def test_a_tab_separated_questionnaire_downloads_with_its_own_extension(api, filename, download):
+    # vendor.tsv came back as vendor_completed.csv: Excel opens a .csv by its list
+    # separator, and the tab-separated answers landed in one column (autofill keeps .tsv)
+    client, headers = api
+    data = b"ID\tQuestion\tAnswer\tComments\r\nENC-01\tDo you encrypt customer data at rest?\t\t\r\n"
+    r = upload(api, data, filename)
+    assert r.status_code == 201, r.json
+    export = client.get(f"{API}/questionnaires/{r.json['id']}/export", headers=headers)
+    assert export.status_code == 200 and f"filename={download}" in export.headers["Content-Disposition"]
