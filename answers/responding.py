@@ -363,8 +363,9 @@ SEARCH_MAX = 200
 @dataclass(frozen=True)
 class ItemFilters:
     """What the review page narrows a questionnaire's questions to; an empty field keeps
-    all. ``search`` is a case-insensitive part of the question text or question id; the
-    others are exact values (an unknown one matches nothing)."""
+    all. ``search`` is a case-insensitive part of the question text or question id;
+    ``assignee`` an email address, in any case; the others are exact values (an unknown
+    one matches nothing)."""
 
     tier: str = ""
     status: str = ""
@@ -382,7 +383,9 @@ class ItemFilters:
         if self.sheet:
             where.append(Item.sheet == self.sheet)
         if self.assignee:
-            where.append(Item.assignee == self.assignee)
+            # stored lower-cased (``_assignee``): "Expert@Example.com", as a client assigned
+            # it, found nothing (lower() on both sides also finds one stored before that rule)
+            where.append(func.lower(col(Item.assignee)) == self.assignee.lower())
         if self.search:
             # folded on both sides: SQLite's lower() (so icontains) folds A-Z only, and
             # "ÉVALUATION" did not find "évaluation"; PostgreSQL's lower(), as before
