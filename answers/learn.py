@@ -39,6 +39,16 @@ def learned_verdict(answer: str) -> str:
     return _DISPLAY[canon] if canon else answer.strip()
 
 
+def entry_answer(answer: str, comment: str) -> tuple[str, str]:
+    """(verdict, comment) as an entry keeps an answer and its comment: the verdict of
+    ``answer`` (learned_verdict); a free-text answer too long for a verdict (MAX_VERDICT)
+    is the comment, ahead of ``comment``."""
+    verdict = learned_verdict(answer)
+    if len(verdict) > MAX_VERDICT:
+        return "", f"{verdict}\n\n{comment}".strip()
+    return verdict, comment
+
+
 def same_verdict(a: str, b: str) -> bool:
     """The same answer: the same verdict, or the same text once case and whitespace are
     set aside (a line break followed by a space in one source is no disagreement)."""
@@ -140,9 +150,7 @@ def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
         if not _answered(q) or not (answer or comment):
             skipped += 1
             continue
-        verdict = learned_verdict(answer)
-        if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
-            verdict, comment = "", f"{verdict}\n\n{comment}".strip()
+        verdict, comment = entry_answer(answer, comment)  # a long free-text answer is the comment
         found.append(Learnable(learned_text(q.text).strip(), verdict, comment, q))
     return found, skipped
 

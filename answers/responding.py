@@ -1365,12 +1365,22 @@ def autofill(
 # --- learn back ----------------------------------------------------------------------
 
 
-def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> int:
+@dataclass
+class Proposed:
+    """What ``propose_to_bank`` did: drafts ``created``, and answers ``too_long`` for an
+    entry (question over 4,000 characters, answer and comment over 8,000), not proposed."""
+
+    created: int = 0
+    too_long: int = 0
+
+
+def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> Proposed:
     """Send the answers reviewers wrote themselves (edited, or with no bank match) to the
-    curators as draft entries. Drafts are never written unasked until approved. Returns
-    how many drafts were created; an identical entry already in the bank is not repeated."""
+    curators as draft entries. Drafts are never written unasked until approved. An
+    identical entry already in the bank is not repeated; an answer longer than an entry
+    holds is counted, not proposed (cut, a curator could approve half of it unawares)."""
     from answers.bank import _add_entry, question_index
-    from answers.learn import learned_verdict
+    from answers.learn import entry_answer
     from answers.matching import normalise
     from answers.models import EntryCreate, EntryStatus
 
@@ -1378,22 +1388,25 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
     product = product_of(q, session=session)
     scope = (product,) if product else ()
     index = question_index(session=session)
-    created = 0
+    done = Proposed()
     proposed: list[Entry] = []
     for item in list_items(q.id, session=session):
         if item.status != ItemStatus.accepted or not (item.answer or item.comment):
             continue
         if item.entry_id is not None and (item.answer, item.comment) == (item.suggested_answer, item.suggested_comment):
             continue  # the bank's answer unchanged: no new answer (its wording: curation.confirmed_wordings)
-        answer = learned_verdict(item.answer or "")
-        comment = (item.comment or "").strip()
+        # a typed answer over 200 characters (a free-text question) was cut to its first 200
+        answer, comment = entry_answer(item.answer or "", (item.comment or "").strip())
+        if len(comment) > 8000 or len(item.text.strip()) > 4000:
+            done.too_long += 1
+            continue
         existing = index.get((normalise(item.text), scope))
         if existing is not None and (existing.answer, existing.comment) == (answer, comment):
             continue
         entry = _add_entry(
             EntryCreate(
                 question=item.text,
-                answer=answer[:200],
+                answer=answer,
                 comment=comment,
                 status=EntryStatus.draft,
                 source=f"review of {q.filename}"[:500],
@@ -1407,15 +1420,15 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
         )
         index[(normalise(item.text), scope)] = entry
         proposed.append(entry)
-        created += 1
+        done.created += 1
     audit.record(
         session,
         "questionnaire.propose",
         actor=actor,
         object_type="questionnaire",
         object_id=q.id,
-        details={"drafts": created},
+        details={"drafts": done.created, "too_long": done.too_long},
     )
     prepare_bank_texts(session, proposed)  # one encode call
     session.commit()
-    return created
+    return done

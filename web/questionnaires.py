@@ -431,10 +431,16 @@ def propose(questionnaire_id: int):
     """Learn back: the reviewers' own answers go to the curators as drafts."""
     session = get_session()
     try:
-        count = responding.propose_to_bank(questionnaire_id, session=session, actor=actor()[0])
+        done = responding.propose_to_bank(questionnaire_id, session=session, actor=actor()[0])
     except LookupError:
         abort(404)
-    flash(f"Proposed {count} answer(s) to the bank as drafts for the curators to approve.", "info")
+    message = f"Proposed {done.created} answer(s) to the bank as drafts for the curators to approve."
+    if done.too_long:
+        message += (
+            f" Not proposed: {done.too_long} answer(s) longer than a bank entry holds (8,000 characters of"
+            " answer and comment, 4,000 of question): a curator adds a shortened one by hand."
+        )
+    flash(message, "info")
     return _back_to_review(questionnaire_id)
 
 
