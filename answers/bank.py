@@ -823,7 +823,8 @@ def read_bank_file(data: bytes, filename: str, *, known_products: Collection[str
             problems.append(f"row {number}: {'; '.join(row_problems)}")
         if number in bad_rows:
             continue
-        key = (normalise(cells["question"]), tuple(fields.get("products", ())))
+        # product names ignore case (find_product): "Console" and "console" are one scope
+        key = (normalise(cells["question"]), tuple(sorted({p.casefold() for p in fields.get("products", ())})))
         if fields.get("status") != EntryStatus.retired:  # a full export repeats retired questions
             conflict = bool(fields.get("conflict"))
             if key in seen and not (conflict and seen[key][1]):
@@ -1917,6 +1918,9 @@ class SearchFilters:
     owner: str = ""
     status: str = ""  # '' = draft and approved; 'all' includes retired
     product: str = ""
+    #: a product name: only the entries a questionnaire for it may use (company-wide ones
+    #: and the product's own); "": no such restriction
+    usable_for: str = ""
     stale: bool = False
     conflicted: bool = False
     never_used: bool = False
@@ -2026,6 +2030,16 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
                     .where(Product.id == (product.id if product else None))
                 )
             )
+    if filters.usable_for:
+        product = find_product(filters.usable_for, session=session)
+        conditions.append(
+            or_(
+                ~Entry.id.in_(select(EntryProduct.entry_id)),  # type: ignore[union-attr]
+                Entry.id.in_(  # type: ignore[union-attr]
+                    select(EntryProduct.entry_id).where(EntryProduct.product_id == (product.id if product else None))
+                ),
+            )
+        )
     orders = {
         "updated": [Entry.updated_at.desc()],  # type: ignore[attr-defined]
         "last_used": [Entry.last_used_at.is_(None), Entry.last_used_at.desc()],  # type: ignore[union-attr]

@@ -137,7 +137,7 @@ bank_group = AppGroup("bank", help="Curate the answer bank.")
 )
 def bank_learn_command(file: str, source: str | None, product: str | None, status: str, partial: bool) -> None:
     """Add the answered questions of a completed questionnaire to the bank."""
-    from answers.learn import LooksBlank, learn
+    from answers.learn import LooksBlank, TooLong, learn
     from importers import QuestionnaireImportError, load
 
     data = read_input(file)
@@ -156,7 +156,7 @@ def bank_learn_command(file: str, source: str | None, product: str | None, statu
             actor="cli",
             partial=partial,
         )
-    except LooksBlank as exc:
+    except (LooksBlank, TooLong) as exc:
         fail(f"{Path(file).name}: {exc}")
     click.echo(
         f"Learned {Path(file).name} ({family_label(parsed.family, parsed.version)}): {result.created} created, "

@@ -24,6 +24,9 @@ REVIEW_FILL = "FFF2CC"
 # Extensions an upload's name may carry before its last one ("x.xlsx.exe", "x.xlsx.xlsx"):
 # not part of the name a download is called after.
 _FILE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".csv", ".txt"}
+#: Extensions a delimited-text questionnaire keeps in its download (Excel opens a tab-
+#: separated file named .csv as one column per line; `flask autofill` keeps them too).
+_TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".tab")
 #: A download's name before "_completed.xlsx": this many characters and UTF-8 bytes at most
 #: (file systems take 255 bytes per name; a browser shortens longer ones its own way).
 MAX_STEM_CHARS, MAX_STEM_BYTES = 100, 150
@@ -100,7 +103,10 @@ def completed_file(
         data = _write(write_back, original, values, items, highlight=marks)
     except (WriteBackError, ValueError) as exc:
         raise ExportError(str(exc)) from exc
-    name = f"{download_stem(q.filename)}_completed.{q.format}"
+    extension = f".{q.format}"
+    if q.format == "csv" and PurePath(q.filename).suffix.lower() in _TEXT_EXTENSIONS:
+        extension = PurePath(q.filename).suffix.lower()  # vendor.tsv -> vendor_completed.tsv
+    name = f"{download_stem(q.filename)}_completed{extension}"
     audit.record(
         session,
         "questionnaire.export",

@@ -1,8 +1,9 @@
 """Learn question/answer pairs from a completed questionnaire into the bank.
 
 Same question (normalised text, or an alternate of an entry, in the same product scope)
-and the same verdict: the sources merge. A different verdict: both are kept and both
-flagged `conflict` for a curator; nothing is picked silently.
+and the same verdict (where neither has one, the same comment: a free-text answer): the
+sources merge. A different answer: both are kept and both flagged `conflict` for a
+curator; nothing is picked silently.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ def learned_verdict(answer: str) -> str:
     return _DISPLAY[canon] if canon else answer.strip()
 
 
+def entry_answer(answer: str, comment: str) -> tuple[str, str]:
+    """(verdict, comment) as an entry keeps an answer and its comment: the verdict of
+    ``answer`` (learned_verdict); a free-text answer too long for a verdict (MAX_VERDICT)
+    is the comment, ahead of ``comment``."""
+    verdict = learned_verdict(answer)
+    if len(verdict) > MAX_VERDICT:
+        return "", f"{verdict}\n\n{comment}".strip()
+    return verdict, comment
+
+
 def same_verdict(a: str, b: str) -> bool:
     """The same answer: the same verdict, or the same text once case and whitespace are
     set aside (a line break followed by a space in one source is no disagreement)."""
@@ -64,6 +75,15 @@ class LooksBlank(ValueError):
     def __init__(self, problem: BlankProblem) -> None:
         super().__init__(problem.says())
         self.problem = problem
+
+
+class TooLong(ValueError):
+    """An answered question holds more text than a bank entry does: nothing is learned."""
+
+
+#: What an entry holds (answers.models.EntryBase), as learn would fill it.
+_LIMITS = (("question", 4000), ("comment", 8000), ("question id", 100))
+_SOURCE_LIMIT = 500
 
 
 def _answered(q) -> bool:
@@ -149,11 +169,33 @@ def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
         if not _answered(q) or not (answer or comment):
             skipped += 1
             continue
-        verdict = learned_verdict(answer)
-        if len(verdict) > MAX_VERDICT:  # a long free-text answer is the comment
-            verdict, comment = "", f"{verdict}\n\n{comment}".strip()
+        verdict, comment = entry_answer(answer, comment)  # a long free-text answer is the comment
         found.append(Learnable(learned_text(q.text).strip(), verdict, comment, q))
     return found, skipped
+
+
+def check_lengths(found: list[Learnable], source: str = "") -> None:
+    """Raise TooLong naming the questions (at most five, by sheet and row) whose text an
+    entry cannot hold, or a ``source`` too long for one. Entries were validated only as
+    they were written: such a question ended the whole learn with pydantic's own words
+    (a traceback from the CLI), after the preview had promised to learn it."""
+    if len(source) > _SOURCE_LIMIT:
+        raise TooLong(f"source: at most {_SOURCE_LIMIT} characters")
+    problems = []
+    for item in found:
+        values = {"question": item.question, "comment": item.comment, "question id": item.source.id or ""}
+        for name, limit in _LIMITS:
+            if len(values[name]) > limit:
+                where = f"{item.source.sheet} row {item.source.row}" if item.source.sheet else f"row {item.source.row}"
+                ident = f" ({item.source.id[:20]})" if item.source.id else ""
+                problems.append(f"{where}{ident}: the {name} is {len(values[name]):,} characters, at most {limit:,}")
+    if problems:
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise TooLong(
+            f"{len(problems)} answered question(s) hold more text than a bank entry does, nothing learned: "
+            + "; ".join(problems[:5])
+            + more
+        )
 
 
 #: What learning one answered question does: a new entry; another source of an entry with
@@ -161,12 +203,23 @@ def learnables(parsed: ParsedQuestionnaire) -> tuple[list[Learnable], int]:
 CREATE, MERGE, CONFLICT = "new", "merged", "conflict"
 
 
-def _action(known: str | None, verdict: str) -> str:
-    """What learning ``verdict`` does beside the answer ``known`` to the same question
-    (None: the bank has no such question)."""
+def _folded(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def _action(known: tuple[str, str] | None, verdict: str, comment: str) -> str:
+    """What learning ``verdict`` and ``comment`` does beside the answer and comment
+    ``known`` to the same question (None: the bank has no such question). Without a
+    verdict on either side the comment is the answer (a free-text question, or an answer
+    too long for a verdict): two different ones disagree, as two verdicts do."""
     if known is None:
         return CREATE
-    return MERGE if same_verdict(known, verdict) else CONFLICT
+    known_answer, known_comment = known
+    if not same_verdict(known_answer, verdict):
+        return CONFLICT
+    if known_answer.strip() or verdict.strip() or not known_comment.strip():
+        return MERGE
+    return MERGE if _folded(known_comment) == _folded(comment) else CONFLICT
 
 
 def _scope_of(product: str | None, session: Session) -> tuple[str, ...]:
@@ -188,17 +241,20 @@ class LearnPlan:
 
 def plan_learn(parsed: ParsedQuestionnaire, *, session: Session, product: str | None = None) -> LearnPlan:
     """What `learn(parsed, product=product)` would create, merge and flag (a preview).
-    Raises EntryError when `product` is new and not a valid product name."""
+    Raises EntryError when `product` is new and not a valid product name, TooLong as learn."""
     check_new_product(product, session=session)
     index = _scope_index(session, _scope_of(product, session))
-    known = {key: entry.answer for key, entry in index.items()}
+    known = {key: (entry.answer, entry.comment) for key, entry in index.items()}
     found, skipped = learnables(parsed)
+    check_lengths(found)
     plan = LearnPlan(skipped=skipped, blank=blank_template_problem(parsed))
     for item in found:
         key = normalise(item.question)
-        action = _action(known.get(key), item.verdict)
+        action = _action(known.get(key), item.verdict, item.comment)
         if action == CREATE:  # a question asked again in the file meets this first answer, as in learn
-            known[key] = item.verdict
+            known[key] = (item.verdict, item.comment)
+        elif action == MERGE and not known[key][1]:  # learn fills an empty comment
+            known[key] = (known[key][0], item.comment)
         plan.rows.append((action, item))
     return plan
 
@@ -215,19 +271,22 @@ def learn(
 ) -> LearnResult:
     """Add every answered question of `parsed` to the bank. One commit. Raises EntryError
     (nothing written) when `product` is new and not a valid product name, LooksBlank
-    (nothing written) when few of its questions are answered, unless `partial`."""
+    (nothing written) when few of its questions are answered, unless `partial`, TooLong
+    (nothing written) when a question's text or `source` is more than an entry holds."""
     check_new_product(product, session=session)
     if not partial and (problem := blank_template_problem(parsed)):
         raise LooksBlank(problem)
     scope = _scope_of(product, session)
     index = _scope_index(session, scope)
     found, skipped = learnables(parsed)
+    check_lengths(found, source)
     result = LearnResult(skipped=skipped)
     for item in found:
         question, verdict, comment, q = item.question, item.verdict, item.comment, item.source
         key = normalise(question)
         existing = index.get(key)
-        if _action(existing.answer if existing else None, verdict) == MERGE:
+        known = (existing.answer, existing.comment) if existing else None
+        if _action(known, verdict, comment) == MERGE:
             _merge_source(
                 existing, source=source, comment=comment, q_id=q.id, parsed=parsed, session=session, actor=actor
             )

@@ -20,7 +20,15 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select, update
 
 from answers import audit, storage
-from answers.bank import control_character_problem, find_product, like_pattern, pasted_breaks, record_use
+from answers.bank import (
+    control_character_problem,
+    entry_products,
+    find_product,
+    like_pattern,
+    pasted_breaks,
+    products_of,
+    record_use,
+)
 from answers.models import (
     Entry,
     EntryStatus,
@@ -358,8 +366,9 @@ SEARCH_MAX = 200
 @dataclass(frozen=True)
 class ItemFilters:
     """What the review page narrows a questionnaire's questions to; an empty field keeps
-    all. ``search`` is a case-insensitive part of the question text or question id; the
-    others are exact values (an unknown one matches nothing)."""
+    all. ``search`` is a case-insensitive part of the question text or question id;
+    ``assignee`` an email address, in any case; the others are exact values (an unknown
+    one matches nothing)."""
 
     tier: str = ""
     status: str = ""
@@ -377,7 +386,9 @@ class ItemFilters:
         if self.sheet:
             where.append(Item.sheet == self.sheet)
         if self.assignee:
-            where.append(Item.assignee == self.assignee)
+            # stored lower-cased (``_assignee``): "Expert@Example.com", as a client assigned
+            # it, found nothing (lower() on both sides also finds one stored before that rule)
+            where.append(func.lower(col(Item.assignee)) == self.assignee.lower())
         if self.search:
             # folded on both sides: SQLite's lower() (so icontains) folds A-Z only, and
             # "ÉVALUATION" did not find "évaluation"; PostgreSQL's lower(), as before
@@ -854,8 +865,6 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     is unreviewed text, a retired one withdrawn) and in the questionnaire's product scope.
     Checked at decision time: an alternative listed at upload may have been retired since.
     DecisionError otherwise, saying why."""
-    from answers.bank import entry_products
-
     entry = session.get(Entry, entry_id)
     if entry is None:
         raise DecisionError(f"entry {entry_id} is not a live bank entry")
@@ -872,17 +881,25 @@ def _applicable_entry(item: Item, entry_id: int, *, session: Session) -> Entry:
     return entry
 
 
-def withdrawn_reason(item: Item, entry: Entry | None, version_line: str) -> str | None:
+def withdrawn_reason(
+    item: Item, entry: Entry | None, version_line: str, scope: Sequence[str], product: str | None
+) -> str | None:
     """Why ``item``'s suggestion no longer stands, or None: its bank entry was retired (or
-    deleted) since the questionnaire was matched, or edited so that it now fills the cells
-    differently (a curator turned its Yes into a No). Accepting it would send what the
-    bank no longer says."""
+    deleted) since the questionnaire was matched, scoped since to products (``scope``, the
+    entry's now) that leave out the questionnaire's ``product``, or edited so that it now
+    fills the cells differently (a curator turned its Yes into a No). Accepting it would
+    send what the bank no longer says."""
     if item.entry_id is None:
         return None
     if entry is None or entry.status != EntryStatus.approved:
         return (
             f"the suggested answer comes from bank entry {item.entry_id}, retired since this questionnaire was "
             "matched: choose another answer or type one"
+        )
+    if not may_answer(scope, product):  # a curator moved it to another product: it must not bleed into this one
+        return (
+            f"bank entry {item.entry_id} answers for {', '.join(scope)} only since this questionnaire was matched, "
+            "not for its product: choose another answer or type one"
         )
     answer, comment, _ = fit_for(entry, question_of(item), version_line)
     if (answer, comment) != (item.suggested_answer, item.suggested_comment):
@@ -898,7 +915,10 @@ def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
     if item.entry_id is None:
         return
     q = get_questionnaire(item.questionnaire_id, session=session)
-    reason = withdrawn_reason(item, session.get(Entry, item.entry_id), _version_line(q))
+    scope = entry_products(item.entry_id, session=session)
+    reason = withdrawn_reason(
+        item, session.get(Entry, item.entry_id), _version_line(q), scope, product_of(q, session=session)
+    )
     if reason is not None:
         raise DecisionError(reason)
 
@@ -998,17 +1018,23 @@ def decide(
             if decision.answer is None and decision.comment is None:
                 _refuse_withdrawn_suggestion(item, session=session)
                 item.answer, item.comment = item.suggested_answer, item.suggested_comment
+        elif status == ItemStatus.accepted and not was_accepted and decision.entry_id is None and _is_suggestion(item):
+            # the review page posts the suggestion it shows in the boxes: accepting it as
+            # shown is accepting the suggestion, whose entry may be withdrawn since
+            _refuse_withdrawn_suggestion(item, session=session)
         if status == ItemStatus.accepted and item.answer is not None:
             reason = unwritable_in(item.questionnaire_id, session=session).get(item.id)
             if reason is not None:
                 raise DecisionError(f"not writable, cannot accept an answer for this question: {reason}")
         if status == ItemStatus.accepted:
             _refuse_overlong(item, session=session)
-        if status == ItemStatus.assigned and not (decision.assignee or item.assignee):
-            raise DecisionError("an assigned question needs an assignee")
         item.status = status
     if decision.assignee is not None:
         item.assignee = _assignee(decision.assignee)
+    if item.status == ItemStatus.assigned and item.assignee is None:
+        # checked on the result: a blank assignee clears the one the item had, and the
+        # question then waited in nobody's "Assigned to me"
+        raise DecisionError("an assigned question needs an assignee")
     item.decided_by, item.decided_at = actor_id, utcnow()
     _claim_version(item, session=session)
     session.add(item)
@@ -1031,6 +1057,19 @@ def decide(
     )
     session.commit()
     return item
+
+
+def _is_suggestion(item: Item) -> bool:
+    """``item`` holds exactly its suggestion's answer and comment (as the review page shows
+    them in its boxes: line breaks as a form sends them, surrounding spaces aside)."""
+
+    def text(value: str | None) -> str:
+        return (value or "").replace("\r\n", "\n").strip()
+
+    return item.entry_id is not None and (text(item.answer), text(item.comment)) == (
+        text(item.suggested_answer),
+        text(item.suggested_comment),
+    )
 
 
 def _refuse_overlong(item: Item, *, session: Session) -> None:
@@ -1111,11 +1150,13 @@ def accept_all(
     if min_tier not in TIER_RANK or min_tier == "none":
         raise DecisionError("min_tier must be exact, high or review")
     result = BulkAccepted()
-    version_line = _version_line(get_questionnaire(questionnaire_id, session=session))
+    q = get_questionnaire(questionnaire_id, session=session)
+    version_line, product = _version_line(q), product_of(q, session=session)
     blocked = unwritable_in(questionnaire_id, session=session)
     items = _bulk_candidates(questionnaire_id, min_tier, session=session)
     sources = {i.entry_id for i in items if i.entry_id is not None}
     entries = {e.id: e for e in session.exec(select(Entry).where(col(Entry.id).in_(sources)))} if sources else {}
+    scopes = products_of(list(sources), session=session)
     chosen: list[Item] = []
     for item in items:
         if item.answer is not None or item.comment is not None:
@@ -1129,7 +1170,8 @@ def accept_all(
         if item.id in blocked:
             result.skipped_unwritable += 1
             continue
-        if withdrawn_reason(item, entries.get(item.entry_id), version_line) is not None:
+        scope = scopes.get(item.entry_id, []) if item.entry_id is not None else []
+        if withdrawn_reason(item, entries.get(item.entry_id), version_line, scope, product) is not None:
             result.skipped_withdrawn += 1
             continue
         chosen.append(item)
@@ -1332,12 +1374,22 @@ def autofill(
 # --- learn back ----------------------------------------------------------------------
 
 
-def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> int:
+@dataclass
+class Proposed:
+    """What ``propose_to_bank`` did: drafts ``created``, and answers ``too_long`` for an
+    entry (question over 4,000 characters, answer and comment over 8,000), not proposed."""
+
+    created: int = 0
+    too_long: int = 0
+
+
+def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> Proposed:
     """Send the answers reviewers wrote themselves (edited, or with no bank match) to the
-    curators as draft entries. Drafts are never written unasked until approved. Returns
-    how many drafts were created; an identical entry already in the bank is not repeated."""
+    curators as draft entries. Drafts are never written unasked until approved. An
+    identical entry already in the bank is not repeated; an answer longer than an entry
+    holds is counted, not proposed (cut, a curator could approve half of it unawares)."""
     from answers.bank import _add_entry, question_index
-    from answers.learn import learned_verdict
+    from answers.learn import entry_answer
     from answers.matching import normalise
     from answers.models import EntryCreate, EntryStatus
 
@@ -1345,22 +1397,25 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
     product = product_of(q, session=session)
     scope = (product,) if product else ()
     index = question_index(session=session)
-    created = 0
+    done = Proposed()
     proposed: list[Entry] = []
     for item in list_items(q.id, session=session):
         if item.status != ItemStatus.accepted or not (item.answer or item.comment):
             continue
         if item.entry_id is not None and (item.answer, item.comment) == (item.suggested_answer, item.suggested_comment):
             continue  # the bank's answer unchanged: no new answer (its wording: curation.confirmed_wordings)
-        answer = learned_verdict(item.answer or "")
-        comment = (item.comment or "").strip()
+        # a typed answer over 200 characters (a free-text question) was cut to its first 200
+        answer, comment = entry_answer(item.answer or "", (item.comment or "").strip())
+        if len(comment) > 8000 or len(item.text.strip()) > 4000:
+            done.too_long += 1
+            continue
         existing = index.get((normalise(item.text), scope))
         if existing is not None and (existing.answer, existing.comment) == (answer, comment):
             continue
         entry = _add_entry(
             EntryCreate(
                 question=item.text,
-                answer=answer[:200],
+                answer=answer,
                 comment=comment,
                 status=EntryStatus.draft,
                 source=f"review of {q.filename}"[:500],
@@ -1374,15 +1429,15 @@ def propose_to_bank(questionnaire_id: int, *, session: Session, actor: str) -> i
         )
         index[(normalise(item.text), scope)] = entry
         proposed.append(entry)
-        created += 1
+        done.created += 1
     audit.record(
         session,
         "questionnaire.propose",
         actor=actor,
         object_type="questionnaire",
         object_id=q.id,
-        details={"drafts": created},
+        details={"drafts": done.created, "too_long": done.too_long},
     )
     prepare_bank_texts(session, proposed)  # one encode call
     session.commit()
-    return created
+    return done

@@ -113,6 +113,18 @@ def test_filters_narrow_paged_and_unpaged_lists_like_the_review_page(app, api, b
     assert get(api, f"{API}/{qid}/items?search=SEC-00&per_page=3").json["total"] == 9
 
 
+def test_the_assignee_filter_takes_the_address_in_any_case(app, api, big):
+    # assignees are stored lower-cased: filtering by the address as it was typed found nothing
+    qid, ids = big
+    client, headers = api
+    r = client.patch(
+        f"/api/v1/items/{ids[3]}", json={"status": "assigned", "assignee": "Expert@Example.com"}, headers=headers
+    )
+    assert r.status_code == 200 and r.json["assignee"] == "expert@example.com"
+    for spelled in ("expert@example.com", "Expert@Example.com", "EXPERT@EXAMPLE.COM"):
+        assert [i["id"] for i in get(api, f"{API}/{qid}/items?assignee={spelled}").json["items"]] == [ids[3]]
+
+
 @pytest.mark.parametrize(
     ("query", "names"),
     [

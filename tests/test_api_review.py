@@ -676,3 +676,57 @@ def test_a_suggestion_whose_entry_changed_since_matching_is_neither_bulk_nor_sin
     enc = next(i for i in listed if i["question_id"] == "ENC-01")
     r = patch(api, enc, status="accepted")
     assert r.status_code == 200 and r.json["answer"] == "No", r.json
+
+
+def test_a_suggestion_whose_entry_moved_to_another_product_since_matching_is_not_accepted(api, app):
+    # a curator scoping an entry to another product after the upload: bulk accept and a
+    # plain accept still wrote its answer into this product's questionnaire
+    from answers import bank
+    from answers.db import get_session
+    from answers.models import EntryCreate, EntryUpdate
+
+    client, headers = api
+    with app.app_context():
+        session = get_session()
+        for name in ("Console", "Inference API"):
+            bank.get_or_create_product(name, session=session)
+        session.commit()
+        entry = bank.create_entry(
+            EntryCreate(
+                question="Is multi-factor authentication enforced for administrator accounts?",
+                answer="Yes",
+                comment="Console admins use hardware keys.",
+                status="approved",
+                products=["Console"],
+            ),
+            session=session,
+        )
+    r = upload(api, product="Console")
+    q = r.json
+    items = {
+        i["question_id"]: i for i in client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    }
+    assert items["MFA-01"]["suggestion"]["entry_id"] == entry.id and items["MFA-01"]["tier"] == "exact"
+    with app.app_context():
+        bank.update_entry(entry.id, EntryUpdate(products=["Inference API"]), session=get_session(), actor="cur")
+    r = client.post(f"{API}/questionnaires/{q['id']}/accept", json={"min_tier": "exact"}, headers=headers)
+    assert (r.json["accepted"], r.json["skipped_withdrawn"]) == (1, 1), r.json  # ENC-01 (company-wide) taken
+    r = patch(api, items["MFA-01"], status="accepted")
+    assert r.status_code == 400 and "answers for Inference API only" in r.json["error"], r.json
+    listed = client.get(f"{API}/questionnaires/{q['id']}/items", headers=headers).json["items"]
+    mfa = next(i for i in listed if i["question_id"] == "MFA-01")
+    assert (mfa["status"], mfa["answer"]) == ("pending", None)
+
+
+@pytest.mark.parametrize(
+    ("filename", "download"), [("vendor.tsv", "vendor_completed.tsv"), ("q.TXT", "q_completed.txt")]
+)
+def test_a_tab_separated_questionnaire_downloads_with_its_own_extension(api, filename, download):
+    # vendor.tsv came back as vendor_completed.csv: Excel opens a .csv by its list
+    # separator, and the tab-separated answers landed in one column (autofill keeps .tsv)
+    client, headers = api
+    data = b"ID\tQuestion\tAnswer\tComments\r\nENC-01\tDo you encrypt customer data at rest?\t\t\r\n"
+    r = upload(api, data, filename)
+    assert r.status_code == 201, r.json
+    export = client.get(f"{API}/questionnaires/{r.json['id']}/export", headers=headers)
+    assert export.status_code == 200 and f"filename={download}" in export.headers["Content-Disposition"]

@@ -96,3 +96,34 @@ def test_the_api_lists_them_too(app, reviewer):
         "items": [],
     }
     assert app.test_client().get("/api/v1/assigned").status_code == 401
+
+
+def test_a_question_is_never_sent_to_nobody(app, reviewer):
+    # "Send to expert" with the assignee box emptied (or blank) kept the status and
+    # dropped the expert: the question waited in nobody's list
+    qid = upload_id(reviewer, questionnaire_xlsx(), "q.xlsx")
+    item_id = _assign(app, qid, "BCP-01")
+    url = f"/questionnaires/{qid}/items/{item_id}"
+    for body in ({"status": "assigned", "assignee": ""}, {"status": "assigned", "assignee": "  "}, {"assignee": ""}):
+        r = reviewer.post(url, json=body, headers={"Accept": "application/json"})
+        assert r.status_code == 400 and "needs an assignee" in r.get_json()["error"], body
+    with db(app) as s:
+        item = s.get(Item, item_id)
+        assert (item.status, item.assignee) == ("assigned", EXPERT)
+    fresh = _item_id(app, qid, "PHY-01")
+    r = reviewer.post(
+        f"/questionnaires/{qid}/items/{fresh}",
+        json={"status": "assigned", "assignee": " "},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 400 and "needs an assignee" in r.get_json()["error"]
+    # taking the question back from the expert is still one click
+    r = reviewer.post(url, json={"status": "needs_review", "assignee": ""}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and (r.get_json()["status"], r.get_json()["assignee"]) == ("needs_review", None)
+
+
+def _item_id(app, questionnaire_id: int, question_id: str) -> int:
+    with db(app) as s:
+        return s.exec(
+            select(Item.id).where(Item.questionnaire_id == questionnaire_id, Item.question_id == question_id)
+        ).one()

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import select
+from sqlmodel import select, update
 
 from answers import bank, curation
 from answers.models import Entry, EntryCreate, EntryStatus, Item
@@ -81,6 +81,27 @@ def test_a_product_questionnaire_also_sees_its_products_entries(app, sales_clien
     item = _item(app, qid)
     html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find?q=time+out").get_data(as_text=True)
     assert sorted(_listed(html)) == sorted([seeded[TIMEOUT], seeded["Do mobile app sessions time out?"]])
+
+
+@pytest.mark.parametrize("product", [None, "Mobile"])
+def test_entries_this_questionnaire_may_use_are_found_behind_many_of_another_products(
+    app, sales_client, seeded, product
+):
+    # the page read one page (50) of the whole bank's matches and kept the usable ones: 60
+    # more used "Desktop" entries hid the company-wide one ("No entry ... has these words")
+    with db(app) as s:
+        bank.import_entries(
+            [EntryCreate(question=f"Do desktop sessions {n} time out?", answer="Yes") for n in range(60)],
+            session=s,
+            product="Desktop",
+        )
+        s.exec(update(Entry).where(Entry.question.startswith("Do desktop")).values(usage_count=5))
+        s.commit()
+    qid = _upload(sales_client, **({"product": product} if product else {}))
+    item = _item(app, qid)
+    html = sales_client.get(f"/questionnaires/{qid}/items/{item.id}/find?q=time+out").get_data(as_text=True)
+    usable = [seeded[TIMEOUT]] + ([seeded["Do mobile app sessions time out?"]] if product else [])
+    assert sorted(_listed(html)) == sorted(usable), html
 
 
 def _without_matches(app, qid: int) -> Item:

@@ -331,6 +331,32 @@ def test_learn_keeps_a_comment_whose_verdict_cell_is_empty(runner, session, tmp_
     assert "1 merged" in again.output and len(session.exec(select(Entry)).all()) == 1
 
 
+def test_two_different_free_text_answers_are_a_conflict_not_a_merge(runner, session, tmp_path):
+    # without a verdict the comment is the answer: the second file's contradicting answer
+    # was dropped, and the file recorded as a source of the first one's
+    question = "Describe your incident response process."
+    _learn(runner, tmp_path, [("HL-02", question, None, "A 24/7 on-call team triages alerts.")], "acme.xlsx")
+    same = _learn(runner, tmp_path, [("HL-02", question, None, "A 24/7 on-call team  triages alerts. ")], "b.xlsx")
+    assert "1 merged" in same.output, same.output  # the same text, spaced differently
+    other = [("HL-02", question, None, "Our MSP handles incidents; customers hear at the quarterly review.")]
+    path = tmp_path / "globex.xlsx"
+    path.write_bytes(questionnaire_xlsx(other))
+    from answers.learn import plan_learn
+    from importers import load
+
+    assert [action for action, _ in plan_learn(load(path.read_bytes(), "globex.xlsx"), session=session).rows] == [
+        "conflict"
+    ]
+    result = runner.invoke(args=["bank", "learn", str(path)])
+    assert "0 merged, 1 conflict(s) flagged" in result.output, result.output
+    session.expire_all()
+    entries = session.exec(select(Entry).order_by(Entry.id)).all()
+    assert [(e.comment[:8], e.source, e.conflict) for e in entries] == [
+        ("A 24/7 o", "acme.xlsx; b.xlsx", True),
+        ("Our MSP ", "globex.xlsx", True),
+    ]
+
+
 def test_autofill_refuses_to_overwrite_its_input(runner, tmp_path):
     src = tmp_path / "blank.xlsx"
     original = questionnaire_xlsx(BLANK[:1])

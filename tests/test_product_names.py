@@ -100,3 +100,21 @@ def test_a_bank_file_row_naming_an_unknown_product_is_still_an_error(session):
 def test_an_entry_created_with_a_bad_product_name_is_refused(session):
     with pytest.raises(bank.EntryError, match="must not contain ';'"):
         bank.create_entry(EntryCreate(question="Q?", answer="Yes", products=["A;B"]), session=session)
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_a_question_twice_for_one_product_spelled_in_two_cases_is_refused(runner, session, tmp_path, create):
+    # product names ignore case, so "Console" and "console" are one scope: the file was
+    # imported as "1 created, 1 updated", the second row silently replacing the first's answer
+    if not create:
+        bank.get_or_create_product("Console", session=session)
+        session.commit()
+    path = tmp_path / "bank.csv"
+    path.write_bytes(
+        b"question,answer,products\r\nDo you encrypt data at rest?,Yes,Console\r\n"
+        b"Do you encrypt data at rest?,No,console\r\n"
+    )
+    result = runner.invoke(args=["bank", "import", str(path), *(["--create-products"] if create else [])])
+    assert result.exit_code == 2, result.output
+    assert "row 3: the same question as row 2" in result.output
+    assert session.exec(select(Entry)).all() == []

@@ -55,3 +55,23 @@ def test_a_proposed_draft_is_only_suggested_for_review(app, reviewer, qid):  # n
     page = reviewer.get(f"/questionnaires/{second}").get_data(as_text=True)
     block = page[page.index('<span class="qid">PHY-01</span>') :][:400]
     assert "tier-review" in block and "tier-exact" not in block
+
+
+def test_a_long_typed_answer_is_proposed_whole_and_an_overlong_one_is_counted(app, reviewer):
+    # a free-text answer over 200 characters was proposed cut to its first 200; a comment
+    # over the 8,000 an entry holds ended Propose in a 500 (no draft proposed at all)
+    from tests.questionnaire_builders import questionnaire_xlsx
+    from tests.review_builders import upload_id
+
+    rows = [("T-1", "Describe your backup strategy.", None, None), ("T-2", "Describe your logging.", None, None)]
+    free = upload_id(reviewer, questionnaire_xlsx(rows, choices=None), "free-text.xlsx")
+    found = items(reviewer, free)
+    long_answer = "Nightly snapshots to a second region, kept for 35 days. " * 5
+    backup = decide(reviewer, free, found["T-1"], answer=long_answer, comment="Tested quarterly.", status="accepted")
+    logging = decide(reviewer, free, found["T-2"], answer="See below", comment="c" * 8001, status="accepted")
+    assert backup.status_code == logging.status_code == 200
+    page = reviewer.post(f"/questionnaires/{free}/propose", follow_redirects=True).get_data(as_text=True)
+    assert "Proposed 1 answer(s)" in page and "Not proposed: 1 answer(s) longer than a bank entry holds" in page
+    with db(app) as s:
+        draft = s.exec(select(Entry).where(Entry.status == EntryStatus.draft)).one()
+    assert (draft.answer, draft.comment) == ("", long_answer.strip() + "\n\nTested quarterly.")

@@ -257,6 +257,31 @@ def test_match_again_takes_the_current_bank_and_bulk_accept_skips_a_changed_entr
     assert reviewer.post("/questionnaires/999999/resuggest").status_code == 404
 
 
+def test_accepting_the_shown_suggestion_of_a_retired_or_changed_entry_is_refused(app, reviewer, qid):
+    # the page puts the suggestion into its boxes and Accept posts them: a curator's
+    # retirement (or turned-around answer) since the upload was then written as if typed
+    from answers import bank
+    from answers.db import get_session
+    from answers.models import EntryUpdate, Item
+
+    shown = items(reviewer, qid)
+    with app.app_context():
+        session = get_session()
+        enc, mfa = session.get(Item, shown["ENC-01"]["id"]), session.get(Item, shown["MFA-01"]["id"])
+        bank.retire(enc.entry_id, session=session, actor="cur@example.com")
+        bank.update_entry(mfa.entry_id, EntryUpdate(answer="No"), session=session, actor="cur@example.com")
+    for item, said in ((enc, "retired since"), (mfa, "changed since")):
+        body = {"answer": item.suggested_answer, "comment": item.suggested_comment, "assignee": ""}
+        r = decide(reviewer, qid, shown[item.question_id], status="accepted", lock_version=item.lock_version, **body)
+        assert r.status_code == 400 and said in r.get_json()["error"], r.get_json()
+        plain = decide(reviewer, qid, shown[item.question_id], json=False, status="accepted", **body)
+        assert plain.status_code == 303  # back to the page, with the reason flashed
+    assert items(reviewer, qid)["ENC-01"]["state"] == "pending" and items(reviewer, qid)["MFA-01"]["state"] == "pending"
+    # an answer of the reviewer's own is still taken
+    r = decide(reviewer, qid, shown["ENC-01"], status="accepted", answer="Yes", comment="AES-256, keys in our HSM.")
+    assert r.status_code == 200 and r.get_json()["status"] == "accepted"
+
+
 def test_bulk_accept_says_how_many_questions_someone_else_decided_meanwhile(app, reviewer, qid, monkeypatch):
     from answers import responding
     from answers.db import get_session

@@ -179,3 +179,36 @@ def test_the_preview_counts_what_learning_then_does_with_a_question_asked_twice(
         plan.count("conflict"),
         plan.count("merged"),
     )
+
+
+def test_an_answer_longer_than_an_entry_holds_is_refused_by_the_preview_in_words(app, people, curator_client, session):
+    # the preview promised to learn it, the confirm (and the API) then failed with pydantic's
+    # "1 validation error for EntryCreate", the CLI with a traceback
+    rows = [*COMPLETED[:2], ("SEC-09", "Describe your security programme.", None, "x" * 8001)]
+    data = questionnaire_xlsx(rows)
+    said = "the comment is 8,001 characters, at most 8,000"
+    preview = _preview(curator_client, data)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 400 and "Vendor Security row 4 (SEC-09): " + said in page
+    assert 'name="token"' not in page and "validation error" not in page
+    api = app.test_client().post(
+        "/api/v1/bank/learn",
+        data={"file": (io.BytesIO(data), "long.xlsx")},
+        headers=bearer(token_for(app, people["curator"])),
+    )
+    assert api.status_code == 400 and said in api.get_json()["error"]
+    assert "nothing learned" in api.get_json()["error"]
+    long_question = [("SEC-10", "Do you " + "really " * 700 + "encrypt?", "Yes", None)]
+    assert "the question is 4,9" in _preview(curator_client, questionnaire_xlsx(long_question)).get_data(as_text=True)
+    assert _entries(session) == []
+
+
+def test_the_cli_refuses_an_overlong_answer_in_one_line(runner, session, tmp_path):
+    path = tmp_path / "long.xlsx"
+    path.write_bytes(questionnaire_xlsx([("SEC-09", "Describe your security programme.", None, "x" * 8001)]))
+    result = runner.invoke(args=["bank", "learn", str(path)])
+    assert result.exit_code == 2 and "at most 8,000" in result.output and "Traceback" not in result.output
+    path.write_bytes(questionnaire_xlsx(COMPLETED))
+    too_long_source = runner.invoke(args=["bank", "learn", str(path), "--source", "s" * 501])
+    assert too_long_source.exit_code == 2 and "source: at most 500 characters" in too_long_source.output
+    assert _entries(session) == []

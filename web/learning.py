@@ -133,7 +133,7 @@ def api_learn():
         result = learn(
             parsed,
             session=get_session(),
-            source=Path(file.filename).name,
+            source=Path(file.filename).name[:200],  # as the page keeps it
             product=chosen["product"] or None,
             status=EntryStatus(chosen["status"]),
             actor=actor()[0],

@@ -289,11 +289,17 @@ def find(questionnaire_id: int, item_id: int):
     product = responding.product_of(q, session=session)
     results, total = [], 0
     if query:
-        filters = bank.SearchFilters(query=query, status="approved", sort="usage")  # decide takes no other
-        found = bank.search(filters, session=session, per_page=FIND_LIMIT * 2)
-        total = found.total
-        usable = [e for e in found.entries if responding.may_answer(found.products.get(e.id, []), product)]
-        results = usable[:FIND_LIMIT]
+        # the entries it may use, picked in SQL: filtered after a page of the whole bank's,
+        # they were lost behind 50 other products' entries ("no entry ... has these words")
+        filters = bank.SearchFilters(
+            query=query,
+            status="approved",  # decide takes no other
+            sort="usage",
+            product="" if product else "-",  # "-": company-wide entries only
+            usable_for=product or "",
+        )
+        found = bank.search(filters, session=session, per_page=FIND_LIMIT)
+        results, total = found.entries, found.total
     return render_template("questionnaires/find.html", q=q, item=item, query=query, results=results, total=total)
 
 
@@ -424,10 +430,16 @@ def propose(questionnaire_id: int):
     """Learn back: the reviewers' own answers go to the curators as drafts."""
     session = get_session()
     try:
-        count = responding.propose_to_bank(questionnaire_id, session=session, actor=actor()[0])
+        done = responding.propose_to_bank(questionnaire_id, session=session, actor=actor()[0])
     except LookupError:
         abort(404)
-    flash(f"Proposed {count} answer(s) to the bank as drafts for the curators to approve.", "info")
+    message = f"Proposed {done.created} answer(s) to the bank as drafts for the curators to approve."
+    if done.too_long:
+        message += (
+            f" Not proposed: {done.too_long} answer(s) longer than a bank entry holds (8,000 characters of"
+            " answer and comment, 4,000 of question): a curator adds a shortened one by hand."
+        )
+    flash(message, "info")
     return _back_to_review(questionnaire_id)
 
 
