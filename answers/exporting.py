@@ -11,6 +11,7 @@ from answers import audit, storage
 from answers.models import Item, ItemStatus, Questionnaire
 from answers.responding import cell_values, export_items, final_answer, get_questionnaire, question_of, unwritable_in
 from exporters.xlsx import WriteBackError
+from importers import QuestionnaireImportError, workbook_format
 
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -98,13 +99,21 @@ def completed_file(
         original = storage.read(q.stored_name, upload_folder)
     except storage.StoredFileMissing as exc:
         raise ExportError(str(exc)) from exc
-    write_back = writer(q.format)
+    fmt = q.format
+    if fmt in ("xlsx", "xlsm"):
+        # by content: uploads before 2026-11-30 stored 'xlsm' for any workbook named .xlsm,
+        # and Excel refuses a file whose extension disagrees with its workbook content type
+        try:
+            fmt = workbook_format(original, q.filename)
+        except QuestionnaireImportError as exc:
+            raise ExportError(str(exc)) from exc
+    write_back = writer(fmt)
     try:
         data = _write(write_back, original, values, items, highlight=marks)
     except (WriteBackError, ValueError) as exc:
         raise ExportError(str(exc)) from exc
-    extension = f".{q.format}"
-    if q.format == "csv" and PurePath(q.filename).suffix.lower() in _TEXT_EXTENSIONS:
+    extension = f".{fmt}"
+    if fmt == "csv" and PurePath(q.filename).suffix.lower() in _TEXT_EXTENSIONS:
         extension = PurePath(q.filename).suffix.lower()  # vendor.tsv -> vendor_completed.tsv
     name = f"{download_stem(q.filename)}_completed{extension}"
     audit.record(
@@ -114,10 +123,10 @@ def completed_file(
         ip=ip,
         object_type="questionnaire",
         object_id=q.id,
-        details={"format": q.format, "cells": len(values), "highlight": highlight},
+        details={"format": fmt, "cells": len(values), "highlight": highlight},
     )
     session.commit()
-    return ExportedFile(data, name, MIMETYPES[q.format])
+    return ExportedFile(data, name, MIMETYPES[fmt])
 
 
 def _report_status(item: Item, *, writable: bool = True) -> str:

@@ -923,12 +923,27 @@ def _refuse_withdrawn_suggestion(item: Item, *, session: Session) -> None:
         raise DecisionError(reason)
 
 
-def _unfitting_entry(item: Item, entry_id: int, *, session: Session) -> str:
-    """Why bank entry ``entry_id`` gives ``item`` nothing to write, in words."""
+def _unfitting_entry(item: Item, entry_id: int, *, session: Session, with_comment: bool = False) -> str:
+    """Why bank entry ``entry_id`` gives ``item`` nothing to write, in words;
+    ``with_comment``: it has a comment, not taken either."""
     entry = session.get(Entry, entry_id)
     says = f" (it answers {entry.answer!r})" if entry is not None and entry.answer else ""
     allowed = f": this cell takes {', '.join(item.choices)}" if item.choices else ""
-    return f"bank entry {entry_id} has no answer this question's cell can take{says}{allowed}; type the answer instead"
+    reason = (
+        f"bank entry {entry_id} has no answer this question's cell can take{says}{allowed}; type the answer instead"
+    )
+    if with_comment:
+        reason += " (its comment was written for that answer: nothing was taken)"
+    return reason
+
+
+def _verdict_refused(alt: dict[str, Any], entry_id: int, *, session: Session) -> bool:
+    """The match ``alt`` of entry ``entry_id`` lost its verdict to the cell (a "Tier III"
+    for a Yes/No dropdown): fitted, it has no answer though the entry has one."""
+    if alt.get("answer") is not None:
+        return False
+    entry = session.get(Entry, entry_id)
+    return entry is not None and bool(entry.answer)
 
 
 def _found_match(item: Item, entry_id: int, *, session: Session) -> dict[str, Any]:
@@ -998,6 +1013,15 @@ def decide(
                 # nothing of it fits the cell: accepting went on to check the questionnaire's
                 # own suggestion against this entry ("entry N changed since ... matched")
                 raise DecisionError(_unfitting_entry(item, decision.entry_id, session=session))
+            if decision.answer is None and _verdict_refused(alt, decision.entry_id, session=session):
+                # its comment explains a verdict the cell cannot take: taken alone, it went
+                # out under whatever verdict came next, without a word. A verdict the reviewer
+                # gives with the entry (the API) is theirs, and the comment goes with it.
+                raise DecisionError(
+                    _unfitting_entry(
+                        item, decision.entry_id, session=session, with_comment=alt.get("comment") is not None
+                    )
+                )
             item.answer, item.comment = alt.get("answer"), alt.get("comment")
             item.entry_id = decision.entry_id
     if decision.answer is not None:

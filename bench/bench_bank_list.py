@@ -2,7 +2,8 @@
 
 Fills a temporary SQLite database with N entries (default 10,000; tags, owners, a few
 stale, conflicted and used ones), then times GET /bank/ through the test client as a
-signed-in user: a plain list, a search, and a search plus filters and a sort. Prints the
+signed-in user: a plain list, a search, a search plus filters and a sort, and the list
+sorted by question (A-Z, case folded) alone and with a search. Prints the
 median of 7 runs per request; the target is < 300 ms for each. Also times the hygiene
 report (duplicate and conflict search over the whole bank) once.
 """
@@ -73,6 +74,9 @@ def main() -> None:
             ("search", "/bank/?q=encrypt+backup"),
             ("search+filters", "/bank/?q=encrypt&tag=crypto&owner=sec%40example.com&stale=1&sort=usage"),
             ("conflicted, page 2", "/bank/?conflicted=1&page=2&sort=last_reviewed"),
+            ("A-Z by question", "/bank/?sort=question"),
+            ("A-Z, page 20", "/bank/?sort=question&page=20"),
+            ("search, A-Z", "/bank/?q=encrypt&sort=question"),
         ):
             times = []
             for _ in range(7):

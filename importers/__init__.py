@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importers import _safety
 from importers._text import strip_invisible
+from importers._xlsx import workbook_format
 from importers.base import (
     MAX_QUESTIONS,
     CellRef,
@@ -42,6 +43,7 @@ __all__ = [
     "UnsafeFile",
     "UnsupportedFormat",
     "load",
+    "workbook_format",
 ]
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024

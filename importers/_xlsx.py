@@ -39,6 +39,7 @@ R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 X14_NS = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 XM_NS = "http://schemas.microsoft.com/office/excel/2006/main"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's grid: a damaged address beyond it is refused
@@ -119,6 +120,48 @@ class Sheet:
         return out
 
 
+CONTENT_TYPES = "[Content_Types].xml"
+
+
+def _format_of(content_types: etree._Element | None, names: set[str]) -> str:
+    """'xlsm' or 'xlsx', as Excel reads the package, never by the file name: Excel refuses
+    a file whose extension disagrees with the content type its [Content_Types].xml gives
+    the workbook part (a plain workbook named .xlsm, a macro-enabled one named .xlsx).
+    When no content type names that part, a vbaProject.bin part makes it macro-enabled."""
+    declared = ""
+    if content_types is not None:
+        for override in content_types.iter(f"{{{CT_NS}}}Override"):
+            if override.get("PartName", "").lower() == "/xl/workbook.xml":
+                declared = override.get("ContentType", "").lower()
+        if not declared:
+            for default in content_types.iter(f"{{{CT_NS}}}Default"):
+                if default.get("Extension", "").lower() == "xml":
+                    declared = default.get("ContentType", "").lower()
+    if "spreadsheetml" in declared or "ms-excel" in declared:  # a workbook's own content type
+        return "xlsm" if "macroenabled" in declared else "xlsx"
+    return "xlsm" if any(name.lower() == "xl/vbaproject.bin" for name in names) else "xlsx"
+
+
+def workbook_format(data: bytes, filename: str) -> str:
+    """'xlsm' or 'xlsx' for a workbook package by its content (see `_format_of`): the
+    extension its completed file must carry. Raises CorruptFile or UnsafeFile for a
+    damaged package or [Content_Types].xml."""
+    package = open_zip(data, filename)
+    try:
+        names = set(package.namelist())
+        root = None
+        if CONTENT_TYPES in names:
+            raw = read_member(package, CONTENT_TYPES, filename)
+            check_xml(raw, CONTENT_TYPES, filename)
+            try:
+                root = etree.fromstring(raw, _PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise CorruptFile(f"{filename}: {CONTENT_TYPES} is not well-formed XML ({exc})") from exc
+        return _format_of(root, names)
+    finally:
+        package.close()
+
+
 class Workbook:
     """The parts of an xlsx package an importer needs. Sheets parse on first use."""
 
@@ -130,8 +173,8 @@ class Workbook:
         self._names = set(self._zip.namelist())
         if "xl/workbook.xml" not in self._names:
             raise UnsupportedFormat(f"{filename}: a zip package but not an Excel workbook")
-        content_types = self._read("[Content_Types].xml") if "[Content_Types].xml" in self._names else b""
-        self.format = "xlsm" if b"macroEnabled" in content_types or filename.lower().endswith(".xlsm") else "xlsx"
+        content_types = self._xml(CONTENT_TYPES) if CONTENT_TYPES in self._names else None
+        self.format = _format_of(content_types, self._names)
         self._strings = self._shared_strings()
         self.sheet_names: list[str] = []
         self._states: dict[str, str] = {}

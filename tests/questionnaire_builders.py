@@ -47,3 +47,26 @@ def one_question(text: str, *, choices: tuple[str, ...] = ("Yes", "No", "N/A")):
         comment_cell=CellRef("S", 2, 4),
         choices=choices,
     )
+
+
+def hidden_lookup_xlsx(
+    hidden_rows: int, hidden_cols: int = 2, *, visible_rows: int = 20, state: str = "hidden"
+) -> bytes:
+    """A questionnaire sheet whose Answer dropdown reads a hidden 'Lists' sheet of
+    `hidden_rows` x `hidden_cols` (the first three rows are the verdicts)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Questions")
+    dv = DataValidation(type="list", formula1="Lists!$A$1:$A$3")
+    dv.add(f"C2:C{visible_rows + 1}")
+    ws.data_validations.dataValidation.append(dv)
+    ws.append(["ID", "Question", "Answer", "Comment"])
+    for i in range(1, visible_rows + 1):
+        ws.append([f"Q-{i}", f"Do you keep record number {i} encrypted?", None, None])
+    lists = wb.create_sheet("Lists")
+    lists.sheet_state = state
+    for r in range(hidden_rows):
+        first = ("Yes", "No", "N/A")[r] if r < 3 else f"lookup {r}"
+        lists.append([first, *(f"v{r}-{c}" for c in range(1, hidden_cols))])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

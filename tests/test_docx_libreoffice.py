@@ -14,7 +14,7 @@ import pytest
 from exporters.docx import ReportRow, response_report, write_back
 from importers import load
 from tests import docx_builders as build
-from tests.libreoffice import convert, soffice
+from tests.libreoffice import convert, soffice_or_skip
 
 TEXT = "txt:Text (encoded):UTF8"
 DOCS = {"header": build.header_table_doc, "marks": build.mark_columns_doc, "nested": build.nested_form_doc}
@@ -22,7 +22,7 @@ DOCS = {"header": build.header_table_doc, "marks": build.mark_columns_doc, "nest
 
 @pytest.fixture(scope="module")
 def writer(tmp_path_factory) -> str:
-    exe = soffice()
+    exe = soffice_or_skip()
     tmp = tmp_path_factory.mktemp("writer-probe")
     probe = tmp / "probe.docx"
     probe.write_bytes(build.to_bytes(docx.Document()))  # python-docx's own file, untouched by us

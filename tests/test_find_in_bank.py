@@ -8,13 +8,14 @@ import io
 import re
 
 import pytest
+from markupsafe import escape
 from openpyxl import load_workbook
 from sqlmodel import select, update
 
 from answers import bank, curation
 from answers.models import Entry, EntryCreate, EntryStatus, Item
 from answers.suggest import invalidate
-from tests.auth_helpers import db
+from tests.auth_helpers import bearer, db, token_for
 from tests.review_builders import BANK, SHEET, multipart, questionnaire_xlsx
 
 QUESTION = "Does the product have automatic logout functionality?"
@@ -317,3 +318,120 @@ def test_match_again_keeps_the_entry_a_reviewer_used(app, sales_client, seeded):
     assert r.status_code == 200, r.get_json()
     with db(app) as s:
         assert [(c.entry.id, c.text) for c in curation.confirmed_wordings(session=s)] == [(seeded[TIMEOUT], QUESTION)]
+
+
+def _tier_entry(app, *, comment: str = "Uptime Institute certified, two sites") -> int:
+    with db(app) as s:
+        return bank.create_entry(
+            EntryCreate(
+                question="Which tier is your data centre?",
+                answer="Tier III",
+                comment=comment,
+                status=EntryStatus.approved,
+            ),
+            session=s,
+        ).id
+
+
+def _as_other_match(app, item: Item, entry_id: int) -> Item:
+    """The entry offered among the item's matches (its verdict does not fit: no answer)."""
+    with db(app) as s:
+        row = s.get(Item, item.id)
+        entry = s.get(Entry, entry_id)
+        row.alternatives = [
+            {
+                "entry_id": entry_id,
+                "score": 40.0,
+                "tier": "review",
+                "question": entry.question,
+                "answer": None,
+                "comment": entry.comment,
+            }
+        ]
+        s.add(row)
+        s.commit()
+        return row
+
+
+@pytest.mark.parametrize("via", ["form", "page-json", "api"])
+@pytest.mark.parametrize("offered", ["found", "other match"])
+def test_use_this_with_a_comment_but_a_verdict_the_cell_does_not_take_changes_nothing(
+    app, sales_client, people, seeded, via, offered
+):
+    """Entry "Tier III" with a comment, used for a Yes/No cell: the verdict was dropped and
+    the comment, written for "Tier III", was taken alone without a word, as the answer's
+    explanation under whatever verdict the reviewer then chose."""
+    tier = _tier_entry(app)
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    if offered == "other match":
+        item = _as_other_match(app, item, tier)
+    body = {"entry_id": tier, "lock_version": item.lock_version}
+    expected = (
+        f"bank entry {tier} has no answer this question's cell can take (it answers 'Tier III'):"
+        " this cell takes Yes, No; type the answer instead (its comment was written for that answer:"
+        " nothing was taken)"
+    )
+    if via == "form":
+        r = sales_client.post(f"/questionnaires/{qid}/items/{item.id}", data=body)
+        assert r.status_code == 303
+        page = sales_client.get(r.headers["Location"]).get_data(as_text=True)
+        assert str(escape(expected)) in page
+    elif via == "page-json":
+        r = sales_client.post(
+            f"/questionnaires/{qid}/items/{item.id}", json=body, headers={"Accept": "application/json"}
+        )
+        assert (r.status_code, r.get_json()["error"]) == (400, expected)
+    else:
+        r = app.test_client().patch(
+            f"/api/v1/items/{item.id}", json=body, headers=bearer(token_for(app, people["sales"]))
+        )
+        assert (r.status_code, r.get_json()["error"]) == (400, expected)
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.comment, after.status, after.lock_version) == (
+        item.entry_id,
+        None,
+        None,
+        item.status,
+        item.lock_version,
+    )
+    assert [a["entry_id"] for a in after.alternatives] == [a["entry_id"] for a in item.alternatives]
+
+
+def test_use_this_with_the_reviewer_s_own_verdict_takes_the_entry_s_comment(app, people, sales_client, seeded):
+    """The API names the verdict with the entry: the reviewer decided it, the comment is the entry's."""
+    tier = _tier_entry(app)
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    r = app.test_client().patch(
+        f"/api/v1/items/{item.id}",
+        json={"entry_id": tier, "answer": "Yes", "lock_version": item.lock_version},
+        headers=bearer(token_for(app, people["sales"])),
+    )
+    assert r.status_code == 200, r.get_json()
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.comment) == (tier, "Yes", "Uptime Institute certified, two sites")
+
+
+def test_use_this_of_an_entry_without_a_verdict_takes_its_comment(app, sales_client, seeded):
+    """A text-only entry refuses no verdict: its text is its answer, for the comment cell."""
+    with db(app) as s:
+        text_only = bank.create_entry(
+            EntryCreate(
+                question="Describe your data centres.",
+                answer="",
+                comment="Two Tier III sites",
+                status=EntryStatus.approved,
+            ),
+            session=s,
+        ).id
+    qid = _upload(sales_client)
+    item = _without_matches(app, qid)
+    r = sales_client.post(
+        f"/questionnaires/{qid}/items/{item.id}",
+        json={"entry_id": text_only, "lock_version": item.lock_version},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 200, r.get_json()
+    after = _item(app, qid)
+    assert (after.entry_id, after.answer, after.comment) == (text_only, None, "Two Tier III sites")

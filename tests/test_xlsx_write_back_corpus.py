@@ -22,7 +22,7 @@ import importers
 from exporters.xlsx import _Workbook, list_choices, write_back
 from importers.base import CellRef
 from tests.conftest import CORPUS
-from tests.libreoffice import convert, soffice
+from tests.libreoffice import convert, soffice_or_skip
 from tests.test_xlsx_write_back import members, questionnaire
 
 ID = re.compile(r"^[A-Z&]{2,5}-\s?\d+(?:\.\d+)?$")  # the whole cell: not "GNRL-01 through GNRL-08; ..."
@@ -196,7 +196,7 @@ def _convert_all_sheets(exe: str, xlsx: Path, tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_libreoffice_opens_an_exported_hecvat_and_shows_the_answers(tmp_path):
-    exe = soffice()
+    exe = soffice_or_skip()
     hecvat = CORPUS / "hecvat" / "instructure_Canvas Catalog HECVAT Lite (v3.04).xlsx"
     if hecvat.is_file():
         data = hecvat.read_bytes()

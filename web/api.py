@@ -389,6 +389,9 @@ def resuggest(questionnaire_id: int):
     return jsonify(rematched=count, questionnaire=questionnaire_json(q))
 
 
+WORKBOOK_FORMATS = ("xlsx", "xlsm")
+
+
 @bp.get(f"{API}/questionnaires/<int:questionnaire_id>/export")
 def export(questionnaire_id: int):
     q = _questionnaire(questionnaire_id)
@@ -397,7 +400,8 @@ def export(questionnaire_id: int):
     try:
         if kind == "report":
             exported = exporting.report_file(q.id, session=session, actor=actor()[0], ip=client_ip())
-        elif kind == q.format or (kind == "xlsx" and q.format == "xlsm"):
+        elif kind == q.format or (kind in WORKBOOK_FORMATS and q.format in WORKBOOK_FORMATS):
+            # either name asks for the workbook; its content decides the extension it carries
             exported = exporting.completed_file(
                 q.id,
                 session=session,
