@@ -880,6 +880,9 @@ class Facets(NamedTuple):
     handling: frozenset[str] = frozenset()
     #: a subject that only questions naming it are about (``_topics``): "privacy", "vendorrisk"
     topics: frozenset[str] = frozenset()
+    #: it says a control is used, supported or offered and requires nothing (``_OFFERED``):
+    #: "Do you use a password manager?", "Do you support SSO?"
+    offered: bool = False
 
 
 # not the population but a thing: "customer data", "customer-managed keys", "customer-based SSO"
@@ -958,7 +961,11 @@ _DELIVERABLE = re.compile(
 #: covers training and access control (RBAC). The end of a contract is an event of its own:
 #: "retained for 30 days" says nothing of 30 days "after contract termination". Not here,
 #: for its other reading: "automated" (sessions "automatically" time out: how else);
-#: examples in parentheses (``_EXAMPLES``) do not count.
+#: examples in parentheses (``_EXAMPLES``) do not count. "Required" (enforced, mandatory,
+#: must) counts only against an entry that uses, supports or offers the control
+#: (``Facets.offered``): one saying it is in place ("Is MFA in place for admins?") is read
+#: as answering (against every entry, "required" held 3 of the paraphrase set's 71 written
+#: answers, dense).
 _QUALIFIERS = re.compile(
     r"\b(?:(?P<endtoend>end[\s-]*to[\s-]*end)"
     r"|(?P<immutable>immutable|write[\s-]*once|worm)"
@@ -1002,12 +1009,21 @@ _QUALIFIERS = re.compile(
     r"|(?:audited|assessed|reviewed|tested|validated|verified|attested|certified|conducted|performed)\s+by\s+"
     r"(?:an?\s+|the\s+)?(?:independent|third[\s-]*party|external|outside|accredited)"
     r"|(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?(?:audit\w*|assess\w*|test\w*|pen[\s-]?test\w*))"
+    r"|(?P<required>requir(?:e|es|ed|ing)|enforc(?:e|es|ed|ing)|mandat(?:e|es|ed|ory)|compulsory|must)"
     r"|(?P<rolebased>role[\s-]*(?:based|specific)|rbac)"
     r"|(?P<hostbased>host[\s-]*based|hids)"
     r"|(?P<contractend>(?:contract|agreement|service|subscription|account|relationship|engagement)[\s-]+"
     r"(?:termination|terminates?|expir\w*|ends?|cancell?ation)"
     r"|(?:termination|expir\w*|end|cancell?ation|close)\s+of\s+(?:the\s+|your\s+|our\s+|an?\s+|their\s+)?"
     r"(?:contract|agreement|service|subscription|account|relationship|engagement)))\b"
+)
+#: A control used, supported or offered (``Facets.offered``): a Yes says nothing of requiring
+#: it (the qualifier "required"), as "Do you use a password manager?" is no answer to "Do
+#: you require employees to use one?", nor "Do you support SSO?" to "Do you require SSO?".
+#: Not "using" after a noun or participle: "encrypted using TLS" names the means.
+_OFFERED = re.compile(
+    r"\b(?:us(?:e|es|ed)|(?:are|is|you|we|they) using|utili[sz](?:e|es|ed|ing)|support(?:s|ed|ing)?"
+    r"|offer(?:s|ed|ing)?|available)\b"
 )
 #: What is done with data: "Do you sell student data?" is not answered by "Do you process
 #: student data?", nor "store" by "process" (PCI's store / process / transmit), nor
@@ -1093,6 +1109,7 @@ def facets(text: str) -> Facets:
     actions = frozenset(name if k == 1 else f"{name}#{k}" for name, n in counts.items() for k in range(1, n + 1))
     if not actions and _PLAN.search(low):
         actions = _HAVE_PLAN  # having a plan, not testing or reviewing it
+    qualifiers = frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup)
     return Facets(
         frozenset(t for t in tokens if t.startswith("freq")),
         populations,
@@ -1103,9 +1120,10 @@ def facets(text: str) -> Facets:
         | (_ON_SITE if _PHYSICAL_ACCESS.search(low) else frozenset())
         | (_EXTERNAL if ("network" in low or "internet" in low) and _PUBLIC_NETWORK.search(low) else frozenset()),
         deliverable=bool(_DELIVERABLE.search(low)),
-        qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
+        qualifiers=qualifiers,
         handling=_handling(low),
         topics=_topics(low),
+        offered="required" not in qualifiers and bool(_OFFERED.search(low)),
     )
 
 
@@ -1161,6 +1179,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         own.qualifiers | main.qualifiers,
         own.handling or main.handling,
         own.topics | main.topics,
+        own.offered,
     )
 
 
@@ -1174,7 +1193,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     side only; a control verb on each side that the other lacks; another state of the data
     ("at rest" / "in transit"), or one on one side only; the other kind of a two-kind pair
     ("internal" / "external", ``_KINDS``); a stronger form of a control only the query
-    names (``_QUALIFIERS``: "immutable" backups); another handling of the data on each
+    names (``_QUALIFIERS``: "immutable" backups; a requirement only against an entry that
+    uses, supports or offers the control); another handling of the data on each
     side ("sell" / "process", ``_HANDLING``).
 
     Returns {facet: weight}: 1.0 where the two say different things, 0.5 (0.3 for the
@@ -1212,7 +1232,10 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
 
     if q.deliverable and not p.deliverable:  # handing it over is more than having it
         differ["deliverable"] = 1.0
-    if q.qualifiers - p.qualifiers:  # a stronger form than the entry states
+    stronger = q.qualifiers - p.qualifiers
+    if "required" in stronger and not p.offered:  # a control in place: required or not, unsaid
+        stronger -= {"required"}
+    if stronger:  # a stronger form than the entry states
         differ["qualifier"] = 1.0
     if (q.handling - p.handling) and (p.handling - q.handling):  # "sell" / "process" the data
         differ["handling"] = 1.0

@@ -607,3 +607,38 @@ def test_populations_and_subjects_read_from_the_wording(text, populations, topic
 )
 def test_production_and_in_house_kinds_read_from_the_wording(text, kinds):
     assert facets(text).kinds == kinds
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # using or supporting a control is not requiring it
+        ("Do you use a password manager?", "Do you require employees to use a password manager?", False),
+        ("Do you use a password manager?", "Are employees required to use a password manager?", False),
+        ("Do you support SSO?", "Do you require SSO?", False),
+        ("Do you support SSO?", "Is SSO enforced?", False),
+        # a requirement answers the use, and a requirement however worded
+        ("Do you require employees to use a password manager?", "Do employees use a password manager?", True),
+        ("Is SSO required for all users?", "Is SSO enforced for all users?", True),
+    ],
+)
+def test_a_requirement_is_not_written_from_use_or_support(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifiers", "offered"),
+    [
+        ("Do you use a password manager?", set(), True),
+        ("Are you using a password manager?", set(), True),
+        ("Do you support SSO?", set(), True),
+        ("Do you require employees to use a password manager?", {"required"}, False),
+        ("Is MFA enforced for administrators?", {"required"}, False),
+        # the means, not the use; a noun, not a requirement
+        ("Is data in transit encrypted using TLS 1.2?", set(), False),
+        ("Do you have password complexity requirements?", set(), False),
+    ],
+)
+def test_requirements_and_offers_read_from_the_wording(text, qualifiers, offered):
+    f = facets(text)
+    assert (f.qualifiers, f.offered) == (qualifiers, offered)
