@@ -958,7 +958,8 @@ _DELIVERABLE = re.compile(
 #: "Independent" counts only next to an audit, assessment or test, and is one form with
 #: "third-party", "external" and the customer's "own" test (all done by someone other than
 #: the vendor), so "an independent party" still answers "external testers"; "role-based"
-#: covers training and access control (RBAC). The end of a contract is an event of its own:
+#: covers training and access control (RBAC). Keys the respondent manages ("keys you
+#: manage") are a form of their own beside the customer's keys. The end of a contract is an event of its own:
 #: "retained for 30 days" says nothing of 30 days "after contract termination". Not here,
 #: for its other reading: "automated" (sessions "automatically" time out: how else);
 #: examples in parentheses (``_EXAMPLES``) do not count. "Required" (enforced, mandatory,
@@ -972,6 +973,8 @@ _QUALIFIERS = re.compile(
     r"|(?P<offline>offline|air[\s-]*gapped)"
     r"|(?P<customerkeys>customer[\s-]*(?:managed|supplied|provided|controlled|held|owned)\s+(?:encryption\s+)?keys?"
     r"|bring[\s-](?:your|their|our)[\s-]own[\s-](?:encryption[\s-])?keys?|byok|hyok)"
+    r"|(?P<ownkeys>keys?\s+(?:that\s+|which\s+)?(?:you|we)\s+(?:manage|control|own|hold|generate)\w*"
+    r"|keys?\s+(?:that\s+are\s+|which\s+are\s+)?(?:managed|controlled|owned|held|generated)\s+by\s+(?:you|us)\b)"
     r"|(?P<realtime>real[\s-]*time)"
     r"|(?P<phishingresistant>phishing[\s-]*resistant|fido2?|webauthn|hardware\s+(?:security\s+)?(?:keys?|tokens?))"
     r"|(?P<standbysite>(?:hot|warm|cold)\s+(?:[\w-]+\s+){0,2}?(?:standby|sites?|spares?|facilit(?:y|ies)))"

@@ -313,6 +313,15 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
         ("Do you run host-based intrusion detection on servers?", "Do you run intrusion detection on servers?", True),
         ("Do you have annual independent audits?", "Are you audited annually by an independent auditor?", True),
         ("Do you support customer-managed encryption keys?", "Are customer-managed encryption keys supported?", True),
+        # keys the vendor manages: who holds the keys is a question of its own
+        ("Are backups encrypted at rest?", "Are backups encrypted at rest using keys you manage?", False),
+        ("Are backups encrypted at rest?", "Are backups encrypted at rest with keys managed by you?", False),
+        (
+            "Are backups encrypted at rest with keys you manage?",
+            "Are backups encrypted at rest using keys managed by you?",
+            True,
+        ),
+        ("Are backups encrypted at rest using keys you manage?", "Are backups encrypted at rest?", True),
         (
             "Is the production database backed up nightly to immutable storage?",
             "Is the production database backed up nightly?",
@@ -338,6 +347,9 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Do you perform your own penetration tests?", set()),
         ("Will institution data be shared with third parties?", set()),
         ("Does the application support RBAC?", {"rolebased"}),
+        ("Is data encrypted at rest using keys you manage?", {"ownkeys"}),
+        ("Is data encrypted with keys managed by the customer?", set()),  # customers: a population
+        ("Do you support customer-managed keys?", {"customerkeys"}),
         ("Do you deploy HIDS on every server?", {"hostbased"}),
         ("Is a network-based intrusion detection system in place?", set()),  # the usual kind: _KINDS
         ("Is customer data deleted at the end of the agreement?", {"contractend"}),
