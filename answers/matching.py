@@ -959,10 +959,12 @@ _DELIVERABLE = re.compile(
 #: "third-party", "external" and the customer's "own" test (all done by someone other than
 #: the vendor), so "an independent party" still answers "external testers"; "role-based"
 #: covers training and access control (RBAC). Keys the respondent manages ("keys you
-#: manage") are a form of their own beside the customer's keys. The end of a contract is an event of its own:
-#: "retained for 30 days" says nothing of 30 days "after contract termination". Not here,
-#: for its other reading: "automated" (sessions "automatically" time out: how else);
-#: examples in parentheses (``_EXAMPLES``) do not count. "Required" (enforced, mandatory,
+#: manage") are a form of their own beside the customer's keys; a firewall's rules or
+#: configuration are narrower than the firewall (a configured firewall names them). The
+#: end of a contract is an event of its own: "retained for 30 days" says nothing of 30
+#: days "after contract termination". Not here, for its other reading: "automated"
+#: (sessions "automatically" time out: how else); examples in parentheses
+#: (``_EXAMPLES``) do not count. "Required" (enforced, mandatory,
 #: must) counts only against an entry that uses, supports or offers the control
 #: (``Facets.offered``): one saying it is in place ("Is MFA in place for admins?") is read
 #: as answering (against every entry, "required" held 3 of the paraphrase set's 71 written
@@ -975,6 +977,10 @@ _QUALIFIERS = re.compile(
     r"|bring[\s-](?:your|their|our)[\s-]own[\s-](?:encryption[\s-])?keys?|byok|hyok)"
     r"|(?P<ownkeys>keys?\s+(?:that\s+|which\s+)?(?:you|we)\s+(?:manage|control|own|hold|generate)\w*"
     r"|keys?\s+(?:that\s+are\s+|which\s+are\s+)?(?:managed|controlled|owned|held|generated)\s+by\s+(?:you|us)\b)"
+    r"|(?P<firewallrules>firewall[\s-]*(?:rules?|rule[\s-]*sets?|rulesets?|configurations?|acls?"
+    r"|access[\s-]+control[\s-]+lists?)|firewalls?\s+(?:are\s+|is\s+)?configured"
+    r"|(?:rules?|rule[\s-]*sets?|rulesets?|configurations?|acls?)\s+(?:of|on|for|in)\s+(?:the\s+|your\s+|all\s+)?"
+    r"(?:network\s+)?firewalls?)"
     r"|(?P<realtime>real[\s-]*time)"
     r"|(?P<phishingresistant>phishing[\s-]*resistant|fido2?|webauthn|hardware\s+(?:security\s+)?(?:keys?|tokens?))"
     r"|(?P<standbysite>(?:hot|warm|cold)\s+(?:[\w-]+\s+){0,2}?(?:standby|sites?|spares?|facilit(?:y|ies)))"

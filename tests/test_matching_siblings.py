@@ -348,6 +348,9 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Will institution data be shared with third parties?", set()),
         ("Does the application support RBAC?", {"rolebased"}),
         ("Is data encrypted at rest using keys you manage?", {"ownkeys"}),
+        ("Are firewall rules reviewed?", {"firewallrules"}),
+        ("Are network firewalls configured to deny inbound traffic?", {"firewallrules"}),
+        ("Are firewalls reviewed?", set()),
         ("Is data encrypted with keys managed by the customer?", set()),  # customers: a population
         ("Do you support customer-managed keys?", {"customerkeys"}),
         ("Do you deploy HIDS on every server?", {"hostbased"}),
@@ -654,3 +657,17 @@ def test_a_requirement_is_not_written_from_use_or_support(embedder, bank, asked,
 def test_requirements_and_offers_read_from_the_wording(text, qualifiers, offered):
     f = facets(text)
     assert (f.qualifiers, f.offered) == (qualifiers, offered)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # a firewall's rules are a narrower object than the firewall
+        ("Are firewalls reviewed?", "Are firewall rules reviewed?", False),
+        ("Are firewalls reviewed?", "Is the configuration of the firewalls reviewed?", False),
+        ("Are firewall rules reviewed?", "Are the rules on your firewalls reviewed?", True),
+        ("Are firewall rules reviewed?", "Are firewalls reviewed?", True),
+    ],
+)
+def test_a_narrower_object_or_scope_is_not_written(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)
