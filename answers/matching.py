@@ -960,7 +960,9 @@ _DELIVERABLE = re.compile(
 #: the vendor), so "an independent party" still answers "external testers"; "role-based"
 #: covers training and access control (RBAC). Keys the respondent manages ("keys you
 #: manage") are a form of their own beside the customer's keys; a firewall's rules or
-#: configuration are narrower than the firewall (a configured firewall names them). The
+#: configuration are narrower than the firewall (a configured firewall names them), a
+#: public bug bounty than a bug bounty (not "public" alone: as a one-sided kind it held 8
+#: labelled paraphrases, "publicly available" among them). The
 #: end of a contract is an event of its own: "retained for 30 days" says nothing of 30
 #: days "after contract termination". Not here, for its other reading: "automated"
 #: (sessions "automatically" time out: how else); examples in parentheses
@@ -981,6 +983,9 @@ _QUALIFIERS = re.compile(
     r"|access[\s-]+control[\s-]+lists?)|firewalls?\s+(?:are\s+|is\s+)?configured"
     r"|(?:rules?|rule[\s-]*sets?|rulesets?|configurations?|acls?)\s+(?:of|on|for|in)\s+(?:the\s+|your\s+|all\s+)?"
     r"(?:network\s+)?firewalls?)"
+    r"|(?P<publicbounty>public(?:ly)?\s+(?:[\w-]+\s+){0,2}?(?:bug\s+bount\w*|vulnerability\s+(?:disclosure|reward)\w*)"
+    r"|(?:bug\s+bount\w*|vulnerability\s+disclosure)\s+(?:program\w*\s+)?(?:(?:that|which)\s+is\s+)?"
+    r"(?:open\s+to\s+(?:the\s+)?public|public(?:ly\s+\w+)?\b))"
     r"|(?P<realtime>real[\s-]*time)"
     r"|(?P<phishingresistant>phishing[\s-]*resistant|fido2?|webauthn|hardware\s+(?:security\s+)?(?:keys?|tokens?))"
     r"|(?P<standbysite>(?:hot|warm|cold)\s+(?:[\w-]+\s+){0,2}?(?:standby|sites?|spares?|facilit(?:y|ies)))"

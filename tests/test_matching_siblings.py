@@ -351,6 +351,8 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Are firewall rules reviewed?", {"firewallrules"}),
         ("Are network firewalls configured to deny inbound traffic?", {"firewallrules"}),
         ("Are firewalls reviewed?", set()),
+        ("Do you run a bug bounty program open to the public?", {"publicbounty"}),
+        ("Is a privacy policy publicly available?", set()),  # public, but no bug bounty
         ("Is data encrypted with keys managed by the customer?", set()),  # customers: a population
         ("Do you support customer-managed keys?", {"customerkeys"}),
         ("Do you deploy HIDS on every server?", {"hostbased"}),
@@ -667,6 +669,11 @@ def test_requirements_and_offers_read_from_the_wording(text, qualifiers, offered
         ("Are firewalls reviewed?", "Is the configuration of the firewalls reviewed?", False),
         ("Are firewall rules reviewed?", "Are the rules on your firewalls reviewed?", True),
         ("Are firewall rules reviewed?", "Are firewalls reviewed?", True),
+        # a bug bounty open to the public is one kind of bug bounty (a private one is the other)
+        ("Do you have a bug bounty program?", "Do you have a public bug bounty program?", False),
+        ("Do you have a bug bounty program?", "Is your bug bounty program public?", False),
+        ("Do you have a bug bounty program?", "Do you run a bug bounty program?", True),
+        ("Do you have a public bug bounty program?", "Do you have a bug bounty program?", True),
     ],
 )
 def test_a_narrower_object_or_scope_is_not_written(embedder, bank, asked, written):
