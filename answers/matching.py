@@ -962,7 +962,8 @@ _DELIVERABLE = re.compile(
 #: manage") are a form of their own beside the customer's keys; a firewall's rules or
 #: configuration are narrower than the firewall (a configured firewall names them), a
 #: public bug bounty than a bug bounty (not "public" alone: as a one-sided kind it held 8
-#: labelled paraphrases, "publicly available" among them). The
+#: labelled paraphrases, "publicly available" among them), a control for API access than
+#: the control. The
 #: end of a contract is an event of its own: "retained for 30 days" says nothing of 30
 #: days "after contract termination". Not here, for its other reading: "automated"
 #: (sessions "automatically" time out: how else); examples in parentheses
@@ -986,6 +987,8 @@ _QUALIFIERS = re.compile(
     r"|(?P<publicbounty>public(?:ly)?\s+(?:[\w-]+\s+){0,2}?(?:bug\s+bount\w*|vulnerability\s+(?:disclosure|reward)\w*)"
     r"|(?:bug\s+bount\w*|vulnerability\s+disclosure)\s+(?:program\w*\s+)?(?:(?:that|which)\s+is\s+)?"
     r"(?:open\s+to\s+(?:the\s+)?public|public(?:ly\s+\w+)?\b))"
+    r"|(?P<apiaccess>(?:for|on|to|via|through|over)\s+(?:the\s+|your\s+|its\s+|our\s+)?(?:rest(?:ful)?\s+)?apis?"
+    r"|apis?\s+(?:access|calls?|requests?|traffic|endpoints?))"
     r"|(?P<realtime>real[\s-]*time)"
     r"|(?P<phishingresistant>phishing[\s-]*resistant|fido2?|webauthn|hardware\s+(?:security\s+)?(?:keys?|tokens?))"
     r"|(?P<standbysite>(?:hot|warm|cold)\s+(?:[\w-]+\s+){0,2}?(?:standby|sites?|spares?|facilit(?:y|ies)))"

@@ -353,6 +353,8 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Are firewalls reviewed?", set()),
         ("Do you run a bug bounty program open to the public?", {"publicbounty"}),
         ("Is a privacy policy publicly available?", set()),  # public, but no bug bounty
+        ("Can API access be restricted by IP address?", {"apiaccess"}),
+        ("Is the API authenticated with tokens?", set()),  # the API itself is what is asked about
         ("Is data encrypted with keys managed by the customer?", set()),  # customers: a population
         ("Do you support customer-managed keys?", {"customerkeys"}),
         ("Do you deploy HIDS on every server?", {"hostbased"}),
@@ -674,6 +676,10 @@ def test_requirements_and_offers_read_from_the_wording(text, qualifiers, offered
         ("Do you have a bug bounty program?", "Is your bug bounty program public?", False),
         ("Do you have a bug bounty program?", "Do you run a bug bounty program?", True),
         ("Do you have a public bug bounty program?", "Do you have a bug bounty program?", True),
+        # a control scoped to the API: the product may apply it to its interface only
+        ("Do you support IP allowlisting?", "Do you support IP allowlisting for API access?", False),
+        ("Do you support IP allowlisting for API access?", "Do you support IP allowlisting on the API?", True),
+        ("Do you support IP allowlisting for API access?", "Do you support IP allowlisting?", True),
     ],
 )
 def test_a_narrower_object_or_scope_is_not_written(embedder, bank, asked, written):
