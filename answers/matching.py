@@ -800,10 +800,16 @@ def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spelli
 
 #: Kinds of party other than the respondent, on normalised text (examples in parentheses
 #: left out). "The vendor", "the supplier", "the service provider" in a customer's
-#: questionnaire are the respondent: only plural, "your ..." or qualified forms count.
+#: questionnaire are the respondent: only plural, "your ..." or qualified forms count. The
+#: data center alone is a party only as what is certified or audited ("Is your data center
+#: SOC 2 certified?" is not "Are you SOC 2 certified?"): elsewhere it is the place of the
+#: respondent's own controls (HECVAT's DCTR questions: "Do your data centers have ...").
 _PARTIES = re.compile(
     r"\b(?:(?P<hosting>(?:hosting|cloud|data ?cent(?:er|re)s?|co ?location|infrastructure|iaas|paas)"
-    r"(?: \w+)? (?:providers?|vendors?|operators?|compan(?:y|ies)|partners?))"
+    r"(?: \w+)? (?:providers?|vendors?|operators?|compan(?:y|ies)|partners?)"
+    # the data center as the certified or audited party: "Is your data center SOC 2 certified?"
+    r"|(?:your|their|the|its) data ?cent(?:er|re)s?"
+    r"(?= (?:\w+ ){0,3}?(?:soc|iso|ssae|certif\w*|audit\w*|attest\w*|accredit\w*|complian\w*|fedramp|pci)\b))"
     r"|(?P<supplier>sub ?processors?|sub ?contractors?|sub ?service organi[sz]ations?|fourth part(?:y|ies)"
     r"|third parties|suppliers|vendors|service providers"
     r"|third party (?:service )?(?:vendors?|suppliers?|providers?|contractors?|compan(?:y|ies)|organi[sz]ations?)"
@@ -812,7 +818,10 @@ _PARTIES = re.compile(
 
 
 #: Words one of which every match of ``_PARTIES`` holds (most questions hold none).
-_PARTY_WORDS = ("provider", "vendor", "supplier", "processor", "contractor", "part", "compan", "organi", "operator")
+_PARTY_WORDS = (
+    "provider", "vendor", "supplier", "processor", "contractor", "part", "compan", "organi", "operator", "data cent",
+    "datacent",
+)  # fmt: skip
 
 
 def _parties(text: str) -> frozenset[str]:
