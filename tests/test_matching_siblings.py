@@ -680,6 +680,9 @@ def test_requirements_and_offers_read_from_the_wording(text, qualifiers, offered
         ("Do you support IP allowlisting?", "Do you support IP allowlisting for API access?", False),
         ("Do you support IP allowlisting for API access?", "Do you support IP allowlisting on the API?", True),
         ("Do you support IP allowlisting for API access?", "Do you support IP allowlisting?", True),
+        # fine-tuning another company's model is not training one's own (held by the words)
+        ("Do you train AI models on customer data?", "Do you fine-tune third-party AI models on customer data?", False),
+        ("Do you train AI models on customer data?", "Is customer data used to train AI models?", True),
     ],
 )
 def test_a_narrower_object_or_scope_is_not_written(embedder, bank, asked, written):
