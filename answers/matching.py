@@ -608,7 +608,9 @@ _POLARITY_PARTS = (
 #: question, whose answer may be the same or not (a facet, ``facets_differ``). Group and
 #: pole as in ``_POLARITY``. Also host- / network-based (IDS) and access to / changes to
 #: (logging reads is not logging writes); a data subject's request to access their data
-#: and one to delete, correct or port it.
+#: and one to delete, correct or port it; a policy and the procedures that carry it out
+#: (not a plan: the labelled sets count an incident response plan and incident response
+#: procedures as one; "policies and procedures" names both).
 _KINDS = re.compile(
     r"\b(?:(?P<public_p>public(?:ly)?)|(?P<public_m>private(?:ly)?)"
     r"|(?P<internal_p>internal(?:ly)?)|(?P<internal_m>external(?:ly)?)"
@@ -635,6 +637,7 @@ _KINDS = re.compile(
     r"|(?P<prod_m>non[- ]?prod(?:uction)?|(?:test(?:ing)?|dev(?:elopment)?|staging|qa|lower)"
     r"(?: (?:or|and|/) (?:test(?:ing)?|dev(?:elopment)?|staging|qa))? (?:environments?|systems?|instances?))"
     r"|(?P<inhouse_p>in[- ]house)|(?P<inhouse_m>outsourc\w*)"
+    r"|(?P<policy_p>polic(?:y|ies))|(?P<policy_m>procedures?)"
     r"|(?P<dsr_p>(?:subject )?access requests?|requests? (?:for |to )?access)"
     r"|(?P<dsr_m>(?:deletion|erasure|rectification|correction|portability) requests?"
     r"|requests? (?:for |to )?(?:the )?(?:delet\w*|eras\w*|rectif\w*|correct\w*|port(?:ing|ability)\b)))\b"
@@ -646,7 +649,7 @@ _KIND_PARTS = (
     "different", "distinct", "all", "every",
     "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure", "based",
     "hids", "nids", "access", "read", "view", "change", "modif", "edit", "write", "production", "non-prod", "nonprod",
-    "non prod", "environment", "house", "outsourc", "request",
+    "non prod", "environment", "house", "outsourc", "request", "polic", "procedure",
 )  # fmt: skip
 
 

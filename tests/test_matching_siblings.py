@@ -505,6 +505,11 @@ def test_only_the_first_joins_of_a_long_text_are_read():
         # ... nor does its No answer having one
         ("Do you test your disaster recovery plan?", "Do you have a disaster recovery plan?", False),
         ("Do you have a documented disaster recovery plan?", "Is there a disaster recovery plan?", True),
+        # a policy is not the procedures that carry it out, either way round; a plan is either
+        ("Do you have an incident response policy?", "Do you have incident response procedures?", False),
+        ("Do you have incident response procedures?", "Do you have an incident response policy?", False),
+        ("Do you have an incident response plan?", "Do you have incident response procedures?", True),
+        ("Do you have incident response policies and procedures?", "Do you have an incident response policy?", True),
     ],
 )
 def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank, asked, written):
