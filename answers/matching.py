@@ -806,13 +806,14 @@ def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spelli
 #: questionnaire are the respondent: only plural, "your ..." or qualified forms count. The
 #: data center alone is a party only as what is certified or audited ("Is your data center
 #: SOC 2 certified?" is not "Are you SOC 2 certified?"): elsewhere it is the place of the
-#: respondent's own controls (HECVAT's DCTR questions: "Do your data centers have ...").
+#: respondent's own controls (HECVAT's DCTR questions: "Do your data centers have ...",
+#: "Is access to the data center audited?", "the servers in your data center").
 _PARTIES = re.compile(
     r"\b(?:(?P<hosting>(?:hosting|cloud|data ?cent(?:er|re)s?|co ?location|infrastructure|iaas|paas)"
     r"(?: \w+)? (?:providers?|vendors?|operators?|compan(?:y|ies)|partners?)"
     # the data center as the certified or audited party: "Is your data center SOC 2 certified?"
-    r"|(?:your|their|the|its) data ?cent(?:er|re)s?"
-    r"(?= (?:\w+ ){0,3}?(?:soc|iso|ssae|certif\w*|audit\w*|attest\w*|accredit\w*|complian\w*|fedramp|pci)\b))"
+    r"|(?<!to )(?<!in )(?<!into )(?<!at )(?:your|their|the|its) data ?cent(?:er|re)s?"
+    r"(?= (?:\w+ ){0,3}?(?:soc|iso|ssae|certif\w*|audited|attest\w*|accredit\w*|complian\w*|fedramp|pci)\b))"
     r"|(?P<supplier>sub ?processors?|sub ?contractors?|sub ?service organi[sz]ations?|fourth part(?:y|ies)"
     r"|third parties|suppliers|vendors|service providers"
     r"|third party (?:service )?(?:vendors?|suppliers?|providers?|contractors?|compan(?:y|ies)|organi[sz]ations?)"

@@ -256,6 +256,8 @@ def test_the_respondent_named_as_the_vendor_and_the_same_party_still_match(embed
         # ... not where it is the place a control of the respondent's stands (HECVAT's DCTR)
         ("Do your data centers have physical access controls?", set()),
         ("Is access to the data center logged?", set()),
+        ("Is physical access to the data center audited?", set()),
+        ("Are the servers in your data center PCI compliant?", set()),
     ],
 )
 def test_a_data_center_is_a_party_where_it_is_certified(text, parties):
