@@ -608,7 +608,9 @@ _POLARITY_PARTS = (
 #: question, whose answer may be the same or not (a facet, ``facets_differ``). Group and
 #: pole as in ``_POLARITY``. Also host- / network-based (IDS) and access to / changes to
 #: (logging reads is not logging writes); a data subject's request to access their data
-#: and one to delete, correct or port it.
+#: and one to delete, correct or port it; a policy and the procedures that carry it out
+#: (not a plan: the labelled sets count an incident response plan and incident response
+#: procedures as one; "policies and procedures" names both).
 _KINDS = re.compile(
     r"\b(?:(?P<public_p>public(?:ly)?)|(?P<public_m>private(?:ly)?)"
     r"|(?P<internal_p>internal(?:ly)?)|(?P<internal_m>external(?:ly)?)"
@@ -635,6 +637,7 @@ _KINDS = re.compile(
     r"|(?P<prod_m>non[- ]?prod(?:uction)?|(?:test(?:ing)?|dev(?:elopment)?|staging|qa|lower)"
     r"(?: (?:or|and|/) (?:test(?:ing)?|dev(?:elopment)?|staging|qa))? (?:environments?|systems?|instances?))"
     r"|(?P<inhouse_p>in[- ]house)|(?P<inhouse_m>outsourc\w*)"
+    r"|(?P<policy_p>polic(?:y|ies))|(?P<policy_m>procedures?)"
     r"|(?P<dsr_p>(?:subject )?access requests?|requests? (?:for |to )?access)"
     r"|(?P<dsr_m>(?:deletion|erasure|rectification|correction|portability) requests?"
     r"|requests? (?:for |to )?(?:the )?(?:delet\w*|eras\w*|rectif\w*|correct\w*|port(?:ing|ability)\b)))\b"
@@ -646,7 +649,7 @@ _KIND_PARTS = (
     "different", "distinct", "all", "every",
     "some", "certain", "selected", "partial", "incident", "vulnerabilit", "applica", "infrastructure", "based",
     "hids", "nids", "access", "read", "view", "change", "modif", "edit", "write", "production", "non-prod", "nonprod",
-    "non prod", "environment", "house", "outsourc", "request",
+    "non prod", "environment", "house", "outsourc", "request", "polic", "procedure",
 )  # fmt: skip
 
 
@@ -800,10 +803,17 @@ def _names_one(sides: tuple[frozenset[str], ...], tokens: frozenset[str], spelli
 
 #: Kinds of party other than the respondent, on normalised text (examples in parentheses
 #: left out). "The vendor", "the supplier", "the service provider" in a customer's
-#: questionnaire are the respondent: only plural, "your ..." or qualified forms count.
+#: questionnaire are the respondent: only plural, "your ..." or qualified forms count. The
+#: data center alone is a party only as what is certified or audited ("Is your data center
+#: SOC 2 certified?" is not "Are you SOC 2 certified?"): elsewhere it is the place of the
+#: respondent's own controls (HECVAT's DCTR questions: "Do your data centers have ...",
+#: "Is access to the data center audited?", "the servers in your data center").
 _PARTIES = re.compile(
     r"\b(?:(?P<hosting>(?:hosting|cloud|data ?cent(?:er|re)s?|co ?location|infrastructure|iaas|paas)"
-    r"(?: \w+)? (?:providers?|vendors?|operators?|compan(?:y|ies)|partners?))"
+    r"(?: \w+)? (?:providers?|vendors?|operators?|compan(?:y|ies)|partners?)"
+    # the data center as the certified or audited party: "Is your data center SOC 2 certified?"
+    r"|(?<!to )(?<!in )(?<!into )(?<!at )(?:your|their|the|its) data ?cent(?:er|re)s?"
+    r"(?= (?:\w+ ){0,3}?(?:soc|iso|ssae|certif\w*|audited|attest\w*|accredit\w*|complian\w*|fedramp|pci)\b))"
     r"|(?P<supplier>sub ?processors?|sub ?contractors?|sub ?service organi[sz]ations?|fourth part(?:y|ies)"
     r"|third parties|suppliers|vendors|service providers"
     r"|third party (?:service )?(?:vendors?|suppliers?|providers?|contractors?|compan(?:y|ies)|organi[sz]ations?)"
@@ -812,7 +822,10 @@ _PARTIES = re.compile(
 
 
 #: Words one of which every match of ``_PARTIES`` holds (most questions hold none).
-_PARTY_WORDS = ("provider", "vendor", "supplier", "processor", "contractor", "part", "compan", "organi", "operator")
+_PARTY_WORDS = (
+    "provider", "vendor", "supplier", "processor", "contractor", "part", "compan", "organi", "operator", "data cent",
+    "datacent",
+)  # fmt: skip
 
 
 def _parties(text: str) -> frozenset[str]:
@@ -880,6 +893,9 @@ class Facets(NamedTuple):
     handling: frozenset[str] = frozenset()
     #: a subject that only questions naming it are about (``_topics``): "privacy", "vendorrisk"
     topics: frozenset[str] = frozenset()
+    #: it says a control is used, supported or offered and requires nothing (``_OFFERED``):
+    #: "Do you use a password manager?", "Do you support SSO?"
+    offered: bool = False
 
 
 # not the population but a thing: "customer data", "customer-managed keys", "customer-based SSO"
@@ -955,16 +971,37 @@ _DELIVERABLE = re.compile(
 #: "Independent" counts only next to an audit, assessment or test, and is one form with
 #: "third-party", "external" and the customer's "own" test (all done by someone other than
 #: the vendor), so "an independent party" still answers "external testers"; "role-based"
-#: covers training and access control (RBAC). The end of a contract is an event of its own:
-#: "retained for 30 days" says nothing of 30 days "after contract termination". Not here,
-#: for its other reading: "automated" (sessions "automatically" time out: how else);
-#: examples in parentheses (``_EXAMPLES``) do not count.
+#: covers training and access control (RBAC). Keys the respondent manages ("keys you
+#: manage") are a form of their own beside the customer's keys; a firewall's rules or
+#: configuration are narrower than the firewall (a configured firewall names them), a
+#: public bug bounty than a bug bounty (not "public" alone: as a one-sided kind it held 8
+#: labelled paraphrases, "publicly available" among them), a control for API access than
+#: the control. The
+#: end of a contract is an event of its own: "retained for 30 days" says nothing of 30
+#: days "after contract termination". Not here, for its other reading: "automated"
+#: (sessions "automatically" time out: how else); examples in parentheses
+#: (``_EXAMPLES``) do not count. "Required" (enforced, mandatory,
+#: must) counts only against an entry that uses, supports or offers the control
+#: (``Facets.offered``): one saying it is in place ("Is MFA in place for admins?") is read
+#: as answering (against every entry, "required" held 3 of the paraphrase set's 71 written
+#: answers, dense).
 _QUALIFIERS = re.compile(
     r"\b(?:(?P<endtoend>end[\s-]*to[\s-]*end)"
     r"|(?P<immutable>immutable|write[\s-]*once|worm)"
     r"|(?P<offline>offline|air[\s-]*gapped)"
     r"|(?P<customerkeys>customer[\s-]*(?:managed|supplied|provided|controlled|held|owned)\s+(?:encryption\s+)?keys?"
     r"|bring[\s-](?:your|their|our)[\s-]own[\s-](?:encryption[\s-])?keys?|byok|hyok)"
+    r"|(?P<ownkeys>keys?\s+(?:that\s+|which\s+)?(?:you|we)\s+(?:manage|control|own|hold|generate)\w*"
+    r"|keys?\s+(?:that\s+are\s+|which\s+are\s+)?(?:managed|controlled|owned|held|generated)\s+by\s+(?:you|us)\b)"
+    r"|(?P<firewallrules>firewall[\s-]*(?:rules?|rule[\s-]*sets?|rulesets?|configurations?|acls?"
+    r"|access[\s-]+control[\s-]+lists?)|firewalls?\s+(?:are\s+|is\s+)?configured"
+    r"|(?:rules?|rule[\s-]*sets?|rulesets?|configurations?|acls?)\s+(?:of|on|for|in)\s+(?:the\s+|your\s+|all\s+)?"
+    r"(?:network\s+)?firewalls?)"
+    r"|(?P<publicbounty>public(?:ly)?\s+(?:[\w-]+\s+){0,2}?(?:bug\s+bount\w*|vulnerability\s+(?:disclosure|reward)\w*)"
+    r"|(?:bug\s+bount\w*|vulnerability\s+disclosure)\s+(?:program\w*\s+)?(?:(?:that|which)\s+is\s+)?"
+    r"(?:open\s+to\s+(?:the\s+)?public|public(?:ly\s+\w+)?\b))"
+    r"|(?P<apiaccess>(?:for|on|to|via|through|over)\s+(?:the\s+|your\s+|its\s+|our\s+)?(?:rest(?:ful)?\s+)?apis?"
+    r"|apis?\s+(?:access|calls?|requests?|traffic|endpoints?))"
     r"|(?P<realtime>real[\s-]*time)"
     r"|(?P<phishingresistant>phishing[\s-]*resistant|fido2?|webauthn|hardware\s+(?:security\s+)?(?:keys?|tokens?))"
     r"|(?P<standbysite>(?:hot|warm|cold)\s+(?:[\w-]+\s+){0,2}?(?:standby|sites?|spares?|facilit(?:y|ies)))"
@@ -1002,12 +1039,21 @@ _QUALIFIERS = re.compile(
     r"|(?:audited|assessed|reviewed|tested|validated|verified|attested|certified|conducted|performed)\s+by\s+"
     r"(?:an?\s+|the\s+)?(?:independent|third[\s-]*party|external|outside|accredited)"
     r"|(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?(?:audit\w*|assess\w*|test\w*|pen[\s-]?test\w*))"
+    r"|(?P<required>requir(?:e|es|ed|ing)|enforc(?:e|es|ed|ing)|mandat(?:e|es|ed|ory)|compulsory|must)"
     r"|(?P<rolebased>role[\s-]*(?:based|specific)|rbac)"
     r"|(?P<hostbased>host[\s-]*based|hids)"
     r"|(?P<contractend>(?:contract|agreement|service|subscription|account|relationship|engagement)[\s-]+"
     r"(?:termination|terminates?|expir\w*|ends?|cancell?ation)"
     r"|(?:termination|expir\w*|end|cancell?ation|close)\s+of\s+(?:the\s+|your\s+|our\s+|an?\s+|their\s+)?"
     r"(?:contract|agreement|service|subscription|account|relationship|engagement)))\b"
+)
+#: A control used, supported or offered (``Facets.offered``): a Yes says nothing of requiring
+#: it (the qualifier "required"), as "Do you use a password manager?" is no answer to "Do
+#: you require employees to use one?", nor "Do you support SSO?" to "Do you require SSO?".
+#: Not "using" after a noun or participle: "encrypted using TLS" names the means.
+_OFFERED = re.compile(
+    r"\b(?:us(?:e|es|ed)|(?:are|is|you|we|they) using|utili[sz](?:e|es|ed|ing)|support(?:s|ed|ing)?"
+    r"|offer(?:s|ed|ing)?|available)\b"
 )
 #: What is done with data: "Do you sell student data?" is not answered by "Do you process
 #: student data?", nor "store" by "process" (PCI's store / process / transmit), nor
@@ -1093,6 +1139,7 @@ def facets(text: str) -> Facets:
     actions = frozenset(name if k == 1 else f"{name}#{k}" for name, n in counts.items() for k in range(1, n + 1))
     if not actions and _PLAN.search(low):
         actions = _HAVE_PLAN  # having a plan, not testing or reviewing it
+    qualifiers = frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup)
     return Facets(
         frozenset(t for t in tokens if t.startswith("freq")),
         populations,
@@ -1103,9 +1150,10 @@ def facets(text: str) -> Facets:
         | (_ON_SITE if _PHYSICAL_ACCESS.search(low) else frozenset())
         | (_EXTERNAL if ("network" in low or "internet" in low) and _PUBLIC_NETWORK.search(low) else frozenset()),
         deliverable=bool(_DELIVERABLE.search(low)),
-        qualifiers=frozenset(m.lastgroup for m in _QUALIFIERS.finditer(_EXAMPLES.sub(" ", low)) if m.lastgroup),
+        qualifiers=qualifiers,
         handling=_handling(low),
         topics=_topics(low),
+        offered="required" not in qualifiers and bool(_OFFERED.search(low)),
     )
 
 
@@ -1161,6 +1209,7 @@ def entry_facets(text: str, question: str, comment: str) -> Facets:
         own.qualifiers | main.qualifiers,
         own.handling or main.handling,
         own.topics | main.topics,
+        own.offered,
     )
 
 
@@ -1174,7 +1223,8 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
     side only; a control verb on each side that the other lacks; another state of the data
     ("at rest" / "in transit"), or one on one side only; the other kind of a two-kind pair
     ("internal" / "external", ``_KINDS``); a stronger form of a control only the query
-    names (``_QUALIFIERS``: "immutable" backups); another handling of the data on each
+    names (``_QUALIFIERS``: "immutable" backups; a requirement only against an entry that
+    uses, supports or offers the control); another handling of the data on each
     side ("sell" / "process", ``_HANDLING``).
 
     Returns {facet: weight}: 1.0 where the two say different things, 0.5 (0.3 for the
@@ -1212,7 +1262,10 @@ def facets_differ(q: Facets, p: Facets) -> dict[str, float]:
 
     if q.deliverable and not p.deliverable:  # handing it over is more than having it
         differ["deliverable"] = 1.0
-    if q.qualifiers - p.qualifiers:  # a stronger form than the entry states
+    stronger = q.qualifiers - p.qualifiers
+    if "required" in stronger and not p.offered:  # a control in place: required or not, unsaid
+        stronger -= {"required"}
+    if stronger:  # a stronger form than the entry states
         differ["qualifier"] = 1.0
     if (q.handling - p.handling) and (p.handling - q.handling):  # "sell" / "process" the data
         differ["handling"] = 1.0

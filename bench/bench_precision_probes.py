@@ -22,6 +22,10 @@ Then "board-approved", "independent" / "third-party" audits and tests, "role-bas
 101 / 75; application / infrastructure as two kinds: object swaps 64 / 48.
 A second thing joined by "and", one more population: narrowed 61 / 20, narrowed No 17 / 14,
 object swaps 63 / 47.
+2026-11-30, at main 912a573: narrowed 54 / 18, narrowed No 10 / 7, object swaps 51 / 35; then
+a policy / its procedures as two kinds: object swaps 44 / 29 (the other rules of that day,
+"required", keys you manage, firewall rules, public bug bounty, API access, a data center's
+certification, moved no probe).
 
 Usage: python bench/bench_precision_probes.py [--lexical] [--show]
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from answers.matching import BankEntry
+from answers.matching import BankEntry, question_clauses
 from tests.matching_cases import WRITTEN, match  # the embedder fixture: conftest
 
 # -- opposite words invert the answer ---------------------------------------------------
@@ -200,6 +200,9 @@ OWN_SOC2 = BankEntry(1, "Do you have a SOC 2 Type II report?", answer="Yes")
         (OWN_SOC2, "Do your fourth parties have a SOC 2 Type II report?"),
         # the other way round
         (BankEntry(1, "Does your data center provider have a SOC 2 Type II report?", "Yes"), OWN_SOC2.question),
+        # a data center's certification is not the respondent's, either way round
+        (BankEntry(1, "Is your data center SOC 2 certified?", "Yes"), "Are you SOC 2 certified?"),
+        (BankEntry(1, "Are you SOC 2 certified?", "Yes"), "Is your data center SOC 2 certified?"),
         # two different kinds of other party
         (
             BankEntry(1, "Does your hosting provider have a SOC 2 Type II report?", "Yes"),
@@ -233,8 +236,29 @@ def test_another_partys_report_is_not_the_respondents(embedder, entry, text):
             BankEntry(1, "Are sub-processors bound by data protection agreements?", "Yes"),
             "Are your subprocessors bound by data protection agreements?",
         ),
+        (
+            BankEntry(1, "Is your data center SOC 2 certified?", "Yes"),
+            "Does your data center hold a SOC 2 certification?",
+        ),
     ],
 )
 def test_the_respondent_named_as_the_vendor_and_the_same_party_still_match(embedder, entry, text):
     s = match(embedder, [entry], text)
     assert (s.entry_id, s.tier in WRITTEN) == (1, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "parties"),
+    [
+        # the data center is a party where it is the one certified or audited ...
+        ("Is your data center SOC 2 certified?", {"hosting"}),
+        ("Are the data centres audited annually?", {"hosting"}),
+        # ... not where it is the place a control of the respondent's stands (HECVAT's DCTR)
+        ("Do your data centers have physical access controls?", set()),
+        ("Is access to the data center logged?", set()),
+        ("Is physical access to the data center audited?", set()),
+        ("Are the servers in your data center PCI compliant?", set()),
+    ],
+)
+def test_a_data_center_is_a_party_where_it_is_certified(text, parties):
+    assert question_clauses(text).parties == parties

@@ -313,6 +313,15 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
         ("Do you run host-based intrusion detection on servers?", "Do you run intrusion detection on servers?", True),
         ("Do you have annual independent audits?", "Are you audited annually by an independent auditor?", True),
         ("Do you support customer-managed encryption keys?", "Are customer-managed encryption keys supported?", True),
+        # keys the vendor manages: who holds the keys is a question of its own
+        ("Are backups encrypted at rest?", "Are backups encrypted at rest using keys you manage?", False),
+        ("Are backups encrypted at rest?", "Are backups encrypted at rest with keys managed by you?", False),
+        (
+            "Are backups encrypted at rest with keys you manage?",
+            "Are backups encrypted at rest using keys managed by you?",
+            True,
+        ),
+        ("Are backups encrypted at rest using keys you manage?", "Are backups encrypted at rest?", True),
         (
             "Is the production database backed up nightly to immutable storage?",
             "Is the production database backed up nightly?",
@@ -338,6 +347,16 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Do you perform your own penetration tests?", set()),
         ("Will institution data be shared with third parties?", set()),
         ("Does the application support RBAC?", {"rolebased"}),
+        ("Is data encrypted at rest using keys you manage?", {"ownkeys"}),
+        ("Are firewall rules reviewed?", {"firewallrules"}),
+        ("Are network firewalls configured to deny inbound traffic?", {"firewallrules"}),
+        ("Are firewalls reviewed?", set()),
+        ("Do you run a bug bounty program open to the public?", {"publicbounty"}),
+        ("Is a privacy policy publicly available?", set()),  # public, but no bug bounty
+        ("Can API access be restricted by IP address?", {"apiaccess"}),
+        ("Is the API authenticated with tokens?", set()),  # the API itself is what is asked about
+        ("Is data encrypted with keys managed by the customer?", set()),  # customers: a population
+        ("Do you support customer-managed keys?", {"customerkeys"}),
         ("Do you deploy HIDS on every server?", {"hostbased"}),
         ("Is a network-based intrusion detection system in place?", set()),  # the usual kind: _KINDS
         ("Is customer data deleted at the end of the agreement?", {"contractend"}),
@@ -486,6 +505,11 @@ def test_only_the_first_joins_of_a_long_text_are_read():
         # ... nor does its No answer having one
         ("Do you test your disaster recovery plan?", "Do you have a disaster recovery plan?", False),
         ("Do you have a documented disaster recovery plan?", "Is there a disaster recovery plan?", True),
+        # a policy is not the procedures that carry it out, either way round; a plan is either
+        ("Do you have an incident response policy?", "Do you have incident response procedures?", False),
+        ("Do you have incident response procedures?", "Do you have an incident response policy?", False),
+        ("Do you have an incident response plan?", "Do you have incident response procedures?", True),
+        ("Do you have incident response policies and procedures?", "Do you have an incident response policy?", True),
     ],
 )
 def test_another_kind_of_network_or_testing_a_plan_is_not_written(embedder, bank, asked, written):
@@ -607,3 +631,64 @@ def test_populations_and_subjects_read_from_the_wording(text, populations, topic
 )
 def test_production_and_in_house_kinds_read_from_the_wording(text, kinds):
     assert facets(text).kinds == kinds
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # using or supporting a control is not requiring it
+        ("Do you use a password manager?", "Do you require employees to use a password manager?", False),
+        ("Do you use a password manager?", "Are employees required to use a password manager?", False),
+        ("Do you support SSO?", "Do you require SSO?", False),
+        ("Do you support SSO?", "Is SSO enforced?", False),
+        # a requirement answers the use, and a requirement however worded
+        ("Do you require employees to use a password manager?", "Do employees use a password manager?", True),
+        ("Is SSO required for all users?", "Is SSO enforced for all users?", True),
+    ],
+)
+def test_a_requirement_is_not_written_from_use_or_support(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifiers", "offered"),
+    [
+        ("Do you use a password manager?", set(), True),
+        ("Are you using a password manager?", set(), True),
+        ("Do you support SSO?", set(), True),
+        ("Do you require employees to use a password manager?", {"required"}, False),
+        ("Is MFA enforced for administrators?", {"required"}, False),
+        # the means, not the use; a noun, not a requirement
+        ("Is data in transit encrypted using TLS 1.2?", set(), False),
+        ("Do you have password complexity requirements?", set(), False),
+    ],
+)
+def test_requirements_and_offers_read_from_the_wording(text, qualifiers, offered):
+    f = facets(text)
+    assert (f.qualifiers, f.offered) == (qualifiers, offered)
+
+
+@pytest.mark.parametrize(
+    ("bank", "asked", "written"),
+    [
+        # a firewall's rules are a narrower object than the firewall
+        ("Are firewalls reviewed?", "Are firewall rules reviewed?", False),
+        ("Are firewalls reviewed?", "Is the configuration of the firewalls reviewed?", False),
+        ("Are firewall rules reviewed?", "Are the rules on your firewalls reviewed?", True),
+        ("Are firewall rules reviewed?", "Are firewalls reviewed?", True),
+        # a bug bounty open to the public is one kind of bug bounty (a private one is the other)
+        ("Do you have a bug bounty program?", "Do you have a public bug bounty program?", False),
+        ("Do you have a bug bounty program?", "Is your bug bounty program public?", False),
+        ("Do you have a bug bounty program?", "Do you run a bug bounty program?", True),
+        ("Do you have a public bug bounty program?", "Do you have a bug bounty program?", True),
+        # a control scoped to the API: the product may apply it to its interface only
+        ("Do you support IP allowlisting?", "Do you support IP allowlisting for API access?", False),
+        ("Do you support IP allowlisting for API access?", "Do you support IP allowlisting on the API?", True),
+        ("Do you support IP allowlisting for API access?", "Do you support IP allowlisting?", True),
+        # fine-tuning another company's model is not training one's own (held by the words)
+        ("Do you train AI models on customer data?", "Do you fine-tune third-party AI models on customer data?", False),
+        ("Do you train AI models on customer data?", "Is customer data used to train AI models?", True),
+    ],
+)
+def test_a_narrower_object_or_scope_is_not_written(embedder, bank, asked, written):
+    assert_written(embedder, bank, asked, written)

@@ -27,7 +27,8 @@ from answers.models import EntryCreate, EntryUpdate, PhrasingAnalysis
 from importers import Question
 
 # texts that exercise every part of an analysis: conditions, compounds, opposites, either-or
-# alternatives, parties, frequencies, populations, regions, kinds, deliverables, periods, topics
+# alternatives, parties, frequencies, populations, regions, kinds, deliverables, periods, topics,
+# a control offered
 TEXTS = [
     ("Is customer data encrypted at rest?", "Is customer data encrypted at rest?", "AES-256 at rest."),
     ("For customers not using SSO, is MFA enforced?", "For customers not using SSO, is MFA enforced?", ""),
@@ -44,6 +45,7 @@ TEXTS = [
     ("Are backups tested quarterly?", "Are backups tested quarterly?", ""),
     ("Are backups immutable and air-gapped?", "Are backups immutable and air-gapped?", ""),
     ("Do you assess vendors' privacy risk?", "Do you assess vendors' privacy risk?", ""),
+    ("Do you support SSO?", "Do you support SSO?", ""),
     ("", "", ""),
 ]
 

@@ -36,6 +36,8 @@ NARROWER = [
     ("Is TLS 1.3 enforced for all connections?", "Is TLS enforced for all connections?", "a figure"),
     ("Is the incident response plan tested quarterly?", "Is the incident response plan tested?", "how often"),
     ("Is customer data stored only in the EU region?", "Is customer data stored in a single region?", "where"),
+    # requiring a control is more than supporting it: a No to the requirement says nothing
+    ("Do you require employees to use a password manager?", "Do employees use a password manager?", "required"),
 ]
 
 
@@ -46,7 +48,7 @@ def test_what_the_bank_asks_beyond_the_question_is_named(stronger, asked, beyond
     assert beyond_the_question(stronger, stronger, "", stronger) == ()
 
 
-@pytest.mark.parametrize(("stronger", "asked", "beyond"), NARROWER[:4])
+@pytest.mark.parametrize(("stronger", "asked", "beyond"), [*NARROWER[:4], NARROWER[-1]])
 def test_a_no_to_a_narrower_question_is_offered_not_written(session, suggest_mode, stronger, asked, beyond):
     s = _suggest(session, stronger, "No", asked)
     assert s.entry_id is not None and s.answer == "No"  # the reviewer sees it...
