@@ -267,15 +267,7 @@ def test_a_found_entry_whose_verdict_the_cell_does_not_take_is_refused_in_words(
     """Entry "Tier III" (no comment) picked for a Yes/No cell: "Use this" set an empty answer and showed
     the entry as the source, and accepting it was refused as "bank entry N changed since
     this questionnaire was matched (it now answers None)", which it had not."""
-    with db(app) as s:
-        tier = bank.create_entry(
-            EntryCreate(
-                question="Which tier is your data centre?",
-                answer="Tier III",
-                status=EntryStatus.approved,
-            ),
-            session=s,
-        ).id
+    tier = _tier_entry(app, comment="")
     qid = _upload(sales_client)
     item = _without_matches(app, qid)
     body = {"entry_id": tier, "lock_version": item.lock_version}
@@ -320,17 +312,15 @@ def test_match_again_keeps_the_entry_a_reviewer_used(app, sales_client, seeded):
         assert [(c.entry.id, c.text) for c in curation.confirmed_wordings(session=s)] == [(seeded[TIMEOUT], QUESTION)]
 
 
-def _tier_entry(app, *, comment: str = "Uptime Institute certified, two sites") -> int:
+def _approved(app, question: str, answer: str, comment: str = "") -> int:
     with db(app) as s:
         return bank.create_entry(
-            EntryCreate(
-                question="Which tier is your data centre?",
-                answer="Tier III",
-                comment=comment,
-                status=EntryStatus.approved,
-            ),
-            session=s,
+            EntryCreate(question=question, answer=answer, comment=comment, status=EntryStatus.approved), session=s
         ).id
+
+
+def _tier_entry(app, *, comment: str = "Uptime Institute certified, two sites") -> int:
+    return _approved(app, "Which tier is your data centre?", "Tier III", comment)
 
 
 def _as_other_match(app, item: Item, entry_id: int) -> Item:
@@ -415,16 +405,7 @@ def test_use_this_with_the_reviewer_s_own_verdict_takes_the_entry_s_comment(app,
 
 def test_use_this_of_an_entry_without_a_verdict_takes_its_comment(app, sales_client, seeded):
     """A text-only entry refuses no verdict: its text is its answer, for the comment cell."""
-    with db(app) as s:
-        text_only = bank.create_entry(
-            EntryCreate(
-                question="Describe your data centres.",
-                answer="",
-                comment="Two Tier III sites",
-                status=EntryStatus.approved,
-            ),
-            session=s,
-        ).id
+    text_only = _approved(app, "Describe your data centres.", "", "Two Tier III sites")
     qid = _upload(sales_client)
     item = _without_matches(app, qid)
     r = sales_client.post(
