@@ -322,6 +322,18 @@ def test_a_request_for_the_document_is_not_written_from_having_it(embedder, bank
             True,
         ),
         ("Are backups encrypted at rest using keys you manage?", "Are backups encrypted at rest?", True),
+        # a plan with a clear owner: who owns it is a question of its own (HECVAT 4 DOCU-01 / 3 QUAL-03)
+        (
+            "Do you have a well documented Business Continuity Plan (BCP) that is tested annually?",
+            "Do you have a well-documented business continuity plan (BCP), with a clear owner, "
+            "that is tested annually?",
+            False,
+        ),
+        (
+            "Is an owner assigned who is responsible for the maintenance and review of the DRP?",
+            "Is an owner assigned who is responsible for maintaining and reviewing the disaster recovery plan?",
+            True,
+        ),
         (
             "Is the production database backed up nightly to immutable storage?",
             "Is the production database backed up nightly?",
@@ -347,6 +359,9 @@ def test_a_stronger_form_only_the_question_names_is_not_written(embedder, bank, 
         ("Do you perform your own penetration tests?", set()),
         ("Will institution data be shared with third parties?", set()),
         ("Does the application support RBAC?", {"rolebased"}),
+        ("Is an owner assigned who is responsible for the review of the plan?", {"owner"}),
+        ("Is the plan, with a clear owner, tested annually?", {"owner"}),
+        ("Is the ownership of data assets documented?", set()),  # ownership of data: not a plan's owner
         ("Is data encrypted at rest using keys you manage?", {"ownkeys"}),
         ("Are firewall rules reviewed?", {"firewallrules"}),
         ("Are network firewalls configured to deny inbound traffic?", {"firewallrules"}),
