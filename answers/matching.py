@@ -1322,6 +1322,28 @@ def either_or_beyond(phrasing: str, asked: str) -> tuple[str, ...]:
     return tuple(sorted(p - q))
 
 
+#: What a question says it includes: "an alternate interface (including overlay or AI-based
+#: alternates)", "records access including specific user, date/time and originating IP".
+_INCLUDING = re.compile(r"\bincluding\b([^()?;:]*)", re.IGNORECASE)
+
+
+def inclusions_beyond(phrasing: str, comment: str, asked: str) -> tuple[str, ...]:
+    """The words of what the question ``asked`` says it includes that the bank ``phrasing``
+    and its entry's ``comment`` never name (stems and near spellings count as named), in
+    the question's order. Whatever the verdict, the answer was given without them in view:
+    a Yes may not reach them (HECVAT 4 asks for logs "including ... originating IP"), a No
+    may not cover them (an alternate interface "including overlay"). Empty: the question
+    includes nothing the entry leaves out."""
+    known = frozenset(_tokens_of(phrasing)) | frozenset(_tokens_of(comment))
+    found: list[str] = []
+    for clause in _INCLUDING.finditer(asked):
+        for word in re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", clause.group(1)):
+            tokens = set(canonical_tokens(word)) - _GENERIC
+            if tokens and _unexplained(tokens, known) == tokens and word.casefold() not in found:
+                found.append(word.casefold())
+    return tuple(found)
+
+
 # "..., and does it ...?", "... and do you ...?": a second question joined to the first
 _SECOND_QUESTION = re.compile(
     r"\band\s+(?:does|do|is|are|has|have|can|will|was|were)\s+"

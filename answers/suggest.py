@@ -34,6 +34,7 @@ from answers.matching import (
     either_or_beyond,
     embed_text,
     ids_keep_meaning,
+    inclusions_beyond,
     label_against_question,
     load_analysis,
     normalise,
@@ -634,7 +635,15 @@ def _verdict_held(entry: Entry, matched_text: str, q: Question) -> str:
       says nothing of "Do you back up data?" (its Yes would answer it);
     - a Yes to an either-or of more handlings (``either_or_beyond``): "Do you store,
       process or transmit cardholder data?" Yes says nothing of "Do you store cardholder
-      data?" (its No would answer it)."""
+      data?" (its No would answer it);
+    - any answer, where the question says it includes what the entry never names
+      (``inclusions_beyond``): "an alternate interface (including overlay ...)"."""
+    included = inclusions_beyond(matched_text, entry.comment, q.text)
+    if included:
+        return (
+            f"the question includes {', '.join(included)}, which the bank's answer does not name: "
+            "confirm that it covers them"
+        )
     verdict = canonical_verdict(entry.answer)
     if verdict == "no":
         beyond = beyond_the_question(matched_text, entry.question, entry.comment, q.text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from answers import bank
-from answers.matching import beyond_the_question, either_or_beyond
+from answers.matching import beyond_the_question, either_or_beyond, inclusions_beyond
 from answers.models import EntryCreate, EntryStatus
 from answers.suggest import suggest_for
 from tests.questionnaire_builders import one_question
@@ -86,3 +86,60 @@ def test_an_and_list_answers_each_of_its_parts():
     assert either_or_beyond("Do you store and process cardholder data?", "Do you store cardholder data?") == ()
     assert either_or_beyond(EITHER, "Do you store cardholder data?") == ("process", "transmit")
     assert either_or_beyond(EITHER, EITHER) == ()
+
+
+ACCESSIBILITY = (
+    "Does your product rely on activating a special accessibility mode or accessing an alternate interface "
+    "for accessibility purposes?"
+)
+WITH_OVERLAYS = (
+    "Does your product rely on activating a special accessibility mode or using an alternate interface "
+    "(including overlay or AI-based alternates) for accessibility purposes?"
+)
+
+
+@pytest.mark.parametrize(
+    ("phrasing", "comment", "asked", "beyond"),
+    [
+        (ACCESSIBILITY, "", WITH_OVERLAYS, ("overlay", "ai-based")),  # HECVAT 3 ITAC-09 -> 4 ITAC-18
+        (
+            "Does the application log record access?",
+            "",
+            "Does the application log record access including specific user, date/time and originating IP?",
+            ("specific", "date", "time", "originating", "ip"),
+        ),
+        # named by the entry (its wording or its comment), in another form: nothing beyond
+        (ACCESSIBILITY, "No overlays or AI-based alternates either.", WITH_OVERLAYS, ()),
+        (
+            "Do you have a media handling process, including end-of-life and sanitization procedures?",
+            "",
+            "Is there a media handling process, including end of life and data sanitization?",
+            (),
+        ),
+        ("Do you encrypt data at rest?", "", "Do you encrypt data at rest?", ()),
+    ],
+)
+def test_what_the_question_includes_beyond_the_entry_is_named(phrasing, comment, asked, beyond):
+    assert inclusions_beyond(phrasing, comment, asked) == beyond
+
+
+@pytest.mark.parametrize("answer", ["Yes", "No"])
+def test_an_answer_given_without_what_the_question_includes_is_offered_not_written(session, suggest_mode, answer):
+    s = _suggest(session, ACCESSIBILITY, answer, WITH_OVERLAYS)
+    assert s.entry_id is not None and s.answer == answer
+    assert s.tier == "review", (s.score, s.note)
+    if s.score >= 70:  # high but for the rule (lexical mode scores it below already)
+        assert "the question includes overlay, ai-based" in s.note
+    else:
+        assert suggest_mode == "lexical"
+
+
+def test_an_entry_naming_what_the_question_includes_is_still_written(session, suggest_mode):
+    bank.import_entries(
+        [EntryCreate(question=WITH_OVERLAYS, answer="No", comment="No overlay is used.")],
+        session=session,
+        status=EntryStatus.approved,
+    )
+    asked = WITH_OVERLAYS.replace("Does your product rely", "Does the product rely")
+    [s] = suggest_for([one_question(asked)], version_line="generic", product=None, session=session)
+    assert (s.tier, s.answer) == ("high", "No"), (s.score, s.note)
