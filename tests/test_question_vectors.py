@@ -176,7 +176,7 @@ def test_an_answer_proposed_to_the_bank_takes_its_question_vector(app, session, 
         actor="se",
     )
     fake.calls.clear()
-    assert responding.propose_to_bank(q.id, session=session, actor="se") == 1
+    assert responding.propose_to_bank(q.id, session=session, actor="se").created == 1
     assert fake.calls == []  # the question's stored vector serves the new bank entry
     kept = {v.text_hash: v.vector for v in session.exec(select(EntryVector))}
     assert kept[text_hash(item.text)] == stored(session, q.id)[text_hash(item.text)].tobytes()
