@@ -458,27 +458,39 @@ def audit_export_command(file: str) -> None:
 @click.option("--days", type=click.IntRange(min=0), help="Override UPLOAD_RETENTION_DAYS for this run.")
 @with_appcontext
 def purge_command(dry_run: bool, days: int | None) -> None:
-    """Delete questionnaires (stored original, questions, answers) older than the retention.
+    """Delete questionnaires (stored original, questions, answers) older than the retention,
+    and the files of bank import and learn previews nobody confirmed within the hour.
 
     The audit trail is kept; each purge is recorded as a `questionnaire.purge` event.
     Exports are built on demand and never stored, so there are none to delete."""
     from flask import current_app
 
-    from answers import retention
+    from answers import retention, storage
 
     keep = days if days is not None else int(current_app.config["UPLOAD_RETENTION_DAYS"])
     folder = current_app.config["UPLOAD_FOLDER"]
+    preview_folders = (
+        Path(folder) / storage.PREVIEW_FOLDER,
+        Path(current_app.instance_path) / storage.LEGACY_PREVIEW_FOLDER,
+    )
     session = db.get_session()
     if dry_run:
         found = retention.expired(session, days=keep, upload_folder=folder)
         for e in found:
             click.echo(f"would purge questionnaire {e.id} (uploaded {e.uploaded_at:%Y-%m-%d}, {e.items} items)")
-        click.echo(f"Dry run: {len(found)} questionnaire(s) older than {keep} days; nothing deleted.")
+        previews = len(storage.expired_previews(*preview_folders))
+        click.echo(
+            f"Dry run: {len(found)} questionnaire(s) older than {keep} days and {previews} unconfirmed "
+            "preview file(s); nothing deleted."
+        )
         return
     done = retention.purge(session, days=keep, upload_folder=folder, actor="cli")
     for e in done:
         click.echo(f"purged questionnaire {e.id} (uploaded {e.uploaded_at:%Y-%m-%d}, {e.items} items)")
     click.echo(f"Purged {len(done)} questionnaire(s) older than {keep} days.")
+    previews = storage.delete_expired_previews(*preview_folders)
+    if previews:
+        click.echo(f"Deleted {previews} unconfirmed import or learn preview file(s) (older than an hour).")
     stray = retention.orphans(session, upload_folder=folder)
     if stray:
         click.echo(f"warning: {len(stray)} stored file(s) belong to no questionnaire: {', '.join(stray)}", err=True)

@@ -61,7 +61,9 @@ def test_dry_run_lists_and_changes_nothing(app, runner, two):
     result = runner.invoke(args=["purge", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert f"would purge questionnaire {old['id']} " in result.output
-    assert "Dry run: 1 questionnaire(s) older than 365 days; nothing deleted." in result.output
+    assert "Dry run: 1 questionnaire(s) older than 365 days and 0 unconfirmed preview file(s); nothing deleted." in (
+        result.output
+    )
     assert (rows(app), stored(app)) == before
     with db(app) as s:
         assert s.exec(select(func.count()).select_from(AuditEvent)).one() == events
@@ -128,3 +130,29 @@ def test_orphan_files_are_reported_not_silently_kept(app, runner, two):
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 0
     assert "1 stored file(s) belong to no questionnaire: " + "ab" * 16 in result.output
+
+
+def test_purge_deletes_previews_nobody_confirmed_within_the_hour(app, runner):
+    """A bank import's or learn's preview keeps the uploaded file (a customer's completed
+    questionnaire) until it is confirmed; one nobody confirmed went only when someone next
+    previewed a file. `flask purge` deletes those whose token has expired, and no other."""
+    import os
+    import time
+
+    from answers import storage
+
+    folder = storage.preview_folder(app.config["UPLOAD_FOLDER"])
+    stale, fresh = folder / ("a" * 32), folder / ("b" * 32)
+    for path in (stale, fresh):
+        path.write_bytes(b"a completed questionnaire")
+    hour_and_a_bit = time.time() - storage.PREVIEW_MAX_AGE - 60
+    os.utime(stale, (hour_and_a_bit, hour_and_a_bit))
+    dry = runner.invoke(args=["purge", "--dry-run"])
+    assert "and 1 unconfirmed preview file(s); nothing deleted" in dry.output
+    assert stale.exists()
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 unconfirmed import or learn preview file(s)" in result.output
+    assert not stale.exists() and fresh.exists()
+    assert storage.names(app.config["UPLOAD_FOLDER"]) == []  # previews are no stored questionnaires
+    assert "belong to no questionnaire" not in result.output

@@ -12,7 +12,6 @@ import itertools
 import re
 import secrets
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
 
-from answers import bank, curation
+from answers import bank, curation, storage
 from answers.db import get_session
 from answers.models import Entry, EntryCreate, EntryStatus, EntryUpdate
 from answers.suggest import invalidate
@@ -40,7 +39,6 @@ bp = Blueprint("bank", __name__)
 PER_PAGE = 50
 MAX_PAGE = 1_000_000  # past the last page shows no entries; past this would overflow the OFFSET
 MAX_DAYS = 36_500  # a review window of a century; more overflows the date arithmetic
-_IMPORT_MAX_AGE = 3600
 HYGIENE_SHOWN = 200  # findings of one kind listed on the hygiene page
 USED_SHOWN = 20  # questionnaires listed under an entry's "Used in" (the latest; the rest counted)
 _STORED = re.compile(r"^[0-9a-f]{32}$")
@@ -436,17 +434,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _import_folder() -> Path:
-    folder = Path(current_app.instance_path) / "bank-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _sweep_previews(folder: Path) -> None:
-    """Previews nobody confirmed are useless once their token expired: delete them."""
-    cutoff = time.time() - _IMPORT_MAX_AGE
-    for path in folder.iterdir():
-        if _STORED.match(path.name) and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    return storage.preview_folder(current_app.config["UPLOAD_FOLDER"])
 
 
 class PreviewGone(ValueError):
@@ -459,7 +447,7 @@ def keep_for_confirm(data: bytes, choices: dict[str, Any]) -> str:
     (file name, status, product...) and the user who may confirm it."""
     stored = secrets.token_hex(16)
     folder = _import_folder()
-    _sweep_previews(folder)
+    storage.delete_expired_previews(folder)  # previews nobody confirmed
     (folder / stored).write_bytes(data)
     return _serializer().dumps({**choices, "stored": stored, "user": actor()[1]})
 
@@ -468,7 +456,7 @@ def kept_for_confirm(token: str, *, done: str) -> tuple[dict[str, Any], Path]:
     """The choices and the kept file of a preview (``keep_for_confirm``); PreviewGone says
     why it cannot be confirmed (``done``: what confirming did, "imported", "learned")."""
     try:
-        ticket = _serializer().loads(token, max_age=_IMPORT_MAX_AGE)
+        ticket = _serializer().loads(token, max_age=storage.PREVIEW_MAX_AGE)
     except BadSignature:
         raise PreviewGone("this preview expired or was altered: upload the file again") from None
     if (
