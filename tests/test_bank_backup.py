@@ -490,10 +490,13 @@ def test_the_api_import_creates_the_products_of_its_file_on_request(app, session
     # the product and a products column that leaves a row company-wide: refused, not guessed
     refused = post(product="Canvas")
     assert refused.status_code == 422 and "other products): row 3;" in refused.get_json()["error"]
-    dry = post(create_products="1", dry_run="1")
+    # a flag misspelt is refused, not read as "no" (which then refused the file's products)
+    misspelt = post(create_products="yes please")
+    assert misspelt.status_code == 400 and "create_products: 1 or 0" in misspelt.get_json()["error"]
+    dry = post(create_products="true", dry_run="True")
     assert dry.status_code == 200 and dry.get_json()["new_products"] == ["Canvas"]
     assert not session.exec(select(Product)).all()
-    done = post(create_products="1")
+    done = post(create_products="1", dry_run="0")
     assert done.status_code == 201 and done.get_json()["new_products"] == ["Canvas"]
     scopes = {e.question: bank.entry_products(e.id, session=session) for e in session.exec(select(Entry))}
     assert scopes == {"Do you rotate keys?": ["Canvas"], "Do you log access?": []}

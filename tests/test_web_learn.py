@@ -151,6 +151,12 @@ def test_api_refusals_are_json_with_a_status(app, people, session):
         "/api/v1/bank/learn", data={"file": (io.BytesIO(questionnaire_xlsx(rows)), "blank.xlsx")}, headers=curator
     )
     assert blank.status_code == 400 and "with partial=1" in blank.get_json()["error"]
+    misspelt = client.post(
+        "/api/v1/bank/learn",
+        data={"file": (io.BytesIO(questionnaire_xlsx(rows)), "blank.xlsx"), "partial": "sure"},
+        headers=curator,
+    )
+    assert misspelt.status_code == 400 and "partial: 1 or 0" in misspelt.get_json()["error"]
     junk = client.post("/api/v1/bank/learn", data={"file": (io.BytesIO(b"junk"), "x.xlsx")}, headers=curator)
     assert junk.status_code == 422 and "not a questionnaire format" in junk.get_json()["error"]
     missing = client.post("/api/v1/bank/learn", data={}, headers=curator)

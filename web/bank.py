@@ -29,6 +29,7 @@ from web.common import (
     bounded_query_int,
     client_ip,
     parse_date,
+    parse_flag,
     parse_int,
     request_id,
     request_ids,
@@ -487,7 +488,10 @@ def import_preview():
     file = request.files.get("file")
     status = request.form.get("status") or "approved"
     product = (request.form.get("product") or "").strip()
-    create_products = request.form.get("create_products") == "1"
+    try:
+        create_products = parse_flag(request.form.get("create_products"), "create_products")
+    except BadField as exc:
+        return _import_form(error=str(exc)), 400
     # a refused file comes back with the choices kept
     chosen = {"status": status, "product": product, "create_products": create_products}
     if file is None or not file.filename:
@@ -694,7 +698,11 @@ def api_import():
         bank.check_new_product(request.form.get("product"), session=get_session())
     except bank.EntryError as exc:
         return _api_error(str(exc))
-    create_products = request.form.get("create_products") == "1"
+    try:
+        create_products = parse_flag(request.form.get("create_products"), "create_products")
+        dry_run = parse_flag(request.form.get("dry_run"), "dry_run")
+    except BadField as exc:
+        return _api_error(str(exc))
     try:
         rows = bank.read_bank_file(
             file.read(),
@@ -703,7 +711,7 @@ def api_import():
         )
     except bank.BankFileError as exc:
         return jsonify(error=exc.args[0], problems=exc.problems), 422
-    if request.form.get("dry_run") == "1":
+    if dry_run:
         try:
             plan = bank.plan_import(
                 rows,

@@ -100,6 +100,21 @@ def parse_int(value: object, field: str) -> int | None:
     return value
 
 
+_TRUE, _FALSE = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
+
+
+def parse_flag(value: object, field: str) -> bool:
+    """A yes/no form field (a checkbox sends "1"; API clients send 1, true, on, yes or 0,
+    false, off, no, in any case); absent or blank -> False. Raises BadField naming `field`
+    for anything else: a flag misspelt must not be read as "no" in silence."""
+    text = "" if value is None else str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadField(f"{field}: 1 or 0 (true or false)")
+
+
 def parse_id(value: object, field: str) -> int | None:
     """An id or revision number (parse_int without a sign, not negative). Raises BadField."""
     if isinstance(value, str) and value.strip()[:1] in ("+", "-"):

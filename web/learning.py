@@ -20,7 +20,7 @@ from answers.models import EntryStatus
 from answers.suggest import invalidate
 from importers import QuestionnaireImportError, load
 from web.bank import PreviewGone, keep_for_confirm, kept_for_confirm
-from web.common import actor
+from web.common import BadField, actor, parse_flag
 
 bp = Blueprint("learning", __name__)
 STATUSES = ("approved", "draft")
@@ -36,7 +36,7 @@ def _choices(form) -> dict:
     return {
         "status": form.get("status") or "approved",
         "product": (form.get("product") or "").strip(),
-        "partial": form.get("partial") in ("1", "on", "true"),
+        "partial": parse_flag(form.get("partial"), "partial"),
     }
 
 
@@ -63,7 +63,10 @@ def learn_form():
 
 @bp.post("/bank/learn")
 def learn_preview():
-    chosen = _choices(request.form)
+    try:
+        chosen = _choices(request.form)
+    except BadField as exc:
+        return _form(400, error=str(exc))
     file = request.files.get("file")
     try:
         data, parsed = _read(file, chosen)
@@ -126,9 +129,9 @@ def api_learn():
     """Learn an uploaded completed questionnaire (multipart: file; optional product,
     status, partial=1): 201 with the counts and the entry ids; 400 for a file that is not
     a questionnaire, looks blank (without partial=1) or names a bad product."""
-    chosen = _choices(request.form)
     file = request.files.get("file")
     try:
+        chosen = _choices(request.form)  # BadField is a ValueError: 400 below
         _data, parsed = _read(file, chosen)
         result = learn(
             parsed,
