@@ -30,6 +30,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from pydantic import PrivateAttr, ValidationError
 from sqlalchemy import String, and_, cast, func, or_, update
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from answers import audit
@@ -2084,7 +2085,21 @@ def owners(*, session: Session) -> list[str]:
     return sorted(o for o in session.exec(select(Entry.owner).distinct()) if o)
 
 
+#: The distinct tags of live entries, read in the database: decoding every entry's tags in
+#: Python took 0.46 s of the bank page's 0.64 s at 20,000 entries.
+_TAGS_IN_USE = {
+    "sqlite": "SELECT DISTINCT t.value FROM entry, json_each(entry.tags) AS t "
+    "WHERE entry.status != 'retired' AND t.type = 'text'",
+    "postgresql": "SELECT DISTINCT t FROM entry, json_array_elements_text(entry.tags::json) AS t "
+    "WHERE entry.status != 'retired'",
+}
+
+
 def tags_in_use(*, session: Session) -> list[str]:
+    """Every tag a live (not retired) entry carries, sorted."""
+    query = _TAGS_IN_USE.get(session.get_bind().dialect.name)
+    if query is not None:
+        return sorted(session.execute(sql_text(query)).scalars())
     found: set[str] = set()
     for tags in session.exec(select(Entry.tags).where(Entry.status != EntryStatus.retired)):
         found.update(tags or [])

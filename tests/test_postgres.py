@@ -28,6 +28,14 @@ def test_init_db_demo_on_postgres(postgres_url, tmp_path):
 
         with get_engine(app).connect() as conn:
             assert conn.execute(text("select count(*) from entry")).scalar() >= 150
+        from sqlmodel import Session, select
+
+        from answers import bank
+        from answers.models import Entry, EntryStatus
+
+        with Session(get_engine(app)) as session:  # the tag list read in PostgreSQL's own SQL
+            live = session.exec(select(Entry.tags).where(Entry.status != EntryStatus.retired))
+            assert bank.tags_in_use(session=session) == sorted({t for tags in live for t in tags})
         get_engine(app).dispose()
     finally:
         with admin.connect() as conn:
