@@ -359,6 +359,10 @@ def _unknown_product_problems(unknown: dict[str, list[int]]) -> list[str]:
     return [f"unknown product {name!r} ({rows_text(rows)})" for name, rows in unknown.items()]
 
 
+#: The bank search's product filter value for "company-wide entries only": no product's name.
+COMPANY_WIDE_FILTER = "-"
+
+
 def product_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a new product's name, or None. Bank files separate products
     with ";" (a name holding one would come back as two products), and a name must read
@@ -371,6 +375,8 @@ def product_name_problem(name: str) -> str | None:
         return f"product name {name!r}: must not contain control characters (tabs, line breaks)"
     if name != name.strip():
         return f"product name {name!r}: must not start or end with a space"
+    if name == COMPANY_WIDE_FILTER:
+        return f"product name {name!r}: the bank's product filter uses it for company-wide entries"
     if len(name) > MAX_PRODUCT_NAME:
         return f"product name {name[:40]!r}...: at most {MAX_PRODUCT_NAME} characters"
     return None
@@ -2020,7 +2026,7 @@ def search(filters: SearchFilters, *, session: Session, page: int = 1, per_page:
     if filters.never_used:
         conditions.append(Entry.usage_count == 0)
     if filters.product:
-        if filters.product == "-":  # company-wide only
+        if filters.product == COMPANY_WIDE_FILTER:  # company-wide only
             conditions.append(~Entry.id.in_(select(EntryProduct.entry_id)))  # type: ignore[union-attr]
         else:
             product = find_product(filters.product, session=session)  # spelled any case

@@ -100,6 +100,12 @@ def test_a_bank_file_row_naming_an_unknown_product_is_still_an_error(session):
 def test_an_entry_created_with_a_bad_product_name_is_refused(session):
     with pytest.raises(bank.EntryError, match="must not contain ';'"):
         bank.create_entry(EntryCreate(question="Q?", answer="Yes", products=["A;B"]), session=session)
+    # "-" is what the bank page's product filter sends for company-wide entries only: a
+    # product of that name could never be filtered on
+    with pytest.raises(bank.EntryError, match="product filter uses it for company-wide"):
+        bank.create_entry(EntryCreate(question="Q?", answer="Yes", products=["-"]), session=session)
+    session.rollback()  # as every caller does on EntryError
+    assert session.exec(select(Product)).all() == []
 
 
 @pytest.mark.parametrize("create", [True, False])
