@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -223,16 +223,14 @@ def _store_vectors(
 def _question_vectors(session: Session, model: Embedder, hashes: Iterable[str]) -> dict[str, np.ndarray]:
     """Stored question vectors (``QuestionVector``, any questionnaire's) of the texts
     hashed ``hashes`` (``text_hash``)."""
-    hashes = sorted(set(hashes))
-    found: dict[str, np.ndarray] = {}
-    for start in range(0, len(hashes), _IN_CHUNK):
-        rows = session.exec(
-            select(QuestionVector.text_hash, QuestionVector.vector).where(
-                QuestionVector.model == model.name, col(QuestionVector.text_hash).in_(hashes[start : start + _IN_CHUNK])
-            )
-        )
-        found.update((h, np.frombuffer(vector, dtype=np.float32)) for h, vector in rows)
-    return found
+    rows = _rows_keyed(
+        session,
+        (QuestionVector.text_hash, QuestionVector.vector),
+        col(QuestionVector.text_hash),
+        sorted(set(hashes)),
+        QuestionVector.model == model.name,
+    )
+    return {h: np.frombuffer(vector, dtype=np.float32) for h, vector in rows}
 
 
 def _store_question_vectors(
@@ -316,14 +314,17 @@ def prepare_bank_texts(session: Session, entries: Iterable[Entry]) -> None:
 _IN_CHUNK = 500  # bound parameters per IN (...): SQLite allows 999 in old builds
 
 
-def _stored_keys(session: Session, column: Any, keys: Sequence[str], *where: Any) -> set[str]:
-    """Which of ``keys`` the ``column`` holds in the rows matching ``where``, asked
-    ``_IN_CHUNK`` keys at a time."""
-    known: set[str] = set()
+def _rows_keyed(session: Session, columns: Sequence[Any], key: Any, keys: Sequence[str], *where: Any) -> Iterator[Any]:
+    """``columns`` of the rows matching ``where`` whose ``key`` is one of ``keys``, asked
+    ``_IN_CHUNK`` keys at a time (one column: its values)."""
     for start in range(0, len(keys), _IN_CHUNK):
         chunk = list(keys[start : start + _IN_CHUNK])
-        known.update(session.exec(select(column).where(*where, column.in_(chunk))))
-    return known
+        yield from session.exec(select(*columns).where(*where, key.in_(chunk)))
+
+
+def _stored_keys(session: Session, column: Any, keys: Sequence[str], *where: Any) -> set[str]:
+    """Which of ``keys`` the ``column`` holds in the rows matching ``where``."""
+    return set(_rows_keyed(session, (column,), column, keys, *where))
 
 
 def ensure_vectors(session: Session, entries: Iterable[Entry] | None = None) -> int:
