@@ -124,9 +124,10 @@ class ImportResult:
     new_products: list[str] = field(default_factory=list)  # created from the file's products column
 
     def summary(self) -> str:
-        """'2 created, 1 updated, 5 unchanged, 1 retired': what the import did (or, from a
-        plan, will do), for people."""
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.retired} retired"
+        """'2 created, 1 updated, 5 unchanged, 1 retired' and the products created, if any:
+        what the import did (or, from a plan, will do), for people."""
+        counts = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.retired} retired"
+        return f"{counts}; new product(s): {', '.join(self.new_products)}" if self.new_products else counts
 
 
 @dataclass

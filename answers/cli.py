@@ -217,8 +217,7 @@ def bank_import_command(file: str, product: str | None, create_products: bool, s
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         fail(f"{Path(file).name}: {exc}")
-    created = f"; new product(s): {', '.join(result.new_products)}" if result.new_products else ""
-    click.echo(f"Imported {Path(file).name}: {result.summary()}{created}.")
+    click.echo(f"Imported {Path(file).name}: {result.summary()}.")
 
 
 @bank_group.command("export")

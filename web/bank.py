@@ -444,7 +444,7 @@ class PreviewGone(ValueError):
 
 def keep_for_confirm(data: bytes, choices: dict[str, Any]) -> str:
     """Keep an uploaded file until its preview is confirmed: the bytes go to a randomly
-    named file under the instance folder; the signed token names it, with ``choices``
+    named file in the upload folder's ``previews/``; the signed token names it, with ``choices``
     (file name, status, product...) and the user who may confirm it."""
     stored = secrets.token_hex(16)
     folder = _import_folder()
@@ -484,7 +484,7 @@ def transfer():
 @bp.post("/bank/import")
 def import_preview():
     """Parse the upload and show every row (or every bad row); nothing is written. The bytes
-    wait in a randomly named file under the instance folder, named by a signed token."""
+    wait in a randomly named file in the upload folder's previews, named by a signed token."""
     file = request.files.get("file")
     status = request.form.get("status") or "approved"
     product = (request.form.get("product") or "").strip()
@@ -551,8 +551,7 @@ def import_confirm():
     finally:
         path.unlink(missing_ok=True)
     _changed()
-    created = f"; new product(s): {', '.join(result.new_products)}" if result.new_products else ""
-    flash(f"Imported: {result.summary()}{created}.", "info")
+    flash(f"Imported: {result.summary()}.", "info")
     return redirect(url_for("bank.index"), code=303)
 
 

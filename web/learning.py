@@ -3,7 +3,7 @@ API (`POST /api/v1/bank/learn`): what `flask bank learn` does, for curators.
 
 The page previews first (family, answered questions, what is new, merged or flagged as a
 conflict) and writes nothing until confirmed; the file waits, as a bank import's does, in
-a randomly named file under the instance folder, named by a signed token.
+a randomly named file in the upload folder's previews, named by a signed token.
 """
 
 from __future__ import annotations
